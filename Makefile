@@ -1,0 +1,38 @@
+# One entry point for people and schedulers. Every target sets up .venv from the project's own files.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup reports test lint lab bench clean-venv
+
+setup: $(STAMP)
+
+# Rebuilt when requirements.txt or pyproject.toml change (a stale venv is replaced, not patched).
+$(STAMP): requirements.txt pyproject.toml
+	@if [ -d $(VENV) ] && [ -f $(STAMP) ]; then echo "requirements changed: rebuilding $(VENV)"; rm -rf $(VENV); fi
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (ev-research)" >/dev/null
+	@touch $(STAMP)
+
+reports: $(STAMP)
+	$(PY) -m lib run $(ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check lib tests bench notebooks
+	$(VENV)/bin/ruff format --check lib tests bench
+
+test: lint
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+bench: $(STAMP)
+	$(PY) -m bench $(ARGS)
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,35 @@
+"""The one place that knows where things live. Everything else asks here.
+
+`EVR_DATA_DIR` and `EVR_REPORTS_DIR` point the collection at another copy of the data or another
+reports folder; the runner sets them for the kernels it starts.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+PARAMS_DIR = PROJECT_ROOT / "params"
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+
+DATA_DIR_ENV = "EVR_DATA_DIR"
+REPORTS_DIR_ENV = "EVR_REPORTS_DIR"
+RUN_DIR_ENV = "EVR_RUN_DIR"
+
+
+def data_dir() -> Path:
+    """Folder holding the sourced CSV files (default: the project's `data/`)."""
+    return Path(os.environ.get(DATA_DIR_ENV) or PROJECT_ROOT / "data").resolve()
+
+
+def reports_dir() -> Path:
+    """Folder holding one sub-folder per run and the `latest` link (default: `reports/`)."""
+    return Path(os.environ.get(REPORTS_DIR_ENV) or PROJECT_ROOT / "reports").resolve()
+
+
+def run_dir() -> Path | None:
+    """Folder of the run in progress, set by the runner for the notebooks it executes."""
+    value = os.environ.get(RUN_DIR_ENV)
+    return Path(value) if value else None

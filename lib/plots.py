@@ -1,0 +1,85 @@
+"""One seaborn theme and the chart helpers the notebooks share.
+
+Every chart states its finding in the title, labels its axes with units and carries a source
+line: `finish(ax, title=..., xlabel=..., ylabel=..., source=...)` does all three.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
+import seaborn as sns
+
+FOCUS_COLOR = "#d1495b"  # the maker a notebook is about
+REFERENCE_COLOR = "#00798c"  # the benchmark it is compared with
+NEUTRAL_COLOR = "#9aa5b1"  # everything else
+INTERVAL_ALPHA = 0.25
+PALETTE = ["#00798c", "#edae49", "#30638e", "#66a182", "#8d6a9f", "#003d5b", "#e07a5f", "#6c757d"]
+
+
+def set_theme() -> None:
+    """The house style: white grid, readable sizes, PNG figures that read on a laptop."""
+    sns.set_theme(style="whitegrid", context="notebook", palette=PALETTE)
+    mpl.rcParams.update(
+        {
+            "figure.figsize": (9.0, 4.8),
+            "figure.dpi": 100,
+            "savefig.dpi": 110,
+            "savefig.bbox": "tight",
+            "axes.titlesize": 13,
+            "axes.titleweight": "bold",
+            "axes.titlelocation": "left",
+            "axes.labelsize": 11,
+            "legend.frameon": False,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+        }
+    )
+
+
+def finish(
+    ax: plt.Axes,
+    *,
+    title: str,
+    source: str,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+) -> plt.Axes:
+    """Title stating the finding, axis labels with units, and a source line under the chart."""
+    ax.set_title(title)
+    if xlabel is not None:
+        ax.set_xlabel(xlabel)
+    if ylabel is not None:
+        ax.set_ylabel(ylabel)
+    ax.figure.text(
+        0.01, -0.02, f"Source: {source}", ha="left", va="top", fontsize=8.5, color="#555555"
+    )
+    return ax
+
+
+def thousands(ax: plt.Axes, axis: str = "y") -> None:
+    """Format an axis as 12,345."""
+    formatter = mticker.FuncFormatter(lambda x, _: f"{x:,.0f}")
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)
+
+
+def percent(ax: plt.Axes, axis: str = "y", scale: float = 1.0, decimals: int = 0) -> None:
+    """Format an axis as percent; `scale=100` when the data are fractions."""
+    formatter = mticker.FuncFormatter(lambda x, _: f"{x * scale:.{decimals}f}%")
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)
+
+
+def brand_colors(brands: Iterable[str], focus: str, reference: str | None = None) -> dict[str, str]:
+    """Colour per brand: focus red, reference teal, others from the palette in order."""
+    colors, others = {}, iter(PALETTE[1:] * 10)
+    for brand in brands:
+        if brand == focus:
+            colors[brand] = FOCUS_COLOR
+        elif brand == reference:
+            colors[brand] = REFERENCE_COLOR
+        else:
+            colors[brand] = next(others)
+    return colors

@@ -1,0 +1,147 @@
+"""Headline results: a notebook records them, the runner collects them, the summary reads them.
+
+`record()` publishes each result as a display output with its own MIME type, so the executed
+notebook itself carries its results (no side files, nothing to parse out of HTML) and renders
+nothing visible; `table()` shows what this notebook recorded so far, for readers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+
+MIME_TYPE = "application/vnd.evr.result+json"
+_recorded: dict[str, Result] = {}
+
+
+@dataclass(frozen=True)
+class Result:
+    """One headline number: `value` in `unit`, with an optional interval [low, high]."""
+
+    name: str
+    value: float | int | str | None
+    unit: str
+    meaning: str
+    low: float | None = None
+    high: float | None = None
+
+    def to_json(self) -> dict:
+        return {key: _plain(value) for key, value in asdict(self).items()}
+
+
+def _plain(value):
+    """JSON-safe scalar: numpy numbers become Python numbers, NaN becomes None."""
+    if value is None or isinstance(value, str):
+        return value
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def record(
+    name: str,
+    value,
+    unit: str,
+    meaning: str,
+    low: float | None = None,
+    high: float | None = None,
+) -> Result:
+    """Record a headline number of this notebook (shown in the summary, index and results.json)."""
+    if not name.isidentifier():
+        raise ValueError(f"result name {name!r} must be a snake_case identifier")
+    result = Result(name, _plain(value), unit, meaning, _plain(low), _plain(high))
+    _recorded[name] = result
+    try:
+        from IPython.display import display
+
+        display({MIME_TYPE: result.to_json()}, raw=True)
+    except ImportError:  # plain Python: the in-memory record is enough
+        pass
+    return result
+
+
+def recorded() -> list[Result]:
+    """Results recorded in this process, in order."""
+    return list(_recorded.values())
+
+
+def clear() -> None:
+    _recorded.clear()
+
+
+def format_value(result: Result | dict) -> str:
+    """A result as a reader sees it: 42.0% [35.1%, 49.3%], 1,234,567 units, ..."""
+    data = result if isinstance(result, dict) else result.to_json()
+    value, unit = data["value"], data["unit"]
+    if value is None:
+        return "n/a"
+    if isinstance(value, str):
+        return value
+
+    def one(number: float) -> str:
+        if unit in ("probability", "share"):
+            return f"{100 * number:.0f}%"
+        if unit in ("pct", "percent"):
+            return f"{number:.1f}%"
+        if unit in ("pp",):
+            return f"{number:+.1f} pp"
+        if abs(number) >= 1000:
+            return f"{number:,.0f}"
+        return (
+            f"{number:,.2f}".rstrip("0").rstrip(".") if isinstance(number, float) else f"{number:,}"
+        )
+
+    suffix = "" if unit in ("probability", "share", "pct", "percent", "pp") else f" {unit}"
+    text = one(value) + suffix
+    if data.get("low") is not None and data.get("high") is not None:
+        text += f" [{one(data['low'])}, {one(data['high'])}]"
+    return text
+
+
+def table(results: list[Result] | None = None) -> pd.DataFrame:
+    """Recorded results as a table for readers: result, value, meaning."""
+    rows = [r.to_json() for r in (recorded() if results is None else results)]
+    return pd.DataFrame(
+        {
+            "result": [r["name"] for r in rows],
+            "value": [format_value(r) for r in rows],
+            "meaning": [r["meaning"] for r in rows],
+        }
+    )
+
+
+def from_notebook(notebook: nbformat.NotebookNode | str | Path) -> list[dict]:
+    """Results recorded in an executed notebook (the last record of a name wins)."""
+    if not isinstance(notebook, nbformat.NotebookNode):
+        notebook = nbformat.read(str(notebook), as_version=4)
+    found: dict[str, dict] = {}
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            payload = output.get("data", {}).get(MIME_TYPE)
+            if payload is not None:
+                found[payload["name"]] = dict(payload)
+    return list(found.values())
+
+
+def load(run_dir: str | Path) -> dict:
+    """The results.json of a run: {"notebooks": {name: {"status": ..., "results": [...]}}, ...}."""
+    path = Path(run_dir) / "results.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no results.json (has the run recorded its results yet?)")
+    return json.loads(path.read_text())
+
+
+def lookup(run_results: dict, notebook: str, name: str) -> dict | None:
+    """One recorded result from a loaded results.json, or None when it is absent."""
+    entry = run_results.get("notebooks", {}).get(notebook, {})
+    for result in entry.get("results", []):
+        if result["name"] == name:
+            return result
+    return None

@@ -1,0 +1,48 @@
+"""Shared fixtures: run a notebook the way the runner does, and tiny sample data folders."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import papermill
+import pytest
+
+from lib import paths, results
+
+TESTS_DIR = Path(__file__).resolve().parent
+FIXTURE_NOTEBOOKS = TESTS_DIR / "notebooks"
+
+
+def execute(notebook: Path, output: Path, parameters: dict | None = None, cwd: Path | None = None):
+    """Execute `notebook` with papermill into `output`; return (executed notebook, results by name)."""
+    papermill.execute_notebook(
+        str(notebook),
+        str(output),
+        parameters=parameters or {},
+        kernel_name="python3",
+        cwd=str(cwd or notebook.parent),
+        progress_bar=False,
+    )
+    executed = nbformat.read(str(output), as_version=4)
+    return executed, {r["name"]: r for r in results.from_notebook(executed)}
+
+
+@pytest.fixture
+def run_notebook(tmp_path):
+    """Run a project notebook with small parameters: run_notebook("01_sales_trajectory", n_paths=200)."""
+
+    def run(name: str, **parameters):
+        source = paths.NOTEBOOKS_DIR / f"{name}.ipynb"
+        return execute(source, tmp_path / f"{name}.ipynb", parameters, cwd=paths.NOTEBOOKS_DIR)
+
+    return run
+
+
+@pytest.fixture
+def data_copy(tmp_path) -> Path:
+    """A private copy of the project's data folder, safe to break."""
+    target = tmp_path / "data"
+    shutil.copytree(paths.PROJECT_ROOT / "data", target)
+    return target
