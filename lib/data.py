@@ -361,6 +361,8 @@ def _describe_failure(
         return (
             f"{line}: duplicate row for ({key}); expected one row per ({', '.join(dataset.unique)})"
         )
+    if case["schema_context"] == "DataFrameSchema":
+        return f"{line}: expected {check}"
     if column in dataset.fields:
         return f"{line}, column '{column}': value {case['failure_case']!r} is not valid; expected {check}"
     return f"{line}: {check}"
@@ -371,10 +373,9 @@ def _validate(frame: pd.DataFrame, dataset: Dataset, lines: list[int], path: Pat
         dataset.schema().validate(frame, lazy=True)
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases
-        if "multiple_fields_uniqueness" in set(cases["check"].astype(str)):
-            # pandera lists a duplicate once per key column; keep one message per row.
-            dupes = cases["check"].astype(str) == "multiple_fields_uniqueness"
-            cases = pd.concat([cases[~dupes], cases[dupes].drop_duplicates("index")])
+        # Checks across columns are listed once per column by pandera; keep one message per row.
+        row_level = cases["schema_context"].astype(str) == "DataFrameSchema"
+        cases = pd.concat([cases[~row_level], cases[row_level].drop_duplicates(["check", "index"])])
         problems = [_describe_failure(case, dataset, frame, lines) for _, case in cases.iterrows()]
         raise DataError(path, sorted(set(problems), key=_line_order)) from None
 

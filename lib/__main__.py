@@ -1,0 +1,139 @@
+"""Command line: `python -m lib run | list | check`. See README, "Command-line reference"."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from lib import data, paths, pipeline, scenarios
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m lib",
+        description="Run, list and check the EV research notebook collection.",
+        epilog="Exit codes: "
+        + "; ".join(f"{code} = {text}" for code, text in pipeline.EXIT_CODES.items()),
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def common(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--scenario",
+            default="base",
+            help="scenario name in params/ or a path to a YAML file (default: base)",
+        )
+        sub.add_argument(
+            "--data-dir", type=Path, help=f"data folder (default: data/, or ${paths.DATA_DIR_ENV})"
+        )
+
+    run = commands.add_parser(
+        "run", help="validate, execute every notebook, render and publish the reports"
+    )
+    common(run)
+    run.add_argument(
+        "--only",
+        nargs="+",
+        default=(),
+        metavar="NOTEBOOK",
+        help="run only these notebooks (e.g. 01_sales_trajectory)",
+    )
+    run.add_argument(
+        "--reports-dir",
+        type=Path,
+        help=f"reports folder (default: reports/, or ${paths.REPORTS_DIR_ENV})",
+    )
+    run.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="notebooks run in parallel (default: number of cores)",
+    )
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="execute every notebook even if its inputs are unchanged",
+    )
+    run.add_argument(
+        "--cell-timeout",
+        type=int,
+        default=1800,
+        help="seconds a cell may run before the run fails (default: 1800)",
+    )
+    run.add_argument("--quiet", action="store_true", help="log warnings and errors only")
+
+    commands.add_parser(
+        "list", help="the notebooks and their parameters (name, type, default, help)"
+    )
+    check = commands.add_parser(
+        "check", help="validate the data and a scenario without running anything"
+    )
+    common(check)
+    return parser
+
+
+def _list() -> int:
+    for spec in scenarios.discover():
+        needs = f"  (reads results of: {', '.join(spec.needs)})" if spec.needs else ""
+        print(f"{spec.name}: {spec.title}{needs}")
+        for parameter in spec.parameters.values():
+            print(
+                f"    {parameter.name}: {parameter.describe_type()} = {parameter.default!r}  # {parameter.help}"
+            )
+        print()
+    print("Scenarios:", ", ".join(scenarios.available()) or "none")
+    return 0
+
+
+def _check(arguments: argparse.Namespace) -> int:
+    options = pipeline.RunOptions(scenario=arguments.scenario, data_dir=arguments.data_dir)
+    try:
+        plan = pipeline.plan(options)
+    except pipeline.BadInput as error:
+        print(f"bad input:\n{error}", file=sys.stderr)
+        return pipeline.EXIT_BAD_INPUT
+    counts = data.validate_all(plan.data_dir)
+    print(
+        f"data in {plan.data_dir}: "
+        + ", ".join(f"{name} {rows} rows" for name, rows in counts.items())
+    )
+    print(f"deliveries to {plan.data_as_of}; gaps (unknown months, not zero):")
+    for gap in data.delivery_gaps(data.load_deliveries(plan.data_dir)).itertuples():
+        print(f"    {gap.brand}: {gap.first} to {gap.last} ({gap.months} months)")
+    print(f"scenario {plan.scenario.name}: ok for {len(plan.jobs)} notebook(s)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = _parser().parse_args(argv)
+    quiet = getattr(arguments, "quiet", False)
+    logging.basicConfig(
+        level=logging.WARNING if quiet else logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        datefmt="%Y-%m-%d %H:%M:%S",
+        stream=sys.stderr,
+    )
+    if arguments.command == "list":
+        return _list()
+    if arguments.command == "check":
+        return _check(arguments)
+    if arguments.jobs < 1:
+        print("--jobs must be at least 1", file=sys.stderr)
+        return pipeline.EXIT_BAD_INPUT
+    options = pipeline.RunOptions(
+        scenario=arguments.scenario,
+        only=tuple(arguments.only),
+        data_dir=arguments.data_dir,
+        reports_dir=arguments.reports_dir,
+        jobs=arguments.jobs,
+        force=arguments.force,
+        cell_timeout=arguments.cell_timeout,
+    )
+    return pipeline.run(options)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

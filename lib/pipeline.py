@@ -1,0 +1,743 @@
+"""Plan, validate, execute (papermill), render, index and publish a run of the collection.
+
+A run builds in `reports/<run-id>.partial/`; only when every notebook finished is the folder renamed
+to `reports/<run-id>/` and `reports/latest` repointed (atomically). A failed run keeps its folder
+as `reports/<run-id>/` with status "failed" in its manifest and index, says which notebook and cell
+failed, exits non-zero and leaves `latest` alone. A lock keeps two runs from writing at once.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as futures
+import contextlib
+import csv
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+import platform
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import papermill
+
+from lib import data, paths, render, results, scenarios
+
+log = logging.getLogger("lib.pipeline")
+
+EXIT_OK = 0  # every notebook finished (or was reused); latest points at this run
+EXIT_FAILED = 1  # a notebook failed; its run folder is kept, latest is untouched
+EXIT_BAD_INPUT = 2  # bad data, scenario or command line; nothing was executed
+EXIT_LOCKED = 3  # another run holds the lock on the reports folder; nothing was done
+EXIT_CODES = {
+    EXIT_OK: "success",
+    EXIT_FAILED: "a notebook failed",
+    EXIT_BAD_INPUT: "bad input",
+    EXIT_LOCKED: "another run is in progress",
+}
+LOCK_NAME = ".run.lock"
+HISTORY_NAME = "history.csv"
+HISTORY_FIELDS = ["run_id", "scenario", "data_as_of", "finished", "notebook", "result", "value", "low", "high", "unit"]  # fmt: skip
+
+
+@dataclass
+class RunOptions:
+    scenario: str = "base"
+    only: tuple[str, ...] = ()
+    data_dir: Path | None = None
+    reports_dir: Path | None = None
+    notebooks_dir: Path | None = None
+    params_dir: Path | None = None
+    jobs: int = 1
+    force: bool = False
+    cell_timeout: int = 1800  # seconds a single cell may run before the run is failed
+
+
+@dataclass
+class Job:
+    """One notebook in a run, and what happened to it."""
+
+    spec: scenarios.NotebookSpec
+    values: dict
+    overrides: dict
+    selected: bool = True
+    status: str = "pending"  # ok | failed | reused | skipped
+    input_hash: str = ""
+    duration_s: float = 0.0
+    reused_from: str | None = None
+    error: dict | None = None
+    results: list[dict] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+class BadInput(Exception):
+    """Raised before any kernel starts: the message names the file, notebook and key."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Small helpers
+
+
+def _sha256(*chunks: bytes) -> str:
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def library_hash() -> str:
+    """Hash of the library code and templates (a change re-runs every notebook)."""
+    files = sorted(
+        p
+        for p in Path(paths.PROJECT_ROOT / "lib").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    )
+    requirements = paths.PROJECT_ROOT / "requirements.txt"
+    return _sha256(
+        *(f.read_bytes() for f in files),
+        requirements.read_bytes() if requirements.exists() else b"",
+    )
+
+
+def git_commit() -> str:
+    """Short commit of the project, with '+changes' when the work tree differs from it."""
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(paths.PROJECT_ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True, text=True, timeout=10, check=True,
+        ).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(
+            ["git", "-C", str(paths.PROJECT_ROOT), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, timeout=10, check=True,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (not a git checkout)"
+    return commit + ("+changes" if dirty else "")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def new_run_id(scenario: str, reports_dir: Path, moment: dt.datetime | None = None) -> str:
+    """Timestamp and scenario, e.g. 20261125T093000-base; a suffix keeps same-second runs apart."""
+    run_id = f"{(moment or _now()).strftime('%Y%m%dT%H%M%S')}-{scenario}"
+    candidate, number = run_id, 1
+    while (reports_dir / candidate).exists() or (reports_dir / f"{candidate}.partial").exists():
+        number += 1
+        candidate = f"{run_id}-{number}"
+    return candidate
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _write_json(path: Path, content: dict) -> None:
+    path.write_text(json.dumps(content, indent=2, default=str) + "\n")
+
+
+@contextlib.contextmanager
+def run_lock(reports_dir: Path):
+    """Hold an exclusive lock on the reports folder, or raise BlockingIOError at once."""
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(reports_dir / LOCK_NAME, "a+")  # noqa: SIM115 - held for the whole run
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} since {_iso(_now())}\n")
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+def _environment(
+    data_dir: Path, reports_dir: Path, build_dir: Path, scenario: str
+) -> dict[str, str]:
+    """Variables the kernels inherit: where the data, reports and this run live."""
+    return {
+        paths.DATA_DIR_ENV: str(data_dir),
+        paths.REPORTS_DIR_ENV: str(reports_dir),
+        paths.RUN_DIR_ENV: str(build_dir),
+        "EVR_SCENARIO": scenario,
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        "PYTHONWARNINGS": "ignore::DeprecationWarning",
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Planning and validation (nothing is executed here)
+
+
+@dataclass
+class Plan:
+    run_id: str
+    scenario: scenarios.Scenario
+    jobs: list[Job]
+    data_dir: Path
+    reports_dir: Path
+    data_as_of: str
+    data_hashes: dict[str, str]
+    started: dt.datetime
+
+
+def _order(specs: list[scenarios.NotebookSpec]) -> list[scenarios.NotebookSpec]:
+    """Topological order by `needs`, keeping file order otherwise."""
+    by_name = {spec.name: spec for spec in specs}
+    for spec in specs:
+        unknown = [n for n in spec.needs if n not in by_name]
+        if unknown:
+            raise BadInput(
+                f"{spec.path}: metadata evr.needs names unknown notebook(s) {', '.join(unknown)}"
+            )
+    ordered, placed = [], set()
+    while len(ordered) < len(specs):
+        ready = [s for s in specs if s.name not in placed and set(s.needs) <= placed]
+        if not ready:
+            raise BadInput(
+                "notebooks' evr.needs form a cycle: "
+                + ", ".join(s.name for s in specs if s.name not in placed)
+            )
+        ordered.append(ready[0])
+        placed.add(ready[0].name)
+    return ordered
+
+
+def load_scenario(options: RunOptions) -> scenarios.Scenario:
+    path = scenarios.scenario_path(options.scenario, options.params_dir)
+    if options.scenario == "base" and not path.exists():
+        return scenarios.Scenario("base", None, "notebook defaults", {})
+    return scenarios.load_scenario(options.scenario, options.params_dir)
+
+
+def _check_notebooks(
+    options: RunOptions,
+) -> tuple[list[scenarios.NotebookSpec], scenarios.Scenario]:
+    specs = _order(scenarios.discover(options.notebooks_dir))
+    if not specs:
+        raise BadInput(f"no notebooks found in {options.notebooks_dir or paths.NOTEBOOKS_DIR}")
+    known = [spec.name for spec in specs]
+    unknown = [name for name in options.only if name not in known]
+    if unknown:
+        raise BadInput(
+            f"--only: unknown notebook(s) {', '.join(unknown)}; known: {', '.join(known)}"
+        )
+    scenario = load_scenario(options)
+    scenarios.check_scenario(scenario, specs)
+    return specs, scenario
+
+
+def plan(options: RunOptions) -> Plan:
+    """Check everything a run needs before any kernel starts; raise BadInput naming every problem
+    with the data, the notebooks and the scenario."""
+    data_dir = Path(options.data_dir or paths.data_dir()).resolve()
+    reports_dir = Path(options.reports_dir or paths.reports_dir()).resolve()
+    problems = []
+    try:
+        specs, scenario = _check_notebooks(options)
+    except (scenarios.ScenarioError, BadInput) as error:
+        problems.append(str(error))
+    try:
+        data.validate_all(data_dir)
+        data_as_of = data.data_as_of(data.load_deliveries(data_dir))
+    except data.DataError as error:
+        problems.append(str(error))
+    if problems:
+        raise BadInput("\n".join(problems))
+    started = _now()
+    jobs = [
+        Job(
+            spec,
+            scenarios.parameters_for(spec, scenario),
+            scenarios.overrides_for(spec, scenario),
+            selected=not options.only or spec.name in options.only,
+        )
+        for spec in specs
+    ]
+    return Plan(
+        new_run_id(scenario.name, reports_dir, started), scenario, jobs, data_dir, reports_dir,
+        data_as_of, data.file_hashes(data_dir), started,
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# Executing one notebook (runs in a worker process when --jobs > 1)
+
+
+def execute_notebook(payload: dict) -> dict:
+    """Execute one notebook with papermill and render its report. Returns status and timings."""
+    os.environ.update(payload["environment"])
+    source, build_dir, name = Path(payload["path"]), Path(payload["build_dir"]), payload["name"]
+    executed = build_dir / f"{name}.ipynb"
+    started = time.perf_counter()
+    outcome = {"name": name, "status": "ok", "error": None}
+    try:
+        papermill.execute_notebook(
+            str(source),
+            str(executed),
+            parameters=payload["overrides"],
+            kernel_name="python3",
+            cwd=str(source.parent),
+            progress_bar=False,
+            execution_timeout=payload["cell_timeout"],
+        )
+    except papermill.PapermillExecutionError as error:
+        outcome["status"] = "failed"
+        outcome["error"] = {
+            "cell": error.exec_count,
+            "cell_index": error.cell_index,
+            "ename": error.ename,
+            "evalue": error.evalue,
+            "message": f"{name} failed in cell In [{error.exec_count}]: {error.ename}: {error.evalue}",
+        }
+    except Exception as error:  # kernel death, timeout, unreadable notebook: still a report
+        outcome["status"] = "failed"
+        outcome["error"] = {
+            "cell": None,
+            "cell_index": None,
+            "ename": type(error).__name__,
+            "evalue": str(error),
+            "message": f"{name} failed: {type(error).__name__}: {error}",
+        }
+    outcome["duration_s"] = round(time.perf_counter() - started, 2)
+    if executed.exists():
+        outcome["results"] = results.from_notebook(executed)
+        context = render.ReportContext(**payload["context"], status=outcome["status"])
+        context.provenance["Execution time"] = f"{outcome['duration_s']:.1f} s"
+        render.render_notebook(executed, build_dir / f"{name}.html", context)
+    else:
+        outcome["results"] = []
+    return outcome
+
+
+def _parameter_rows(job: Job) -> list[dict]:
+    return [
+        {
+            "notebook": job.name,
+            "name": name,
+            "value": repr(job.values[name]),
+            "default": repr(parameter.default),
+            "help": parameter.help,
+            "changed": name in job.overrides and job.overrides[name] != parameter.default,
+        }
+        for name, parameter in job.spec.parameters.items()
+    ]
+
+
+def _payload(job: Job, plan_: Plan, build_dir: Path, options: RunOptions, commit: str) -> dict:
+    provenance = {
+        "Run": plan_.run_id,
+        "Scenario": plan_.scenario.name
+        + (f" ({plan_.scenario.path})" if plan_.scenario.path else ""),
+        "Data as of": f"deliveries to {plan_.data_as_of}, from {plan_.data_dir}",
+        "Git commit": commit,
+        "Run started": _iso(plan_.started),
+        "Notebook": f"notebooks/{job.spec.path.name}",
+        "Python": platform.python_version(),
+    }
+    return {
+        "name": job.name,
+        "path": str(job.spec.path),
+        "build_dir": str(build_dir),
+        "overrides": job.overrides,
+        "cell_timeout": options.cell_timeout,
+        "environment": _environment(
+            plan_.data_dir, plan_.reports_dir, build_dir, plan_.scenario.name
+        ),
+        "context": {
+            "run_id": plan_.run_id,
+            "scenario": plan_.scenario.name,
+            "data_as_of": plan_.data_as_of,
+            "parameters": _parameter_rows(job),
+            "provenance": provenance,
+        },
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Reuse of unchanged notebooks
+
+
+def _input_hash(job: Job, plan_: Plan, lib_hash: str, done: dict[str, Job]) -> str:
+    """Hash of everything a notebook's output depends on: source, parameters, data, library,
+    and the results of the notebooks it needs."""
+    needed = {name: done[name].results for name in job.spec.needs if name in done}
+    return _sha256(
+        job.spec.path.read_bytes(),
+        json.dumps(job.values, sort_keys=True, default=str).encode(),
+        json.dumps(plan_.data_hashes, sort_keys=True).encode(),
+        lib_hash.encode(),
+        json.dumps(needed, sort_keys=True, default=str).encode(),
+    )
+
+
+def _previous_run(reports_dir: Path) -> tuple[Path, dict] | None:
+    latest = reports_dir / "latest"
+    manifest = _read_json(latest / "manifest.json") if latest.exists() else None
+    return (latest.resolve(), manifest) if manifest else None
+
+
+def _try_reuse(job: Job, previous: tuple[Path, dict] | None, build_dir: Path) -> bool:
+    """Copy a notebook's outputs from the previous good run when its inputs are unchanged."""
+    if previous is None:
+        return False
+    run_dir, manifest = previous
+    entry = next((n for n in manifest.get("notebooks", []) if n["name"] == job.name), None)
+    if (
+        not entry
+        or entry.get("status") not in ("ok", "reused")
+        or entry.get("input_hash") != job.input_hash
+    ):
+        return False
+    sources = [run_dir / f"{job.name}.ipynb", run_dir / f"{job.name}.html"]
+    if not all(path.exists() for path in sources):
+        return False
+    for path in sources:
+        shutil.copy2(path, build_dir / path.name)
+    job.status = "reused"
+    job.reused_from = entry.get("reused_from") or manifest["run_id"]
+    job.results = results.from_notebook(build_dir / f"{job.name}.ipynb")
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing the run's files
+
+
+def _results_json(plan_: Plan, jobs: list[Job]) -> dict:
+    return {
+        "run_id": plan_.run_id,
+        "scenario": plan_.scenario.name,
+        "data_as_of": plan_.data_as_of,
+        "notebooks": {
+            job.name: {"title": job.spec.title, "status": job.status, "results": job.results}
+            for job in jobs
+            if job.status != "pending"
+        },
+    }
+
+
+def _manifest(
+    plan_: Plan, jobs: list[Job], status: str, commit: str, finished: dt.datetime | None
+) -> dict:
+    return {
+        "run_id": plan_.run_id,
+        "status": status,
+        "scenario": plan_.scenario.name,
+        "scenario_file": str(plan_.scenario.path) if plan_.scenario.path else None,
+        "scenario_description": plan_.scenario.description,
+        "started": _iso(plan_.started),
+        "finished": _iso(finished) if finished else None,
+        "duration_s": round((finished - plan_.started).total_seconds(), 2) if finished else None,
+        "git_commit": commit,
+        "data_dir": str(plan_.data_dir),
+        "data_as_of": plan_.data_as_of,
+        "data_hashes": plan_.data_hashes,
+        "python": platform.python_version(),
+        "notebooks": [
+            {
+                "name": job.name,
+                "title": job.spec.title,
+                "status": job.status,
+                "duration_s": job.duration_s,
+                "parameters": job.values,
+                "overrides": job.overrides,
+                "input_hash": job.input_hash,
+                "reused_from": job.reused_from,
+                "error": job.error,
+                "html": f"{job.name}.html" if job.status in ("ok", "failed", "reused") else None,
+                "ipynb": f"{job.name}.ipynb" if job.status in ("ok", "failed", "reused") else None,
+            }
+            for job in jobs
+        ],
+    }
+
+
+def past_runs(reports_dir: Path, limit: int = 30) -> list[dict]:
+    """Finished runs in the reports folder, newest first, for the index's run list."""
+    runs = []
+    for manifest_path in reports_dir.glob("*/manifest.json"):
+        if manifest_path.parent.is_symlink() or manifest_path.parent.name.endswith(".partial"):
+            continue
+        manifest = _read_json(manifest_path)
+        if manifest:
+            runs.append(
+                {
+                    "run_id": manifest["run_id"],
+                    "scenario": manifest.get("scenario", ""),
+                    "status": manifest.get("status", ""),
+                    "data_as_of": manifest.get("data_as_of", ""),
+                    "finished": manifest.get("finished") or "",
+                    "href": f"../{manifest_path.parent.name}/index.html",
+                }
+            )
+    return sorted(runs, key=lambda r: r["run_id"], reverse=True)[:limit]
+
+
+def _headline(job: Job) -> dict | None:
+    """The result a card shows: the notebook's `evr.headline` metadata, else its first result."""
+    if not job.results:
+        return None
+    wanted = job.spec.headline
+    chosen = next((r for r in job.results if r["name"] == wanted), job.results[0])
+    return {
+        "name": chosen["name"],
+        "text": results.format_value(chosen),
+        "meaning": chosen["meaning"],
+    }
+
+
+def _index(plan_: Plan, jobs: list[Job], manifest: dict, runs: list[dict]) -> str:
+    cards, answers = [], []
+    for job in jobs:
+        has_report = job.status in ("ok", "failed", "reused")
+        question = render.first_paragraph(job.spec.path)
+        headline = _headline(job) if job.status in ("ok", "reused") else None
+        cards.append(
+            {
+                "name": job.name,
+                "title": job.spec.title,
+                "status": job.status,
+                "status_label": render.STATUS_LABELS.get(job.status, job.status),
+                "duration": f"{job.duration_s:.1f} s" if job.status == "ok" else (
+                    f"from run {job.reused_from}" if job.reused_from else ""),
+                "question": question,
+                "headline": headline,
+                "error": job.error["message"] if job.error else None,
+                "html": f"{job.name}.html" if has_report else None,
+                "ipynb": f"{job.name}.ipynb" if has_report else None,
+            }
+        )  # fmt: skip
+        if headline and not job.spec.needs:
+            answers.append(
+                {
+                    **headline,
+                    "notebook": job.name,
+                    "question": job.spec.title,
+                    "href": f"{job.name}.html",
+                }
+            )
+    failed = [job for job in jobs if job.status == "failed"]
+    return render.index_html(
+        title="Chinese EV makers: research notebooks",
+        subtitle="Sales trajectory, brand premium, price-war margins and overseas payback, "
+        "answered with data as probabilities and ranges.",
+        run={
+            "run_id": plan_.run_id,
+            "status": manifest["status"],
+            "status_label": render.STATUS_LABELS.get(manifest["status"], manifest["status"]),
+            "scenario": plan_.scenario.name,
+            "scenario_description": plan_.scenario.description,
+            "data_as_of": plan_.data_as_of,
+            "failure_summary": " ".join(job.error["message"] + "." for job in failed),
+        },
+        answers=answers,
+        cards=cards,
+        parameters=[row for job in jobs for row in _parameter_rows(job)],
+        runs=runs,
+        provenance={
+            "Run": plan_.run_id,
+            "Status": manifest["status"],
+            "Started": manifest["started"],
+            "Finished": manifest["finished"] or "",
+            "Git commit": manifest["git_commit"],
+            "Data": f"{plan_.data_dir} (deliveries to {plan_.data_as_of})",
+        },
+    )
+
+
+def _append_history(reports_dir: Path, plan_: Plan, jobs: list[Job], finished: str) -> None:
+    path = reports_dir / HISTORY_NAME
+    new = not path.exists()
+    with path.open("a", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=HISTORY_FIELDS)
+        if new:
+            writer.writeheader()
+        for job in jobs:
+            for result in job.results:
+                writer.writerow(
+                    {
+                        "run_id": plan_.run_id, "scenario": plan_.scenario.name,
+                        "data_as_of": plan_.data_as_of, "finished": finished, "notebook": job.name,
+                        "result": result["name"], "value": result["value"], "low": result.get("low"),
+                        "high": result.get("high"), "unit": result["unit"],
+                    }
+                )  # fmt: skip
+
+
+def publish(build_dir: Path, reports_dir: Path, run_id: str, success: bool) -> Path:
+    """Move the finished build into place; repoint `latest` only for a successful run."""
+    final = reports_dir / run_id
+    os.replace(build_dir, final)
+    if success:
+        temporary = reports_dir / f".latest-{run_id}"
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()
+        temporary.symlink_to(run_id, target_is_directory=True)
+        os.replace(temporary, reports_dir / "latest")  # atomic on POSIX
+    return final
+
+
+# ---------------------------------------------------------------------------------------------
+# The run
+
+
+def _record(job: Job, outcome: dict) -> None:
+    job.status = outcome["status"]
+    job.duration_s = outcome["duration_s"]
+    job.error = outcome["error"]
+    job.results = outcome["results"]
+    if job.error:
+        log.error("%s FAILED after %.1f s: %s", job.name, job.duration_s, job.error["message"])
+    else:
+        log.info("%s finished in %.1f s (%d results)", job.name, job.duration_s, len(job.results))
+
+
+def _execute_all(plan_: Plan, options: RunOptions, build_dir: Path, commit: str) -> None:
+    """Run every job in dependency order, independent ones in parallel when jobs > 1."""
+    previous = None if options.force else _previous_run(plan_.reports_dir)
+    lib_hash = library_hash()
+    pending = list(plan_.jobs)
+    done: dict[str, Job] = {}
+    total = len(pending)
+    context = multiprocessing.get_context("fork")
+    pool = (
+        futures.ProcessPoolExecutor(max_workers=options.jobs, mp_context=context)
+        if options.jobs > 1
+        else None
+    )
+    running: dict[futures.Future, Job] = {}
+    try:
+        while pending or running:
+            for job in [j for j in pending if set(j.spec.needs) <= set(done)]:
+                pending.remove(job)
+                job.input_hash = _input_hash(job, plan_, lib_hash, done)
+                position = f"[{total - len(pending)}/{total}]"
+                if _try_reuse(job, previous, build_dir):
+                    log.info(
+                        "%s %s unchanged since run %s: reused", position, job.name, job.reused_from
+                    )
+                elif not job.selected:
+                    job.status = "skipped"
+                    log.info("%s %s not selected (--only): skipped", position, job.name)
+                else:
+                    if job.spec.needs:  # it reads this run's results so far
+                        _write_json(
+                            build_dir / "results.json", _results_json(plan_, list(done.values()))
+                        )
+                    payload = _payload(job, plan_, build_dir, options, commit)
+                    log.info(
+                        "%s %s running (%d parameter(s) overridden)",
+                        position,
+                        job.name,
+                        len(job.overrides),
+                    )
+                    if pool is None:
+                        _record(job, execute_notebook(payload))
+                    else:
+                        running[pool.submit(execute_notebook, payload)] = job
+                        continue
+                done[job.name] = job
+            if running:
+                finished, _ = futures.wait(running, return_when=futures.FIRST_COMPLETED)
+                for future in finished:
+                    job = running.pop(future)
+                    _record(job, future.result())
+                    done[job.name] = job
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+def _start_log(build_dir: Path) -> logging.Handler:
+    handler = logging.FileHandler(build_dir / "run.log")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logging.getLogger("lib").addHandler(handler)
+    return handler
+
+
+def execute(plan_: Plan, options: RunOptions) -> int:
+    """Execute a validated plan; return the exit code."""
+    build_dir = plan_.reports_dir / f"{plan_.run_id}.partial"
+    build_dir.mkdir(parents=True)
+    handler = _start_log(build_dir)
+    commit = git_commit()
+    saved_environment = dict(os.environ)
+    try:
+        log.info(
+            "run %s: scenario %s, %d notebook(s), data to %s, building in %s",
+            plan_.run_id, plan_.scenario.name, len(plan_.jobs), plan_.data_as_of, build_dir,
+        )  # fmt: skip
+        _execute_all(plan_, options, build_dir, commit)
+        finished = _now()
+        success = not any(job.status == "failed" for job in plan_.jobs)
+        status = "ok" if success else "failed"
+        manifest = _manifest(plan_, plan_.jobs, status, commit, finished)
+        _write_json(build_dir / "manifest.json", manifest)
+        _write_json(build_dir / "results.json", _results_json(plan_, plan_.jobs))
+        runs = [
+            {"run_id": plan_.run_id, "scenario": plan_.scenario.name, "status": status,
+             "data_as_of": plan_.data_as_of, "finished": manifest["finished"], "href": "index.html"}
+        ] + past_runs(plan_.reports_dir)  # fmt: skip
+        (build_dir / "index.html").write_text(
+            _index(plan_, plan_.jobs, manifest, runs), encoding="utf-8"
+        )
+    finally:
+        logging.getLogger("lib").removeHandler(handler)
+        handler.close()
+        os.environ.clear()
+        os.environ.update(saved_environment)
+    final = publish(build_dir, plan_.reports_dir, plan_.run_id, success)
+    if success:
+        _append_history(plan_.reports_dir, plan_, plan_.jobs, manifest["finished"])
+        log.info(
+            "run %s finished in %.1f s: %s",
+            plan_.run_id,
+            manifest["duration_s"],
+            final / "index.html",
+        )
+        return EXIT_OK
+    failed = ", ".join(job.name for job in plan_.jobs if job.status == "failed")
+    log.error(
+        "run %s FAILED (%s); its reports are kept in %s; reports/latest still points at the last good run",
+        plan_.run_id, failed, final,
+    )  # fmt: skip
+    return EXIT_FAILED
+
+
+def run(options: RunOptions) -> int:
+    """Validate, then execute under the lock. Returns a documented exit code (see EXIT_CODES)."""
+    reports_dir = Path(options.reports_dir or paths.reports_dir()).resolve()
+    try:
+        with run_lock(reports_dir):
+            try:
+                plan_ = plan(options)
+            except BadInput as error:
+                log.error("bad input, nothing was run:\n%s", error)
+                return EXIT_BAD_INPUT
+            return execute(plan_, options)
+    except BlockingIOError:
+        holder = (reports_dir / LOCK_NAME).read_text().strip()
+        log.error(
+            "another run is writing to %s (%s); exiting without doing anything", reports_dir, holder
+        )
+        return EXIT_LOCKED

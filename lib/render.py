@@ -1,0 +1,144 @@
+"""Executed notebooks to self-contained HTML reports, and the index page of a run.
+
+Reports are rendered in-process with nbconvert's Python API and a template (`templates/report`)
+that extends JupyterLab's: code input hidden, set-up cells removed, no script or stylesheet from a
+CDN, a table of contents from the headings, a parameters table and a provenance footer.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+import nbformat
+from nbconvert import HTMLExporter
+from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
+
+from lib import paths, results
+
+HEADING = re.compile(r'<h([23]) id="([^"]+)"[^>]*>(.*?)</h\1>', re.S)
+TAG = re.compile(r"<[^>]+>")
+STATUS_LABELS = {
+    "ok": "Finished",
+    "reused": "Unchanged (reused)",
+    "failed": "Failed",
+    "skipped": "Not run",
+    "running": "Running",
+}
+
+
+@dataclass
+class ReportContext:
+    """What a report shows around the notebook: run, scenario, parameters, provenance."""
+
+    run_id: str
+    scenario: str
+    data_as_of: str
+    status: str = "ok"
+    parameters: list[dict] = field(default_factory=list)
+    provenance: dict[str, str] = field(default_factory=dict)
+
+
+class ReaderOutputs(Preprocessor):
+    """Drop what readers should not see: warnings on stderr and the machine-readable results."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code":
+            cell.outputs = [
+                output
+                for output in cell.outputs
+                if not (output.output_type == "stream" and output.get("name") == "stderr")
+                and results.MIME_TYPE not in output.get("data", {})
+            ]
+        return cell, resources
+
+
+def css() -> str:
+    return (paths.TEMPLATES_DIR / "report.css").read_text()
+
+
+@functools.lru_cache(maxsize=1)
+def _exporter() -> HTMLExporter:
+    exporter = HTMLExporter(
+        extra_template_basedirs=[str(paths.TEMPLATES_DIR)],
+        template_name="report",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
+    tags = TagRemovePreprocessor(
+        remove_cell_tags={"remove-cell"},
+        remove_input_tags={"remove-input"},
+        remove_all_outputs_tags={"remove-output"},
+    )
+    exporter.register_preprocessor(tags, enabled=True)
+    exporter.register_preprocessor(ReaderOutputs(), enabled=True)
+    return exporter
+
+
+def table_of_contents(body: str) -> str:
+    """A nested list of links to the h2/h3 headings of a rendered report."""
+    items = []
+    for level, anchor, text in HEADING.findall(body):
+        label = html.unescape(TAG.sub("", text)).replace("¶", "").strip()
+        items.append(
+            f'<li class="evr-toc-h{level}"><a href="#{anchor}">{html.escape(label)}</a></li>'
+        )
+    return "<ul>\n" + "\n".join(items) + "\n</ul>"
+
+
+def notebook_html(notebook: nbformat.NotebookNode, context: ReportContext) -> str:
+    """Render an executed notebook as a reader's report."""
+    resources = {
+        "evr": {
+            "css": css(),
+            "run_id": context.run_id,
+            "scenario": context.scenario,
+            "data_as_of": context.data_as_of,
+            "status": context.status,
+            "status_label": STATUS_LABELS.get(context.status, context.status),
+            "parameters": context.parameters,
+            "provenance": context.provenance,
+        }
+    }
+    body, _ = _exporter().from_notebook_node(notebook, resources=resources)
+    return body.replace("<!--EVR-TOC-->", table_of_contents(body), 1)
+
+
+def render_notebook(executed: Path, target: Path, context: ReportContext) -> Path:
+    """Write the HTML report of an executed notebook file."""
+    notebook = nbformat.read(str(executed), as_version=4)
+    target.write_text(notebook_html(notebook, context), encoding="utf-8")
+    return target
+
+
+def first_paragraph(notebook_path: Path) -> str:
+    """The question a notebook answers: the first paragraph under its title."""
+    notebook = nbformat.read(str(notebook_path), as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type != "markdown":
+            continue
+        paragraphs = [p.strip() for p in cell.source.split("\n\n") if p.strip()]
+        for paragraph in paragraphs:
+            if not paragraph.startswith("#"):
+                return " ".join(paragraph.split())
+    return ""
+
+
+@functools.lru_cache(maxsize=1)
+def _index_template() -> jinja2.Template:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(paths.TEMPLATES_DIR)),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+    )
+    return environment.get_template("index.html.j2")
+
+
+def index_html(**page) -> str:
+    """The index page of a run (see templates/index.html.j2 for the fields)."""
+    return _index_template().render(css=css(), **page)

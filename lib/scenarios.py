@@ -1,0 +1,252 @@
+"""Notebook parameters and scenario files, checked before any kernel starts.
+
+A notebook declares its parameters in its tagged `parameters` cell, one per line:
+`n_paths: int = 10_000  # simulated paths per model [100, 1000000]`. papermill's own inspection
+reads name, type, default and help; a trailing `[low, high]` in the help is the allowed range.
+
+A scenario is `params/<name>.yaml`: an optional `description` and, under `notebooks`, a section
+per notebook overriding some of its parameters. papermill only warns about an unknown parameter;
+here an unknown notebook or parameter, a wrong type or an out-of-range value is an error that
+names the scenario file, the notebook and the key.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import papermill
+import yaml
+
+from lib import paths
+
+RANGE_PATTERN = re.compile(r"\[\s*(-?[\d_.eE+]+)\s*,\s*(-?[\d_.eE+]+)\s*\]\s*$")
+
+
+class ScenarioError(ValueError):
+    """A scenario file or parameter value is not acceptable; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One entry of a notebook's parameters cell."""
+
+    name: str
+    type_name: str  # as annotated: int, float, str, bool, list[str], ...
+    default: object
+    help: str
+    low: float | None = None
+    high: float | None = None
+
+    def describe_type(self) -> str:
+        text = self.type_name
+        if self.low is not None:
+            text += f" in [{self.low:g}, {self.high:g}]"
+        return text
+
+
+@dataclass(frozen=True)
+class NotebookSpec:
+    """A notebook of the collection: its name (file stem), path, parameters and what it needs."""
+
+    name: str
+    path: Path
+    title: str
+    parameters: dict[str, Parameter]
+    needs: tuple[str, ...] = ()  # notebooks whose results it reads (metadata evr.needs)
+    headline: str | None = None  # the result its index card shows (metadata evr.headline)
+
+
+def _literal(text: str) -> object:
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def _range(help_text: str) -> tuple[float | None, float | None]:
+    match = RANGE_PATTERN.search(help_text)
+    if not match:
+        return None, None
+    return float(match.group(1).replace("_", "")), float(match.group(2).replace("_", ""))
+
+
+def _title(notebook: nbformat.NotebookNode, fallback: str) -> str:
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return fallback
+
+
+def inspect(path: Path) -> NotebookSpec:
+    """Read a notebook's parameters (with papermill's own inspection), title and needs."""
+    notebook = nbformat.read(str(path), as_version=4)
+    if not any("parameters" in cell.metadata.get("tags", []) for cell in notebook.cells):
+        raise ScenarioError(f"{path}: no cell tagged 'parameters'; every notebook needs one")
+    parameters = {}
+    for name, info in papermill.inspect_notebook(str(path)).items():
+        low, high = _range(info["help"])
+        parameters[name] = Parameter(
+            name, info["inferred_type_name"], _literal(info["default"]), info["help"], low, high
+        )
+    meta = notebook.metadata.get("evr", {})
+    return NotebookSpec(
+        path.stem,
+        path,
+        _title(notebook, path.stem),
+        parameters,
+        tuple(meta.get("needs", [])),
+        meta.get("headline"),
+    )
+
+
+def discover(notebooks_dir: Path | None = None) -> list[NotebookSpec]:
+    """Every notebook of the collection, in file-name order (NN_ prefix)."""
+    directory = notebooks_dir or paths.NOTEBOOKS_DIR
+    return [inspect(path) for path in sorted(directory.glob("[0-9][0-9]_*.ipynb"))]
+
+
+# ---------------------------------------------------------------------------------------------
+# Checking values
+
+
+def _type_problem(value: object, type_name: str) -> str | None:
+    """Why `value` does not fit the annotated type, or None when it does."""
+    base = type_name.split("[")[0].strip()
+    checks = {
+        "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+        "str": lambda v: isinstance(v, str),
+        "bool": lambda v: isinstance(v, bool),
+        "list": lambda v: isinstance(v, list),
+        "tuple": lambda v: isinstance(v, list | tuple),
+        "dict": lambda v: isinstance(v, dict),
+    }
+    check = checks.get(base)
+    if check is None:  # unannotated or exotic: papermill passes it through
+        return None
+    if not check(value):
+        return f"expected {type_name}, got {type(value).__name__} {value!r}"
+    inner = type_name[len(base) + 1 : -1].strip() if "[" in type_name else ""
+    if base in ("list", "tuple") and inner in checks:
+        for item in value:
+            problem = _type_problem(item, inner)
+            if problem:
+                return f"item {item!r}: {problem}"
+    return None
+
+
+def check_value(parameter: Parameter, value: object) -> str | None:
+    """Why `value` is not acceptable for `parameter`, or None."""
+    problem = _type_problem(value, parameter.type_name)
+    if problem or parameter.low is None:
+        return problem
+    numbers = value if isinstance(value, list | tuple) else [value]
+    for number in numbers:
+        if isinstance(number, int | float) and not (parameter.low <= number <= parameter.high):
+            return f"value {number!r} is out of range; expected {parameter.describe_type()}"
+    return None
+
+
+def check_parameters(spec: NotebookSpec, values: dict, where: str) -> list[str]:
+    """Problems with `values` for notebook `spec`; `where` names their origin in messages."""
+    problems = []
+    for key, value in values.items():
+        if key not in spec.parameters:
+            close = difflib.get_close_matches(key, list(spec.parameters), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            known = ", ".join(spec.parameters)
+            problems.append(
+                f"{where}: notebook {spec.name}: unknown parameter {key!r}{hint} (known: {known})"
+            )
+            continue
+        problem = check_value(spec.parameters[key], value)
+        if problem:
+            problems.append(f"{where}: notebook {spec.name}: parameter {key!r}: {problem}")
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# Scenario files
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    path: Path | None
+    description: str
+    overrides: dict[str, dict]
+
+
+def scenario_path(name: str, params_dir: Path | None = None) -> Path:
+    """A scenario by name (params/<name>.yaml) or by path to a YAML file."""
+    candidate = Path(name)
+    if candidate.suffix in (".yaml", ".yml"):
+        return candidate.resolve()
+    return (params_dir or paths.PARAMS_DIR) / f"{name}.yaml"
+
+
+def available(params_dir: Path | None = None) -> list[str]:
+    return sorted(path.stem for path in (params_dir or paths.PARAMS_DIR).glob("*.yaml"))
+
+
+def load_scenario(name: str, params_dir: Path | None = None) -> Scenario:
+    """Read a scenario file; its structure is checked here, its values by `check_scenario`."""
+    path = scenario_path(name, params_dir)
+    if not path.exists():
+        known = ", ".join(available(params_dir)) or "none"
+        raise ScenarioError(f"{path}: scenario file not found (available scenarios: {known})")
+    try:
+        content = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise ScenarioError(f"{path}: not valid YAML: {error}") from None
+    if not isinstance(content, dict):
+        raise ScenarioError(f"{path}: expected a mapping with 'description' and 'notebooks'")
+    unknown = set(content) - {"description", "notebooks"}
+    if unknown:
+        raise ScenarioError(
+            f"{path}: unknown top-level key(s) {', '.join(sorted(unknown))}; expected description, notebooks"
+        )
+    overrides = content.get("notebooks") or {}
+    if not isinstance(overrides, dict) or not all(
+        isinstance(v, dict | None) for v in overrides.values()
+    ):
+        raise ScenarioError(f"{path}: 'notebooks' must map notebook names to parameter mappings")
+    overrides = {notebook: values or {} for notebook, values in overrides.items()}
+    return Scenario(path.stem, path, str(content.get("description", "")), overrides)
+
+
+def check_scenario(scenario: Scenario, specs: list[NotebookSpec]) -> None:
+    """Raise ScenarioError listing every problem of `scenario` against the notebooks' parameters."""
+    where = str(scenario.path) if scenario.path else f"scenario {scenario.name}"
+    by_name = {spec.name: spec for spec in specs}
+    problems = []
+    for notebook, values in scenario.overrides.items():
+        if notebook not in by_name:
+            close = difflib.get_close_matches(notebook, list(by_name), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            problems.append(
+                f"{where}: unknown notebook {notebook!r}{hint} (known: {', '.join(by_name)})"
+            )
+            continue
+        problems += check_parameters(by_name[notebook], values, where)
+    if problems:
+        raise ScenarioError("\n".join(problems))
+
+
+def parameters_for(spec: NotebookSpec, scenario: Scenario) -> dict:
+    """The values a notebook runs with: its defaults overridden by the scenario."""
+    values = {name: parameter.default for name, parameter in spec.parameters.items()}
+    values.update(scenario.overrides.get(spec.name, {}))
+    return values
+
+
+def overrides_for(spec: NotebookSpec, scenario: Scenario) -> dict:
+    """Only the values the scenario changes (what papermill injects)."""
+    return dict(scenario.overrides.get(spec.name, {}))

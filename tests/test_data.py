@@ -1,0 +1,304 @@
+"""The data layer: the shipped files load, and every kind of bad data gets a precise error."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from lib import data
+
+DELIVERIES = "deliveries_monthly.csv"
+
+
+def edit_line(folder: Path, filename: str, line: int, old: str, new: str) -> None:
+    """Replace `old` by `new` on 1-based `line` of a copied data file."""
+    path = folder / filename
+    lines = path.read_text().splitlines()
+    assert old in lines[line - 1], f"fixture expects {old!r} on line {line}: {lines[line - 1]}"
+    lines[line - 1] = lines[line - 1].replace(old, new, 1)
+    path.write_text("\n".join(lines) + "\n")
+
+
+def append_line(folder: Path, filename: str, text: str) -> int:
+    path = folder / filename
+    content = path.read_text()
+    path.write_text(content + text + "\n")
+    return content.count("\n") + 1
+
+
+def error_for(loader, folder: Path) -> str:
+    with pytest.raises(data.DataError) as caught:
+        loader(folder)
+    return str(caught.value)
+
+
+# --- the shipped data --------------------------------------------------------------------------
+
+
+def test_shipped_data_loads_with_types():
+    counts = data.validate_all()
+    assert counts[DELIVERIES] > 350 and counts["vehicle_trims.csv"] > 2600
+    deliveries = data.load_deliveries()
+    assert isinstance(deliveries["month"].dtype, pd.PeriodDtype)
+    assert deliveries["deliveries"].dtype == "int64"
+    assert deliveries["source_url"].str.startswith("http").all()
+
+
+def test_leapmotor_annual_totals_match_reported_totals():
+    deliveries = data.load_deliveries()
+    leap = deliveries[deliveries["brand"] == "leapmotor"]
+    totals = leap.groupby(leap["month"].dt.year)["deliveries"].sum()
+    assert totals[2023] == 144_155 and totals[2024] == 293_724 and totals[2025] == 596_555
+
+
+def test_missing_months_are_gaps_not_zeros():
+    deliveries = data.load_deliveries()
+    series = data.monthly_series(deliveries, "leapmotor")
+    assert pd.isna(series[pd.Period("2026-03", "M")]) and pd.isna(series[pd.Period("2026-04", "M")])
+    assert series[pd.Period("2026-05", "M")] == 81_569
+    gaps = data.delivery_gaps(deliveries)
+    leap_2026 = gaps[(gaps["brand"] == "leapmotor") & (gaps["first"] == pd.Period("2026-03", "M"))]
+    assert leap_2026["months"].tolist() == [2]
+
+
+def test_unknown_maker_lists_known_ones():
+    with pytest.raises(ValueError, match=r"unknown maker 'leap'.*leapmotor.*xpeng"):
+        data.monthly_series(data.load_deliveries(), "leap")
+
+
+def test_financial_rows_are_flagged_by_their_note():
+    financials = data.load_financials()
+    flags = financials.set_index(["company", "period", "metric"])["flag"]
+    assert "unverified" in set(financials["flag"]) and "derived" in set(financials["flag"])
+    assert flags[("Leapmotor", "2023Q1", "gross_margin_pct")] == "derived"
+    assert (
+        financials.loc[financials["period"] == "2025Q1-Q3", "period_end"]
+        .astype(str)
+        .eq("2025-09")
+        .all()
+    )
+
+
+def test_assumption_lookup_and_unknown_name():
+    duty = data.assumption("eu_cvd_other_cooperating_pct")
+    assert duty.value == 20.7 and duty.unit == "pct" and duty.source_url.startswith("http")
+    with pytest.raises(KeyError, match="closest: .*eu_cvd_other_cooperating_pct"):
+        data.assumption("eu_cvd_other_cooperating")
+
+
+def test_every_assumption_is_sourced_and_dated():
+    table = data.load_assumptions()
+    assert table["source_url"].str.match(r"^https?://").all()
+    assert table["as_of"].str.match(r"^\d{4}").all()
+
+
+def test_holidays_cover_2015_to_2030():
+    holidays = data.load_holidays()
+    assert holidays["year"].tolist() == list(range(2015, 2031))
+    assert (holidays["date"].dt.month.isin([1, 2])).all()
+
+
+def test_data_dir_can_point_elsewhere(data_copy, monkeypatch):
+    edit_line(data_copy, DELIVERIES, 2, "7228", "7229")
+    monkeypatch.setenv("EVR_DATA_DIR", str(data_copy))
+    deliveries = data.load_deliveries()
+    assert deliveries.attrs["source_file"] == str(data_copy / DELIVERIES)
+    assert 7229 in deliveries["deliveries"].tolist()
+
+
+# --- bad data: each message names file, line, column, value and expectation ---------------------
+
+
+def test_negative_deliveries(data_copy):
+    edit_line(data_copy, DELIVERIES, 3, ",10045,", ",-5,")
+    message = error_for(data.load_deliveries, data_copy)
+    assert str(data_copy / DELIVERIES) in message
+    assert (
+        "line 3, column 'deliveries': value -5 is not valid; expected a non-negative whole number"
+        in message
+    )
+
+
+def test_non_integer_deliveries(data_copy):
+    edit_line(data_copy, DELIVERIES, 4, ",10142,", ",10142.5,")
+    message = error_for(data.load_deliveries, data_copy)
+    assert (
+        "line 4, column 'deliveries': value '10142.5' is not valid; expected a non-negative whole number"
+        in message
+    )
+
+
+def test_wrong_type(data_copy):
+    edit_line(data_copy, DELIVERIES, 5, ",12000,", ",twelve thousand,")
+    message = error_for(data.load_deliveries, data_copy)
+    assert "line 5, column 'deliveries': value 'twelve thousand'" in message
+
+
+def test_unparseable_month(data_copy):
+    edit_line(data_copy, DELIVERIES, 6, "2022-11", "2022-13")
+    message = error_for(data.load_deliveries, data_copy)
+    assert (
+        "line 6, column 'month': value '2022-13' is not valid; expected a month as YYYY-MM"
+        in message
+    )
+
+
+def test_duplicate_brand_month(data_copy):
+    second = (data_copy / DELIVERIES).read_text().splitlines()[1]
+    line = append_line(data_copy, DELIVERIES, second)
+    message = error_for(data.load_deliveries, data_copy)
+    assert f"line {line}: duplicate row for (brand=aito_hima, month=2022-07)" in message
+    assert "line 2: duplicate row" in message
+
+
+def test_row_without_source(data_copy):
+    line = append_line(data_copy, DELIVERIES, "leapmotor,2030-01,100,stated,,")
+    message = error_for(data.load_deliveries, data_copy)
+    assert f"line {line}, column 'source_url': value is blank; expected a source URL" in message
+
+
+def test_source_that_is_not_a_url(data_copy):
+    line = append_line(data_copy, DELIVERIES, "leapmotor,2030-01,100,stated,my notebook,")
+    message = error_for(data.load_deliveries, data_copy)
+    assert f"line {line}, column 'source_url': value 'my notebook' is not valid" in message
+
+
+def test_unknown_quality_flag(data_copy):
+    line = append_line(
+        data_copy, DELIVERIES, "leapmotor,2030-01,100,guessed,https://example.org/x,"
+    )
+    message = error_for(data.load_deliveries, data_copy)
+    assert f"line {line}, column 'quality': value 'guessed'" in message and "derived" in message
+
+
+def test_missing_column(data_copy):
+    path = data_copy / DELIVERIES
+    frame = pd.read_csv(path).drop(columns=["quality"])
+    frame.to_csv(path, index=False)
+    message = error_for(data.load_deliveries, data_copy)
+    assert "line 1 (header): missing column(s) quality" in message
+
+
+def test_extra_column(data_copy):
+    path = data_copy / DELIVERIES
+    frame = pd.read_csv(path).assign(comment="x")
+    frame.to_csv(path, index=False)
+    message = error_for(data.load_deliveries, data_copy)
+    assert "line 1 (header): unexpected column(s) comment" in message
+
+
+def test_row_with_too_many_fields(data_copy):
+    line = append_line(
+        data_copy, DELIVERIES, "leapmotor,2030-01,1,000,stated,https://example.org/x,"
+    )
+    message = error_for(data.load_deliveries, data_copy)
+    assert f"line {line}: 7 fields, expected 6" in message
+
+
+def test_empty_file(data_copy):
+    (data_copy / DELIVERIES).write_text("")
+    assert "file is empty" in error_for(data.load_deliveries, data_copy)
+
+
+def test_header_only(data_copy):
+    (data_copy / DELIVERIES).write_text("brand,month,deliveries,quality,source_url,note\n")
+    assert "header but no data rows" in error_for(data.load_deliveries, data_copy)
+
+
+def test_file_that_is_not_csv(data_copy):
+    (data_copy / DELIVERIES).write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe")
+    assert "not a CSV text file" in error_for(data.load_deliveries, data_copy)
+
+
+def test_text_file_that_is_not_this_csv(data_copy):
+    (data_copy / DELIVERIES).write_text("<html><body>Not found</body></html>\n")
+    message = error_for(data.load_deliveries, data_copy)
+    assert "missing column(s) brand, month, deliveries" in message
+
+
+def test_missing_file(data_copy):
+    (data_copy / DELIVERIES).unlink()
+    assert "file not found" in error_for(data.load_deliveries, data_copy)
+
+
+def test_unknown_metric_and_unit(data_copy):
+    filename = "financials_quarterly.csv"
+    first = append_line(
+        data_copy, filename, "Leapmotor,2026Q1,happiness,3.0,pct,https://example.org/a,"
+    )
+    second = append_line(
+        data_copy, filename, "Leapmotor,2026Q1,revenue,3.0,EUR_bn,https://example.org/b,"
+    )
+    message = error_for(data.load_financials, data_copy)
+    assert (
+        f"line {first}, column 'metric': value 'happiness' is not valid; expected a known metric"
+        in message
+    )
+    assert (
+        f"line {second}, column 'unit': value 'EUR_bn' is not valid; expected a known unit"
+        in message
+    )
+
+
+def test_pct_metric_needs_pct_unit(data_copy):
+    line = append_line(
+        data_copy,
+        "financials_quarterly.csv",
+        "Leapmotor,2026Q1,gross_margin_pct,14.0,RMB_mn,https://example.org/a,",
+    )
+    message = error_for(data.load_financials, data_copy)
+    assert f"line {line}: expected unit 'pct' for a metric ending in _pct" in message
+    assert message.count(f"line {line}") == 1
+
+
+def test_bad_period(data_copy):
+    line = append_line(
+        data_copy,
+        "financials_quarterly.csv",
+        "Leapmotor,2026Q5,revenue,1.0,RMB_mn,https://example.org/a,",
+    )
+    assert f"line {line}, column 'period': value '2026Q5'" in error_for(
+        data.load_financials, data_copy
+    )
+
+
+def test_trim_with_impossible_spec(data_copy):
+    edit_line(data_copy, "vehicle_trims.csv", 2, ",249800.0,40.0,", ",249800.0,4000.0,")
+    message = error_for(data.load_trims, data_copy)
+    assert (
+        "line 2, column 'battery_kwh': value 4000.0 is not valid; expected a battery size in kWh between 1 and 300"
+        in message
+    )
+
+
+def test_duplicate_assumption_name(data_copy):
+    line = append_line(
+        data_copy, "assumptions.csv", "eu_mfn_car_duty_pct,12,pct,https://example.org/a,2025,"
+    )
+    message = error_for(data.load_assumptions, data_copy)
+    assert f"line {line}: duplicate row for (name=eu_mfn_car_duty_pct)" in message
+
+
+def test_validate_all_names_every_broken_file(data_copy):
+    (data_copy / DELIVERIES).write_text("")
+    (data_copy / "assumptions.csv").write_text("name,value\n")
+    with pytest.raises(data.DataError) as caught:
+        data.validate_all(data_copy)
+    message = str(caught.value)
+    assert DELIVERIES in message and "assumptions.csv" in message
+    assert len(re.findall(r"problem\(s\)", message)) == 3  # the folder, then each file
+
+
+def test_many_problems_are_summarised(data_copy):
+    path = data_copy / DELIVERIES
+    lines = path.read_text().splitlines()
+    lines = [lines[0]] + [
+        re.sub(r",\d+,(stated|derived|uncertain|lower_bound),", ",-1,\\1,", line)
+        for line in lines[1:]
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    message = error_for(data.load_deliveries, data_copy)
+    assert f"{len(lines) - 1} problem(s)" in message and "... and" in message
