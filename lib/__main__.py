@@ -116,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         datefmt="%Y-%m-%d %H:%M:%S",
         stream=sys.stderr,
     )
+    for noisy in ("papermill", "traitlets", "nbconvert"):  # their chatter drowns the progress lines
+        logging.getLogger(noisy).setLevel(logging.ERROR)
     if arguments.command == "list":
         return _list()
     if arguments.command == "check":

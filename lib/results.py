@@ -109,11 +109,8 @@ def table(results: list[Result] | None = None) -> pd.DataFrame:
     """Recorded results as a table for readers: result, value, meaning."""
     rows = [r.to_json() for r in (recorded() if results is None else results)]
     return pd.DataFrame(
-        {
-            "result": [r["name"] for r in rows],
-            "value": [format_value(r) for r in rows],
-            "meaning": [r["meaning"] for r in rows],
-        }
+        {"value": [format_value(r) for r in rows], "meaning": [r["meaning"] for r in rows]},
+        index=pd.Index([r["name"] for r in rows], name="result"),
     )
 
 

@@ -44,7 +44,7 @@ def test_last_record_of_a_name_wins_and_table_lists_in_order():
     results.record("b_pct", 2.5, "pct", "second")
     results.record("a_units", 3, "units", "again")
     table = results.table()
-    assert table["result"].tolist() == ["a_units", "b_pct"]
+    assert table.index.tolist() == ["a_units", "b_pct"]
     assert table["value"].tolist() == ["3 units", "2.5%"]
 
 
