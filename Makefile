@@ -22,7 +22,7 @@ reports: $(STAMP)
 	$(PY) -m lib run $(ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check lib tests bench notebooks
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check lib tests bench
 
 test: lint
