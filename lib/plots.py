@@ -54,10 +54,15 @@ def finish(
         ax.set_xlabel(xlabel)
     if ylabel is not None:
         ax.set_ylabel(ylabel)
-    ax.figure.text(
+    source_line(ax.figure, source)
+    return ax
+
+
+def source_line(figure: plt.Figure, source: str) -> None:
+    """The 'Source: ...' line under a figure."""
+    figure.text(
         0.01, -0.02, f"Source: {source}", ha="left", va="top", fontsize=8.5, color="#555555"
     )
-    return ax
 
 
 def thousands(ax: plt.Axes, axis: str = "y") -> None:

@@ -1,0 +1,346 @@
+"""The executive summary: the four answers of a run, read from its recorded results.
+
+Nothing here recomputes an analysis. It reads `results.json` of a run (and `history.csv` of the
+reports folder), words each answer from the recorded numbers and their meanings, compares them
+with the previous run, and draws one small chart per answer.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from lib import paths, plots, results
+
+
+@dataclass(frozen=True)
+class Question:
+    """One of the four questions: the notebook that answers it and the results that word it."""
+
+    key: str
+    notebook: str
+    question: str
+    headline: str
+    supporting: tuple[str, ...]
+
+
+QUESTIONS = (
+    Question(
+        "sales", "01_sales_trajectory",
+        "Will the maker reach its volume target, and with what probability?",
+        "p_reach_target", ("forecast_median_units", "required_growth_pct", "p_reach_internal_target"),
+    ),
+    Question(
+        "premium", "02_brand_premium",
+        "What is the badge worth, and can the maker sell at 250,000-300,000 yuan?",
+        "focus_premium_pct", ("flagship_price_rmb", "p_flagship_in_band"),
+    ),
+    Question(
+        "margins", "03_price_war_margins",
+        "How do price cuts, scale and learning move gross margin?",
+        "gm_at_target_current_pct", ("gm_at_target_cut5_pct", "gm_at_target_cut10_pct", "latest_gross_margin_pct"),
+    ),
+    Question(
+        "payback", "04_globalization_payback",
+        "When does the overseas expansion pay back, and how likely is it?",
+        "best_strategy", ("spain_median_payback_years", "spain_p_payback_5y", "export_median_payback_years"),
+    ),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: Question
+    status: str  # ok | reused | failed | skipped | missing
+    headline: dict | None
+    sentence: str
+
+    @property
+    def available(self) -> bool:
+        return self.headline is not None
+
+
+@dataclass(frozen=True)
+class RunResults:
+    """A run's results.json and where it was found."""
+
+    run_dir: Path
+    content: dict
+
+    @property
+    def run_id(self) -> str:
+        return self.content.get("run_id", self.run_dir.name)
+
+
+def find_run(run_dir: str = "") -> RunResults | None:
+    """The run to summarise: an explicit folder, else the run in progress, else reports/latest."""
+    candidates = [Path(run_dir)] if run_dir else [paths.run_dir(), paths.reports_dir() / "latest"]
+    for candidate in candidates:
+        if candidate is not None and (candidate / "results.json").exists():
+            return RunResults(candidate.resolve(), results.load(candidate))
+    if run_dir:
+        raise FileNotFoundError(
+            f"run_dir={run_dir!r}: no results.json there; expected a folder under reports/"
+        )
+    return None
+
+
+def _sentence(found: dict[str, dict], question: Question) -> str:
+    parts = []
+    for name in (question.headline, *question.supporting):
+        if name in found:
+            result = found[name]
+            parts.append(f"{result['meaning']}: **{results.format_value(result)}**")
+    return "; ".join(parts) + "." if parts else ""
+
+
+def answers(run: RunResults | None) -> list[Answer]:
+    """The four answers, each with its status; a failed or absent notebook says so in its place."""
+    notebooks = run.content.get("notebooks", {}) if run else {}
+    out = []
+    for question in QUESTIONS:
+        entry = notebooks.get(question.notebook)
+        if entry is None:
+            out.append(Answer(question, "missing", None, "Not in this run."))
+            continue
+        found = {r["name"]: r for r in entry.get("results", [])}
+        status = entry.get("status", "missing")
+        if status not in ("ok", "reused"):
+            word = "failed" if status == "failed" else "was not run"
+            out.append(
+                Answer(question, status, None, f"The notebook {word} in this run; see its report.")
+            )
+            continue
+        headline = found.get(question.headline) or next(iter(found.values()), None)
+        out.append(Answer(question, status, headline, _sentence(found, question)))
+    return out
+
+
+def answers_markdown(items: list[Answer]) -> str:
+    """The four answers as short Markdown paragraphs, each linking to its full report."""
+    blocks = []
+    for answer in items:
+        number = results.format_value(answer.headline) if answer.available else "not available"
+        link = f"[full report]({answer.question.notebook}.html)"
+        blocks.append(f"**{answer.question.question}** {number}. {answer.sentence} ({link})")
+    return "\n\n".join(blocks)
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparing runs
+
+
+def previous_run(current: RunResults, reports_dir: Path | None = None) -> RunResults | None:
+    """The last finished good run of the same scenario before `current`."""
+    folder = reports_dir or paths.reports_dir()
+    scenario = current.content.get("scenario")
+    candidates = []
+    for manifest_path in folder.glob("*/manifest.json"):
+        run_folder = manifest_path.parent
+        if run_folder.is_symlink() or run_folder.resolve() == current.run_dir.resolve():
+            continue
+        manifest = json.loads(manifest_path.read_text())
+        if (
+            manifest.get("status") == "ok"
+            and manifest.get("scenario") == scenario
+            and manifest["run_id"] < current.run_id
+        ):
+            candidates.append(run_folder)
+    if not candidates:
+        return None
+    chosen = max(candidates, key=lambda p: p.name)
+    return RunResults(chosen, results.load(chosen))
+
+
+def changes(current: RunResults, previous: RunResults | None) -> pd.DataFrame:
+    """Headline numbers of the four answers, then and now."""
+    before = {a.question.key: a for a in answers(previous)} if previous else {}
+    rows = []
+    for answer in answers(current):
+        then = before.get(answer.question.key)
+        now_value = answer.headline["value"] if answer.available else None
+        then_value = then.headline["value"] if then and then.available else None
+        change = "new" if then_value is None and now_value is not None else "unchanged"
+        if isinstance(now_value, int | float) and isinstance(then_value, int | float):
+            change = (
+                "unchanged"
+                if np.isclose(now_value, then_value)
+                else f"{now_value - then_value:+.3g}"
+            )
+        elif now_value != then_value and then_value is not None:
+            change = "changed"
+        rows.append(
+            {
+                "question": answer.question.question,
+                "result": answer.headline["name"] if answer.available else "",
+                "previous run": results.format_value(then.headline)
+                if then and then.available
+                else "n/a",
+                "this run": results.format_value(answer.headline) if answer.available else "n/a",
+                "change": change,
+            }
+        )
+    return pd.DataFrame(rows).set_index("question")
+
+
+def history(notebook: str, result: str, reports_dir: Path | None = None) -> pd.DataFrame:
+    """One headline number across finished runs (from reports/history.csv), oldest first."""
+    path = (reports_dir or paths.reports_dir()) / "history.csv"
+    columns = ["run_id", "scenario", "data_as_of", "finished", "value", "low", "high"]
+    if not path.exists():
+        return pd.DataFrame(columns=columns)
+    table = pd.read_csv(path)
+    rows = table[(table["notebook"] == notebook) & (table["result"] == result)]
+    rows = rows.assign(value=pd.to_numeric(rows["value"], errors="coerce"))
+    return rows[columns].sort_values("run_id", ignore_index=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Charts: one small multiple per answer, drawn only from recorded numbers
+
+
+def _found(answer: Answer, run: RunResults | None) -> dict[str, dict]:
+    if run is None:
+        return {}
+    entry = run.content.get("notebooks", {}).get(answer.question.notebook, {})
+    return {r["name"]: r for r in entry.get("results", [])}
+
+
+def _unavailable(ax: plt.Axes, answer: Answer) -> None:
+    ax.text(
+        0.5, 0.5, "not available in this run", ha="center", va="center", color=plots.NEUTRAL_COLOR
+    )
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(answer.question.key.capitalize())
+
+
+def _interval_bars(ax: plt.Axes, rows: list[tuple[str, dict]], scale: float = 1.0) -> None:
+    """Horizontal point-and-interval chart of results sharing a unit."""
+    for position, (_, result) in enumerate(rows):
+        value = result["value"] * scale
+        ax.barh(
+            position,
+            value,
+            color=plots.FOCUS_COLOR if position == 0 else plots.NEUTRAL_COLOR,
+            alpha=0.85,
+        )
+        if result.get("low") is not None and result.get("high") is not None:
+            ax.plot(
+                [result["low"] * scale, result["high"] * scale],
+                [position, position],
+                color="#1f2933",
+                lw=2,
+            )
+    ax.set_yticks(range(len(rows)), [label for label, _ in rows])
+    ax.invert_yaxis()
+
+
+def _chart_sales(ax: plt.Axes, found: dict) -> str:
+    forecast, target = found.get("forecast_median_units"), found.get("target_units")
+    if forecast is None:
+        return ""
+    _interval_bars(ax, [("median forecast\n(10-90% range)", forecast)], scale=1e-3)
+    if target and target.get("value"):
+        ax.axvline(target["value"] / 1e3, color="#1f2933", ls="--", lw=1.2)
+        ax.text(target["value"] / 1e3, -0.45, " target", va="bottom", fontsize=9)
+    ax.set_xlabel("Deliveries in the target year (thousand vehicles)")
+    probability = found.get("p_reach_target")
+    return (
+        f"Sales: {results.format_value(probability)} chance of the target"
+        if probability
+        else "Sales"
+    )
+
+
+def _chart_premium(ax: plt.Axes, found: dict) -> str:
+    gaps = [
+        (name.removeprefix("gap_to_").removesuffix("_rmb").replace("_", " ").title(), r)
+        for name, r in found.items()
+        if name.startswith("gap_to_")
+    ]
+    if not gaps:
+        return ""
+    _interval_bars(ax, gaps, scale=1e-3)
+    ax.axvline(0, color="#1f2933", lw=0.8)
+    ax.set_xlabel("Price gap of the flagship spec, focus brand minus other (thousand yuan)")
+    premium = found.get("focus_premium_pct")
+    return f"Brand premium: {results.format_value(premium)}" if premium else "Brand premium"
+
+
+def _chart_margins(ax: plt.Axes, found: dict) -> str:
+    cases = [
+        ("current prices", "gm_at_target_current_pct"),
+        ("5% cut", "gm_at_target_cut5_pct"),
+        ("10% cut", "gm_at_target_cut10_pct"),
+    ]
+    rows = [
+        (label, found[name])
+        for label, name in cases
+        if name in found and found[name]["value"] is not None
+    ]
+    if not rows:
+        return ""
+    _interval_bars(ax, rows)
+    latest = found.get("latest_gross_margin_pct")
+    if latest and latest["value"] is not None:
+        ax.axvline(latest["value"], color="#1f2933", ls="--", lw=1.2)
+    ax.set_xlabel("Gross margin at the target volume (%)")
+    return "Margins at the target volume (dashed: latest)"
+
+
+def _chart_payback(ax: plt.Axes, found: dict) -> str:
+    strategies = sorted(
+        {name.split("_p_payback_5y")[0] for name in found if name.endswith("_p_payback_5y")}
+    )
+    if not strategies:
+        return ""
+    rows = [(slug, found[f"{slug}_p_payback_5y"]) for slug in strategies]
+    _interval_bars(ax, rows, scale=100)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("Probability of paying back within 5 years (%)")
+    best = found.get("best_strategy")
+    return f"Payback: best strategy {best['value']}" if best else "Payback"
+
+
+CHARTS = {
+    "sales": _chart_sales,
+    "premium": _chart_premium,
+    "margins": _chart_margins,
+    "payback": _chart_payback,
+}
+
+
+def small_multiples(items: list[Answer], run: RunResults | None) -> plt.Figure:
+    """A 2x2 figure, one panel per answer, each titled with its finding."""
+    figure, axes = plt.subplots(2, 2, figsize=(11, 6.4))
+    for ax, answer in zip(axes.flat, items, strict=True):
+        title = CHARTS[answer.question.key](ax, _found(answer, run)) if answer.available else ""
+        if title:
+            ax.set_title(title, fontsize=11)
+        else:
+            _unavailable(ax, answer)
+    figure.tight_layout()
+    return figure
+
+
+def status_table(run: RunResults | None) -> pd.DataFrame:
+    """Each notebook of the run: title, status and how many results it recorded."""
+    notebooks = run.content.get("notebooks", {}) if run else {}
+    rows = [
+        {
+            "notebook": name,
+            "title": entry.get("title", ""),
+            "status": entry.get("status", ""),
+            "results": len(entry.get("results", [])),
+        }
+        for name, entry in notebooks.items()
+    ]
+    return pd.DataFrame(rows, columns=["notebook", "title", "status", "results"]).set_index(
+        "notebook"
+    )
