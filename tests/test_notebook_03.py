@@ -1,0 +1,89 @@
+"""Notebook 03 (price-war margins) end to end: default maker, other makers, bad parameters."""
+
+from __future__ import annotations
+
+import pytest
+from papermill.exceptions import PapermillExecutionError
+
+NOTEBOOK = "03_price_war_margins"
+pytestmark = pytest.mark.notebooks
+
+
+def _check_consistency(found: dict) -> None:
+    for name in (
+        "gm_at_target_current_pct",
+        "gm_at_target_cut5_pct",
+        "gm_at_target_cut10_pct",
+        "learning_rate_pct",
+    ):
+        r = found[name]
+        assert r["low"] <= r["value"] <= r["high"], name
+    cases = [
+        found[n]["value"]
+        for n in ("gm_at_target_current_pct", "gm_at_target_cut5_pct", "gm_at_target_cut10_pct")
+    ]
+    assert cases[0] > cases[1] > cases[2]
+    # A 10% cut on the same unit cost: margin = 1 - (1 - m0) / 0.9.
+    expected_cut10 = 100 * (1 - (1 - found["gm_at_target_current_pct"]["value"] / 100) / 0.9)
+    assert found["gm_at_target_cut10_pct"]["value"] == pytest.approx(expected_cut10, abs=1e-6)
+
+
+def test_default_maker(run_notebook):
+    _, found = run_notebook(NOTEBOOK)
+    assert found["latest_period"]["value"] == "2025Q4"
+    assert found["latest_gross_margin_pct"]["value"] == pytest.approx(15.0)
+    assert found["target_volume_units"]["value"] == 1_000_000
+    assert 0 < found["learning_rate_pct"]["value"] < 40
+    # d / (m - d) at m = 15%, d = 10%.
+    assert found["volume_increase_for_10pct_cut_pct"]["value"] == pytest.approx(200.0)
+    assert found["volume_increase_for_10pct_cut_fixed_cost_pct"]["value"] <= 200.0
+    # Learning on the way to one million lifts the margin above today's at unchanged prices.
+    assert found["gm_at_target_current_pct"]["value"] > 15.0
+    _check_consistency(found)
+
+
+def test_other_maker_with_explicit_periods_and_grid(run_notebook):
+    executed, found = run_notebook(
+        NOTEBOOK,
+        company="XPeng",
+        peers="NIO, Li Auto",
+        start_quarter="2025Q4",
+        bridge_base_quarter="2025Q2",
+        price_cut_max_pct=15.0,
+        volume_change_max_pct=200.0,
+        fixed_cost_share_pct=10.0,
+        learning_rate_pct=12.0,
+        target_volume_units=600_000,
+    )
+    assert found["latest_period"]["value"] == "2025Q4"
+    assert found["latest_gross_margin_pct"]["value"] == pytest.approx(21.3)
+    assert found["learning_rate_pct"]["value"] == pytest.approx(12.0)
+    assert found["fixed_cost_share_pct"]["value"] == pytest.approx(10.0)
+    assert found["volume_increase_for_10pct_cut_pct"]["value"] == pytest.approx(
+        100 * 0.1 / (0.213 - 0.1)
+    )
+    _check_consistency(found)
+    outputs = [str(o.get("data", {})) for c in executed.cells for o in c.get("outputs", [])]
+    afford = next(o for o in outputs if "price cut to zero gross profit" in o)
+    assert "NIO" in afford and "Li Auto" in afford and "Tesla" not in afford
+    assert any("Gross profit 2025Q2" in o for o in outputs)
+
+
+@pytest.mark.parametrize("company", ["BYD", "Xiaomi EV", "Tesla"])
+def test_makers_with_thin_or_different_data(run_notebook, company):
+    _, found = run_notebook(NOTEBOOK, company=company)
+    assert found["latest_gross_margin_pct"]["value"] is not None
+    _check_consistency(found)
+
+
+@pytest.mark.parametrize(
+    ("parameters", "message"),
+    [
+        ({"company": "Leap"}, "unknown company 'Leap'; known companies: BYD, Leapmotor"),
+        ({"start_quarter": "2019Q2"}, "start_quarter: no data for Leapmotor in 2019Q2"),
+        ({"price_cut_min_pct": 10.0, "price_cut_max_pct": 5.0}, "price_cut: the grid is empty"),
+    ],
+)
+def test_bad_parameters_fail_with_a_clear_message(run_notebook, parameters, message):
+    with pytest.raises(PapermillExecutionError, match=message):
+        run_notebook(NOTEBOOK, **parameters)
