@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup reports test lint lab bench clean-venv
+.PHONY: setup reports test lint lab bench screenshots clean-venv
 
 setup: $(STAMP)
 
@@ -30,6 +30,11 @@ test: lint
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+# Browser and page checks of the last published run, keeping a screenshot of every page in it.
+screenshots: $(STAMP)
+	EVR_TEST_RUN=reports/latest EVR_SCREENSHOTS=1 $(VENV)/bin/pytest tests/test_browser.py tests/test_reports.py
+	@echo "screenshots in reports/latest/screenshots/"
 
 bench: $(STAMP)
 	$(PY) -m bench $(ARGS)

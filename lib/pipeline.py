@@ -27,7 +27,7 @@ from pathlib import Path
 
 import papermill
 
-from lib import data, paths, render, results, scenarios
+from lib import data, paths, render, results, scenarios, summary
 
 log = logging.getLogger("lib.pipeline")
 
@@ -506,12 +506,30 @@ def _headline(job: Job) -> dict | None:
     }
 
 
-def _index(plan_: Plan, jobs: list[Job], manifest: dict, runs: list[dict]) -> str:
-    cards, answers = [], []
+def _answers(current: summary.RunResults) -> list[dict]:
+    """The four headline answers for the index, worded by lib.summary from the recorded results."""
+    return [
+        {
+            "notebook": answer.question.notebook,
+            "name": answer.headline["name"] if answer.available else "",
+            "question": answer.question.question,
+            "text": results.format_value(answer.headline) if answer.available else "not available",
+            "meaning": answer.headline["meaning"] if answer.available else answer.sentence,
+            "href": f"{answer.question.notebook}.html",
+        }
+        for answer in summary.answers(current)
+        if answer.status != "missing"
+    ]
+
+
+def _table_html(table) -> str:
+    return table.to_html(classes="evr-table", border=0, escape=True) if not table.empty else ""
+
+
+def _index(plan_: Plan, jobs: list[Job], manifest: dict, runs: list[dict], build_dir: Path) -> str:
+    cards = []
     for job in jobs:
         has_report = job.status in ("ok", "failed", "reused")
-        question = render.first_paragraph(job.spec.path)
-        headline = _headline(job) if job.status in ("ok", "reused") else None
         cards.append(
             {
                 "name": job.name,
@@ -520,22 +538,15 @@ def _index(plan_: Plan, jobs: list[Job], manifest: dict, runs: list[dict]) -> st
                 "status_label": render.STATUS_LABELS.get(job.status, job.status),
                 "duration": f"{job.duration_s:.1f} s" if job.status == "ok" else (
                     f"from run {job.reused_from}" if job.reused_from else ""),
-                "question": question,
-                "headline": headline,
+                "question": render.first_paragraph(job.spec.path),
+                "headline": _headline(job) if job.status in ("ok", "reused") else None,
                 "error": job.error["message"] if job.error else None,
                 "html": f"{job.name}.html" if has_report else None,
                 "ipynb": f"{job.name}.ipynb" if has_report else None,
             }
         )  # fmt: skip
-        if headline and not job.spec.needs:
-            answers.append(
-                {
-                    **headline,
-                    "notebook": job.name,
-                    "question": job.spec.title,
-                    "href": f"{job.name}.html",
-                }
-            )
+    current = summary.RunResults(build_dir, _results_json(plan_, jobs))
+    answers = _answers(current)
     failed = [job for job in jobs if job.status == "failed"]
     return render.index_html(
         title="Chinese EV makers: research notebooks",
@@ -552,6 +563,8 @@ def _index(plan_: Plan, jobs: list[Job], manifest: dict, runs: list[dict]) -> st
         },
         answers=answers,
         cards=cards,
+        scenario_table=_table_html(summary.scenario_comparison(current, plan_.reports_dir)),
+        history_table=_table_html(summary.headline_history(current, plan_.reports_dir)),
         parameters=[row for job in jobs for row in _parameter_rows(job)],
         runs=runs,
         provenance={
@@ -699,7 +712,7 @@ def execute(plan_: Plan, options: RunOptions) -> int:
              "data_as_of": plan_.data_as_of, "finished": manifest["finished"], "href": "index.html"}
         ] + past_runs(plan_.reports_dir)  # fmt: skip
         (build_dir / "index.html").write_text(
-            _index(plan_, plan_.jobs, manifest, runs), encoding="utf-8"
+            _index(plan_, plan_.jobs, manifest, runs, build_dir), encoding="utf-8"
         )
     finally:
         logging.getLogger("lib").removeHandler(handler)

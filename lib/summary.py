@@ -344,3 +344,68 @@ def status_table(run: RunResults | None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["notebook", "title", "status", "results"]).set_index(
         "notebook"
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Across runs and scenarios
+
+
+def finished_runs(reports_dir: Path | None = None) -> list[RunResults]:
+    """Every finished good run in the reports folder, oldest first."""
+    folder = reports_dir or paths.reports_dir()
+    runs = []
+    for manifest_path in sorted(folder.glob("*/manifest.json")):
+        run_folder = manifest_path.parent
+        if run_folder.is_symlink() or not (run_folder / "results.json").exists():
+            continue
+        if json.loads(manifest_path.read_text()).get("status") == "ok":
+            runs.append(RunResults(run_folder, results.load(run_folder)))
+    return sorted(runs, key=lambda run: run.run_id)
+
+
+def _headlines(run: RunResults) -> dict[str, str]:
+    return {
+        answer.question.question: results.format_value(answer.headline)
+        if answer.available
+        else "n/a"
+        for answer in answers(run)
+    }
+
+
+def scenario_comparison(
+    current: RunResults | None, reports_dir: Path | None = None
+) -> pd.DataFrame:
+    """The four headline answers side by side: one column per scenario (its latest good run)."""
+    latest = {run.content.get("scenario", "?"): run for run in finished_runs(reports_dir)}
+    if current is not None:
+        latest[current.content.get("scenario", "?")] = current
+    columns = {
+        f"{scenario} ({run.content.get('data_as_of', '?')})": _headlines(run)
+        for scenario, run in sorted(latest.items())
+    }
+    return pd.DataFrame(columns).rename_axis("question")
+
+
+def headline_history(
+    current: RunResults | None, reports_dir: Path | None = None, limit: int = 12
+) -> pd.DataFrame:
+    """The four headline answers of the latest runs, newest first."""
+    runs = {run.run_id: run for run in finished_runs(reports_dir)}
+    if current is not None:
+        runs[current.run_id] = current
+    rows = []
+    for run_id in sorted(runs, reverse=True)[:limit]:
+        run = runs[run_id]
+        keys = {
+            "run": run_id,
+            "scenario": run.content.get("scenario", "?"),
+            "data to": run.content.get("data_as_of", "?"),
+        }
+        rows.append(
+            keys
+            | {
+                a.question.key: v
+                for a, v in zip(answers(run), _headlines(run).values(), strict=True)
+            }
+        )
+    return pd.DataFrame(rows).set_index("run") if rows else pd.DataFrame()

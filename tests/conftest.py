@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import nbformat
 import papermill
 import pytest
 
-from lib import paths, results
+from lib import paths, pipeline, results
 
 TESTS_DIR = Path(__file__).resolve().parent
 FIXTURE_NOTEBOOKS = TESTS_DIR / "notebooks"
@@ -46,3 +47,21 @@ def data_copy(tmp_path) -> Path:
     target = tmp_path / "data"
     shutil.copytree(paths.PROJECT_ROOT / "data", target)
     return target
+
+
+SMOKE_SCENARIO = TESTS_DIR / "smoke.yaml"
+
+
+@pytest.fixture(scope="session")
+def collection_run(tmp_path_factory) -> Path:
+    """The whole collection run once through the runner with small parameters (tests/smoke.yaml).
+
+    `EVR_TEST_RUN=reports/latest` makes the report and browser tests check an existing run instead
+    (that is what `make screenshots` does)."""
+    existing = os.environ.get("EVR_TEST_RUN")
+    if existing:
+        return Path(existing).resolve()
+    reports = tmp_path_factory.mktemp("reports")
+    options = pipeline.RunOptions(scenario=str(SMOKE_SCENARIO), reports_dir=reports, jobs=2)
+    assert pipeline.run(options) == pipeline.EXIT_OK, (reports / "latest").exists()
+    return (reports / "latest").resolve()

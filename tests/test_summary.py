@@ -128,3 +128,19 @@ def test_status_table(tmp_path):
     table = summary.status_table(run)
     assert table.loc["03_price_war_margins", "status"] == "failed"
     assert table.loc["01_sales_trajectory", "results"] == 3
+
+
+def test_scenarios_side_by_side_and_history(tmp_path):
+    write_run(tmp_path, "20260101T000000-base", p=0.2)
+    write_run(tmp_path, "20260102T000000-bear", scenario="bear", p=0.05)
+    write_run(tmp_path, "20260103T000000-bull", scenario="bull", p=0.7, status="failed")
+    current = write_run(tmp_path, "20260104T000000-base", p=0.35)
+    table = summary.scenario_comparison(current, tmp_path)
+    assert list(table.columns) == [
+        "base (2026-06)",
+        "bear (2026-06)",
+    ]  # the failed bull run is left out
+    assert table.iloc[0].tolist() == ["35%", "5%"]
+    history = summary.headline_history(current, tmp_path, limit=2)
+    assert history.index.tolist() == ["20260104T000000-base", "20260102T000000-bear"]
+    assert history.loc["20260104T000000-base", "sales"] == "35%"
