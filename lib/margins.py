@@ -912,22 +912,29 @@ def _quarter_x(index: pd.PeriodIndex) -> pd.DatetimeIndex:
     return index.start_time + (index.end_time - index.start_time) / 2
 
 
-def mark_events(ax, events: pd.DataFrame, within_days: int = 60) -> None:
-    """Vertical lines at event dates (dashed: price cut, dotted: policy), numbered at the top as
-    in the event table; events closer than `within_days` share one label ("8-10")."""
-    groups: list[list[int]] = []
-    for number, date in enumerate(events["date"], 1):
-        if groups and (date - events["date"].iloc[groups[-1][0] - 1]).days <= within_days:
-            groups[-1].append(number)
-        else:
-            groups.append([number])
-    for date, kind in zip(events["date"], events["kind"], strict=True):
+def mark_events(
+    ax, events: pd.DataFrame, since: pd.Timestamp | None = None, within_days: int = 60
+) -> None:
+    """Vertical lines at event dates (dashed: price cut, dotted: policy), numbered at the top by
+    their row in `events` (as in the event table), only those from `since` on; events closer
+    than `within_days` share one label ("8-10")."""
+    numbered = events.assign(number=range(1, len(events) + 1))
+    if since is not None:
+        numbered = numbered[numbered["date"] >= since]
+    groups: list[list[tuple[int, pd.Timestamp]]] = []
+    for number, date, kind in zip(
+        numbered["number"], numbered["date"], numbered["kind"], strict=True
+    ):
         ax.axvline(date, color="#555555", lw=0.8, ls="--" if kind == "price cut" else ":", zorder=0)
+        if groups and (date - groups[-1][0][1]).days <= within_days:
+            groups[-1].append((number, date))
+        else:
+            groups.append([(number, date)])
     for group in groups:
-        label = str(group[0]) if len(group) == 1 else f"{group[0]}-{group[-1]}"
-        date = events["date"].iloc[group[0] - 1]
-        ax.annotate(label, (date, 1.0), xycoords=("data", "axes fraction"), ha="left", va="bottom",
-                    fontsize=8, color="#555555")  # fmt: skip
+        first, last = group[0][0], group[-1][0]
+        label = str(first) if first == last else f"{first}-{last}"
+        ax.annotate(label, (group[0][1], 1.0), xycoords=("data", "axes fraction"), ha="left",
+                    va="bottom", fontsize=8, color="#555555")  # fmt: skip
 
 
 def plot_history(
@@ -963,7 +970,7 @@ def plot_history(
         )
         ax.scatter(x[~soft], y[~soft], color=colors[name], s=22 if focus else 12, zorder=4)
         ax.scatter(x[soft], y[soft], facecolors="white", edgecolors=colors[name], s=30, zorder=4)
-    mark_events(ax, events[events["date"] >= first.start_time])
+    mark_events(ax, events, since=first.start_time)
     ax.legend(fontsize=8.5, loc="center left", bbox_to_anchor=(1.0, 0.5))
     plots.finish(ax, title=title, ylabel=ylabel, source=source)
     return ax

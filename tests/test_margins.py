@@ -389,3 +389,17 @@ def test_events_are_sourced_and_dated():
     assert table["date"].is_monotonic_increasing
     assert set(table["kind"]) == {"price cut", "policy"}
     assert len(margins.events_table(pd.Period("2025Q1", "Q"), pd.Period("2025Q4", "Q"))) == 4
+
+
+def test_event_numbers_match_the_table_when_the_chart_starts_later():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    events = margins.events_table()
+    fig, ax = plt.subplots()
+    margins.mark_events(ax, events, since=pd.Timestamp("2025-01-01"))
+    labels = [text.get_text() for text in ax.texts]
+    plt.close(fig)
+    assert labels == ["7-10", "11"]  # BYD cut and three policy steps within 60 days; tax
