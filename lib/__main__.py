@@ -134,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         force=arguments.force,
         cell_timeout=arguments.cell_timeout,
     )
-    return pipeline.run(options)
+    names = pipeline.all_scenarios() if arguments.all_scenarios else None
+    return pipeline.run(options, names)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import platform
 import shutil
 import subprocess
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import papermill
@@ -737,20 +737,39 @@ def execute(plan_: Plan, options: RunOptions) -> int:
     return EXIT_FAILED
 
 
-def run(options: RunOptions) -> int:
-    """Validate, then execute under the lock. Returns a documented exit code (see EXIT_CODES)."""
+def run(options: RunOptions, scenario_names: list[str] | None = None) -> int:
+    """Validate, then execute under the lock. Returns a documented exit code (see EXIT_CODES).
+
+    With several `scenario_names`, every scenario is validated before any runs; each then gets a
+    run of its own, in the order given (the last one's index is what `latest` shows)."""
     reports_dir = Path(options.reports_dir or paths.reports_dir()).resolve()
+    names = scenario_names or [options.scenario]
     try:
         with run_lock(reports_dir):
             try:
-                plan_ = plan(options)
+                plans = [
+                    (plan(replace(options, scenario=name)), replace(options, scenario=name))
+                    for name in names
+                ]
             except BadInput as error:
                 log.error("bad input, nothing was run:\n%s", error)
                 return EXIT_BAD_INPUT
-            return execute(plan_, options)
+            codes = []
+            for plan_, scenario_options in plans:
+                plan_.run_id = new_run_id(
+                    plan_.scenario.name, reports_dir
+                )  # planned ahead: renew the time
+                codes.append(execute(plan_, scenario_options))
+            return max(codes)
     except BlockingIOError:
         holder = (reports_dir / LOCK_NAME).read_text().strip()
         log.error(
             "another run is writing to %s (%s); exiting without doing anything", reports_dir, holder
         )
         return EXIT_LOCKED
+
+
+def all_scenarios(params_dir: Path | None = None) -> list[str]:
+    """Every scenario in params/, base last so that `latest` ends on the base case."""
+    names = scenarios.available(params_dir)
+    return sorted(names, key=lambda name: (name == "base", name))

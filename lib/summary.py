@@ -383,7 +383,8 @@ def scenario_comparison(
         f"{scenario} ({run.content.get('data_as_of', '?')})": _headlines(run)
         for scenario, run in sorted(latest.items())
     }
-    return pd.DataFrame(columns).rename_axis("question")
+    table = pd.DataFrame(columns).rename_axis("question")
+    return table[(table != "n/a").any(axis=1)]  # questions no run answered are left out
 
 
 def headline_history(
@@ -408,4 +409,5 @@ def headline_history(
                 for a, v in zip(answers(run), _headlines(run).values(), strict=True)
             }
         )
-    return pd.DataFrame(rows).set_index("run") if rows else pd.DataFrame()
+    table = pd.DataFrame(rows).set_index("run") if rows else pd.DataFrame()
+    return table.loc[:, (table != "n/a").any(axis=0)] if rows else table

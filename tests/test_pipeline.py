@@ -238,3 +238,19 @@ def test_command_line_list_check_and_exit_codes(tmp_path):
         command + ["run", "--jobs", "0"], capture_output=True, text=True, cwd=tmp_path
     )
     assert usage.returncode == pipeline.EXIT_BAD_INPUT
+
+
+def test_all_scenarios_validated_first_then_run_side_by_side(tmp_path):
+    options = make_project(tmp_path)
+    (options.params_dir / "bear.yaml").write_text("notebooks:\n  10_typed:\n    growth: 7.0\n")
+    names = pipeline.all_scenarios(options.params_dir)
+    assert names == ["bear", "small"]
+    assert pipeline.run(options, names) == pipeline.EXIT_BAD_INPUT  # bear's growth is out of range
+    assert not [p for p in options.reports_dir.iterdir() if p.is_dir()]
+    (options.params_dir / "bear.yaml").write_text("notebooks:\n  10_typed:\n    growth: -0.5\n")
+    assert pipeline.run(options, names) == pipeline.EXIT_OK
+    runs = sorted(
+        p.name for p in options.reports_dir.iterdir() if p.is_dir() and not p.is_symlink()
+    )
+    assert [name.split("-", 1)[1] for name in runs] == ["bear", "small"]
+    assert (options.reports_dir / "latest").resolve().name.endswith("-small")
