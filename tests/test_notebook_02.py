@@ -1,0 +1,101 @@
+"""Notebook 02 (brand premium) run end to end: default brand, two other brands, bad parameters."""
+
+from __future__ import annotations
+
+import papermill
+import pytest
+
+pytestmark = pytest.mark.notebooks
+
+NOTEBOOK = "02_brand_premium"
+COMPARISONS = ["Tesla", "Li Auto", "NIO", "AITO", "Xiaomi", "XPeng", "Zeekr"]
+
+
+def value(found: dict, name: str):
+    assert name in found, f"result {name!r} not recorded; recorded: {sorted(found)}"
+    return found[name]["value"]
+
+
+def test_default_run_answers_the_question(run_notebook):
+    executed, found = run_notebook(NOTEBOOK, n_draws=500)
+    premium = found["focus_premium_pct"]
+    assert premium["low"] < premium["value"] < premium["high"]
+    assert premium["high"] < 0, "Leapmotor lists below BYD for the same specs"
+    assert value(found, "reference_brand") == "BYD"
+    assert 1500 < value(found, "n_trims_used") < 2643
+    assert -40 < value(found, "focus_premium_bev_only_pct") < 0
+    gaps = {
+        brand: value(found, f"gap_to_{brand.lower().replace(' ', '_')}_rmb")
+        for brand in COMPARISONS
+    }
+    assert gaps["Tesla"] > 0 and gaps["NIO"] > 0 and gaps["AITO"] > 0
+    assert found["gap_to_tesla_rmb"]["low"] > 0
+    price = found["flagship_price_rmb"]
+    assert price["low"] < price["value"] < price["high"]
+    assert 150_000 < price["value"] < 500_000
+    assert "80% prediction interval" in price["meaning"]
+    p = value(found, "p_flagship_in_band")
+    assert 0 <= p <= 1
+    if 250_000 <= price["value"] <= 300_000:
+        assert p > 0.2  # the expected price sits inside the band
+    # A gap is the comparison badge's expected price minus the focus badge's, which is positive.
+    assert all(gap > -price["value"] for gap in gaps.values())
+    text = "".join(
+        str(output.get("data", {}).get("text/markdown", ""))
+        for cell in executed.cells
+        for output in cell.get("outputs", [])
+    )
+    assert "## The answer" in text and "list prices" in text
+
+
+def test_runs_for_nio_with_its_own_flagship_and_a_wide_band(run_notebook):
+    _, found = run_notebook(
+        NOTEBOOK,
+        focus_brand="NIO",
+        comparison_brands=["Tesla", "Leapmotor", "BYD"],
+        flagship_series="ET9",
+        flagship_trims=[],
+        price_band_low_rmb=10_000,
+        price_band_high_rmb=9_000_000,
+        n_draws=300,
+    )
+    premium = found["focus_premium_pct"]
+    assert premium["low"] > 0, "NIO lists above BYD for the same specs"
+    assert value(found, "p_flagship_in_band") > 0.99  # a band covering every price
+    assert value(found, "gap_to_leapmotor_rmb") < 0  # the Leapmotor badge lists lower than NIO's
+    assert "gap_to_byd_rmb" in found and "gap_to_tesla_rmb" in found
+    assert 500_000 < value(found, "flagship_price_rmb") < 1_500_000  # the ET9 lists at 788-818k
+
+
+def test_runs_for_xpeng_against_tesla_on_bev_only(run_notebook):
+    _, found = run_notebook(
+        NOTEBOOK,
+        focus_brand="XPeng",
+        reference_brand="Tesla",
+        comparison_brands=["NIO", "Zeekr"],
+        powertrains=["bev"],
+        model_years=[2024, 2025],
+        flagship_series="G9",
+        flagship_trims=[],
+        price_band_low_rmb=300_000,
+        price_band_high_rmb=400_000,
+        n_draws=300,
+    )
+    assert value(found, "reference_brand") == "Tesla"
+    assert found["focus_premium_pct"]["high"] < 0  # XPeng lists below Tesla
+    bev = found["focus_premium_bev_only_pct"]
+    assert bev["value"] == pytest.approx(found["focus_premium_pct"]["value"])  # BEV-only sample
+    assert set(found) >= {"gap_to_nio_rmb", "gap_to_zeekr_rmb", "p_flagship_in_band"}
+
+
+@pytest.mark.parametrize(
+    ("parameters", "message"),
+    [
+        ({"focus_brand": "Leap Motor"}, "closest: Leapmotor"),
+        ({"flagship_drive_if_missing": ""}, "has no value for drive"),
+    ],
+)
+def test_bad_parameters_fail_fast_with_a_clear_message(run_notebook, parameters, message):
+    with pytest.raises(papermill.PapermillExecutionError) as failure:
+        run_notebook(NOTEBOOK, **parameters)
+    assert message in str(failure.value)
