@@ -951,6 +951,7 @@ def plot_history(
     """One metric by quarter for the company (red, thick) and peers, from the company's first
     usable quarter; hollow markers = derived or estimated values; uncertain or worse left out."""
     import matplotlib.pyplot as plt
+    import matplotlib.ticker as mticker
 
     from lib import plots
 
@@ -971,6 +972,7 @@ def plot_history(
         ax.scatter(x[~soft], y[~soft], color=colors[name], s=22 if focus else 12, zorder=4)
         ax.scatter(x[soft], y[soft], facecolors="white", edgecolors=colors[name], s=30, zorder=4)
     mark_events(ax, events, since=first.start_time)
+    ax.yaxis.set_major_locator(mticker.MaxNLocator(steps=[1, 2, 5, 10], integer=True))
     ax.legend(fontsize=8.5, loc="center left", bbox_to_anchor=(1.0, 0.5))
     plots.finish(ax, title=title, ylabel=ylabel, source=source)
     return ax
