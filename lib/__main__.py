@@ -35,6 +35,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     common(run)
     run.add_argument(
+        "--all-scenarios",
+        action="store_true",
+        help="run every scenario in params/, base last; the index compares them side by side",
+    )
+    run.add_argument(
         "--only",
         nargs="+",
         default=(),

@@ -75,6 +75,21 @@ def _range(help_text: str) -> tuple[float | None, float | None]:
     return float(match.group(1).replace("_", "")), float(match.group(2).replace("_", ""))
 
 
+def _unread_lines(source: str, inspected: set[str]) -> list[str]:
+    """Assignments in a parameters cell that papermill's inspection missed (it only warns)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as error:
+        return [f"line {error.lineno}: not valid Python ({error.msg})"]
+    lines = source.splitlines()
+    unread = []
+    for node in tree.body:
+        targets = [node.target] if isinstance(node, ast.AnnAssign) else getattr(node, "targets", [])
+        if any(isinstance(t, ast.Name) and t.id not in inspected for t in targets):
+            unread.append(f"line {node.lineno}: {lines[node.lineno - 1].strip()!r}")
+    return unread
+
+
 def _title(notebook: nbformat.NotebookNode, fallback: str) -> str:
     for cell in notebook.cells:
         if cell.cell_type == "markdown":
@@ -89,8 +104,16 @@ def inspect(path: Path) -> NotebookSpec:
     notebook = nbformat.read(str(path), as_version=4)
     if not any("parameters" in cell.metadata.get("tags", []) for cell in notebook.cells):
         raise ScenarioError(f"{path}: no cell tagged 'parameters'; every notebook needs one")
+    cell = next(cell for cell in notebook.cells if "parameters" in cell.metadata.get("tags", []))
+    inspected = papermill.inspect_notebook(str(path))
+    unread = _unread_lines(cell.source, set(inspected))
+    if unread:
+        raise ScenarioError(
+            f"{path}: papermill cannot read parameter line(s) {'; '.join(unread)}; write "
+            "`name: type = literal  # help` and keep '=' out of the help comment"
+        )
     parameters = {}
-    for name, info in papermill.inspect_notebook(str(path)).items():
+    for name, info in inspected.items():
         low, high = _range(info["help"])
         parameters[name] = Parameter(
             name, info["inferred_type_name"], _literal(info["default"]), info["help"], low, high

@@ -119,3 +119,11 @@ def test_missing_scenario_lists_available(tmp_path):
         scenarios.ScenarioError, match="scenario file not found .*available scenarios: bear"
     ):
         scenarios.load_scenario("bull", params_dir=tmp_path)
+
+
+def test_parameter_line_papermill_cannot_read_is_an_error():
+    with pytest.raises(
+        scenarios.ScenarioError,
+        match=r"cannot read parameter line\(s\) line 2: 'threshold: int = 5",
+    ):
+        scenarios.inspect(FIXTURE_NOTEBOOKS / "unreadable_parameter.ipynb")
