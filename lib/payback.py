@@ -137,6 +137,11 @@ def discounted_payback(flows: np.ndarray, rate: Value) -> Value:
     return float(years) if np.ndim(years) == 0 else years
 
 
+def probability_label(probability: float) -> str:
+    """A probability for readers: '42%', or 'under 1%' rather than a misleading '0%'."""
+    return f"{probability:.0%}" if probability >= 0.005 else "under 1%"
+
+
 def payback_label(years: float, digits: int = 1) -> str:
     """A payback for readers: '4.3 years', or 'never within the horizon' (inf or NaN)."""
     if years is None or not math.isfinite(years):
@@ -249,13 +254,14 @@ class Strategy:
     label: str
     market: str  # "europe" or "sea"
     local_assembly: bool
+    phrase: str  # the strategy inside a sentence
 
 
 STRATEGIES = (
-    Strategy("export", "Export from China, EU tariffs", "europe", False),
-    Strategy("spain", "Assemble in Spain", "europe", True),
-    Strategy("sea", "Assemble in Malaysia for South-East Asia", "sea", True),
-)
+    Strategy("export", "Export from China, EU tariffs", "europe", False, "exporting from China over EU tariffs"),
+    Strategy("spain", "Assemble in Spain", "europe", True, "assembling in Spain"),
+    Strategy("sea", "Assemble in Malaysia for South-East Asia", "sea", True, "assembling in Malaysia for South-East Asia"),
+)  # fmt: skip
 
 
 def strategy(slug: str) -> Strategy:
@@ -488,6 +494,28 @@ def unit_economics(values: Mapping[str, Value | str], market: str, local: bool) 
     }
 
 
+def break_even_units(values: Mapping[str, Value | str], market: str, local: bool = False) -> float:
+    """Cars a year at which the venture's contribution covers its fixed costs in `market` (base
+    values, all cars exported or all assembled locally); inf when a car contributes nothing."""
+    car = unit_economics(values, market, local)
+    v = lambda name: float(_column(values, f"{market}_{name}"))  # noqa: E731
+    fixed_eur = v("outlets") * v("outlet_cost_eur_k") * 1e3 + v("marketing_eur_mn") * 1e6
+    per_car = float(car["contribution"])
+    return fixed_eur * float(_column(values, "rmb_per_eur")) / per_car if per_car > 0 else math.inf
+
+
+def price_ratios(assumptions: pd.DataFrame, rmb_per_eur: float) -> pd.Series:
+    """European list price over Chinese list price of each car with both prices sourced."""
+    rows = assumptions["value"]
+    return pd.Series(
+        {
+            car: rows[f"price_europe_{car}_eur"] * rmb_per_eur / rows[f"price_china_{car}_rmb"]
+            for car in car_models(assumptions)
+        },
+        name="Europe / China list price",
+    )
+
+
 WATERFALL_STEPS = (
     ("list_price", "List price"),
     ("price_discount", "Discounts"),
@@ -590,14 +618,14 @@ class CashFlows:
 
     def table(self, row: int = 0) -> pd.DataFrame:
         """One draw's yearly model as a table (RMB mn, cars), t = 0 first."""
-        years = np.concatenate([[self.timeline.start_year], self.timeline.calendar_years])
+        years = [f"start of {self.timeline.start_year}", *map(str, self.timeline.calendar_years)]
         factors = discount_factors(self.rate[row], self.timeline.horizon_years)
         frame = pd.DataFrame(
             {
                 "t": np.arange(self.timeline.horizon_years + 1),
                 "year": years,
-                "cars sold": self.volume[row],
-                "of which assembled locally": self.local_units[row],
+                "cars sold": np.round(self.volume[row]),
+                "of which assembled locally": np.round(self.local_units[row]),
                 "contribution": self.contribution[row],
                 "fixed costs": -self.fixed_costs[row],
                 "investment": -self.investment[row],
@@ -920,6 +948,26 @@ def parameter_names() -> tuple[str, ...]:
     return RUN_PARAMETERS + tuple(MODEL_PARAMETERS)
 
 
+# Which inputs each section of the notebook uses (its assumptions table shows these).
+ASSUMPTION_GROUPS = {
+    "unit economics": (
+        "price_china_rmb", "china_discount_pct", "china_vat_pct", "china_margin_pct",
+        "factory_margin_pct", "unit_cost_change_pct", "rmb_per_eur", "europe_price_eur",
+        "europe_price_realization_pct", "europe_sales_tax_pct", "europe_dealer_margin_pct",
+        "europe_logistics_eur", "europe_cvd_pct", "europe_mfn_duty_pct", "europe_kit_duty_pct",
+        "europe_kit_logistics_pct", "europe_assembly_eur",
+    ),
+    "venture": (
+        "discount_rate_pct", "europe_risk_premium_pct", "maker_share_pct",
+        "europe_volume_start_units", "europe_volume_growth_pct", "europe_volume_ceiling_units",
+        "europe_entry_investment_eur_mn", "europe_outlets", "europe_outlet_cost_eur_k",
+        "europe_marketing_eur_mn", "europe_plant_capacity_units", "europe_plant_start",
+        "europe_plant_capex_rmb_mn", "rmb_per_usd",
+    ),
+    "south-east asia": tuple(name for name in MODEL_PARAMETERS if name.startswith("sea_")),
+}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Resolved:
     """A parameter's value once sourced defaults are filled in, with where it came from."""
@@ -1163,7 +1211,7 @@ class Setup:
 def _format_input(item: Uncertain | str) -> str:
     if isinstance(item, str):
         return item
-    fmt = lambda x: f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.3g}"  # noqa: E731
+    fmt = format_number
     if item.is_fixed:
         return fmt(item.mode)
     if item.kind == "uniform":
@@ -1248,6 +1296,95 @@ def resolve(parameters: Mapping[str, object], tables: Tables) -> Setup:
 
 
 # ---------------------------------------------------------------------------------------------
+# Headline results and the answer in words
+
+
+def best_strategy(summaries: Mapping[str, PaybackSummary]) -> str:
+    """The strategy with the highest median NPV to the maker (ties: the shorter median payback)."""
+    return max(summaries, key=lambda s: (summaries[s].median_npv, -summaries[s].median_payback))
+
+
+def top_drivers(tornado_frame: pd.DataFrame, n: int = 2) -> list[str]:
+    """Names of the inputs with the largest NPV swings, largest first."""
+    return list(tornado_frame["input"].head(n))
+
+
+def headline_results(
+    summaries: Mapping[str, PaybackSummary], tornados: Mapping[str, pd.DataFrame], horizon: int
+) -> list[dict]:
+    """Keyword arguments for `results.record`, per strategy and for the best one.
+
+    A median payback of inf (more than half the draws never pay back) is recorded as None."""
+    finite = lambda x: x if math.isfinite(x) else None  # noqa: E731
+    records = []
+    for slug, s in summaries.items():
+        label = strategy(slug).phrase
+        records += [
+            dict(name=f"{slug}_median_npv_rmb_mn", value=s.median_npv, unit="RMB_mn", low=s.npv_p10, high=s.npv_p90, meaning=f"{label}: median NPV to the maker over the horizon [p10, p90]"),
+            dict(name=f"{slug}_p_npv_negative", value=s.p_npv_negative, unit="probability", meaning=f"{label}: probability the NPV is below zero"),
+            dict(name=f"{slug}_median_payback_years", value=finite(s.median_payback), unit="years", low=finite(s.payback_p10), high=finite(s.payback_p90), meaning=f"{label}: median discounted payback [p10, p90]; n/a = {NEVER} ({horizon} years)"),
+            dict(name=f"{slug}_p_payback_5y", value=s.p_payback_5y, unit="probability", meaning=f"{label}: probability of discounted payback within 5 years"),
+            dict(name=f"{slug}_p_payback_8y", value=s.p_payback_8y, unit="probability", meaning=f"{label}: probability of discounted payback within 8 years"),
+            dict(name=f"{slug}_top_driver", value=top_drivers(tornados[slug], 1)[0] if len(tornados[slug]) else "none", unit="input", meaning=f"{label}: the input whose p10-p90 range moves the NPV most"),
+        ]  # fmt: skip
+    best = best_strategy(summaries)
+    records += [
+        dict(name="best_strategy", value=best, unit="strategy", meaning=f"highest median NPV to the maker: {strategy(best).phrase}"),
+        dict(name="best_p_payback_horizon", value=summaries[best].p_payback_horizon, unit="probability", meaning=f"{strategy(best).phrase}: probability of discounted payback within the {horizon}-year horizon"),
+    ]  # fmt: skip
+    return records
+
+
+def _money(x: float) -> str:
+    return f"RMB {x / 1e3:,.1f} bn" if abs(x) >= 1e3 else f"RMB {x:,.0f} mn"
+
+
+def describe_payback(s: PaybackSummary) -> str:
+    """'a median of 6.6 years (10-90% range 2.3 years to never within the horizon)'."""
+    if not math.isfinite(s.median_payback):
+        return f"no median payback: {1 - s.p_payback_horizon:.0%} of draws never pay back within the horizon"  # fmt: skip
+    return f"a median of {payback_label(s.median_payback)} (10-90% range {payback_label(s.payback_p10)} to {payback_label(s.payback_p90)})"  # fmt: skip
+
+
+def answer_markdown(
+    setup: Setup, summaries: Mapping[str, PaybackSummary], tornados: Mapping[str, pd.DataFrame]
+) -> str:
+    """The answer in one paragraph, every number computed."""
+    best = best_strategy(summaries)
+    s, horizon = summaries[best], setup.timeline.horizon_years
+    maker = setup.company or setup.maker
+    drivers = [MODEL_PARAMETERS[d].meaning for d in top_drivers(tornados[best], 2)]
+    others = [
+        f"{strategy(slug).phrase} {_brief_payback(o)} and loses money in {probability_label(o.p_npv_negative)} of draws"
+        for slug, o in summaries.items()
+        if slug != best
+    ]  # fmt: skip
+    share = setup.scenario["maker_share_pct"].mode
+    whose = f"{maker}'s {share:.0f}% share of the venture" if share < 100 else f"{maker}'s overseas business"  # fmt: skip
+    paid = f"pays back in {describe_payback(s)}" if math.isfinite(s.median_payback) else f"has {describe_payback(s)}"  # fmt: skip
+    return (
+        f"**Best of the three routes: {strategy(best).phrase}.** Over {s.n:,} draws of the uncertain "
+        f"inputs, {whose} {paid}, and pays back within the {horizon}-year horizon in "
+        f"{probability_label(s.p_payback_horizon)} of draws (within 5 years: {probability_label(s.p_payback_5y)}, "
+        f"within 8: {probability_label(s.p_payback_8y)}). Its median NPV is {_money(s.median_npv)} "
+        f"(p10 {_money(s.npv_p10)}, p90 {_money(s.npv_p90)}) and it loses money in "
+        f"{probability_label(s.p_npv_negative)} of draws. By comparison, {' while '.join(others)}. "
+        f"The two inputs that move the answer most are the {drivers[0]} and the {drivers[1]}."
+    )
+
+
+def _brief_payback(s: PaybackSummary) -> str:
+    if math.isfinite(s.median_payback):
+        return f"pays back in a median of {payback_label(s.median_payback)}"
+    return f"has no median payback ({probability_label(1 - s.p_payback_horizon)} never pay back)"
+
+
+def format_number(value: float) -> str:
+    """12,345 for large numbers, 20.7 for small ones: how tables show values to readers."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}"
+
+
+# ---------------------------------------------------------------------------------------------
 # What is known, and how the base case compares with the few broker figures
 
 
@@ -1266,8 +1403,8 @@ def known_facts(maker: str, tables: Tables) -> pd.DataFrame:
         for _, r in picked.sort_values(["metric", "period_end"]).iterrows():
             rows.append(
                 {
-                    "topic": "volumes and outlets",
-                    "fact": f"{company} {r['metric'].replace('_', ' ')}, {r['period']}",
+                    "topic": f"{company}'s reported overseas figures",
+                    "fact": f"{r['metric'].replace('_', ' ')}, {r['period']}",
                     "value": r["value"],
                     "unit": r["unit"],
                     "as_of": r["period"],
@@ -1276,7 +1413,7 @@ def known_facts(maker: str, tables: Tables) -> pd.DataFrame:
                 }
             )
     topics = {
-        "volumes and outlets": ("overseas_", "export_share"),
+        "Leapmotor International: volumes, targets, outlets": ("overseas_", "export_share"),
         "prices Europe vs China": ("price_europe_", "price_china_"),
         "tariffs": ("eu_", "malaysia_cbu", "malaysia_ckd", "malaysia_sales"),
         "local assembly": ("spain_", "malaysia_assembly", "poland_", "italy_", "jinhua_"),
@@ -1490,7 +1627,7 @@ def plot_payback_distributions(
             ax.axvline(year, color="#777777", linestyle=":", linewidth=1)
     ax.set_ylim(0, 1.02)
     plots.percent(ax, scale=100)
-    ax.legend(loc="lower right", fontsize=9)
+    ax.legend(loc="upper left", fontsize=9)
     plots.finish(
         ax,
         title=title,
@@ -1529,7 +1666,9 @@ def plot_payback_histogram(
         if year <= horizon:
             ax.axvline(year, color="#777777", linestyle=":", linewidth=1)
     plots.percent(ax, scale=100)
-    ax.legend(loc="upper right")
+    ticks = list(range(0, horizon + 1, 2))
+    ax.set_xticks([*ticks, horizon + 0.75], [*map(str, ticks), "never"])
+    ax.legend(loc="upper center")
     plots.finish(
         ax,
         title=title,

@@ -476,3 +476,8 @@ def test_unit_economics_waterfall_closes(setup):
     deductions = table.drop(index=["List price", "Contribution"]).sum()
     np.testing.assert_allclose(table.loc["List price"] + deductions, table.loc["Contribution"])
     assert table.loc["Tariffs", "Europe, exported"] < table.loc["Tariffs", "Europe, assembled locally"] < 0  # fmt: skip
+
+
+def test_probability_label_never_rounds_a_small_risk_to_zero():
+    assert payback.probability_label(0.421) == "42%"
+    assert payback.probability_label(0.001) == "under 1%"
