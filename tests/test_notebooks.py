@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+
 import nbformat
 import pytest
 from nbclient import NotebookClient
@@ -31,6 +33,11 @@ def test_stored_clean_with_kernel_and_parameters(path):
     assert "parameters" in second.metadata.get("tags", []), (
         "second cell: the tagged parameters cell"
     )
+    statements = [s for s in ast.parse(second.source).body]
+    assert all(isinstance(s, ast.AnnAssign) for s in statements), (
+        "parameters: `name: type = literal`"
+    )
+    assert all(s.lineno == s.end_lineno for s in statements), "parameters: one per line"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
