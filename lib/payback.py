@@ -334,7 +334,7 @@ BELOW_100 = (
     "europe_dealer_margin_pct", "sea_dealer_margin_pct",
 )  # fmt: skip
 ABOVE_MINUS_100 = (
-    "unit_cost_change_pct", "europe_price_realization_pct", "sea_price_realization_pct",
+    "discount_rate_pct", "unit_cost_change_pct", "europe_price_realization_pct", "sea_price_realization_pct",
     "europe_volume_growth_pct", "sea_volume_growth_pct", "china_margin_pct", "factory_margin_pct",
 )  # fmt: skip
 POSITIVE = ("rmb_per_eur", "rmb_per_usd")

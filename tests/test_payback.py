@@ -481,3 +481,17 @@ def test_unit_economics_waterfall_closes(setup):
 def test_probability_label_never_rounds_a_small_risk_to_zero():
     assert payback.probability_label(0.421) == "42%"
     assert payback.probability_label(0.001) == "under 1%"
+
+
+def test_uniform_distributions_run_end_to_end():
+    setup = payback.resolve(default_parameters(distribution="uniform"), payback.Tables.load())
+    assert setup.scenario["europe_volume_growth_pct"].kind == "uniform"
+    simulation = payback.simulate(setup.scenario, setup.timeline, 2000, seed=1)
+    growth = payback.sample(setup.scenario, 2000, seed=1)["europe_volume_growth_pct"]
+    assert growth.mean() == pytest.approx((5 + 40) / 2, rel=0.05)  # uniform ignores the mode
+    assert set(simulation.summary().index) == {"export", "spain", "sea"}
+
+
+def test_discount_rate_itself_at_minus_100_pct_is_refused():
+    with pytest.raises(ValueError, match="discount_rate_pct must be above -100%"):
+        payback.resolve(default_parameters(discount_rate_pct=-100.0), payback.Tables.load())
