@@ -1000,10 +1000,10 @@ def discount_sentence(discounts: pd.DataFrame, focus: str, comparisons: Sequence
     larger = [b for b in known if own.loc[b, "discount_pct"] > rate]
     effects = []
     if smaller:
-        effects.append(f"the gap to {', '.join(smaller)} is wider still")
+        effects.append(f"lower against {', '.join(smaller)}")
     if larger:
-        effects.append(f"the gap to {', '.join(larger)} is narrower")
-    effect = f", so on transaction prices {' and '.join(effects)}" if effects else ""
+        effects.append(f"higher against {', '.join(larger)}")
+    effect = f", so on transaction prices {focus} stands {' and '.join(effects)}" if effects else ""
     return (
         f"These are list prices: {focus} buyers get about {rate:.1f}% off list{basis} against "
         f"{listed}{effect}."

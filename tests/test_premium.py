@@ -369,3 +369,18 @@ def test_brand_slug():
     assert premium.brand_slug("Li Auto") == "li_auto"
     assert premium.brand_slug("LYNK&CO") == "lynk_co"
     assert premium.brand_slug("Tesla") == "tesla"
+
+
+def test_discount_sentence_says_which_way_transaction_prices_move():
+    discounts = pd.DataFrame(
+        {
+            "brand": ["Focus", "Lean", "Deep", "Unknown"],
+            "discount_pct": [11.4, 4.0, 20.0, 12.2],
+            "basis": ["brand figure"] * 3 + ["NEV average (no brand figure)"],
+        }
+    )
+    sentence = premium.discount_sentence(discounts, "Focus", ["Lean", "Deep", "Unknown"])
+    assert "Focus buyers get about 11.4% off list against Lean 4.0%, Deep 20.0%" in sentence
+    assert "Focus stands lower against Lean and higher against Deep" in sentence
+    assert "Unknown" not in sentence
+    assert premium.round_yuan(290_149) == "290,000"
