@@ -84,6 +84,18 @@ def _matches(pattern: str, what: str) -> pa.Check:
 SOURCE = _text("a source URL (http:// or https://)", _matches(URL_PATTERN, "a source URL"))
 NOTE = _text("free text", nullable=True)
 
+# The same maker under its key in deliveries_monthly.csv and its name in financials_quarterly.csv
+# (AITO/HIMA reports no financials of its own: Seres does, and it is not in the data).
+MAKER_COMPANY = {
+    "leapmotor": "Leapmotor",
+    "nio": "NIO",
+    "xpeng": "XPeng",
+    "li_auto": "Li Auto",
+    "byd": "BYD",
+    "tesla_china": "Tesla",
+    "xiaomi": "Xiaomi EV",
+    "aito_hima": None,
+}
 DELIVERY_QUALITY = {"stated", "derived", "uncertain", "lower_bound"}
 FINANCIAL_UNITS = {"RMB_mn", "USD_mn", "RMB", "USD", "pct", "units", "count"}
 FINANCIAL_METRICS = {

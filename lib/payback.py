@@ -38,16 +38,6 @@ NEVER = "never within the horizon"
 PLANT_START_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 # Deliveries brand key -> company name in financials_quarterly.csv (None: no financials).
-MAKER_COMPANY = {
-    "leapmotor": "Leapmotor",
-    "nio": "NIO",
-    "xpeng": "XPeng",
-    "li_auto": "Li Auto",
-    "byd": "BYD",
-    "tesla_china": "Tesla",
-    "xiaomi": "Xiaomi EV",
-    "aito_hima": None,
-}
 # Makers named in the EU countervailing-duty regulation; the rest are taken as "other cooperating".
 EU_CVD_ROW = {"byd": "eu_cvd_byd_pct", "tesla_china": "eu_cvd_tesla_pct"}
 # Makers with their own guide-to-transaction discount row; the rest use the NEV market average.
@@ -995,7 +985,7 @@ def check_maker(maker: str, deliveries: pd.DataFrame) -> str:
     """The brand key of `maker` (key or company name, any case); unknown makers list the known."""
     known = data.brands(deliveries)
     key = str(maker).strip().lower().replace(" ", "_")
-    by_company = {c.lower().replace(" ", "_"): k for k, c in MAKER_COMPANY.items() if c}
+    by_company = {c.lower().replace(" ", "_"): k for k, c in data.MAKER_COMPANY.items() if c}
     key = by_company.get(key, key)
     if key not in known:
         raise ValueError(f"unknown maker {maker!r}; known makers: {', '.join(known)}")
@@ -1155,11 +1145,11 @@ def _note_maker(found: Resolved, maker: str, what: str) -> Resolved:
 
 
 def _maker_margin(maker: str, tables: Tables) -> Resolved:
-    found = latest_margin(tables.financials, MAKER_COMPANY.get(maker))
+    found = latest_margin(tables.financials, data.MAKER_COMPANY.get(maker))
     if found is not None:
         value, what, url = found
         return Resolved(value, f"sourced: {what}", url)
-    peers = [latest_margin(tables.financials, c) for c in MAKER_COMPANY.values() if c]
+    peers = [latest_margin(tables.financials, c) for c in data.MAKER_COMPANY.values() if c]
     values = [p[0] for p in peers if p is not None]
     return Resolved(
         float(np.median(values)),
@@ -1284,7 +1274,7 @@ def resolve(parameters: Mapping[str, object], tables: Tables) -> Setup:
     check_scenario(scenario)
     return Setup(
         maker,
-        MAKER_COMPANY.get(maker),
+        data.MAKER_COMPANY.get(maker),
         car_model,
         timeline,
         scenario,
@@ -1393,7 +1383,7 @@ def known_facts(maker: str, tables: Tables) -> pd.DataFrame:
     and Leapmotor International's), prices in Europe against China, tariffs, assembly plans and
     the deal terms. One row per fact with its unit, date and source."""
     rows = []
-    company = MAKER_COMPANY.get(maker)
+    company = data.MAKER_COMPANY.get(maker)
     fin = tables.financials
     if company:
         picked = fin[
