@@ -1,13 +1,15 @@
 """Notebook 01 speed: the whole notebook with 10,000 paths (papermill, as the runner executes it),
-and inside it the backtest, the model fitting and the path simulation timed separately."""
+then its model work outside Jupyter by phase (backtest, projection, comparison table) and split
+into model fitting and path simulation."""
 
 from __future__ import annotations
 
+import cProfile
+import pstats
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import papermill
 
 from lib import data, paths, sales
@@ -36,38 +38,61 @@ def _notebook_seconds(parameters: dict) -> float:
         )
 
 
+FIT_FUNCTIONS = ("_fit_sarimax", "fit_logistic", "pooled_seasonal_profile")
+SIMULATION_FUNCTIONS = (
+    "_simulate_state_space", "_smoothed_gap_draws", "_ar1_noise", "multivariate_normal",
+    "mix_paths", "calibrate_paths", "annual_path_totals",
+)  # fmt: skip
+
+
+def _phase_seconds(stats: pstats.Stats, names: tuple[str, ...], path_part: str) -> float:
+    """Cumulative time of the outermost calls to the named functions (files matching path_part)."""
+    total = 0.0
+    for (filename, _, function), (_, _, _, cumulative, callers) in stats.stats.items():
+        outer = not any(caller[2] in names for caller in callers)
+        if function in names and path_part in filename and outer:
+            total += cumulative
+    return total
+
+
 def _parts(n_paths: int) -> dict:
-    """Fitting vs simulation for the default maker: the same forecast with 1 path per model
-    (almost only fitting) and with `n_paths`; the difference is the simulation."""
+    """The notebook's work outside Jupyter, by phase, and inside it fitting vs simulation
+    (profiled: time in the model-fitting functions vs the path-simulation functions)."""
     deliveries, holidays = data.load_deliveries(), data.load_holidays()
     settings = sales.validate_parameters(
         deliveries, "leapmotor", 1_000_000, 2026, "", n_paths, 2026
     )
+    profiler = cProfile.Profile()
+    timings = {}
+    started = time.perf_counter()
+    profiler.enable()
     now = sales.snapshot(deliveries, settings.cutoff, holidays)
-    series = now.series["leapmotor"]
-
-    def forecast(paths_per_model: int):
-        with sales.single_threaded_blas():
-            sales.forecast_maker(
-                series, 2026, holidays, now.profile, paths_per_model, np.random.default_rng(0)
-            )
-
-    forecast(100)  # warm-up: imports and first-call costs
-    fit_only = min(_seconds(lambda: forecast(1)) for _ in range(3))
-    with_paths = min(_seconds(lambda: forecast(n_paths)) for _ in range(3))
-    backtest = {}
-    backtest_s = _seconds(
-        lambda: backtest.setdefault(
-            "result", sales.run_backtest(deliveries, settings.cutoff, holidays, 2000, 2026)
-        )
+    backtest = sales.run_backtest(deliveries, settings.cutoff, holidays, 2000, 2026)
+    timings["backtest_s"] = time.perf_counter() - started
+    projection = sales.project(now, "leapmotor", 1e6, 2026, holidays, backtest, n_paths, 2026)
+    timings["projection_s"] = time.perf_counter() - started - timings["backtest_s"]
+    sales.comparison_table(
+        now, 2026, holidays, backtest, 2000, 2026, known={"leapmotor": projection}
     )
-    return {
-        "leapmotor_fit_s": round(fit_only, 3),
-        "leapmotor_fit_and_simulate_s": round(with_paths, 3),
-        "leapmotor_simulate_s": round(with_paths - fit_only, 3),
-        "backtest_2000_paths_s": round(backtest_s, 3),
-        "backtest_forecasts": int(backtest["result"].rows["maker"].nunique()),
-    }
+    profiler.disable()
+    total = time.perf_counter() - started
+    timings["comparison_s"] = total - timings["backtest_s"] - timings["projection_s"]
+    stats = pstats.Stats(profiler)
+    fitting = _phase_seconds(stats, FIT_FUNCTIONS, "lib/sales.py") + _phase_seconds(
+        stats, ("fit",), "exponential_smoothing"
+    )
+    simulation = _phase_seconds(stats, SIMULATION_FUNCTIONS, "lib/sales.py") + _phase_seconds(
+        stats, ("simulate",), "exponential_smoothing"
+    )
+    figures = {f"models_{name}": round(value, 3) for name, value in timings.items()}
+    figures["models_total_s"] = round(total, 3)
+    figures["models_fitting_s"] = round(fitting, 3)
+    figures["models_simulation_s"] = round(simulation, 3)
+    figures["models_other_s"] = round(total - fitting - simulation, 3)
+    figures["backtest_maker_years"] = int(
+        backtest.rows[["maker", "target_year"]].drop_duplicates().shape[0]
+    )
+    return figures
 
 
 def run() -> dict:

@@ -817,10 +817,12 @@ def growth_curve_paths(
         "residual_sd_log": fit.residual_sd,
         "residual_ar1": fit.residual_ar1,
     }
-    note = (
-        f"fitted on {int(recent.notna().sum())} months from {recent.index[0]}; levels off at "
-        f"{fit.capacity:,.0f} a month (seasonally adjusted)"
+    levelling = (
+        "no levelling-off visible yet"
+        if fit.params[2] >= fit.upper[2] - 0.01
+        else f"levels off at {fit.capacity:,.0f} a month (seasonally adjusted)"
     )
+    note = f"fitted on {int(recent.notna().sum())} months from {recent.index[0]}; {levelling}"
     return ModelRun("growth_curve", months, paths, parameters, fit.residuals, note)
 
 
@@ -1374,7 +1376,7 @@ def comparison_table(
                 "p90_units": projection.p90,
                 "median_growth_pct": growth,
                 "models": ", ".join(MODEL_LABELS[name].split(" (")[0] for name in forecast.runs),
-                "why_not": " ".join(forecast.skipped.values()) if not forecast.available else "",
+                "why_not": "; ".join(forecast.skipped.values()) if not forecast.available else "",
             }
         )
     return pd.DataFrame(rows)
@@ -1406,7 +1408,11 @@ def model_diagnostics(forecast: MakerForecast) -> pd.DataFrame:
                 "note": run.note,
             }
         )
-    return pd.DataFrame(rows)
+    columns = [
+        "model", "weight", "p10_units", "median_units", "p90_units", "residual_months",
+        "ljung_box_lags", "ljung_box_p", "note",
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1653,6 +1659,8 @@ def chart_residuals(forecast: MakerForecast, diagnostics: pd.DataFrame) -> plt.F
     title = (
         f"{len(passed)} of {len(diagnostics)} models leave no significant autocorrelation "
         f"in their residuals (Ljung-Box p >= 0.05)"
+        if len(diagnostics)
+        else "No model ran, so there are no residuals to check"
     )
     ax.legend(loc="lower left", fontsize=9)
     _date_axis(ax)
@@ -1898,6 +1906,19 @@ class Headline:
         )
 
 
+def hindsight_total(
+    deliveries: pd.DataFrame, maker: str, target_year: int, cutoff: pd.Period
+) -> float | None:
+    """What the maker delivered in `target_year` when the data hold the whole year and the cutoff
+    came before its end (a backtest); None otherwise. Only for comparing after the forecast."""
+    if cutoff >= pd.Period(f"{target_year}-12", freq="M"):
+        return None
+    totals = annual_totals(data.monthly_series(deliveries, maker))
+    if target_year in totals.index and totals.loc[target_year, "complete"]:
+        return float(totals.loc[target_year, "sum_of_months"])
+    return None
+
+
 def answer_markdown(
     name: str,
     projection: Projection,
@@ -1905,14 +1926,16 @@ def answer_markdown(
     internal_units: float | None,
     goal_mape_pct: float,
     coverage_range: tuple[float, float],
+    actual_units: float | None = None,
 ) -> str:
-    """The answer in two to four sentences, built from the computed numbers."""
+    """The answer in two to five sentences, built from the computed numbers; `actual_units` (a
+    backtest's outcome, from data after the cutoff) is compared last, never used before."""
     arithmetic, forecast = projection.arithmetic, projection.forecast
     target, year = arithmetic.target_units, arithmetic.target_year
     if not forecast.available:
         return (
             f"**No model can forecast {name}'s {year} deliveries from the data.** "
-            f"{' '.join(forecast.skipped.values())} The target of {target:,.0f} needs "
+            f"{'; '.join(forecast.skipped.values())}. The target of {target:,.0f} needs "
             f"{arithmetic.required_monthly_run_rate_units:,.0f} a month against a latest run-rate "
             f"of {arithmetic.latest_run_rate_units:,.0f}."
         )
@@ -1938,6 +1961,11 @@ def answer_markdown(
         f"missing months need {arithmetic.required_monthly_run_rate_units:,.0f} a month, "
         f"{gap:+.0%} on the latest run-rate of {arithmetic.latest_run_rate_units:,.0f}."
     )
+    if forecast.skipped:
+        ran = ", ".join(MODEL_LABELS[m] for m in forecast.runs)
+        text += (
+            f" Only {ran} could run on this history; the models section says what the others need."
+        )
     if headline.cases:
         verdict = (
             "meets" if headline.meets_goal(goal_mape_pct, coverage_range) else "falls short of"
@@ -1949,6 +1977,13 @@ def answer_markdown(
             f"{headline.coverage80_chosen_pct:.0f}% of outcomes, so it {verdict} the project's goal "
             f"of at most {goal_mape_pct:.0f}% error with {coverage_range[0]:.0f}-"
             f"{coverage_range[1]:.0f}% coverage."
+        )
+    if actual_units is not None:
+        inside = "inside" if projection.p10 <= actual_units <= projection.p90 else "outside"
+        reached = "reaching" if actual_units >= target else "missing"
+        text += (
+            f" In hindsight (data after the cutoff, unused above): {name} delivered "
+            f"{actual_units:,.0f} in {year}, {inside} the 80% range and {reached} the target."
         )
     return text
 

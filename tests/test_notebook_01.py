@@ -12,6 +12,14 @@ SMALL = {"n_paths": 600, "backtest_paths": 200, "comparison_paths": 200}
 pytestmark = pytest.mark.notebooks
 
 
+def answer_text(executed) -> str:
+    return "\n".join(
+        output.get("data", {}).get("text/markdown", "")
+        for cell in executed.cells
+        for output in cell.get("outputs", [])
+    )
+
+
 def test_default_maker_answers_with_consistent_numbers(run_notebook):
     executed, found = run_notebook(NOTEBOOK, **SMALL)
     value = {name: result["value"] for name, result in found.items()}
@@ -31,12 +39,7 @@ def test_default_maker_answers_with_consistent_numbers(run_notebook):
     assert 5 < value["backtest_mape_chosen_pct"] < 30
     assert 0 <= value["backtest_coverage80_chosen_pct"] <= 100
     assert value["target_units"] == 1_000_000 and value["target_year"] == 2026
-    text = "\n".join(
-        output.get("data", {}).get("text/markdown", "")
-        for cell in executed.cells
-        for output in cell.get("outputs", [])
-    )
-    assert "Leapmotor reaches 1,000,000 deliveries in 2026" in text
+    assert "Leapmotor reaches 1,000,000 deliveries in 2026" in answer_text(executed)
 
 
 def test_other_makers_and_a_backtest_cutoff(run_notebook):
@@ -46,7 +49,7 @@ def test_other_makers_and_a_backtest_cutoff(run_notebook):
     assert nio["required_growth_pct"]["value"] == pytest.approx(100 * (500_000 / 326_028 - 1))
 
     # As of December 2024 only years up to 2024 can be scored, and 2025 is entirely forecast.
-    _, tesla = run_notebook(
+    executed, tesla = run_notebook(
         NOTEBOOK,
         maker="tesla_china",
         target_units=900_000,
@@ -59,6 +62,24 @@ def test_other_makers_and_a_backtest_cutoff(run_notebook):
     assert tesla["backtest_cases"]["value"] == 8
     low, high = tesla["forecast_median_units"]["low"], tesla["forecast_median_units"]["high"]
     assert 300_000 < low < high < 2_000_000
+    # The outcome is compared only after the forecast, and said to be unused by it.
+    assert "In hindsight (data after the cutoff, unused above): Tesla China delivered 851,732" in (
+        answer_text(executed)
+    )
+
+
+def test_a_maker_with_a_short_history_gets_the_models_that_can_run(run_notebook):
+    executed, xiaomi = run_notebook(NOTEBOOK, maker="xiaomi", target_units=500_000, **SMALL)
+    assert 0.0 <= xiaomi["p_reach_target"]["value"] <= 1.0
+    assert xiaomi["required_growth_pct"]["value"] is None  # no complete year in the data
+    text = answer_text(executed)
+    assert "Only Logistic growth curve could run on this history" in text
+    tables = "\n".join(
+        output.get("data", {}).get("text/html", "")
+        for cell in executed.cells
+        for output in cell.get("outputs", [])
+    )
+    assert "needs at least 24 reported months; xiaomi (up to 2026-02) has 19" in tables
 
 
 @pytest.mark.parametrize(
