@@ -50,6 +50,7 @@ BASELINE_LABELS = {
     "q4_run_rate": "Naive: Q4 run-rate x 4",
 }
 LABELS = {**MODEL_LABELS, **BASELINE_LABELS}
+SHORT_LABELS = {"sarimax": "SARIMAX", "ets": "ETS", "growth_curve": "growth curve"}
 WEIGHTINGS = ("inverse_error", "equal", "best")
 
 MIN_OBSERVED_MONTHS = {"sarimax": 24, "ets": 24, "growth_curve": 18}
@@ -1349,7 +1350,8 @@ def comparison_table(
     known: dict[str, Projection] | None = None,
 ) -> pd.DataFrame:
     """The same projection for every maker in the data: target-year forecast (p10/p50/p90,
-    vehicles), growth of the median over the last full year (percent) and the models used.
+    vehicles), growth of the median over the last full year (percent), the models used and, for
+    makers no model can forecast, why.
 
     `known` holds projections already made (e.g. the focus maker's), reused as they are."""
     rows = []
@@ -1375,7 +1377,7 @@ def comparison_table(
                 "median_units": projection.median,
                 "p90_units": projection.p90,
                 "median_growth_pct": growth,
-                "models": ", ".join(MODEL_LABELS[name].split(" (")[0] for name in forecast.runs),
+                "models": ", ".join(SHORT_LABELS[name] for name in forecast.runs) or "none",
                 "why_not": "; ".join(forecast.skipped.values()) if not forecast.available else "",
             }
         )
@@ -2114,6 +2116,7 @@ def styled(frame: pd.DataFrame, hide_index: bool = True):
         frame.style.format(formats, na_rep="n/a")
         .set_properties(subset=numbers, **{"white-space": "nowrap"})
         .set_properties(subset=text, **{"text-align": "left"})
+        .set_properties(subset=text[:1], **{"white-space": "nowrap"})
         .relabel_index([COLUMN_LABELS.get(c, c.replace("_", " ")) for c in frame.columns], axis=1)
     )
     return style.hide(axis="index") if hide_index else style
