@@ -1229,7 +1229,9 @@ def _baseline_interval(earlier: pd.DataFrame, method: str, point: float) -> tupl
 
 def backtest_summary(backtest: Backtest, headline_only: bool = True) -> pd.DataFrame:
     """Per method: cases scored, mean absolute percentage error, median bias and 80% coverage."""
-    rows = backtest.rows[backtest.rows["headline"]] if headline_only else backtest.rows
+    rows = backtest.rows
+    if headline_only:
+        rows = rows.loc[rows["headline"].astype(bool)]
     order = ["combination", *MODELS, *BASELINES]
     summary = []
     for method in order:
@@ -1249,7 +1251,11 @@ def backtest_summary(backtest: Backtest, headline_only: bool = True) -> pd.DataF
                 "cases_with_interval": len(covered),
             }
         )
-    return pd.DataFrame(summary)
+    columns = [
+        "method", "label", "cases", "mape_pct", "median_ape_pct", "bias_pct", "coverage80_pct",
+        "cases_with_interval",
+    ]  # fmt: skip
+    return pd.DataFrame(summary, columns=columns)
 
 
 def final_calibration(backtest: Backtest) -> float:
@@ -1593,9 +1599,10 @@ def chart_target(series: pd.Series, arithmetic: TargetArithmetic, maker: str) ->
     )
     ax.set_xticks(x, [m.strftime("%b") for m in months])
     plots.thousands(ax)
-    tallest = np.nanmax(
-        [np.nanmax(last_year), np.nanmax(reported), needed, arithmetic.latest_run_rate_units]
-    )
+    heights = np.r_[
+        last_year.to_numpy(), reported.to_numpy(), needed, arithmetic.latest_run_rate_units
+    ]
+    tallest = np.nanmax(heights)
     ax.set_ylim(0, 1.35 * tallest)
     ax.legend(loc="upper left", fontsize=9, ncol=2)
     plots.finish(
