@@ -28,19 +28,43 @@ def _timed(command: list[str], **kwargs) -> float:
 
 def baseline(workdir: Path) -> float:
     """papermill then nbconvert, one notebook after another, as a user would script it."""
-    environment = {**os.environ, paths.RUN_DIR_ENV: str(workdir), paths.REPORTS_DIR_ENV: str(workdir / "reports")}
+    environment = {
+        **os.environ,
+        paths.RUN_DIR_ENV: str(workdir),
+        paths.REPORTS_DIR_ENV: str(workdir / "reports"),
+    }
     total = 0.0
     for spec in scenarios.discover():
         executed = workdir / f"{spec.name}.ipynb"
-        total += _timed([str(BIN / "papermill"), str(spec.path), str(executed), "--cwd", str(paths.NOTEBOOKS_DIR)], env=environment)
-        total += _timed([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(executed)], env=environment)
+        total += _timed(
+            [
+                str(BIN / "papermill"),
+                str(spec.path),
+                str(executed),
+                "--cwd",
+                str(paths.NOTEBOOKS_DIR),
+            ],
+            env=environment,
+        )
+        total += _timed(
+            [str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(executed)],
+            env=environment,
+        )
     return total
 
 
 def run() -> dict:
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
-        command = [sys.executable, "-m", "lib", "run", "--quiet", "--reports-dir", str(workdir / "reports")]
+        command = [
+            sys.executable,
+            "-m",
+            "lib",
+            "run",
+            "--quiet",
+            "--reports-dir",
+            str(workdir / "reports"),
+        ]
         cold = _timed(command + ["--force"])
         unchanged = _timed(command)
         plain = baseline(workdir)

@@ -290,6 +290,7 @@ def execute_notebook(payload: dict) -> dict:
     """Execute one notebook with papermill and render its report. Returns status and timings."""
     os.environ.update(payload["environment"])
     source, build_dir, name = Path(payload["path"]), Path(payload["build_dir"]), payload["name"]
+    log.info("%s started", name)
     executed = build_dir / f"{name}.ipynb"
     started = time.perf_counter()
     outcome = {"name": name, "status": "ok", "error": None}
@@ -662,7 +663,7 @@ def _execute_all(plan_: Plan, options: RunOptions, build_dir: Path, commit: str)
                         )
                     payload = _payload(job, plan_, build_dir, options, commit)
                     log.info(
-                        "%s %s running (%d parameter(s) overridden)",
+                        "%s %s queued (%d parameter(s) overridden)",
                         position,
                         job.name,
                         len(job.overrides),

@@ -86,6 +86,8 @@ def format_value(result: Result | dict) -> str:
         return value
 
     def one(number: float) -> str:
+        if unit == "year":  # a calendar year, not a quantity
+            return f"{number:.0f}"
         if unit in ("probability", "share"):
             return f"{100 * number:.0f}%"
         if unit in ("pct", "percent"):
@@ -98,7 +100,7 @@ def format_value(result: Result | dict) -> str:
             f"{number:,.2f}".rstrip("0").rstrip(".") if isinstance(number, float) else f"{number:,}"
         )
 
-    suffix = "" if unit in ("probability", "share", "pct", "percent", "pp") else f" {unit}"
+    suffix = "" if unit in ("probability", "share", "pct", "percent", "pp", "year") else f" {unit}"
     text = one(value) + suffix
     if data.get("low") is not None and data.get("high") is not None:
         text += f" [{one(data['low'])}, {one(data['high'])}]"

@@ -8,6 +8,7 @@ with the previous run, and draws one small chart per answer.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,12 +44,12 @@ QUESTIONS = (
     Question(
         "margins", "03_price_war_margins",
         "How do price cuts, scale and learning move gross margin?",
-        "gm_at_target_current_pct", ("gm_at_target_cut5_pct", "gm_at_target_cut10_pct", "latest_gross_margin_pct"),
+        "gm_at_target_cut10_pct", ("gm_at_target_current_pct", "gm_at_target_cut5_pct", "latest_gross_margin_pct"),
     ),
     Question(
         "payback", "04_globalization_payback",
         "When does the overseas expansion pay back, and how likely is it?",
-        "best_strategy", ("spain_median_payback_years", "spain_p_payback_5y", "export_median_payback_years"),
+        "best_p_payback_horizon", ("best_strategy", "spain_median_payback_years", "export_median_payback_years"),
     ),
 )  # fmt: skip
 
@@ -91,11 +92,12 @@ def find_run(run_dir: str = "") -> RunResults | None:
 
 
 def _sentence(found: dict[str, dict], question: Question) -> str:
-    parts = []
-    for name in (question.headline, *question.supporting):
-        if name in found:
-            result = found[name]
-            parts.append(f"{result['meaning']}: **{results.format_value(result)}**")
+    """The headline's meaning, then each supporting number with its own."""
+    parts = [
+        f"{found[name]['meaning']}: **{results.format_value(found[name])}**"
+        for name in (question.headline, *question.supporting)
+        if name in found
+    ]
     return "; ".join(parts) + "." if parts else ""
 
 
@@ -125,9 +127,10 @@ def answers_markdown(items: list[Answer]) -> str:
     """The four answers as short Markdown paragraphs, each linking to its full report."""
     blocks = []
     for answer in items:
-        number = results.format_value(answer.headline) if answer.available else "not available"
-        link = f"[full report]({answer.question.notebook}.html)"
-        blocks.append(f"**{answer.question.question}** {number}. {answer.sentence} ({link})")
+        text = answer.sentence if answer.available else f"**Not available.** {answer.sentence}"
+        blocks.append(
+            f"**{answer.question.question}** {text} ([full report]({answer.question.notebook}.html))"
+        )
     return "\n\n".join(blocks)
 
 
@@ -220,64 +223,74 @@ def _unavailable(ax: plt.Axes, answer: Answer) -> None:
     ax.set_title(answer.question.key.capitalize())
 
 
-def _interval_bars(ax: plt.Axes, rows: list[tuple[str, dict]], scale: float = 1.0) -> None:
-    """Horizontal point-and-interval chart of results sharing a unit."""
+def _intervals(ax: plt.Axes, rows: list[tuple[str, dict]], scale: float = 1.0) -> None:
+    """Each result as a point with its recorded interval, first row in the focus colour."""
     for position, (_, result) in enumerate(rows):
-        value = result["value"] * scale
-        ax.barh(
-            position,
-            value,
-            color=plots.FOCUS_COLOR if position == 0 else plots.NEUTRAL_COLOR,
-            alpha=0.85,
-        )
+        color = plots.FOCUS_COLOR if position == 0 else "#1f2933"
         if result.get("low") is not None and result.get("high") is not None:
             ax.plot(
                 [result["low"] * scale, result["high"] * scale],
                 [position, position],
-                color="#1f2933",
-                lw=2,
+                color=color,
+                lw=2.5,
+                alpha=0.6,
             )
+        ax.plot(result["value"] * scale, position, "o", color=color, ms=8)
     ax.set_yticks(range(len(rows)), [label for label, _ in rows])
-    ax.invert_yaxis()
+    ax.set_ylim(len(rows) - 0.5, -0.5)
 
 
 def _chart_sales(ax: plt.Axes, found: dict) -> str:
     forecast, target = found.get("forecast_median_units"), found.get("target_units")
     if forecast is None:
         return ""
-    _interval_bars(ax, [("median forecast\n(10-90% range)", forecast)], scale=1e-3)
+    _intervals(ax, [("target-year\ndeliveries", forecast)], scale=1e-3)
     if target and target.get("value"):
         ax.axvline(target["value"] / 1e3, color="#1f2933", ls="--", lw=1.2)
-        ax.text(target["value"] / 1e3, -0.45, " target", va="bottom", fontsize=9)
-    ax.set_xlabel("Deliveries in the target year (thousand vehicles)")
+        ax.annotate(
+            "target",
+            (target["value"] / 1e3, -0.4),
+            xytext=(4, 0),
+            textcoords="offset points",
+            fontsize=9,
+        )
+    ax.set_xlabel("Median forecast and 10-90% range (thousand vehicles)")
     probability = found.get("p_reach_target")
     return (
-        f"Sales: {results.format_value(probability)} chance of the target"
+        f"Sales: {results.format_value(probability)} chance of reaching the target"
         if probability
         else "Sales"
     )
 
 
+def _brand_label(result: dict) -> str:
+    """'Tesla' from a gap's meaning ('... under Tesla minus under ...'), else from its name."""
+    match = re.search(r"under (.+?) minus", result["meaning"])
+    return match.group(1) if match else result["name"].removeprefix("gap_to_").removesuffix("_rmb")
+
+
 def _chart_premium(ax: plt.Axes, found: dict) -> str:
-    gaps = [
-        (name.removeprefix("gap_to_").removesuffix("_rmb").replace("_", " ").title(), r)
-        for name, r in found.items()
-        if name.startswith("gap_to_")
-    ]
+    gaps = sorted(
+        (r for name, r in found.items() if name.startswith("gap_to_")), key=lambda r: -r["value"]
+    )
     if not gaps:
         return ""
-    _interval_bars(ax, gaps, scale=1e-3)
+    _intervals(ax, [(_brand_label(r), r) for r in gaps], scale=1e-3)
     ax.axvline(0, color="#1f2933", lw=0.8)
-    ax.set_xlabel("Price gap of the flagship spec, focus brand minus other (thousand yuan)")
+    ax.set_xlabel("Extra list price of the flagship spec under each badge (thousand yuan)")
     premium = found.get("focus_premium_pct")
-    return f"Brand premium: {results.format_value(premium)}" if premium else "Brand premium"
+    return (
+        f"Brand premium vs reference: {results.format_value(premium)}"
+        if premium
+        else "Brand premium"
+    )
 
 
 def _chart_margins(ax: plt.Axes, found: dict) -> str:
     cases = [
-        ("current prices", "gm_at_target_current_pct"),
-        ("5% cut", "gm_at_target_cut5_pct"),
         ("10% cut", "gm_at_target_cut10_pct"),
+        ("5% cut", "gm_at_target_cut5_pct"),
+        ("prices held", "gm_at_target_current_pct"),
     ]
     rows = [
         (label, found[name])
@@ -286,26 +299,38 @@ def _chart_margins(ax: plt.Axes, found: dict) -> str:
     ]
     if not rows:
         return ""
-    _interval_bars(ax, rows)
+    _intervals(ax, rows)
     latest = found.get("latest_gross_margin_pct")
     if latest and latest["value"] is not None:
         ax.axvline(latest["value"], color="#1f2933", ls="--", lw=1.2)
-    ax.set_xlabel("Gross margin at the target volume (%)")
-    return "Margins at the target volume (dashed: latest)"
+    ax.set_xlabel("Gross margin at the target volume (%); dashed: latest quarter")
+    return "Margins at the target volume"
 
 
 def _chart_payback(ax: plt.Axes, found: dict) -> str:
     strategies = sorted(
-        {name.split("_p_payback_5y")[0] for name in found if name.endswith("_p_payback_5y")}
+        {name.removesuffix("_p_payback_5y") for name in found if name.endswith("_p_payback_5y")}
     )
     if not strategies:
         return ""
-    rows = [(slug, found[f"{slug}_p_payback_5y"]) for slug in strategies]
-    _interval_bars(ax, rows, scale=100)
+    for offset, (years, color) in enumerate([(5, plots.FOCUS_COLOR), (8, plots.NEUTRAL_COLOR)]):
+        values = [
+            100 * (found.get(f"{slug}_p_payback_{years}y") or {}).get("value", 0)
+            for slug in strategies
+        ]
+        ax.barh(
+            [i + 0.2 * (2 * offset - 1) for i in range(len(strategies))],
+            values,
+            height=0.38,
+            color=color,
+            label=f"within {years} years",
+        )
+    ax.set_yticks(range(len(strategies)), strategies)
     ax.set_xlim(0, 100)
-    ax.set_xlabel("Probability of paying back within 5 years (%)")
+    ax.legend(loc="lower right", fontsize=9)
+    ax.set_xlabel("Probability of discounted payback (%)")
     best = found.get("best_strategy")
-    return f"Payback: best strategy {best['value']}" if best else "Payback"
+    return f"Payback: best route {best['value']}" if best else "Payback"
 
 
 CHARTS = {

@@ -58,6 +58,7 @@ def test_last_record_of_a_name_wins_and_table_lists_in_order():
         ("export", "strategy", None, None, "export"),
         (None, "years", None, None, "n/a"),
         (3.5, "years", None, None, "3.5 years"),
+        (2026, "year", None, None, "2026"),
     ],
 )
 def test_format_value(value, unit, low, high, text):

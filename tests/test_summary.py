@@ -83,7 +83,7 @@ def test_failed_notebook_is_reported_in_its_place(tmp_path):
     premium = summary.answers(run)[1]
     assert premium.status == "failed" and not premium.available
     assert "failed in this run" in premium.sentence
-    assert "not available" in summary.answers_markdown(summary.answers(run))
+    assert "**Not available.**" in summary.answers_markdown(summary.answers(run))
     figure = summary.small_multiples(summary.answers(run), run)  # still draws the other panels
     assert len(figure.axes) == 4
 
@@ -144,3 +144,11 @@ def test_scenarios_side_by_side_and_history(tmp_path):
     history = summary.headline_history(current, tmp_path, limit=2)
     assert history.index.tolist() == ["20260104T000000-base", "20260102T000000-bear"]
     assert history.loc["20260104T000000-base", "sales"] == "35%"
+
+
+def test_each_question_reads_the_headline_its_notebook_declares():
+    from lib import paths, scenarios
+
+    for question in summary.QUESTIONS:
+        spec = scenarios.inspect(paths.NOTEBOOKS_DIR / f"{question.notebook}.ipynb")
+        assert spec.headline == question.headline, question.notebook
