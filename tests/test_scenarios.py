@@ -127,3 +127,17 @@ def test_parameter_line_papermill_cannot_read_is_an_error():
         match=r"cannot read parameter line\(s\) line 2: 'threshold: int = 5",
     ):
         scenarios.inspect(FIXTURE_NOTEBOOKS / "unreadable_parameter.ipynb")
+
+
+@pytest.mark.parametrize("name", scenarios.available())
+def test_shipped_scenarios_are_valid_and_explained(name):
+    scenario = scenarios.load_scenario(name)
+    scenarios.check_scenario(scenario, scenarios.discover())
+    assert scenario.description
+    text = scenario.path.read_text()
+    for values in scenario.overrides.values():
+        for key in values:
+            before = text[: text.index(f"{key}:")].rstrip().splitlines()[-1].strip()
+            assert before.startswith("#"), (
+                f"{name}: {key} needs a comment with its reason or source"
+            )
