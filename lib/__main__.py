@@ -8,7 +8,11 @@ import os
 import sys
 from pathlib import Path
 
-from lib import data, paths, pipeline, scenarios
+# jsonschema (under nbformat) builds a Lark grammar for IRI checks at import, about 0.7 s of
+# start-up; notebook schemas never use that format, so the command line goes without it.
+sys.modules.setdefault("rfc3987_syntax", None)
+
+from lib import data, paths, pipeline, scenarios  # noqa: E402
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -25,8 +25,6 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import papermill
-
 from lib import data, paths, render, results, scenarios, summary
 
 log = logging.getLogger("lib.pipeline")
@@ -288,6 +286,8 @@ def plan(options: RunOptions) -> Plan:
 
 def execute_notebook(payload: dict) -> dict:
     """Execute one notebook with papermill and render its report. Returns status and timings."""
+    import papermill  # imported here: planning and reuse do not need it
+
     os.environ.update(payload["environment"])
     source, build_dir, name = Path(payload["path"]), Path(payload["build_dir"]), payload["name"]
     log.info("%s started", name)

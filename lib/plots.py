@@ -7,11 +7,13 @@ line: `finish(ax, title=..., xlabel=..., ylabel=..., source=...)` does all three
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import matplotlib as mpl
-import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
-import seaborn as sns
+
+if TYPE_CHECKING:
+    import matplotlib.pyplot as plt
 
 FOCUS_COLOR = "#d1495b"  # the maker a notebook is about
 REFERENCE_COLOR = "#00798c"  # the benchmark it is compared with
@@ -22,6 +24,8 @@ PALETTE = ["#00798c", "#edae49", "#30638e", "#66a182", "#8d6a9f", "#003d5b", "#e
 
 def set_theme() -> None:
     """The house style: white grid, readable sizes, PNG figures that read on a laptop."""
+    import seaborn as sns  # imported here: it is slow to import and only the notebooks need it
+
     sns.set_theme(style="whitegrid", context="notebook", palette=PALETTE)
     mpl.rcParams.update(
         {

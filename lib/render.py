@@ -15,8 +15,6 @@ from pathlib import Path
 
 import jinja2
 import nbformat
-from nbconvert import HTMLExporter
-from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
 from lib import paths, results
 
@@ -43,10 +41,9 @@ class ReportContext:
     provenance: dict[str, str] = field(default_factory=dict)
 
 
-class ReaderOutputs(Preprocessor):
+def _reader_outputs(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Drop what readers should not see: warnings on stderr and the machine-readable results."""
-
-    def preprocess_cell(self, cell, resources, index):
+    for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.outputs = [
                 output
@@ -54,7 +51,7 @@ class ReaderOutputs(Preprocessor):
                 if not (output.output_type == "stream" and output.get("name") == "stderr")
                 and results.MIME_TYPE not in output.get("data", {})
             ]
-        return cell, resources
+    return notebook
 
 
 def css() -> str:
@@ -62,7 +59,11 @@ def css() -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _exporter() -> HTMLExporter:
+def _exporter():
+    # nbconvert is imported here: a re-run that reuses every report never renders.
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
     exporter = HTMLExporter(
         extra_template_basedirs=[str(paths.TEMPLATES_DIR)],
         template_name="report",
@@ -77,7 +78,6 @@ def _exporter() -> HTMLExporter:
         remove_all_outputs_tags={"remove-output"},
     )
     exporter.register_preprocessor(tags, enabled=True)
-    exporter.register_preprocessor(ReaderOutputs(), enabled=True)
     return exporter
 
 
@@ -106,7 +106,7 @@ def notebook_html(notebook: nbformat.NotebookNode, context: ReportContext) -> st
             "provenance": context.provenance,
         }
     }
-    body, _ = _exporter().from_notebook_node(notebook, resources=resources)
+    body, _ = _exporter().from_notebook_node(_reader_outputs(notebook), resources=resources)
     return body.replace("<!--EVR-TOC-->", table_of_contents(body), 1)
 
 

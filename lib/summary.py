@@ -11,12 +11,15 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from lib import paths, plots, results
+
+if TYPE_CHECKING:
+    import matplotlib.pyplot as plt
 
 
 @dataclass(frozen=True)
@@ -343,6 +346,8 @@ CHARTS = {
 
 def small_multiples(items: list[Answer], run: RunResults | None) -> plt.Figure:
     """A 2x2 figure, one panel per answer, each titled with its finding."""
+    import matplotlib.pyplot as plt  # here: the runner reads answers without drawing
+
     figure, axes = plt.subplots(2, 2, figsize=(11, 6.4))
     for ax, answer in zip(axes.flat, items, strict=True):
         title = CHARTS[answer.question.key](ax, _found(answer, run)) if answer.available else ""
