@@ -254,3 +254,26 @@ def test_all_scenarios_validated_first_then_run_side_by_side(tmp_path):
     )
     assert [name.split("-", 1)[1] for name in runs] == ["bear", "small"]
     assert (options.reports_dir / "latest").resolve().name.endswith("-small")
+
+
+def test_summary_renders_when_a_notebook_fails(tmp_path):
+    """The real summary notebook, behind stand-ins for 01-04 of which one fails."""
+    options = make_project(tmp_path)
+    for path in options.notebooks_dir.iterdir():
+        path.unlink()
+    shutil.copy(
+        FIXTURE_NOTEBOOKS / "fails_in_cell_3.ipynb",
+        options.notebooks_dir / "01_sales_trajectory.ipynb",
+    )
+    for name in ("02_brand_premium", "03_price_war_margins", "04_globalization_payback"):
+        shutil.copy(
+            FIXTURE_NOTEBOOKS / "typed_parameters.ipynb", options.notebooks_dir / f"{name}.ipynb"
+        )
+    shutil.copy(paths.NOTEBOOKS_DIR / "05_summary.ipynb", options.notebooks_dir)
+    (options.params_dir / "small.yaml").write_text("notebooks: {}\n")
+    assert pipeline.run(options) == pipeline.EXIT_FAILED
+    run_dir = max(p for p in options.reports_dir.iterdir() if p.is_dir())
+    statuses = {n["name"]: n["status"] for n in read_json(run_dir / "manifest.json")["notebooks"]}
+    assert statuses["01_sales_trajectory"] == "failed" and statuses["05_summary"] == "ok"
+    page = (run_dir / "05_summary.html").read_text()
+    assert "The notebook failed in this run" in page and "Traceback" not in page
