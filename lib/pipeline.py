@@ -179,9 +179,6 @@ def _environment(
         "EVR_SCENARIO": scenario,
         "MPLBACKEND": "module://matplotlib_inline.backend_inline",
         "PYTHONWARNINGS": "ignore::DeprecationWarning",
-        # Kernels run side by side: one BLAS thread each, or their threads fight over the cores.
-        "OPENBLAS_NUM_THREADS": "1",
-        "OMP_NUM_THREADS": "1",
     }
 
 
