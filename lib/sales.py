@@ -7,8 +7,8 @@ seasonally adjusted deliveries (uncertainty from the parameter covariance). Naiv
 (last year's total, last year's growth carried forward, seasonal naive, Q4 run-rate x 4) are the
 yardstick. A rolling-origin backtest from December cutoffs scores every method on the next
 calendar year's total; the forecast that answers the question mixes the models' paths with
-weights from that backtest and widens or narrows them so that earlier 80% intervals would have
-covered 80% of outcomes. Every weight and calibration factor uses only maker-years that had
+weights from that backtest and widens or narrows the spread of their annual totals so that
+earlier 80% intervals would have covered 80% of outcomes. Every weight and calibration factor uses only maker-years that had
 ended by the cutoff it is applied at, so neither the backtest nor the answer looks ahead.
 
 Units: deliveries are vehicles per month, annual totals vehicles per calendar year, growth and
@@ -28,7 +28,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy.optimize import least_squares
+from scipy.optimize import least_squares, minimize
 from statsmodels.stats.diagnostic import acorr_ljungbox
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 from statsmodels.tsa.statespace.sarimax import SARIMAX
@@ -915,13 +915,24 @@ def calibration_factor(scored: pd.DataFrame) -> float:
     return float(np.clip(np.quantile(ratio, 0.8) / Z80, 0.5, 5.0))
 
 
-def calibrate_paths(paths: np.ndarray, factor: float) -> np.ndarray:
-    """Scale each month's log deviation from its median by `factor` (medians unchanged)."""
+def calibrate_paths(
+    paths: np.ndarray, factor: float, counted: np.ndarray | None = None
+) -> np.ndarray:
+    """Stretch the spread of the paths' totals by `factor` in logs, around an unchanged median.
+
+    The total of each path over the `counted` months (boolean mask over columns; all months when
+    None) moves `factor` times further from the median total in log terms, and every month of the
+    path is scaled by the same ratio, so the monthly shape is kept. The factor is estimated on
+    annual totals (`calibration_factor`), so it is applied to totals: stretching each month
+    separately would also move the median total (a sum of lognormals grows with their spread)."""
     if factor == 1.0 or paths.size == 0:
         return paths
-    log_paths = np.log(np.maximum(paths, 1e-9))
-    center = np.median(log_paths, axis=0, keepdims=True)
-    return np.exp(center + factor * (log_paths - center))
+    counted = np.ones(paths.shape[1], dtype=bool) if counted is None else np.asarray(counted)
+    totals = np.maximum(paths[:, counted].sum(axis=1), 1e-9)
+    log_totals = np.log(totals)
+    center = np.median(log_totals)
+    stretched = np.exp(center + factor * (log_totals - center))
+    return paths * (stretched / totals)[:, None]
 
 
 def mix_paths(
@@ -1033,7 +1044,11 @@ def forecast_maker(
     scores = weights_from if weights_from is not None else pd.DataFrame(columns=SCORE_COLUMNS)
     weights = skill_weights(scores, list(runs), weighting)
     combined = (
-        calibrate_paths(mix_paths(runs, weights, n_paths, rng), calibration)
+        calibrate_paths(
+            mix_paths(runs, weights, n_paths, rng),
+            calibration,
+            np.asarray(request.months.year) == target_year,
+        )
         if runs
         else np.empty((0, len(request.months)))
     )
@@ -1261,6 +1276,55 @@ def backtest_summary(backtest: Backtest, headline_only: bool = True) -> pd.DataF
 def final_calibration(backtest: Backtest) -> float:
     """Interval calibration for a forecast made after every backtest year ended."""
     return calibration_factor(backtest.rows[backtest.rows["method"] == "combination"])
+
+
+@dataclass(frozen=True)
+class HindsightBlend:
+    """The fixed blend of the backtest's forecasts (weighted geometric mean of their medians) with
+    the lowest mean absolute percentage error over the headline maker-years, chosen KNOWING the
+    outcomes. Not a forecast: a bound on what reweighting these methods could have achieved."""
+
+    weights: dict[str, float]
+    mape_pct: float
+    cases: int
+
+
+def hindsight_blend(backtest: Backtest) -> HindsightBlend | None:
+    """Search, with hindsight, the weights (non-negative, summing to one) on the combination, the
+    models and the naive rules scored on every headline maker-year that minimise the mean absolute
+    percentage error of the weighted geometric mean of their medians; None with fewer than 3 cases.
+
+    Nelder-Mead on softmax weights from every single method and from equal weights; the single
+    methods themselves are candidates, so the result is never worse than the best of them."""
+    rows = backtest.rows[backtest.rows["headline"].astype(bool)]
+    table = rows.pivot_table(index=["maker", "target_year"], columns="method", values="median")
+    table = table.dropna(axis=1)
+    if len(table) < 3 or table.shape[1] == 0:
+        return None
+    actual = rows.groupby(["maker", "target_year"])["actual"].first().reindex(table.index)
+    log_median, log_actual = np.log(table.to_numpy()), np.log(actual.to_numpy())
+
+    def error(weights: np.ndarray) -> float:
+        return float(100 * np.mean(np.abs(np.expm1(log_median @ weights - log_actual))))
+
+    def softmax(theta: np.ndarray) -> np.ndarray:
+        shifted = np.exp(theta - theta.max())
+        return shifted / shifted.sum()
+
+    methods = list(table.columns)
+    candidates = [np.eye(len(methods))[i] for i in range(len(methods))]
+    for start in [np.zeros(len(methods)), *(4.0 * w for w in candidates)]:
+        solution = minimize(
+            lambda theta: error(softmax(theta)), start, method="Nelder-Mead",
+            options={"maxiter": 4000, "xatol": 1e-4, "fatol": 1e-6},
+        )  # fmt: skip
+        candidates.append(softmax(solution.x))
+    best = min(candidates, key=error)
+    return HindsightBlend(
+        {m: float(w) for m, w in zip(methods, best, strict=True) if w >= 0.005},
+        error(best),
+        len(table),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1997,9 +2061,64 @@ def answer_markdown(
     return text
 
 
+def goal_markdown(
+    backtest: Backtest,
+    headline: Headline,
+    hindsight: HindsightBlend | None,
+    goal_mape_pct: float,
+    coverage_range: tuple[float, float],
+) -> str:
+    """Whether the combination meets the forecast-quality goal on the headline maker-years, which
+    misses weigh most, and what the best blend chosen with hindsight would have achieved."""
+    if not headline.cases:
+        return "No maker-year can be scored yet, so the forecast-quality goal cannot be checked."
+    rows = backtest.rows
+    scored = rows[rows["headline"].astype(bool) & (rows["method"] == "combination")]
+    verdict = "meets" if headline.meets_goal(goal_mape_pct, coverage_range) else "does not meet"
+    beats = "beats" if headline.mape_chosen_pct < headline.mape_best_naive_pct else "does not beat"
+    text = (
+        f"**The combination {verdict} the goal.** Over {headline.cases} maker-years it missed "
+        f"next-year deliveries by {headline.mape_chosen_pct:.1f}% on average with "
+        f"{headline.coverage80_chosen_pct:.0f}% of outcomes inside its 80% intervals (goal: at most "
+        f"{goal_mape_pct:.0f}%, with {coverage_range[0]:.0f}-{coverage_range[1]:.0f}% coverage); "
+        f"it {beats} the best naive rule ({headline.best_naive_label}, "
+        f"{headline.mape_best_naive_pct:.1f}%)."
+    )
+    if len(scored) >= 4:
+        worst = scored.sort_values("abs_error_pct", ascending=False).head(2)
+        share = worst["abs_error_pct"].sum() / scored["abs_error_pct"].sum()
+        rest = scored.drop(index=worst.index)["abs_error_pct"].mean()
+        misses = " and ".join(
+            f"{display_name(r.maker)} {r.target_year} ({r.error_pct:+.0f}%)"
+            for r in worst.itertuples()
+        )
+        text += (
+            f" The two largest misses, {misses}, make up {share:.0%} of the total error; the "
+            f"other {len(scored) - 2} maker-years average {rest:.1f}%."
+        )
+    if hindsight is not None:
+        ranked = sorted(hindsight.weights.items(), key=lambda kv: -kv[1])
+        blend = (
+            f"{LABELS[ranked[0][0]]} alone"
+            if ranked[0][1] >= 0.995
+            else "weights: " + ", ".join(f"{LABELS[m]} {w:.0%}" for m, w in ranked)
+        )
+        reach = (
+            "No reweighting of these methods could have met the goal: the years that miss most "
+            "broke with the trend that every method reads from past deliveries."
+            if hindsight.mape_pct > goal_mape_pct
+            else "A different weighting would have met the goal, but only with hindsight."
+        )
+        text += (
+            f" Even the best fixed blend of these forecasts, chosen knowing the outcomes, misses "
+            f"by {hindsight.mape_pct:.1f}% ({blend}). {reach}"
+        )
+    return text
+
+
 def record_headlines(
     name: str, cutoff: pd.Period, projection: Projection, headline: Headline,
-    internal_units: float | None,
+    internal_units: float | None, hindsight: HindsightBlend | None = None,
 ) -> None:  # fmt: skip
     """Record the notebook's headline numbers with `lib.results`."""
     arithmetic = projection.arithmetic
@@ -2042,6 +2161,12 @@ def record_headlines(
         "backtest_coverage80_chosen_pct", headline.coverage80_chosen_pct, "pct",
         "share of backtest outcomes inside the combination's 80% interval",
     )  # fmt: skip
+    if hindsight is not None:
+        results.record(
+            "backtest_mape_hindsight_blend_pct", hindsight.mape_pct, "pct",
+            "mean absolute error of the best fixed blend of the backtest's forecasts, chosen "
+            "knowing the outcomes (a bound, not a forecast)",
+        )  # fmt: skip
     results.record(
         "backtest_cases", headline.cases, "count",
         "maker-years scored (the year and the two before it complete)",

@@ -370,3 +370,78 @@ def test_backtest_weights_use_only_years_that_had_ended(deliveries, holidays):
     expected = sales.skill_weights(earlier, list(used["method"]))
     for row in used.itertuples():
         assert row.weight == pytest.approx(expected[row.method])
+
+
+# ---------------------------------------------------------------------------------------------
+# Interval calibration of annual totals, and the hindsight bound on reweighting
+
+
+def test_calibration_stretches_totals_around_the_median_total_and_keeps_monthly_shape():
+    rng = np.random.default_rng(12)
+    level = rng.normal(0, 0.3, (20_001, 1))  # shared across months, like a level shock
+    paths = np.exp(np.log(10_000) + level + rng.normal(0, 0.2, (20_001, 6)))
+    counted = np.array([False, False, True, True, True, True])  # the first two: the year before
+    calibrated = sales.calibrate_paths(paths, 3.0, counted)
+    before, after = paths[:, counted].sum(axis=1), calibrated[:, counted].sum(axis=1)
+    assert np.median(after) == pytest.approx(np.median(before), rel=1e-9)
+    assert np.std(np.log(after)) == pytest.approx(3 * np.std(np.log(before)), rel=1e-9)
+    np.testing.assert_allclose(calibrated / calibrated.sum(1, keepdims=True), paths / paths.sum(1, keepdims=True))  # fmt: skip
+    # Stretching each month on its own would have raised the median total.
+    center = np.median(np.log(paths), axis=0)
+    monthwise = np.exp(center + 3 * (np.log(paths) - center))[:, counted].sum(axis=1)
+    assert np.median(monthwise) > 1.05 * np.median(before)
+
+
+def backtest_of(medians: dict[str, list[float]], actual: list[float]) -> sales.Backtest:
+    """A backtest whose headline maker-years have the given medians per method."""
+    rows = [
+        {"maker": f"m{i}", "target_year": 2024, "method": method, "headline": True,
+         "actual": actual[i], "median": value}
+        for method, values in medians.items()
+        for i, value in enumerate(values)
+    ]  # fmt: skip
+    frame = pd.DataFrame(rows)
+    frame["error_pct"] = 100 * (frame["median"] / frame["actual"] - 1)
+    frame["abs_error_pct"] = frame["error_pct"].abs()
+    empty = pd.DataFrame()
+    return sales.Backtest(frame, empty, empty, empty, "inverse_error")
+
+
+def test_hindsight_blend_finds_the_weights_that_cancel_opposite_errors():
+    actual = [100.0, 200.0, 300.0, 400.0]
+    high, low = np.exp(0.2), np.exp(-0.2)  # one method always 22% high, the other 18% low
+    blend = sales.hindsight_blend(
+        backtest_of(
+            {"sarimax": [a * high for a in actual], "ets": [a * low for a in actual]}, actual
+        )
+    )
+    assert blend.cases == 4
+    assert blend.weights["sarimax"] == pytest.approx(0.5, abs=0.01)
+    assert blend.weights["ets"] == pytest.approx(0.5, abs=0.01)
+    assert blend.mape_pct < 0.5
+    # A single exact method takes all the weight; too few maker-years give no blend.
+    exact = sales.hindsight_blend(
+        backtest_of({"ets": actual, "sarimax": [2 * a for a in actual]}, actual)
+    )
+    assert exact.weights == {"ets": pytest.approx(1.0)} and exact.mape_pct == pytest.approx(
+        0, abs=1e-6
+    )
+    assert sales.hindsight_blend(backtest_of({"ets": actual[:2]}, actual[:2])) is None
+
+
+def test_the_goal_verdict_names_the_largest_misses():
+    actual = [100.0, 100.0, 100.0, 100.0, 100.0]
+    backtest = backtest_of(
+        {"combination": [150.0, 60.0, 105.0, 95.0, 110.0], "q4_run_rate": [160.0, 50.0, 90.0, 120.0, 100.0]},
+        actual,
+    )  # fmt: skip
+    backtest.rows["maker"] = ["nio", "li_auto", "xpeng", "tesla_china", "leapmotor"] * 2
+    headline = sales.Headline(19.0, 80.0, 22.0, "Naive: Q4 run-rate x 4", 5)
+    text = sales.goal_markdown(
+        backtest, headline, sales.hindsight_blend(backtest), 15.0, (70.0, 90.0)
+    )
+    assert text.startswith("**The combination does not meet the goal.**")
+    assert "it beats the best naive rule (Naive: Q4 run-rate x 4, 22.0%)" in text
+    assert "NIO 2024 (+50%) and Li Auto 2024 (-40%), make up 82% of the total error" in text
+    assert "other 3 maker-years average 6.7%" in text
+    assert "No reweighting of these methods could have met the goal" in text
