@@ -17,10 +17,8 @@ errors in percent unless a name says otherwise. Months are `pd.Period` with mont
 
 from __future__ import annotations
 
-import ctypes
 import re
 import warnings
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import matplotlib.dates as mdates
@@ -32,6 +30,7 @@ from scipy.optimize import least_squares, minimize
 from statsmodels.stats.diagnostic import acorr_ljungbox
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 from statsmodels.tsa.statespace.sarimax import SARIMAX
+from threadpoolctl import threadpool_limits
 
 from lib import data, plots, results
 
@@ -89,49 +88,13 @@ class InsufficientHistory(ValueError):
 
 
 # ---------------------------------------------------------------------------------------------
-# Speed: the models multiply tiny matrices, where BLAS threads only add overhead
-
-_BLAS_THREAD_SYMBOLS = (
-    ("openblas_get_num_threads", "openblas_set_num_threads"),
-    ("scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"),
-    ("scipy_openblas_get_num_threads", "scipy_openblas_set_num_threads"),
-)
+# Speed: fitting state-space models solves many 14x14 systems; on a busy 2-core machine BLAS
+# threads spinning on those made the backtest about 5x slower, so the fits run on one thread.
 
 
-def _loaded_openblas() -> list[tuple]:
-    """(get, set) thread functions of every OpenBLAS loaded in this process (Linux only)."""
-    try:
-        with open("/proc/self/maps") as maps:
-            paths = sorted({line.split()[-1] for line in maps if "openblas" in line.lower()})
-    except OSError:
-        return []
-    found = []
-    for path in paths:
-        try:
-            library = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for get_name, set_name in _BLAS_THREAD_SYMBOLS:
-            if hasattr(library, get_name) and hasattr(library, set_name):
-                found.append((getattr(library, get_name), getattr(library, set_name)))
-    return found
-
-
-@contextmanager
 def single_threaded_blas():
-    """Run the enclosed code with one OpenBLAS thread, then restore the previous setting.
-
-    Fitting state-space models solves many 14x14 systems; on a busy 2-core machine BLAS threads
-    spinning on those made the backtest about 5x slower. Without OpenBLAS this does nothing."""
-    libraries = _loaded_openblas()
-    previous = [get() for get, _ in libraries]
-    for _, set_threads in libraries:
-        set_threads(1)
-    try:
-        yield
-    finally:
-        for (_, set_threads), threads in zip(libraries, previous, strict=True):
-            set_threads(threads)
+    """Decorator or context: run the enclosed code with one BLAS thread, then restore."""
+    return threadpool_limits.wrap(limits=1, user_api="blas")
 
 
 # ---------------------------------------------------------------------------------------------
