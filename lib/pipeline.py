@@ -302,32 +302,39 @@ def execute_notebook(payload: dict) -> dict:
             execution_timeout=payload["cell_timeout"],
         )
     except papermill.PapermillExecutionError as error:
-        outcome["status"] = "failed"
-        outcome["error"] = {
-            "cell": error.exec_count,
-            "cell_index": error.cell_index,
-            "ename": error.ename,
-            "evalue": error.evalue,
-            "message": f"{name} failed in cell In [{error.exec_count}]: {error.ename}: {error.evalue}",
-        }
+        where = f"{name} failed in cell In [{error.exec_count}]"
+        outcome["error"] = _failure(
+            where, error.ename, error.evalue, error.exec_count, error.cell_index
+        )
     except Exception as error:  # kernel death, timeout, unreadable notebook: still a report
-        outcome["status"] = "failed"
-        outcome["error"] = {
-            "cell": None,
-            "cell_index": None,
-            "ename": type(error).__name__,
-            "evalue": str(error),
-            "message": f"{name} failed: {type(error).__name__}: {error}",
-        }
+        outcome["error"] = _failure(f"{name} failed", type(error).__name__, str(error))
     outcome["duration_s"] = round(time.perf_counter() - started, 2)
+    outcome["results"] = results.from_notebook(executed) if executed.exists() else []
     if executed.exists():
-        outcome["results"] = results.from_notebook(executed)
-        context = render.ReportContext(**payload["context"], status=outcome["status"])
+        context = render.ReportContext(
+            **payload["context"], status="failed" if outcome["error"] else "ok"
+        )
         context.provenance["Execution time"] = f"{outcome['duration_s']:.1f} s"
-        render.render_notebook(executed, build_dir / f"{name}.html", context)
-    else:
-        outcome["results"] = []
+        try:
+            render.render_notebook(executed, build_dir / f"{name}.html", context)
+        except Exception as error:  # the notebook ran, its report did not: still a failure
+            where = f"{name} ran but its report could not be rendered"
+            outcome["error"] = outcome["error"] or _failure(where, type(error).__name__, str(error))
+    outcome["status"] = "failed" if outcome["error"] else "ok"
     return outcome
+
+
+def _failure(
+    where: str, ename: str, evalue: str, cell: int | None = None, cell_index: int | None = None
+) -> dict:
+    """What the manifest, the index and the log say about a failed notebook."""
+    return {
+        "cell": cell,
+        "cell_index": cell_index,
+        "ename": ename,
+        "evalue": evalue,
+        "message": f"{where}: {ename}: {evalue}",
+    }
 
 
 def _parameter_rows(job: Job) -> list[dict]:

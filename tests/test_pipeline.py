@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lib import paths, pipeline
+from lib import paths, pipeline, render
 from tests.conftest import FIXTURE_NOTEBOOKS
 
 
@@ -277,3 +277,20 @@ def test_summary_renders_when_a_notebook_fails(tmp_path):
     assert statuses["01_sales_trajectory"] == "failed" and statuses["05_summary"] == "ok"
     page = (run_dir / "05_summary.html").read_text()
     assert "The notebook failed in this run" in page and "Traceback" not in page
+
+
+def test_a_report_that_cannot_be_rendered_fails_its_notebook(tmp_path, monkeypatch):
+    options = make_project(tmp_path)
+
+    def broken_template(*_):
+        raise RuntimeError("template missing")
+
+    monkeypatch.setattr(render, "render_notebook", broken_template)
+    assert pipeline.run(options) == pipeline.EXIT_FAILED
+    run_dir = next(p for p in options.reports_dir.iterdir() if p.is_dir())
+    error = read_json(run_dir / "manifest.json")["notebooks"][0]["error"]
+    assert (
+        error["message"]
+        == "10_typed ran but its report could not be rendered: RuntimeError: template missing"
+    )
+    assert not (options.reports_dir / "latest").exists()
