@@ -6,6 +6,7 @@ line: `finish(ax, title=..., xlabel=..., ylabel=..., source=...)` does all three
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ FOCUS_COLOR = "#d1495b"  # the maker a notebook is about
 REFERENCE_COLOR = "#00798c"  # the benchmark it is compared with
 NEUTRAL_COLOR = "#9aa5b1"  # everything else
 INTERVAL_ALPHA = 0.25
+TITLE_WIDTH = 80  # characters a title line holds; longer findings wrap
 PALETTE = ["#00798c", "#edae49", "#30638e", "#66a182", "#8d6a9f", "#003d5b", "#e07a5f", "#6c757d"]
 
 
@@ -53,7 +55,7 @@ def finish(
     ylabel: str | None = None,
 ) -> plt.Axes:
     """Title stating the finding, axis labels with units, and a source line under the chart."""
-    ax.set_title(title)
+    ax.set_title(textwrap.fill(title, TITLE_WIDTH))
     if xlabel is not None:
         ax.set_xlabel(xlabel)
     if ylabel is not None:
