@@ -983,13 +983,9 @@ class Tables:
 
 def check_maker(maker: str, deliveries: pd.DataFrame) -> str:
     """The brand key of `maker` (key or company name, any case); unknown makers list the known."""
-    known = data.brands(deliveries)
     key = str(maker).strip().lower().replace(" ", "_")
     by_company = {c.lower().replace(" ", "_"): k for k, c in data.MAKER_COMPANY.items() if c}
-    key = by_company.get(key, key)
-    if key not in known:
-        raise ValueError(f"unknown maker {maker!r}; known makers: {', '.join(known)}")
-    return key
+    return data.check_brand(deliveries, by_company.get(key, key))
 
 
 def car_models(assumptions: pd.DataFrame) -> list[str]:
