@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import concurrent.futures as futures
 import contextlib
-import csv
 import datetime as dt
+import errno
 import fcntl
 import hashlib
 import json
@@ -20,18 +20,20 @@ import multiprocessing
 import os
 import platform
 import shutil
+import signal
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from lib import data, paths, render, results, scenarios, summary
+from lib import data, kernels, paths, render, results, runs, scenarios, summary
 
 log = logging.getLogger("lib.pipeline")
 
-EXIT_OK = 0  # every notebook finished (or was reused); latest points at this run
-EXIT_FAILED = 1  # a notebook failed; its run folder is kept, latest is untouched
-EXIT_BAD_INPUT = 2  # bad data, scenario or command line; nothing was executed
+EXIT_OK = 0  # every selected notebook finished (or was reused); see `latest` rules in publish()
+EXIT_FAILED = 1  # a notebook failed, the run was killed or its files could not be written
+EXIT_BAD_INPUT = 2  # bad data, scenario, command line or reports folder; nothing was executed
 EXIT_LOCKED = 3  # another run holds the lock on the reports folder; nothing was done
 EXIT_CODES = {
     EXIT_OK: "success",
@@ -40,8 +42,7 @@ EXIT_CODES = {
     EXIT_LOCKED: "another run is in progress",
 }
 LOCK_NAME = ".run.lock"
-HISTORY_NAME = "history.csv"
-HISTORY_FIELDS = ["run_id", "scenario", "data_as_of", "finished", "notebook", "result", "value", "low", "high", "unit"]  # fmt: skip
+_lock_fd: int | None = None  # the held lock's descriptor, closed in pool workers (see _worker_init)
 
 
 @dataclass
@@ -79,6 +80,14 @@ class Job:
 
 class BadInput(Exception):
     """Raised before any kernel starts: the message names the file, notebook and key."""
+
+
+class Interrupted(BaseException):  # noqa: N818 - a signal, not an error of the run's making
+    """The runner received SIGTERM or SIGHUP: stop the notebooks, publish nothing."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
 
 
 # ---------------------------------------------------------------------------------------------
@@ -141,31 +150,114 @@ def new_run_id(scenario: str, reports_dir: Path, moment: dt.datetime | None = No
     return candidate
 
 
-def _read_json(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-
-
 def _write_json(path: Path, content: dict) -> None:
     path.write_text(json.dumps(content, indent=2, default=str) + "\n")
 
 
+def check_reports_dir(reports_dir: Path) -> None:
+    """Refuse, before anything is written, a reports folder the run could not publish into."""
+    if reports_dir.parent == reports_dir:
+        raise BadInput(f"reports folder {reports_dir}: a filesystem root; choose a folder in it")
+    if reports_dir.exists() and not reports_dir.is_dir():
+        raise BadInput(f"reports folder {reports_dir}: is a file, not a folder")
+    try:
+        reports_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=reports_dir, prefix=".write-test-"):
+            pass
+    except OSError as error:
+        raise BadInput(
+            f"reports folder {reports_dir}: not writable ({_os_reason(error)})"
+        ) from None
+    latest = reports_dir / "latest"
+    if latest.exists() and not latest.is_symlink():
+        kind = "folder" if latest.is_dir() else "file"
+        raise BadInput(
+            f"{latest}: a real {kind}, where the runner keeps a link to the last good run; "
+            "move it away (nothing was changed)"
+        )
+
+
+def _os_reason(error: OSError) -> str:
+    """The cause of a failed write in words, e.g. 'No space left on device'."""
+    return error.strerror or errno.errorcode.get(error.errno or 0, "") or str(error)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _lock_holders(lock_path: Path) -> list[int]:
+    """Processes that have the lock file open (Linux /proc; empty elsewhere)."""
+    target, holders = str(lock_path.resolve()), []
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        with contextlib.suppress(OSError):
+            if any(os.readlink(fd) == target for fd in fd_dir.iterdir()):
+                holders.append(int(fd_dir.parent.name))
+    return [pid for pid in holders if pid != os.getpid()]
+
+
+def _take_over_stale_lock(handle, lock_path: Path) -> None:
+    """The lock is held. If the run that took it is dead, stop what it left running and take the
+    lock; if it is alive, raise BlockingIOError (another run is in progress)."""
+    words = lock_path.read_text().split()
+    owner = int(words[1]) if len(words) > 1 and words[0] == "pid" and words[1].isdigit() else None
+    if owner is None or _pid_alive(owner):
+        raise BlockingIOError(lock_path)
+    leftovers = _lock_holders(lock_path)
+    log.warning(
+        "the run that holds %s (pid %d) is dead; stopping what it left running (pid %s)",
+        lock_path, owner, ", ".join(map(str, leftovers)) or "none found",
+    )  # fmt: skip
+    for pid in leftovers:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    for _ in range(100):  # up to 10 s for the killed processes to release the lock
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            time.sleep(0.1)
+    raise BlockingIOError(lock_path)
+
+
 @contextlib.contextmanager
 def run_lock(reports_dir: Path):
-    """Hold an exclusive lock on the reports folder, or raise BlockingIOError at once."""
+    """Hold an exclusive lock on the reports folder, or raise BlockingIOError at once.
+
+    The lock is an flock on `.run.lock`, released by the kernel when its holder dies; a lock kept
+    by processes a dead run left behind is recognised and taken over (_take_over_stale_lock)."""
+    global _lock_fd
     reports_dir.mkdir(parents=True, exist_ok=True)
-    handle = open(reports_dir / LOCK_NAME, "a+")  # noqa: SIM115 - held for the whole run
+    lock_path = reports_dir / LOCK_NAME
+    handle = open(lock_path, "a+")  # noqa: SIM115 - held for the whole run
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            _take_over_stale_lock(handle, lock_path)
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()} since {_iso(_now())}\n")
         handle.flush()
+        _lock_fd = handle.fileno()
         yield
     finally:
+        _lock_fd = None
         handle.close()
+
+
+def _clean_stale_builds(reports_dir: Path) -> None:
+    """Remove build folders of runs that were killed before publishing (we hold the lock, so no
+    run is writing them)."""
+    for stale in runs.stale_partials(reports_dir):
+        log.warning("removing %s, left by a run that was interrupted before publishing", stale)
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def _environment(
@@ -300,16 +392,28 @@ def execute_notebook(payload: dict) -> dict:
             cwd=str(source.parent),
             progress_bar=False,
             execution_timeout=payload["cell_timeout"],
+            kernel_manager_class=kernels.KERNEL_MANAGER,  # IPC sockets: no port to collide on
         )
     except papermill.PapermillExecutionError as error:
         where = f"{name} failed in cell In [{error.exec_count}]"
         outcome["error"] = _failure(
             where, error.ename, error.evalue, error.exec_count, error.cell_index
         )
+    except OSError as error:  # e.g. the disk filled up while papermill saved the notebook
+        outcome["error"] = _failure(f"{name} could not be written", "OSError", _os_reason(error))
     except Exception as error:  # kernel death, timeout, unreadable notebook: still a report
         outcome["error"] = _failure(f"{name} failed", type(error).__name__, str(error))
     outcome["duration_s"] = round(time.perf_counter() - started, 2)
-    outcome["results"] = results.from_notebook(executed) if executed.exists() else []
+    try:
+        outcome["results"] = results.from_notebook(executed) if executed.exists() else []
+    except Exception as error:  # a truncated file (full disk) or a damaged notebook
+        outcome["results"] = []
+        outcome["error"] = outcome["error"] or _failure(
+            f"{name}: the executed notebook {executed} cannot be read", type(error).__name__,
+            _disk_hint(executed, str(error)),
+        )  # fmt: skip
+        outcome["status"] = "failed"
+        return outcome
     if executed.exists():
         context = render.ReportContext(
             **payload["context"], status="failed" if outcome["error"] else "ok"
@@ -322,6 +426,14 @@ def execute_notebook(payload: dict) -> dict:
             outcome["error"] = outcome["error"] or _failure(where, type(error).__name__, str(error))
     outcome["status"] = "failed" if outcome["error"] else "ok"
     return outcome
+
+
+def _disk_hint(path: Path, message: str) -> str:
+    """Say so when a file could not be read back because its disk is (nearly) full."""
+    with contextlib.suppress(OSError):
+        if shutil.disk_usage(path.parent).free < 1_000_000:
+            return f"{_os_reason(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))} ({message})"
+    return message
 
 
 def _failure(
@@ -399,9 +511,15 @@ def _input_hash(job: Job, plan_: Plan, lib_hash: str, done: dict[str, Job]) -> s
 
 
 def _previous_run(reports_dir: Path) -> tuple[Path, dict] | None:
+    """The run `latest` points at, and its manifest; None (with a warning) when it is damaged."""
     latest = reports_dir / "latest"
-    manifest = _read_json(latest / "manifest.json") if latest.exists() else None
-    return (latest.resolve(), manifest) if manifest else None
+    if not latest.exists():
+        return None
+    try:
+        return latest.resolve(), runs.read_manifest(latest / "manifest.json")
+    except runs.DamagedFile as error:
+        log.warning("not reusing any notebook of the last run: %s", error)
+        return None
 
 
 def _try_reuse(job: Job, previous: tuple[Path, dict] | None, build_dir: Path) -> bool:
@@ -481,24 +599,18 @@ def _manifest(
 
 
 def past_runs(reports_dir: Path, limit: int = 30) -> list[dict]:
-    """Finished runs in the reports folder, newest first, for the index's run list."""
-    runs = []
-    for manifest_path in reports_dir.glob("*/manifest.json"):
-        if manifest_path.parent.is_symlink() or manifest_path.parent.name.endswith(".partial"):
-            continue
-        manifest = _read_json(manifest_path)
-        if manifest:
-            runs.append(
-                {
-                    "run_id": manifest["run_id"],
-                    "scenario": manifest.get("scenario", ""),
-                    "status": manifest.get("status", ""),
-                    "data_as_of": manifest.get("data_as_of", ""),
-                    "finished": manifest.get("finished") or "",
-                    "href": f"../{manifest_path.parent.name}/index.html",
-                }
-            )
-    return sorted(runs, key=lambda r: r["run_id"], reverse=True)[:limit]
+    """Published runs in the reports folder, newest first, for the index's run list."""
+    return [
+        {
+            "run_id": run.run_id,
+            "scenario": run.manifest.get("scenario", ""),
+            "status": run.manifest["status"],
+            "data_as_of": run.manifest.get("data_as_of", ""),
+            "finished": run.manifest.get("finished") or "",
+            "href": f"../{run.folder.name}/index.html",
+        }
+        for run in reversed(runs.scan(reports_dir))
+    ][:limit]
 
 
 def _headline(job: Job) -> dict | None:
@@ -587,22 +699,19 @@ def _index(plan_: Plan, jobs: list[Job], manifest: dict, runs: list[dict], build
 
 
 def _append_history(reports_dir: Path, plan_: Plan, jobs: list[Job], finished: str) -> None:
-    path = reports_dir / HISTORY_NAME
-    new = not path.exists()
-    with path.open("a", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=HISTORY_FIELDS)
-        if new:
-            writer.writeheader()
-        for job in jobs:
-            for result in job.results:
-                writer.writerow(
-                    {
-                        "run_id": plan_.run_id, "scenario": plan_.scenario.name,
-                        "data_as_of": plan_.data_as_of, "finished": finished, "notebook": job.name,
-                        "result": result["name"], "value": result["value"], "low": result.get("low"),
-                        "high": result.get("high"), "unit": result["unit"],
-                    }
-                )  # fmt: skip
+    runs.append_history(
+        reports_dir,
+        [
+            {
+                "run_id": plan_.run_id, "scenario": plan_.scenario.name,
+                "data_as_of": plan_.data_as_of, "finished": finished, "notebook": job.name,
+                "result": result["name"], "value": result["value"], "low": result.get("low"),
+                "high": result.get("high"), "unit": result["unit"],
+            }
+            for job in jobs
+            for result in job.results
+        ],
+    )  # fmt: skip
 
 
 def publish(build_dir: Path, reports_dir: Path, run_id: str, success: bool) -> Path:
@@ -633,16 +742,55 @@ def _record(job: Job, outcome: dict) -> None:
         log.info("%s finished in %.1f s (%d results)", job.name, job.duration_s, len(job.results))
 
 
+def _worker_init(runner_pid: int, lock_fd: int | None) -> None:
+    """Start of a pool worker: die with the runner, and do not keep its lock alive."""
+    kernels.die_with_parent(runner_pid)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)  # the runner's handler is not the worker's
+    if lock_fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(lock_fd)  # a forked copy of the runner's lock: an orphan would hold it
+
+
+def _stop_children() -> None:
+    """Stop every process this runner started (pool workers and their kernels), at once."""
+    import psutil  # imported here: only an interrupted run needs it
+
+    children = psutil.Process().children(recursive=True)
+    for child in children:
+        with contextlib.suppress(psutil.Error):
+            child.kill()
+    psutil.wait_procs(children, timeout=10)
+
+
+def _outcome(job: Job, future: futures.Future) -> dict:
+    """A worker's report, or a failure when the worker itself died (killed, out of memory)."""
+    try:
+        return future.result()
+    except Exception as error:
+        message = str(error) or "the worker process ended abruptly"
+        failure = _failure(f"{job.name}: its worker process died", type(error).__name__, message)
+        return {"status": "failed", "duration_s": 0.0, "error": failure, "results": []}
+
+
 def _execute_all(plan_: Plan, options: RunOptions, build_dir: Path, commit: str) -> None:
-    """Run every job in dependency order, independent ones in parallel when jobs > 1."""
-    previous = None if options.force else _previous_run(plan_.reports_dir)
+    """Run every job in dependency order, independent ones in parallel when jobs > 1.
+
+    A notebook whose inputs are unchanged since `latest` is reused; with --force only those left
+    out by --only are, so that a run of a few notebooks can still be complete."""
+    previous = _previous_run(plan_.reports_dir)
     lib_hash = library_hash()
     pending = list(plan_.jobs)
     done: dict[str, Job] = {}
     total = len(pending)
     context = multiprocessing.get_context("fork")
     pool = (
-        futures.ProcessPoolExecutor(max_workers=options.jobs, mp_context=context)
+        futures.ProcessPoolExecutor(
+            max_workers=options.jobs,
+            mp_context=context,
+            initializer=_worker_init,
+            initargs=(os.getpid(), _lock_fd),
+        )  # fmt: skip
         if options.jobs > 1
         else None
     )
@@ -653,7 +801,8 @@ def _execute_all(plan_: Plan, options: RunOptions, build_dir: Path, commit: str)
                 pending.remove(job)
                 job.input_hash = _input_hash(job, plan_, lib_hash, done)
                 position = f"[{total - len(pending)}/{total}]"
-                if _try_reuse(job, previous, build_dir):
+                may_reuse = not options.force or not job.selected
+                if may_reuse and _try_reuse(job, previous, build_dir):
                     log.info(
                         "%s %s unchanged since run %s: reused", position, job.name, job.reused_from
                     )
@@ -682,11 +831,15 @@ def _execute_all(plan_: Plan, options: RunOptions, build_dir: Path, commit: str)
                 finished, _ = futures.wait(running, return_when=futures.FIRST_COMPLETED)
                 for future in finished:
                     job = running.pop(future)
-                    _record(job, future.result())
+                    _record(job, _outcome(job, future))
                     done[job.name] = job
-    finally:
+    except BaseException:  # interrupted: kill the workers first, or shutdown() would wait for them
+        _stop_children()
         if pool is not None:
-            pool.shutdown(cancel_futures=True)
+            pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    if pool is not None:
+        pool.shutdown(cancel_futures=True)
 
 
 def _start_log(build_dir: Path) -> logging.Handler:
@@ -696,8 +849,33 @@ def _start_log(build_dir: Path) -> logging.Handler:
     return handler
 
 
+def _status(jobs: list[Job]) -> str:
+    """ok: every notebook finished or was reused; partial: some were not run; failed."""
+    if any(job.status == "failed" for job in jobs):
+        return "failed"
+    return "partial" if any(job.status == "skipped" for job in jobs) else "ok"
+
+
+def _write_run_files(plan_: Plan, build_dir: Path, status: str, commit: str) -> dict:
+    """manifest.json, results.json and index.html of a run whose notebooks are done."""
+    manifest = _manifest(plan_, plan_.jobs, status, commit, _now())
+    _write_json(build_dir / "manifest.json", manifest)
+    _write_json(build_dir / "results.json", _results_json(plan_, plan_.jobs))
+    runs_list = [
+        {"run_id": plan_.run_id, "scenario": plan_.scenario.name, "status": status,
+         "data_as_of": plan_.data_as_of, "finished": manifest["finished"], "href": "index.html"}
+    ] + past_runs(plan_.reports_dir)  # fmt: skip
+    (build_dir / "index.html").write_text(
+        _index(plan_, plan_.jobs, manifest, runs_list, build_dir), encoding="utf-8"
+    )
+    return manifest
+
+
 def execute(plan_: Plan, options: RunOptions) -> int:
-    """Execute a validated plan; return the exit code."""
+    """Execute a validated plan; return the exit code.
+
+    Nothing half-written is published: a run killed by a signal, or one whose files cannot be
+    written (full disk, folder gone), removes its build folder and leaves `latest` alone."""
     build_dir = plan_.reports_dir / f"{plan_.run_id}.partial"
     build_dir.mkdir(parents=True)
     handler = _start_log(build_dir)
@@ -709,27 +887,40 @@ def execute(plan_: Plan, options: RunOptions) -> int:
             plan_.run_id, plan_.scenario.name, len(plan_.jobs), plan_.data_as_of, build_dir,
         )  # fmt: skip
         _execute_all(plan_, options, build_dir, commit)
-        finished = _now()
-        success = not any(job.status == "failed" for job in plan_.jobs)
-        status = "ok" if success else "failed"
-        manifest = _manifest(plan_, plan_.jobs, status, commit, finished)
-        _write_json(build_dir / "manifest.json", manifest)
-        _write_json(build_dir / "results.json", _results_json(plan_, plan_.jobs))
-        runs = [
-            {"run_id": plan_.run_id, "scenario": plan_.scenario.name, "status": status,
-             "data_as_of": plan_.data_as_of, "finished": manifest["finished"], "href": "index.html"}
-        ] + past_runs(plan_.reports_dir)  # fmt: skip
-        (build_dir / "index.html").write_text(
-            _index(plan_, plan_.jobs, manifest, runs, build_dir), encoding="utf-8"
-        )
+        status = _status(plan_.jobs)
+        manifest = _write_run_files(plan_, build_dir, status, commit)
+        final = publish(build_dir, plan_.reports_dir, plan_.run_id, status == "ok")
+        if status == "ok":
+            _append_history(plan_.reports_dir, plan_, plan_.jobs, manifest["finished"])
+    except Interrupted as signal_:
+        _discard(build_dir)
+        log.error(
+            "run %s stopped by %s: nothing was published; reports/latest still points at the last good run",
+            plan_.run_id, signal_,
+        )  # fmt: skip
+        raise
+    except OSError as error:
+        _discard(build_dir)
+        log.error(
+            "run %s FAILED: cannot write %s: %s; nothing was published",
+            plan_.run_id, error.filename or plan_.reports_dir, _os_reason(error),
+        )  # fmt: skip
+        return EXIT_FAILED
     finally:
         logging.getLogger("lib").removeHandler(handler)
         handler.close()
         os.environ.clear()
         os.environ.update(saved_environment)
-    final = publish(build_dir, plan_.reports_dir, plan_.run_id, success)
-    if success:
-        _append_history(plan_.reports_dir, plan_, plan_.jobs, manifest["finished"])
+    return _report_outcome(plan_, manifest, final)
+
+
+def _discard(build_dir: Path) -> None:
+    shutil.rmtree(build_dir, ignore_errors=True)
+
+
+def _report_outcome(plan_: Plan, manifest: dict, final: Path) -> int:
+    status = manifest["status"]
+    if status == "ok":
         log.info(
             "run %s finished in %.1f s: %s",
             plan_.run_id,
@@ -737,12 +928,34 @@ def execute(plan_: Plan, options: RunOptions) -> int:
             final / "index.html",
         )
         return EXIT_OK
+    if status == "partial":
+        left_out = ", ".join(job.name for job in plan_.jobs if job.status == "skipped")
+        log.warning(
+            "run %s is partial (not run: %s): published in %s; reports/latest still points at the last complete run",
+            plan_.run_id, left_out, final,
+        )  # fmt: skip
+        return EXIT_OK
     failed = ", ".join(job.name for job in plan_.jobs if job.status == "failed")
     log.error(
         "run %s FAILED (%s); its reports are kept in %s; reports/latest still points at the last good run",
         plan_.run_id, failed, final,
     )  # fmt: skip
     return EXIT_FAILED
+
+
+@contextlib.contextmanager
+def _signals_interrupt():
+    """While a run executes, SIGTERM and SIGHUP stop it cleanly (see Interrupted)."""
+
+    def interrupt(signum, _frame):
+        raise Interrupted(signum)
+
+    previous = {s: signal.signal(s, interrupt) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def run(options: RunOptions, scenario_names: list[str] | None = None) -> int:
@@ -753,7 +966,13 @@ def run(options: RunOptions, scenario_names: list[str] | None = None) -> int:
     reports_dir = Path(options.reports_dir or paths.reports_dir()).resolve()
     names = scenario_names or [options.scenario]
     try:
-        with run_lock(reports_dir):
+        check_reports_dir(reports_dir)
+    except BadInput as error:
+        log.error("bad input, nothing was run: %s", error)
+        return EXIT_BAD_INPUT
+    try:
+        with run_lock(reports_dir), _signals_interrupt():
+            _clean_stale_builds(reports_dir)
             try:
                 plans = [
                     (plan(replace(options, scenario=name)), replace(options, scenario=name))
@@ -764,9 +983,9 @@ def run(options: RunOptions, scenario_names: list[str] | None = None) -> int:
                 return EXIT_BAD_INPUT
             codes = []
             for plan_, scenario_options in plans:
-                plan_.run_id = new_run_id(
-                    plan_.scenario.name, reports_dir
-                )  # planned ahead: renew the time
+                # planned ahead: each scenario's run starts (and is named) when it starts
+                plan_.started = _now()
+                plan_.run_id = new_run_id(plan_.scenario.name, reports_dir, plan_.started)
                 codes.append(execute(plan_, scenario_options))
             return max(codes)
     except BlockingIOError:
@@ -775,6 +994,11 @@ def run(options: RunOptions, scenario_names: list[str] | None = None) -> int:
             "another run is writing to %s (%s); exiting without doing anything", reports_dir, holder
         )
         return EXIT_LOCKED
+    except Interrupted:
+        return EXIT_FAILED
+    except OSError as error:
+        log.error("cannot use %s: %s", error.filename or reports_dir, _os_reason(error))
+        return EXIT_FAILED
 
 
 def all_scenarios(params_dir: Path | None = None) -> list[str]:

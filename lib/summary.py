@@ -7,7 +7,6 @@ with the previous run, and draws one small chart per answer.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from lib import paths, plots, results
+from lib import paths, plots, results, runs
 
 if TYPE_CHECKING:
     import matplotlib.pyplot as plt
@@ -143,24 +142,18 @@ def answers_markdown(items: list[Answer]) -> str:
 
 def previous_run(current: RunResults, reports_dir: Path | None = None) -> RunResults | None:
     """The last finished good run of the same scenario before `current`."""
-    folder = reports_dir or paths.reports_dir()
     scenario = current.content.get("scenario")
-    candidates = []
-    for manifest_path in folder.glob("*/manifest.json"):
-        run_folder = manifest_path.parent
-        if run_folder.is_symlink() or run_folder.resolve() == current.run_dir.resolve():
-            continue
-        manifest = json.loads(manifest_path.read_text())
-        if (
-            manifest.get("status") == "ok"
-            and manifest.get("scenario") == scenario
-            and manifest["run_id"] < current.run_id
-        ):
-            candidates.append(run_folder)
+    candidates = [
+        run
+        for run in runs.finished(reports_dir or paths.reports_dir())
+        if run.manifest.get("scenario") == scenario
+        and run.run_id < current.run_id
+        and run.folder.resolve() != current.run_dir.resolve()
+    ]
     if not candidates:
         return None
-    chosen = max(candidates, key=lambda p: p.name)
-    return RunResults(chosen, results.load(chosen))
+    chosen = candidates[-1]
+    return RunResults(chosen.folder, chosen.results)
 
 
 def changes(current: RunResults, previous: RunResults | None) -> pd.DataFrame:
@@ -196,13 +189,14 @@ def changes(current: RunResults, previous: RunResults | None) -> pd.DataFrame:
 
 def history(notebook: str, result: str, reports_dir: Path | None = None) -> pd.DataFrame:
     """One headline number across finished runs (from reports/history.csv), oldest first."""
-    path = (reports_dir or paths.reports_dir()) / "history.csv"
     columns = ["run_id", "scenario", "data_as_of", "finished", "value", "low", "high"]
-    if not path.exists():
-        return pd.DataFrame(columns=columns)
-    table = pd.read_csv(path)
+    table = pd.DataFrame(
+        runs.read_history(reports_dir or paths.reports_dir()), columns=runs.HISTORY_FIELDS
+    )
     rows = table[(table["notebook"] == notebook) & (table["result"] == result)]
-    rows = rows.assign(value=pd.to_numeric(rows["value"], errors="coerce"))
+    rows = rows.assign(
+        **{c: pd.to_numeric(rows[c], errors="coerce") for c in ("value", "low", "high")}
+    )
     return rows[columns].sort_values("run_id", ignore_index=True)
 
 
@@ -381,16 +375,11 @@ def status_table(run: RunResults | None) -> pd.DataFrame:
 
 
 def finished_runs(reports_dir: Path | None = None) -> list[RunResults]:
-    """Every finished good run in the reports folder, oldest first."""
-    folder = reports_dir or paths.reports_dir()
-    runs = []
-    for manifest_path in sorted(folder.glob("*/manifest.json")):
-        run_folder = manifest_path.parent
-        if run_folder.is_symlink() or not (run_folder / "results.json").exists():
-            continue
-        if json.loads(manifest_path.read_text()).get("status") == "ok":
-            runs.append(RunResults(run_folder, results.load(run_folder)))
-    return sorted(runs, key=lambda run: run.run_id)
+    """Every finished good run in the reports folder, oldest first (damaged ones skipped)."""
+    return [
+        RunResults(run.folder, run.results)
+        for run in runs.finished(reports_dir or paths.reports_dir())
+    ]
 
 
 def _headlines(run: RunResults) -> dict[str, str]:

@@ -1,0 +1,332 @@
+"""The runner under faults, as an unlucky operator meets them: a killed run, damaged files from
+earlier runs, partial runs, a full or read-only disk, a `latest` that is not a link, kernels
+started all at once. Each case ends with the documented exit code, one clear line, and the last
+good reports untouched."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+
+from lib import kernels, pipeline, runs
+from tests.test_pipeline import make_project
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+
+
+def good_run(root: Path) -> pipeline.RunOptions:
+    options = make_project(root)
+    assert pipeline.run(options) == pipeline.EXIT_OK
+    return options
+
+
+def latest_target(options: pipeline.RunOptions) -> str:
+    return os.readlink(options.reports_dir / "latest")
+
+
+def errors(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelname in ("ERROR", "WARNING")]
+
+
+def tmpfs(path: Path, options: str) -> None:
+    """Mount a small tmpfs (root only); skip the test where mounting is not allowed."""
+    path.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)], capture_output=True)  # fmt: skip
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+
+
+@pytest.fixture
+def mounts():
+    mounted: list[Path] = []
+    yield mounted
+    for path in mounted:
+        subprocess.run(["umount", "-l", str(path)], capture_output=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Partial runs never become `latest`
+
+
+def test_only_after_a_good_run_reuses_the_rest_and_stays_complete(tmp_path):
+    options = good_run(tmp_path)
+    first = latest_target(options)
+    options.force, options.only = True, ("10_typed",)
+    assert pipeline.run(options) == pipeline.EXIT_OK
+    manifest = json.loads((options.reports_dir / "latest" / "manifest.json").read_text())
+    statuses = {n["name"]: n["status"] for n in manifest["notebooks"]}
+    assert statuses == {"10_typed": "ok", "20_reads": "reused"}  # forced one ran, the rest copied
+    assert latest_target(options) != first and manifest["status"] == "ok"
+    for name in ("10_typed.html", "20_reads.html", "20_reads.ipynb"):
+        assert (options.reports_dir / "latest" / name).exists(), name
+
+
+def test_partial_run_leaves_latest_alone(tmp_path, caplog):
+    options = good_run(tmp_path)
+    first = latest_target(options)
+    nb = nbformat.read(Path(options.notebooks_dir) / "20_reads.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell("An edit: 20_reads can no longer be reused."))
+    nbformat.write(nb, Path(options.notebooks_dir) / "20_reads.ipynb")
+    options.only = ("10_typed",)
+    assert pipeline.run(options) == pipeline.EXIT_OK
+    assert latest_target(options) == first
+    assert any("is partial (not run: 20_reads)" in m for m in errors(caplog))
+
+
+# ---------------------------------------------------------------------------------------------
+# Damaged files of earlier runs
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        ("manifest.json", "{not json"),
+        ("manifest.json", "[1, 2]"),
+        ("manifest.json", '{"run_id": 5}'),
+        ("results.json", "{not json"),
+        ("results.json", '{"notebooks": {"10_typed": {"results": [1]}}}'),
+    ],
+)
+def test_a_damaged_earlier_run_is_skipped_with_a_warning(tmp_path, caplog, damage):
+    options = good_run(tmp_path)
+    earlier = options.reports_dir / latest_target(options)
+    name, text = damage
+    (earlier / name).write_text(text)
+    options.force = True
+    assert pipeline.run(options) == pipeline.EXIT_OK
+    warned = [m for m in errors(caplog) if str(earlier / name) in m]
+    assert warned, errors(caplog)
+    index = (options.reports_dir / "latest" / "index.html").read_text()
+    assert "Finished" in index
+
+
+def test_a_damaged_history_is_set_aside_and_a_new_one_started(tmp_path, caplog):
+    options = good_run(tmp_path)
+    history = options.reports_dir / runs.HISTORY_NAME
+    history.write_text("junk header,with,other columns\n1,2,3\n")
+    options.force = True
+    assert pipeline.run(options) == pipeline.EXIT_OK
+    kept = list(options.reports_dir.glob(f"{runs.HISTORY_NAME}.damaged-*"))
+    assert len(kept) == 1 and kept[0].read_text().startswith("junk header")
+    rows = runs.read_history(options.reports_dir)
+    assert rows and {row["run_id"] for row in rows} == {latest_target(options)}
+    assert any("not the expected history table" in m and kept[0].name in m for m in errors(caplog))
+
+
+# ---------------------------------------------------------------------------------------------
+# Places the run cannot publish into: exit 2 before anything runs, nothing changed
+
+
+def test_latest_that_is_a_real_folder_or_file_is_refused(tmp_path, caplog):
+    for kind in ("folder", "file"):
+        options = make_project(tmp_path / kind)
+        options.reports_dir.mkdir(parents=True)
+        latest = options.reports_dir / "latest"
+        latest.mkdir() if kind == "folder" else latest.write_text("keep me")
+        assert pipeline.run(options) == pipeline.EXIT_BAD_INPUT
+        assert sorted(p.name for p in options.reports_dir.iterdir()) == ["latest"]
+        assert any(f"a real {kind}" in m and str(latest) in m for m in errors(caplog))
+
+
+def run_command(*arguments: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "lib", "run", "--only", "01_sales_trajectory", *arguments],
+        capture_output=True, text=True, cwd=cwd, timeout=120,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("where", ["file", "root"])
+def test_reports_dir_that_is_a_file_or_the_root_is_refused(tmp_path, where):
+    target = tmp_path / "reports-file"
+    target.write_text("not a folder")
+    reports = str(target) if where == "file" else "/"
+    before = sorted(os.listdir("/"))
+    done = run_command("--reports-dir", reports, cwd=tmp_path)
+    assert done.returncode == pipeline.EXIT_BAD_INPUT, done.stderr
+    assert "Traceback" not in done.stderr
+    assert f"reports folder {reports}" in done.stderr
+    assert sorted(os.listdir("/")) == before and target.read_text() == "not a folder"
+
+
+def test_read_only_reports_dir_is_refused(tmp_path, mounts):
+    reports = tmp_path / "ro"
+    tmpfs(reports, "ro,size=1m")
+    mounts.append(reports)
+    done = run_command("--reports-dir", str(reports), cwd=tmp_path)
+    assert done.returncode == pipeline.EXIT_BAD_INPUT, done.stderr
+    assert "Traceback" not in done.stderr
+    assert f"reports folder {reports}: not writable (Read-only file system)" in done.stderr
+
+
+def test_full_disk_fails_with_one_line_and_publishes_nothing(tmp_path, mounts, caplog):
+    options = make_project(tmp_path)
+    tmpfs(options.reports_dir, "size=5m")
+    mounts.append(options.reports_dir)
+    assert pipeline.run(options) == pipeline.EXIT_OK  # a first good run fits
+    good = latest_target(options)
+    ballast = options.reports_dir / "ballast"
+    free = os.statvfs(options.reports_dir).f_bavail * os.statvfs(options.reports_dir).f_frsize
+    ballast.write_bytes(b"\0" * max(free - 60_000, 0))  # leave too little for a run
+    options.force = True
+    assert pipeline.run(options) == pipeline.EXIT_FAILED
+    assert latest_target(options) == good
+    assert not list(options.reports_dir.glob("*.partial"))
+    published = [p for p in options.reports_dir.iterdir() if p.is_dir() and not p.is_symlink()]
+    assert [p.name for p in published] == [good]
+    assert any("No space left on device" in m for m in errors(caplog)), errors(caplog)
+
+
+# ---------------------------------------------------------------------------------------------
+# A killed run never blocks the next
+
+
+SLOW_NOTEBOOK = textwrap.dedent(
+    """
+    import time
+    from lib import results
+    for _ in range(int(seconds * 10)):
+        time.sleep(0.1)
+    results.record("slept_s", seconds, "s", "seconds slept")
+    """
+)
+
+
+def slow_project(root: Path) -> pipeline.RunOptions:
+    """The sample project plus two slow notebooks, so that a kill lands mid-run with 2 jobs."""
+    options = make_project(root)
+    for name in ("11_slow", "12_slow"):
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}  # fmt: skip
+        nb.cells = [
+            nbformat.v4.new_markdown_cell(f"# {name}\n\nSleeps, then records how long."),
+            nbformat.v4.new_code_cell(
+                "seconds: float = 8.0  # how long to sleep [0, 60]",
+                metadata={"tags": ["parameters"]},
+            ),  # fmt: skip
+            nbformat.v4.new_code_cell(SLOW_NOTEBOOK),
+        ]
+        nbformat.write(nb, Path(options.notebooks_dir) / f"{name}.ipynb")
+    return options
+
+
+RUNNER = """
+import logging, sys
+from pathlib import Path
+from lib import pipeline
+logging.basicConfig(level=logging.INFO)
+root = Path(sys.argv[1])
+options = pipeline.RunOptions(
+    scenario="small", notebooks_dir=root / "notebooks", params_dir=root / "params",
+    data_dir=root / "data", reports_dir=root / "reports", jobs=2, force=True,
+)
+sys.exit(pipeline.run(options))
+"""
+
+
+def started_children(pid: int, timeout: float = 120) -> list[psutil.Process]:
+    """The runner's workers, once it has started them (planning comes first)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        children = psutil.Process(pid).children(recursive=True)
+        if children:
+            return children
+        time.sleep(0.1)
+    raise AssertionError("the runner started no worker within two minutes")
+
+
+def descendants_gone(pid_tree: list[psutil.Process], timeout: float = 15) -> list[psutil.Process]:
+    _, alive = psutil.wait_procs(pid_tree, timeout=timeout)
+    return alive
+
+
+def test_a_killed_run_never_blocks_the_next(tmp_path):
+    slow_project(tmp_path)
+    rng = random.Random(20261126)
+    for signum in (signal.SIGTERM, signal.SIGKILL, signal.SIGKILL, signal.SIGTERM):
+        runner = subprocess.Popen(
+            [sys.executable, "-c", RUNNER, str(tmp_path)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        tree = started_children(runner.pid)
+        time.sleep(rng.uniform(0.0, 5.0))  # somewhere in kernel start-up or execution
+        tree = psutil.Process(runner.pid).children(recursive=True) or tree
+        runner.send_signal(signum)
+        runner.wait(timeout=30)
+        assert runner.returncode in (pipeline.EXIT_FAILED, -signum), runner.stderr.read()
+        assert not descendants_gone(tree), f"orphans left after {signal.Signals(signum).name}"
+        assert not (tmp_path / "reports" / "latest").exists()
+        if signum == signal.SIGTERM:  # a clean stop removes its own build folder
+            assert "stopped by SIGTERM" in runner.stderr.read()
+            assert not list((tmp_path / "reports").glob("*.partial"))
+    # the next run takes the lock, cleans the stale build folders and finishes
+    final = subprocess.run(
+        [sys.executable, "-c", RUNNER, str(tmp_path)], capture_output=True, text=True, timeout=300
+    )
+    assert final.returncode == pipeline.EXIT_OK, final.stderr
+    assert not list((tmp_path / "reports").glob("*.partial"))
+    assert (tmp_path / "reports" / "latest" / "11_slow.html").exists()
+
+
+def test_a_lock_kept_by_a_dead_runs_leftovers_is_taken_over(tmp_path, caplog):
+    """What an older runner left: its worker, orphaned, still holds the lock file open."""
+    options = make_project(tmp_path)
+    options.reports_dir.mkdir(parents=True)
+    lock = options.reports_dir / pipeline.LOCK_NAME
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import fcntl, os, sys, time
+            handle = open({str(lock)!r}, "a+")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            handle.write("pid 999999999 since yesterday\\n"); handle.flush()
+            print("locked", flush=True)
+            time.sleep(600)
+        """)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert holder.stdout.readline().strip() == "locked"
+    assert pipeline.run(options) == pipeline.EXIT_OK
+    assert holder.wait(timeout=15) == -signal.SIGKILL
+    assert any("pid 999999999) is dead" in m for m in errors(caplog))
+
+
+def test_a_live_run_keeps_its_lock(tmp_path):
+    options = make_project(tmp_path)
+    with pipeline.run_lock(options.reports_dir):
+        assert pipeline.run(options) == pipeline.EXIT_LOCKED
+
+
+# ---------------------------------------------------------------------------------------------
+# Kernels started all at once
+
+
+def test_many_kernels_started_at_once_all_reply():
+    async def start_one() -> str:
+        manager = kernels.IsolatedKernelManager(kernel_name="python3")
+        await manager.start_kernel()
+        client = manager.client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=120)
+            reply = await client.kernel_info(reply=True, timeout=60)
+            return reply["content"]["status"]
+        finally:
+            client.stop_channels()
+            await manager.shutdown_kernel(now=True)
+
+    async def start_all() -> list[str]:
+        return await asyncio.gather(*(start_one() for _ in range(12)))
+
+    assert asyncio.run(start_all()) == ["ok"] * 12
