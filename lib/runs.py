@@ -47,10 +47,11 @@ def _require(path: Path, content: dict, key: str, kind: type | tuple[type, ...])
 def read_manifest(path: Path) -> dict:
     """A run's manifest.json, checked for the fields readers rely on; DamagedFile otherwise."""
     manifest = _read_object(path)
-    for key, kind in (("run_id", str), ("status", str), ("notebooks", list)):
-        _require(path, manifest, key, kind)
-    if not all(
-        isinstance(n, dict) and isinstance(n.get("name"), str) for n in manifest["notebooks"]
+    for key in ("run_id", "status"):
+        _require(path, manifest, key, str)
+    notebooks = manifest.setdefault("notebooks", [])
+    if not isinstance(notebooks, list) or not all(
+        isinstance(n, dict) and isinstance(n.get("name"), str) for n in notebooks
     ):
         raise DamagedFile(f"{path}: 'notebooks' must be a list of objects with a 'name'")
     return manifest
