@@ -32,7 +32,7 @@ import statsmodels.formula.api as smf
 from scipy import stats
 from statsmodels.stats.outliers_influence import variance_inflation_factor
 
-from lib import plots
+from lib import plots, tables
 
 POWERTRAINS = ("bev", "erev", "phev")
 DRIVES = ("fwd", "rwd", "awd")
@@ -1125,4 +1125,4 @@ def readable(frame: pd.DataFrame, names: dict[str, str] | None = None):
             formats[column] = "{:,.2f}"
     shown = frame.rename(columns=names or {})
     formats = {(names or {}).get(c, c): f for c, f in formats.items()}
-    return shown.style.format(formats, na_rep="").hide(axis="index")
+    return tables.reader_table(shown, formats)

@@ -3,6 +3,10 @@
 Reports are rendered in-process with nbconvert's Python API and a template (`templates/report`)
 that extends JupyterLab's: code input hidden, set-up cells removed, no script or stylesheet from a
 CDN, a table of contents from the headings, a parameters table and a provenance footer.
+
+Text from data and parameters is never trusted as HTML: Markdown is rendered with raw HTML shown
+as text, tables escape their cells (`lib.tables`), both templates escape what they print, and every
+page carries a Content-Security-Policy that runs no script at all (the pages need none).
 """
 
 from __future__ import annotations
@@ -20,11 +24,14 @@ from lib import paths, results
 
 HEADING = re.compile(r'<h([23]) id="([^"]+)"[^>]*>(.*?)</h\1>', re.S)
 TAG = re.compile(r"<[^>]+>")
+# No script, no request: inline styles and embedded (data:) images are all a page uses.
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 STATUS_LABELS = {
     "ok": "Finished",
     "reused": "Unchanged (reused)",
     "failed": "Failed",
     "skipped": "Not run",
+    "partial": "Partial: not every notebook ran",
     "running": "Running",
 }
 
@@ -37,6 +44,7 @@ class ReportContext:
     scenario: str
     data_as_of: str
     status: str = "ok"
+    freshness: str = ""  # the focus maker's latest month and the stale makers, in one line
     parameters: list[dict] = field(default_factory=list)
     provenance: dict[str, str] = field(default_factory=dict)
 
@@ -62,9 +70,38 @@ def css() -> str:
 def _exporter():
     # nbconvert is imported here: a re-run that reuses every report never renders.
     from nbconvert import HTMLExporter
+    from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
     from nbconvert.preprocessors import TagRemovePreprocessor
 
-    exporter = HTMLExporter(
+    class TextRenderer(IPythonRenderer):
+        """Raw HTML in Markdown shown exactly as typed (nbconvert would first re-parse it to
+        embed images, which rewrites the markup before it is escaped)."""
+
+        def block_html(self, html: str) -> str:
+            return super(IPythonRenderer, self).block_html(html)
+
+        def inline_html(self, html: str) -> str:
+            return super(IPythonRenderer, self).inline_html(html)
+
+    class ReportExporter(HTMLExporter):
+        """HTMLExporter whose Markdown (cells and `display(Markdown(...))` outputs, often built
+        from data) shows raw HTML as text and turns javascript: and similar links into '#'."""
+
+        @jinja2.pass_context
+        def markdown2html(self, context, source):
+            renderer = TextRenderer(
+                escape=True,
+                allow_harmful_protocols=False,
+                attachments=context.get("cell", {}).get("attachments", {}),
+                embed_images=self.embed_images,
+                path=context.get("resources", {}).get("metadata", {}).get("path", ""),
+                anchor_link_text=self.anchor_link_text,
+                exclude_anchor_links=self.exclude_anchor_links,
+                **self.lexer_options,
+            )
+            return MarkdownWithMath(renderer=renderer).render(source)
+
+    exporter = ReportExporter(
         extra_template_basedirs=[str(paths.TEMPLATES_DIR)],
         template_name="report",
         exclude_input=True,
@@ -97,9 +134,11 @@ def notebook_html(notebook: nbformat.NotebookNode, context: ReportContext) -> st
     resources = {
         "evr": {
             "css": css(),
+            "csp": CSP,
             "run_id": context.run_id,
             "scenario": context.scenario,
             "data_as_of": context.data_as_of,
+            "freshness": context.freshness,
             "status": context.status,
             "status_label": STATUS_LABELS.get(context.status, context.status),
             "parameters": context.parameters,
@@ -141,4 +180,4 @@ def _index_template() -> jinja2.Template:
 
 def index_html(**page) -> str:
     """The index page of a run (see templates/index.html.j2 for the fields)."""
-    return _index_template().render(css=css(), **page)
+    return _index_template().render(css=css(), csp=CSP, **page)

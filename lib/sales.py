@@ -32,7 +32,7 @@ from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 from threadpoolctl import threadpool_limits
 
-from lib import data, plots, results
+from lib import data, plots, results, tables
 
 MODELS = ("sarimax", "ets", "growth_curve")
 MODEL_LABELS = {
@@ -2207,14 +2207,13 @@ def styled(frame: pd.DataFrame, hide_index: bool = True):
     formats = {column: fmt for column, fmt in TABLE_FORMATS.items() if column in frame.columns}
     text = [c for c in frame.columns if frame[c].dtype == object or str(frame[c].dtype) == "str"]
     numbers = [c for c in frame.columns if c not in text]
-    style = (
-        frame.style.format(formats, na_rep="n/a")
+    labels = [COLUMN_LABELS.get(c, c.replace("_", " ")) for c in frame.columns]
+    return (
+        tables.reader_table(frame, formats, "n/a", hide_index, labels)
         .set_properties(subset=numbers, **{"white-space": "nowrap"})
         .set_properties(subset=text, **{"text-align": "left"})
         .set_properties(subset=text[:1], **{"white-space": "nowrap"})
-        .relabel_index([COLUMN_LABELS.get(c, c.replace("_", " ")) for c in frame.columns], axis=1)
     )
-    return style.hide(axis="index") if hide_index else style
 
 
 def skipped_table(skipped: dict[str, str]) -> pd.DataFrame:
