@@ -12,7 +12,25 @@ from pathlib import Path
 # start-up; notebook schemas never use that format, so the command line goes without it.
 sys.modules.setdefault("rfc3987_syntax", None)
 
-from lib import data, paths, pipeline, scenarios  # noqa: E402
+from lib import data, data_add, paths, pipeline, scenarios  # noqa: E402
+
+MAX_JOBS = 32  # the collection has 5 notebooks; more workers only cost memory (each is a kernel)
+MAX_CELL_TIMEOUT = 86_400  # one day: a cell running longer is stuck, not slow
+
+
+def _bounded(low: int, high: int):
+    """An argparse type: a whole number from `low` to `high` (argparse exits 2 naming the option)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected {low} to {high:,}, got {value:,}")
+        return value
+
+    return parse
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument(
             "--scenario",
             default="base",
-            help="scenario name in params/ or a path to a YAML file (default: base)",
+            help="scenario NAME in params/ (letters, digits, _ and -) or a path to a .yaml file "
+            "(default: base)",
         )
         sub.add_argument(
             "--data-dir", type=Path, help=f"data folder (default: data/, or ${paths.DATA_DIR_ENV})"
@@ -57,9 +76,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--jobs",
-        type=int,
-        default=os.cpu_count() or 1,
-        help="notebooks run in parallel (default: number of cores)",
+        type=_bounded(1, MAX_JOBS),
+        default=min(os.cpu_count() or 1, MAX_JOBS),
+        help=f"notebooks run in parallel, 1 to {MAX_JOBS} (default: number of cores)",
     )
     run.add_argument(
         "--force",
@@ -68,9 +87,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--cell-timeout",
-        type=int,
+        type=_bounded(1, MAX_CELL_TIMEOUT),
         default=1800,
-        help="seconds a cell may run before the run fails (default: 1800)",
+        help=f"seconds a cell may run before the run fails, 1 to {MAX_CELL_TIMEOUT:,} (default: 1800)",
     )
     run.add_argument("--quiet", action="store_true", help="log warnings and errors only")
 
@@ -81,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
         "check", help="validate the data and a scenario without running anything"
     )
     common(check)
+    data_add.add_parser(commands)
     return parser
 
 
@@ -129,11 +149,10 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.ERROR)
     if arguments.command == "list":
         return _list()
+    if arguments.command == "data":
+        return data_add.main(arguments)
     if arguments.command == "check":
         return _check(arguments)
-    if arguments.jobs < 1:
-        print("--jobs must be at least 1", file=sys.stderr)
-        return pipeline.EXIT_BAD_INPUT
     options = pipeline.RunOptions(
         scenario=arguments.scenario,
         only=tuple(arguments.only),

@@ -13,9 +13,12 @@ reported by `delivery_gaps` so models can treat them as missing.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import difflib
 import hashlib
 import io
+import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,8 +31,21 @@ from lib import paths
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 DATE_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
 PERIOD_PATTERN = r"^\d{4}(Q[1-4]|H[12]|FY|Q1-Q[234])$"
-URL_PATTERN = r"^https?://\S+$"
+# A web address: scheme http(s), a host name, an optional port, then a path with no whitespace,
+# quotes, backticks, backslashes or angle brackets (a source cell is never markup).
+URL_PATTERN = (
+    r"^https?://[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+    r"(?::\d{1,5})?(?:[/?#][^\s\"'<>`\\]*)?$"
+)
 MAX_PROBLEMS_SHOWN = 20
+# Larger files are refused before they are read: the largest file shipped (vehicle_trims.csv) is
+# under 1 MB, so 50 MB is decades of growth, and a check stays within seconds and ~1 GB of memory.
+MAX_FILE_BYTES = 50 * 1024 * 1024
+# Earliest month a delivery row may have: every maker here is younger (founded 2014 or later), except
+# BYD, whose series starts in 2022; an earlier month is a typo. The latest is the current month.
+FIRST_MONTH = "2015-01"
+# Deliveries of one maker in one month must be below this: BYD's best month in the data is ~510k.
+DELIVERIES_CEILING = 2_000_000
 
 
 class DataError(ValueError):
@@ -81,6 +97,32 @@ def _matches(pattern: str, what: str) -> pa.Check:
     return pa.Check.str_matches(pattern, error=what)
 
 
+def current_month() -> str:
+    """This month as YYYY-MM: the latest month a delivery can have (read at each check)."""
+    return dt.date.today().strftime("%Y-%m")
+
+
+def _month_in_range(what: str) -> pa.Check:
+    """FIRST_MONTH to the current month; a malformed month is left to the pattern check."""
+
+    def ok(months: pd.Series) -> pd.Series:
+        text = months.astype(str)
+        malformed = ~text.str.match(MONTH_PATTERN)
+        return malformed | ((text >= FIRST_MONTH) & (text <= current_month()))
+
+    return pa.Check(ok, error=f"{what} from {FIRST_MONTH} to the current month")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A check of one column that needs other columns of the row: `ok(frame)` is False on the
+    rows whose `column` value is wrong; blanks are the schema's business and must pass."""
+
+    column: str
+    expected: str
+    ok: Callable[[pd.DataFrame], pd.Series]
+
+
 SOURCE = _text("a source URL (http:// or https://)", _matches(URL_PATTERN, "a source URL"))
 NOTE = _text("free text", nullable=True)
 
@@ -124,6 +166,8 @@ class Dataset:
     fields: dict[str, Field]
     unique: tuple[str, ...] = ()
     row_checks: tuple[pa.Check, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    distinct_rows: bool = False  # refuse a row equal to an earlier one in every column
 
     def schema(self) -> pa.DataFrameSchema:
         columns = {
@@ -146,11 +190,19 @@ DELIVERIES = Dataset(
             "a brand key in snake_case", _matches(r"^[a-z0-9_]+$", "a brand key in snake_case")
         ),
         "month": _text(
-            "a month as YYYY-MM", _matches(MONTH_PATTERN, "a month as YYYY-MM (month 01-12)")
+            "a month as YYYY-MM",
+            _matches(MONTH_PATTERN, "a month as YYYY-MM (month 01-12)"),
+            _month_in_range("a month"),
         ),
         "deliveries": _int(
-            "a non-negative whole number of vehicles",
-            pa.Check.ge(0, error="a non-negative whole number of vehicles"),
+            f"a non-negative whole number of vehicles below {DELIVERIES_CEILING:,}",
+            pa.Check.in_range(
+                0,
+                DELIVERIES_CEILING,
+                include_max=False,
+                error=f"a non-negative whole number of vehicles below {DELIVERIES_CEILING:,} "
+                "(DELIVERIES_CEILING: one maker, one month)",
+            ),
         ),
         "quality": _text("a quality flag", _one_of(DELIVERY_QUALITY, "a quality flag")),
         "source_url": SOURCE,
@@ -168,7 +220,7 @@ FINANCIALS = Dataset(
             _matches(PERIOD_PATTERN, "a period like 2025Q2, 2025H1, 2025FY or 2025Q1-Q3"),
         ),
         "metric": _text("a known metric", _one_of(FINANCIAL_METRICS, "a known metric")),
-        "value": _float("a number"),
+        "value": _float("a finite number"),
         "unit": _text("a known unit", _one_of(FINANCIAL_UNITS, "a known unit")),
         "source_url": SOURCE,
         "note": NOTE,
@@ -178,6 +230,26 @@ FINANCIALS = Dataset(
         pa.Check(
             lambda df: ~df["metric"].str.endswith("_pct") | (df["unit"] == "pct"),
             error="unit 'pct' for a metric ending in _pct",
+        ),
+    ),
+    rules=(
+        Rule(
+            "value",
+            "a percentage from -100 to 100 for a metric ending in _pct (a margin, share or ratio)",
+            lambda df: ~_percent_metric(df, growth=False) | df["value"].between(-100, 100),
+        ),
+        Rule(
+            "value",
+            "a growth rate from -100 to 1,000 for a metric ending in _growth_yoy_pct",
+            lambda df: ~_percent_metric(df, growth=True) | df["value"].between(-100, 1_000),
+        ),
+        Rule(
+            "value",
+            f"from 0 to {12 * DELIVERIES_CEILING:,} (a year at the delivery ceiling) for units or count",
+            lambda df: (
+                ~df["unit"].isin(["units", "count"])
+                | df["value"].between(0, 12 * DELIVERIES_CEILING)
+            ),
         ),
     ),
 )
@@ -236,19 +308,35 @@ TRIMS = Dataset(
         "source_url": SOURCE,
         "note": NOTE,
     },
+    distinct_rows=True,
 )
 
 ASSUMPTIONS = Dataset(
     "assumptions.csv",
     {
         "name": _text("a snake_case name", _matches(r"^[a-z0-9_]+$", "a snake_case name")),
-        "value": _float("a number"),
+        "value": _float("a finite number"),
         "unit": _text("a unit"),
         "source_url": SOURCE,
         "as_of": _text("a date", _matches(DATE_PATTERN, "a date as YYYY, YYYY-MM or YYYY-MM-DD")),
         "note": NOTE,
     },
     unique=("name",),
+    rules=(
+        Rule(
+            "value",
+            "a positive number for a volume (unit units, units_per_month or units_per_year, or a "
+            "name ending _units) or a target (a name with 'target', unless it is a pct change)",
+            lambda df: (
+                ~(
+                    df["unit"].isin(["units", "units_per_month", "units_per_year"])
+                    | df["name"].astype(str).str.endswith("_units")
+                    | (df["name"].astype(str).str.contains("target") & (df["unit"] != "pct"))
+                )
+                | (df["value"] > 0)
+            ),
+        ),
+    ),
 )
 
 HOLIDAYS = Dataset(
@@ -266,6 +354,12 @@ HOLIDAYS = Dataset(
 DATASETS = (DELIVERIES, FINANCIALS, TRIMS, ASSUMPTIONS, HOLIDAYS)
 
 
+def _percent_metric(frame: pd.DataFrame, growth: bool) -> pd.Series:
+    """Rows whose metric is a percentage: growth rates (unbounded above) or levels."""
+    metric = frame["metric"].astype(str)
+    return metric.str.endswith("_pct") & (metric.str.contains("growth") == growth)
+
+
 # ---------------------------------------------------------------------------------------------
 # Reading and validating
 
@@ -274,13 +368,11 @@ def _path(dataset: Dataset, data_dir: Path | None) -> Path:
     return (Path(data_dir) if data_dir else paths.data_dir()) / dataset.filename
 
 
-def _read_rows(path: Path, dataset: Dataset) -> tuple[pd.DataFrame, list[int]]:
-    """Read a CSV as text cells, with the line number where each record starts."""
-    if not path.exists():
-        raise DataError(
-            path, ["file not found (set --data-dir or EVR_DATA_DIR to use another data folder)"]
-        )
-    raw = path.read_bytes()
+def _read_rows(
+    path: Path, dataset: Dataset, raw: bytes | None = None
+) -> tuple[pd.DataFrame, list[int]]:
+    """Read a CSV (or its bytes `raw`) as text cells, with the line where each record starts."""
+    raw = _read_bytes(path) if raw is None else raw
     if not raw.strip():
         raise DataError(path, ["file is empty: expected a CSV header and at least one row"])
     try:
@@ -293,15 +385,22 @@ def _read_rows(path: Path, dataset: Dataset) -> tuple[pd.DataFrame, list[int]]:
         raise DataError(path, ["not a CSV text file (contains NUL bytes)"])
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        header = next(reader)
-        records, lines, line = [], [], reader.line_num + 1
-        for record in reader:
-            if record:
-                records.append(record)
-                lines.append(line)
-            line = reader.line_num + 1
+        rows = list(reader)
     except csv.Error as error:
         raise DataError(path, [f"line {reader.line_num}: not valid CSV ({error})"]) from None
+    header = rows[0]
+    records = [row for row in rows[1:] if row]
+    if sum(1 for _ in io.StringIO(text, newline="")) == len(rows):  # one line per record
+        lines = [number for number, row in enumerate(rows[1:], start=2) if row]
+    else:  # a quoted cell spans lines: count them record by record
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        next(reader)
+        lines, line = [], reader.line_num + 1
+        for record in reader:
+            if record:
+                lines.append(line)
+            line = reader.line_num + 1
+    del rows
     header = [name.strip() for name in header]
     expected = list(dataset.fields)
     problems = []
@@ -333,6 +432,34 @@ def _read_rows(path: Path, dataset: Dataset) -> tuple[pd.DataFrame, list[int]]:
     return frame, lines
 
 
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, or a DataError if it is missing, not a file, too large or unreadable."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise DataError(
+            path, ["file not found (set --data-dir or EVR_DATA_DIR to use another data folder)"]
+        ) from None
+    except OSError as error:
+        raise DataError(path, [f"cannot be read ({error.strerror})"]) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise DataError(path, ["is a directory; expected a CSV file"])
+    if not stat.S_ISREG(info.st_mode):
+        raise DataError(path, ["is not a regular file; expected a CSV file"])
+    if info.st_size > MAX_FILE_BYTES:
+        raise DataError(
+            path,
+            [
+                f"file is {info.st_size / 2**20:,.1f} MB; the limit is "
+                f"{MAX_FILE_BYTES / 2**20:,.0f} MB (MAX_FILE_BYTES in lib/data.py, see data/README.md)"
+            ],
+        )
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise DataError(path, [f"cannot be read ({error.strerror})"]) from None
+
+
 def _parse_types(
     frame: pd.DataFrame, dataset: Dataset, lines: list[int]
 ) -> tuple[pd.DataFrame, list[str]]:
@@ -346,11 +473,14 @@ def _parse_types(
             continue
         numbers = pd.to_numeric(column, errors="coerce")
         bad = column.notna() & numbers.isna()
-        if field.kind == "int":
-            bad |= numbers.notna() & (numbers != np.round(numbers))
+        infinite = numbers.notna() & ~np.isfinite(numbers)
+        if field.kind == "int":  # beyond 2**53 a float no longer holds every whole number
+            bad |= numbers.notna() & ((numbers != np.round(numbers)) | (numbers.abs() >= 2**53))
+        bad |= infinite
         for position in np.flatnonzero(bad.to_numpy()):
+            what = "not a finite number" if infinite.iloc[position] else "not valid"
             problems.append(
-                f"line {lines[position]}, column '{name}': value {column.iloc[position]!r} is not valid; expected {field.expected}"
+                f"line {lines[position]}, column '{name}': value {column.iloc[position]!r} is {what}; expected {field.expected}"
             )
         numbers = numbers.where(~bad)
         typed[name] = numbers.astype("Int64") if field.kind == "int" else numbers.astype("float64")
@@ -380,7 +510,37 @@ def _describe_failure(
     return f"{line}: {check}"
 
 
+def _plain(value: object) -> object:
+    """A numpy scalar as the Python number it holds, so that messages show 500.0, not np.float64."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _rule_problems(frame: pd.DataFrame, dataset: Dataset, lines: list[int]) -> list[str]:
+    """Rules across columns and exact duplicate rows, each named by line, column and value."""
+    problems = []
+    for rule in dataset.rules:
+        values = frame[rule.column]
+        ok = rule.ok(frame).fillna(True).astype(bool) | values.isna()
+        for position in np.flatnonzero(~ok.to_numpy()):
+            problems.append(
+                f"line {lines[position]}, column '{rule.column}': value {_plain(values.iloc[position])!r} "
+                f"is not valid; expected {rule.expected}"
+            )
+    if dataset.distinct_rows:
+        repeated = frame.duplicated(keep="first").to_numpy()
+        if repeated.any():  # the first line of each group of equal rows, by group number
+            group = frame.groupby(list(frame.columns), dropna=False, sort=False).ngroup().to_numpy()
+            first = pd.Series(range(len(frame))).groupby(group).min()
+            for position in np.flatnonzero(repeated):
+                problems.append(
+                    f"line {lines[position]}: same as line {lines[first[group[position]]]} in every "
+                    "column; expected each row once"
+                )
+    return problems
+
+
 def _validate(frame: pd.DataFrame, dataset: Dataset, lines: list[int], path: Path) -> None:
+    problems = _rule_problems(frame, dataset, lines)
     try:
         dataset.schema().validate(frame, lazy=True)
     except pa.errors.SchemaErrors as errors:
@@ -388,8 +548,9 @@ def _validate(frame: pd.DataFrame, dataset: Dataset, lines: list[int], path: Pat
         # Checks across columns are listed once per column by pandera; keep one message per row.
         row_level = cases["schema_context"].astype(str) == "DataFrameSchema"
         cases = pd.concat([cases[~row_level], cases[row_level].drop_duplicates(["check", "index"])])
-        problems = [_describe_failure(case, dataset, frame, lines) for _, case in cases.iterrows()]
-        raise DataError(path, sorted(set(problems), key=_line_order)) from None
+        problems += [_describe_failure(case, dataset, frame, lines) for _, case in cases.iterrows()]
+    if problems:
+        raise DataError(path, sorted(set(problems), key=_line_order))
 
 
 def _line_order(problem: str) -> tuple[int, str]:
@@ -400,16 +561,29 @@ def _line_order(problem: str) -> tuple[int, str]:
     )
 
 
+_VALID: dict[tuple, pd.DataFrame] = {}  # validated frames by (dataset, path, content, month)
+_VALID_KEPT = 10
+
+
 def read_dataset(dataset: Dataset, data_dir: Path | None = None) -> pd.DataFrame:
-    """Read and validate one file; raise DataError listing every problem found."""
+    """Read and validate one file; raise DataError listing every problem found.
+
+    A file whose bytes were validated before in this process is not parsed again (`check` and
+    the run's plan load the same files several times); the key is a hash of its content."""
     path = _path(dataset, data_dir)
-    text_frame, lines = _read_rows(path, dataset)
-    frame, problems = _parse_types(text_frame, dataset, lines)
-    if problems:
-        raise DataError(path, problems)
-    _validate(frame, dataset, lines, path)
-    frame.attrs["source_file"] = str(path)
-    return frame
+    raw = _read_bytes(path)
+    key = (id(dataset), str(path), hashlib.sha256(raw).digest(), current_month())
+    if key not in _VALID:
+        text_frame, lines = _read_rows(path, dataset, raw)
+        frame, problems = _parse_types(text_frame, dataset, lines)
+        if problems:
+            raise DataError(path, problems)
+        _validate(frame, dataset, lines, path)
+        frame.attrs["source_file"] = str(path)
+        while len(_VALID) >= _VALID_KEPT:
+            del _VALID[next(iter(_VALID))]  # the oldest
+        _VALID[key] = frame
+    return _VALID[key].copy(deep=False)  # copy-on-write: the caller's changes stay its own
 
 
 # ---------------------------------------------------------------------------------------------
@@ -419,7 +593,8 @@ def read_dataset(dataset: Dataset, data_dir: Path | None = None) -> pd.DataFrame
 def load_deliveries(data_dir: Path | None = None) -> pd.DataFrame:
     """Monthly deliveries: brand, month (Period[M]), deliveries (vehicles), quality, source_url, note."""
     frame = read_dataset(DELIVERIES, data_dir)
-    frame["month"] = pd.PeriodIndex(frame["month"], freq="M")
+    # Through datetime: PeriodIndex parses each string on its own, 40 times slower.
+    frame["month"] = pd.to_datetime(frame["month"], format="%Y-%m").dt.to_period("M")
     frame["deliveries"] = frame["deliveries"].astype("int64")
     return frame.sort_values(["brand", "month"], ignore_index=True)
 
@@ -545,16 +720,25 @@ def monthly_series(deliveries: pd.DataFrame, brand: str) -> pd.Series:
 
 
 def delivery_gaps(deliveries: pd.DataFrame) -> pd.DataFrame:
-    """Runs of missing months inside each brand's series: brand, first, last, months."""
-    gaps = []
-    for brand in brands(deliveries):
-        missing = monthly_series(deliveries, brand).isna()
-        run_id = (missing != missing.shift()).cumsum()
-        for _, run in missing[missing].groupby(run_id[missing]):
-            gaps.append(
-                {"brand": brand, "first": run.index[0], "last": run.index[-1], "months": len(run)}
-            )
-    return pd.DataFrame(gaps, columns=["brand", "first", "last", "months"])
+    """Runs of missing months inside each brand's series: brand, first, last, months.
+
+    One sort and one pass over all rows (no per-brand scan), so it stays linear in the rows."""
+    rows = deliveries[["brand", "month"]].sort_values(["brand", "month"], ignore_index=True)
+    ordinal = rows["month"].dt.year.to_numpy() * 12 + rows["month"].dt.month.to_numpy()
+    brand = rows["brand"].to_numpy()
+    same_brand = brand[1:] == brand[:-1]
+    step = ordinal[1:] - ordinal[:-1]
+    after = np.flatnonzero(same_brand & (step > 1))  # a gap between row i and row i + 1
+    first = rows["month"].iloc[after] + 1
+    return pd.DataFrame(
+        {
+            "brand": brand[after],
+            "first": first.to_numpy(),
+            "last": (rows["month"].iloc[after + 1] - 1).to_numpy(),
+            "months": (step[after] - 1).astype("int64"),
+        },
+        columns=["brand", "first", "last", "months"],
+    )
 
 
 def data_as_of(deliveries: pd.DataFrame) -> str:
@@ -586,3 +770,38 @@ def file_hashes(data_dir: Path | None = None) -> dict[str, str]:
         for name in LOADERS
         if (directory / name).exists()
     }
+
+
+def read_file(path: Path | str, dataset: Dataset) -> tuple[pd.DataFrame, list[int]]:
+    """Read and validate a CSV at any path with `dataset`'s schema (new rows before `lib data add`
+    merges them); return the typed rows and the line where each starts."""
+    path = Path(path)
+    text_frame, lines = _read_rows(path, dataset)
+    frame, problems = _parse_types(text_frame, dataset, lines)
+    if problems:
+        raise DataError(path, problems)
+    _validate(frame, dataset, lines, path)
+    return frame, lines
+
+
+STALE_AFTER_MONTHS = 2  # a maker this many months behind the newest month in the file is stale
+
+
+def freshness(deliveries: pd.DataFrame) -> pd.DataFrame:
+    """Each maker's latest month against the newest month in the file: brand, latest,
+    months_behind, missing (the months after its latest, up to the newest, as YYYY-MM) and
+    stale (months_behind >= STALE_AFTER_MONTHS)."""
+    latest = deliveries.groupby("brand")["month"].max()
+    newest = latest.max()
+    behind = [(newest - month).n for month in latest]
+    return pd.DataFrame(
+        {
+            "brand": latest.index,
+            "latest": latest.astype(str).to_numpy(),
+            "months_behind": behind,
+            "missing": [
+                [str(m) for m in pd.period_range(month + 1, newest, freq="M")] for month in latest
+            ],
+            "stale": [n >= STALE_AFTER_MONTHS for n in behind],
+        }
+    ).reset_index(drop=True)

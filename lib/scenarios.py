@@ -8,6 +8,12 @@ A scenario is `params/<name>.yaml`: an optional `description` and, under `notebo
 per notebook overriding some of its parameters. papermill only warns about an unknown parameter;
 here an unknown notebook or parameter, a wrong type or an out-of-range value is an error that
 names the scenario file, the notebook and the key.
+
+`--scenario` takes a NAME (letters, digits, `_` and `-` only: `params/<NAME>.yaml`, never a path
+outside params/) or an explicit path to a `.yaml`/`.yml` file, anywhere. A scenario file is plain
+YAML of at most 1 MB: anchors/aliases and duplicate keys are refused (an alias can expand a small
+file into gigabytes; a duplicate key would silently drop the first value), and at most 20 problems
+are printed.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import ast
 import difflib
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +32,9 @@ import yaml
 from lib import paths
 
 RANGE_PATTERN = re.compile(r"\[\s*(-?[\d_.eE+]+)\s*,\s*(-?[\d_.eE+]+)\s*\]\s*$")
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]+")  # a scenario name: a file in params/, no path
+MAX_SCENARIO_BYTES = 1024 * 1024  # the shipped scenarios are under 2 kB
+MAX_PROBLEMS_SHOWN = 20  # as for data errors: the first 20, then a count
 
 
 class ScenarioError(ValueError):
@@ -177,17 +187,21 @@ def check_value(parameter: Parameter, value: object) -> str | None:
     return None
 
 
-def check_parameters(spec: NotebookSpec, values: dict, where: str) -> list[str]:
-    """Problems with `values` for notebook `spec`; `where` names their origin in messages."""
+def check_parameters(
+    spec: NotebookSpec, values: dict, where: str, hints: int = MAX_PROBLEMS_SHOWN
+) -> list[str]:
+    """Problems with `values` for notebook `spec`; `where` names their origin in messages.
+
+    Only the first `hints` unknown keys get a "did you mean" (the rest are not printed)."""
     problems = []
     for key, value in values.items():
         if key not in spec.parameters:
-            close = difflib.get_close_matches(key, list(spec.parameters), n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
-            known = ", ".join(spec.parameters)
-            problems.append(
-                f"{where}: notebook {spec.name}: unknown parameter {key!r}{hint} (known: {known})"
-            )
+            problem = f"{where}: notebook {spec.name}: unknown parameter {key!r}"
+            if len(problems) < hints:
+                close = difflib.get_close_matches(str(key), list(spec.parameters), n=3)
+                hint = f"; did you mean {', '.join(close)}?" if close else ""
+                problem += f"{hint} (known: {', '.join(spec.parameters)})"
+            problems.append(problem)
             continue
         problem = check_value(spec.parameters[key], value)
         if problem:
@@ -208,11 +222,73 @@ class Scenario:
 
 
 def scenario_path(name: str, params_dir: Path | None = None) -> Path:
-    """A scenario by name (params/<name>.yaml) or by path to a YAML file."""
+    """A scenario by name (params/<name>.yaml) or by path to a YAML file (anywhere)."""
     candidate = Path(name)
     if candidate.suffix in (".yaml", ".yml"):
         return candidate.resolve()
+    if not NAME_PATTERN.fullmatch(name):
+        raise ScenarioError(
+            f"--scenario {name!r}: a scenario name may hold only letters, digits, '_' and '-' "
+            "(it names params/<name>.yaml); give a path ending in .yaml for a file elsewhere"
+        )
     return (params_dir or paths.PARAMS_DIR) / f"{name}.yaml"
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """Safe YAML without aliases (an alias can expand a few bytes into gigabytes) and without
+    duplicate keys (YAML would silently keep the last value)."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.constructor.ConstructorError(
+                None, None, "aliases (*name) are not allowed in a scenario file",
+                self.peek_event().start_mark,
+            )  # fmt: skip
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.setdefault(key, key_node.start_mark.line + 1)
+            except TypeError:  # an unhashable key: the base class says so
+                continue
+            if first != key_node.start_mark.line + 1:
+                raise yaml.constructor.ConstructorError(
+                    f"in the mapping from line {node.start_mark.line + 1}", None,
+                    f"duplicate key {key!r} (first at line {first})", key_node.start_mark,
+                )  # fmt: skip
+        return super().construct_mapping(node, deep)
+
+
+def _read_yaml(path: Path) -> object:
+    """The parsed scenario file, or a ScenarioError naming the file and what is wrong with it."""
+    try:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise ScenarioError(f"{path}: is a directory; expected a scenario YAML file")
+        if not stat.S_ISREG(info.st_mode):  # a pipe or device would block or never end
+            raise ScenarioError(f"{path}: is not a regular file; expected a scenario YAML file")
+        size = info.st_size
+        if size > MAX_SCENARIO_BYTES:
+            raise ScenarioError(
+                f"{path}: file is {size:,} bytes; a scenario file may have at most "
+                f"{MAX_SCENARIO_BYTES:,}"
+            )
+        raw = path.read_bytes()
+    except OSError as error:
+        raise ScenarioError(f"{path}: cannot be read ({error.strerror})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ScenarioError(
+            f"{path}: not UTF-8 text (undecodable byte at position {error.start})"
+        ) from None
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as error:
+        raise ScenarioError(f"{path}: not valid YAML: {error}") from None
 
 
 def available(params_dir: Path | None = None) -> list[str]:
@@ -225,16 +301,19 @@ def load_scenario(name: str, params_dir: Path | None = None) -> Scenario:
     if not path.exists():
         known = ", ".join(available(params_dir)) or "none"
         raise ScenarioError(f"{path}: scenario file not found (available scenarios: {known})")
-    try:
-        content = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as error:
-        raise ScenarioError(f"{path}: not valid YAML: {error}") from None
+    content = _read_yaml(path) or {}
     if not isinstance(content, dict):
         raise ScenarioError(f"{path}: expected a mapping with 'description' and 'notebooks'")
-    unknown = set(content) - {"description", "notebooks"}
+    unknown = sorted(map(str, set(content) - {"description", "notebooks"}))
     if unknown:
+        shown = ", ".join(unknown[:MAX_PROBLEMS_SHOWN])
+        more = (
+            f" and {len(unknown) - MAX_PROBLEMS_SHOWN:,} more"
+            if len(unknown) > MAX_PROBLEMS_SHOWN
+            else ""
+        )
         raise ScenarioError(
-            f"{path}: unknown top-level key(s) {', '.join(sorted(unknown))}; expected description, notebooks"
+            f"{path}: unknown top-level key(s) {shown}{more}; expected description, notebooks"
         )
     overrides = content.get("notebooks") or {}
     if not isinstance(overrides, dict) or not all(
@@ -252,15 +331,20 @@ def check_scenario(scenario: Scenario, specs: list[NotebookSpec]) -> None:
     problems = []
     for notebook, values in scenario.overrides.items():
         if notebook not in by_name:
-            close = difflib.get_close_matches(notebook, list(by_name), n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
-            problems.append(
-                f"{where}: unknown notebook {notebook!r}{hint} (known: {', '.join(by_name)})"
-            )
+            problem = f"{where}: unknown notebook {notebook!r}"
+            if len(problems) < MAX_PROBLEMS_SHOWN:
+                close = difflib.get_close_matches(str(notebook), list(by_name), n=3)
+                hint = f"; did you mean {', '.join(close)}?" if close else ""
+                problem += f"{hint} (known: {', '.join(by_name)})"
+            problems.append(problem)
             continue
-        problems += check_parameters(by_name[notebook], values, where)
+        hints = max(0, MAX_PROBLEMS_SHOWN - len(problems))
+        problems += check_parameters(by_name[notebook], values, where, hints)
     if problems:
-        raise ScenarioError("\n".join(problems))
+        shown = problems[:MAX_PROBLEMS_SHOWN]
+        if len(problems) > len(shown):
+            shown.append(f"... and {len(problems) - len(shown):,} more problem(s)")
+        raise ScenarioError("\n".join(shown))
 
 
 def parameters_for(spec: NotebookSpec, scenario: Scenario) -> dict:
