@@ -1,0 +1,552 @@
+"""`python -m lib data add FILE.csv [--apply]`: merge new rows into a data file, losing nothing.
+
+FILE holds rows with the header of one data file (or says which with `--into`). Its rows are
+validated alone, so errors name FILE's lines, then compared with the data file by that file's
+identity key (`RULES`):
+
+- a row equal in every column to one already there is skipped;
+- a row with the same key and any other difference is a revision: refused with both rows shown,
+  unless `--replace --note WHY`, which writes it in place of the old row, the reason in its note;
+- any other row is new and goes where the file's order puts it.
+
+The merged file is validated as a whole, and only with `--apply` written: to a temporary file in
+the same folder, then renamed over the old one, so a crash leaves the old file or the new one,
+never half of one. Rows that are not replaced keep their exact bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import csv
+import datetime
+import io
+import os
+import re
+import stat
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from lib import data, paths
+
+EXIT_OK, EXIT_BAD_INPUT = 0, 2
+BOM = "\ufeff"
+
+
+@dataclass(frozen=True)
+class Rules:
+    """How rows of one data file are matched, ordered, shown and summed up."""
+
+    identity: tuple[str, ...]  # the same fact: equal rows are skipped, different ones are revisions
+    order: tuple[str, ...]  # the file is sorted by these columns, or grouped if not sorted
+    show: tuple[str, ...]  # the columns that describe a row in the listing, after its identity
+    group: str | None  # the summary counts rows per value of this column
+
+
+RULES = {
+    data.DELIVERIES.filename: Rules(
+        ("brand", "month"), ("brand", "month"), ("deliveries", "quality"), "brand"
+    ),
+    # Sources differ on some figures and both are kept side by side (the loader flags them), so a
+    # revision is the same source restating a figure; another source's figure is a new row.
+    data.FINANCIALS.filename: Rules(
+        ("company", "period", "metric", "source_url"), ("company",), ("value", "unit"), "company"
+    ),
+    # One trim name covers several configurations, each described on its own source page.
+    data.TRIMS.filename: Rules(
+        ("brand", "series", "trim_name", "model_year", "source_url"),
+        ("brand", "series", "model_year"),
+        ("msrp_rmb", "price_as_of"),
+        "brand",
+    ),
+    data.ASSUMPTIONS.filename: Rules(("name",), (), ("value", "unit", "as_of"), "name"),
+    data.HOLIDAYS.filename: Rules(("year",), ("year",), ("date",), None),
+}
+
+
+@dataclass
+class Row:
+    """One record: its text cells (stripped), typed values, first line and, in the data file,
+    its exact text (with its line ending and any blank lines after it)."""
+
+    cells: dict[str, str]
+    values: dict[str, object]
+    line: int
+    raw: str = ""
+
+    def key(self, columns: tuple[str, ...]) -> tuple:
+        return tuple(self.values[c] for c in columns)
+
+    def differs(self, other: Row) -> list[str]:
+        return [c for c in self.values if self.values[c] != other.values[c]]
+
+
+@dataclass
+class Table:
+    """A CSV file split into its header text and rows, as read and validated."""
+
+    path: Path
+    original: bytes
+    head: str  # BOM and header line, exactly as in the file
+    rows: list[Row]
+    newline: str
+
+
+@dataclass
+class Plan:
+    """What adding `source` to `target` does; `content` is the merged file (None if refused)."""
+
+    dataset: data.Dataset
+    source: Path
+    target: Path
+    original: bytes
+    added: list[Row] = field(default_factory=list)
+    identical: list[tuple[Row, Row]] = field(default_factory=list)  # (old, new)
+    revisions: list[tuple[Row, Row]] = field(default_factory=list)  # (old, new)
+    content: bytes | None = None
+    before: list[Row] = field(default_factory=list)
+    after: list[Row] = field(default_factory=list)
+
+    @property
+    def rules(self) -> Rules:
+        return RULES[self.dataset.filename]
+
+    @property
+    def refused(self) -> bool:
+        return self.content is None
+
+    @property
+    def changes(self) -> int:
+        return len(self.added) + (0 if self.refused else len(self.revisions))
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def dataset_for(path: Path, into: str | None = None) -> data.Dataset:
+    """The data file FILE's rows belong to: `--into`, or the one whose columns its header has."""
+    by_name = {d.filename: d for d in data.DATASETS}
+    if into:
+        if Path(into).name in by_name:
+            return by_name[Path(into).name]
+        raise data.DataError(
+            path, [f"--into {into}: not a data file; expected one of {', '.join(by_name)}"]
+        )
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+        header = next(csv.reader(io.StringIO(text, newline=""), strict=True), [])
+    except FileNotFoundError:
+        raise data.DataError(path, ["file not found"]) from None
+    except OSError as error:
+        raise data.DataError(path, [f"cannot read the file ({error.strerror})"]) from None
+    except UnicodeDecodeError as error:
+        raise data.DataError(
+            path, [f"not a CSV text file (undecodable byte at position {error.start})"]
+        ) from None
+    except csv.Error as error:
+        raise data.DataError(path, [f"line 1 (header): not valid CSV ({error})"]) from None
+    names = {name.strip() for name in header}
+    matches = [d for d in data.DATASETS if set(d.fields) == names]
+    if len(matches) == 1:
+        return matches[0]
+    columns = ",".join(name.strip() for name in header) or "(none)"
+    expected = "".join(f"\n      {d.filename}: {','.join(d.fields)}" for d in data.DATASETS)
+    raise data.DataError(
+        path,
+        [
+            f"line 1 (header): columns {columns} are not the header of a data file "
+            f"(or use --into NAME); expected the header of one of:{expected}"
+        ],
+    )
+
+
+def read_table(path: Path, dataset: data.Dataset) -> Table:
+    """Validate `path` with the dataset's schema and split it into rows that keep their text."""
+    frame, lines = data.read_file(path, dataset)
+    raw = path.read_bytes()
+    text, bom = raw.decode("utf-8-sig"), BOM if raw.startswith(BOM.encode()) else ""
+    physical = list(io.StringIO(text, newline=""))  # the lines as the csv module counts them
+    reader = csv.reader(physical, strict=True)
+    header = [name.strip() for name in next(reader)]
+    records = [r for r in reader if r]  # blank lines hold no record, as in lib.data
+    rows = []
+    for number, (record, line) in enumerate(zip(records, lines, strict=True)):
+        end = lines[number + 1] - 1 if number + 1 < len(lines) else len(physical)
+        cells = {name: value.strip() for name, value in zip(header, record, strict=True)}
+        values = {name: _plain(frame[name].iloc[number]) for name in dataset.fields}
+        rows.append(Row(cells, values, line, "".join(physical[line - 1 : end])))
+    head = "".join(physical[: lines[0] - 1])
+    newline = "\r\n" if physical[0].endswith("\r\n") else "\n"
+    return Table(path, raw, bom + head, rows, newline)
+
+
+def _plain(value: object) -> object:
+    """A typed cell as a plain Python value (None when blank), so rows compare simply."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+# ---------------------------------------------------------------------------------------------
+# Planning
+
+
+def plan_add(
+    source: Path | str,
+    data_dir: Path | None = None,
+    into: str | None = None,
+    replace_note: str | None = None,
+) -> Plan:
+    """Compare FILE with its data file; raise DataError on bad input. Revisions are accepted only
+    with `replace_note` (the reason); without it the plan is refused (`content` is None)."""
+    source = Path(source)
+    dataset = dataset_for(source, into)
+    rules = RULES[dataset.filename]
+    new = read_table(source, dataset)
+    _check_repeats(new, rules)
+    target = (Path(data_dir) if data_dir else paths.data_dir()) / dataset.filename
+    old = read_table(target, dataset)
+    plan = Plan(dataset, source, target, old.original, before=old.rows)
+    known = {}
+    for row in old.rows:
+        known.setdefault(row.key(rules.identity), row)
+    for row in new.rows:
+        match = known.get(row.key(rules.identity))
+        if match is None:
+            plan.added.append(row)
+        elif match.differs(row):
+            plan.revisions.append((match, row))
+        else:
+            plan.identical.append((match, row))
+    if plan.revisions and replace_note is None:  # refused: the summary shows the rest
+        plan.after = _merge(plan, old.rows, None)
+        return plan
+    if plan.revisions and "note" not in dataset.fields:
+        raise data.DataError(
+            target, ["has no note column to keep the reason for a revision: edit it by hand"]
+        )
+    plan.after = _merge(plan, old.rows, replace_note or "")
+    plan.content = _validated(plan, old, plan.after)
+    return plan
+
+
+def _check_repeats(table: Table, rules: Rules) -> None:
+    """Two rows of FILE for the same fact (files without a uniqueness rule let this through)."""
+    first, problems = {}, []
+    for row in table.rows:
+        key = row.key(rules.identity)
+        if key in first:
+            problems.append(
+                f"line {row.line}: same {', '.join(rules.identity)} as line {first[key]}"
+            )
+        first.setdefault(key, row.line)
+    if problems:
+        raise data.DataError(table.path, problems)
+
+
+def _merge(plan: Plan, rows: list[Row], note: str | None) -> list[Row]:
+    """The data file's rows with new rows where the file's order puts them and, given the
+    reason (`note`), revisions in place of the rows they revise."""
+    merged = list(rows)
+    for old, new in plan.revisions if note is not None else ():
+        merged[merged.index(old)] = _revised(old, new, note)
+    order = plan.rules.order
+    keys = [row.key(order) for row in merged]
+    in_order = keys == sorted(keys)
+    for row in plan.added:
+        key = row.key(order)
+        if in_order:
+            position = bisect.bisect_right(keys, key)
+        else:  # grouped, not sorted: after the last row of its group, or at the end
+            same = [i for i, k in enumerate(keys) if k == key]
+            position = same[-1] + 1 if same else len(keys)
+        keys.insert(position, key)
+        merged.insert(position, row)
+    return merged
+
+
+def _revised(old: Row, new: Row, why: str) -> Row:
+    """The new row, its note saying when and why it replaced the old one, and what that said."""
+    changed = [c for c in old.differs(new) if c not in ("note", "source_url")]
+    was = ", ".join(f"{c} {old.cells[c] or '(blank)'}" for c in changed)
+    before = f"{was} ({old.cells['source_url']})" if was else f"from {old.cells['source_url']}"
+    reason = f"revised {datetime.date.today().isoformat()}: {why}; previously {before}"
+    cells = dict(new.cells)
+    cells["note"] = "; ".join(text for text in (new.cells["note"], reason) if text)
+    values = dict(new.values)
+    values["note"] = cells["note"]
+    return Row(cells, values, new.line)
+
+
+def _render(row: Row, fields: list[str], newline: str) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator=newline).writerow([row.cells[c] for c in fields])
+    return out.getvalue()
+
+
+def _validated(plan: Plan, old: Table, merged: list[Row]) -> bytes:
+    """The merged file's bytes, validated as the data file; errors name FILE's or the file's line."""
+    chunks, origin, line = [], {}, len(list(io.StringIO(old.head, newline=""))) + 1
+    for number, row in enumerate(merged):
+        text = row.raw or _render(row, list(plan.dataset.fields), old.newline)
+        if number < len(merged) - 1 and not text.endswith(("\n", "\r")):
+            text += old.newline  # the old last row, no longer last
+        where = (
+            f"{plan.target.name} line {row.line}" if row.raw else f"{plan.source} line {row.line}"
+        )
+        origin[line] = where
+        chunks.append(text)
+        line += len(list(io.StringIO(text, newline="")))
+    content = (old.head + "".join(chunks)).encode()
+    with tempfile.TemporaryDirectory() as folder:
+        staged = Path(folder) / plan.dataset.filename
+        staged.write_bytes(content)
+        try:
+            data.read_file(staged, plan.dataset)
+        except data.DataError as error:
+            problems = [
+                re.sub(r"^line (\d+)", lambda m: origin.get(int(m[1]), m[0]), p)
+                for p in error.problems
+            ]
+            raise data.DataError(plan.target, [f"merged with {plan.source}:"] + problems) from None
+    return content
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+def apply(plan: Plan) -> None:
+    """Install the merged file atomically: a temporary file in the same folder, synced, renamed."""
+    if plan.refused:
+        raise ValueError("a refused plan cannot be applied")
+    if plan.target.read_bytes() != plan.original:
+        raise data.DataError(plan.target, ["changed while the new rows were checked: run again"])
+    mode = stat.S_IMODE(plan.target.stat().st_mode)
+    staged = None
+    try:
+        with tempfile.NamedTemporaryFile(
+            dir=plan.target.parent, prefix=f".{plan.target.name}.", suffix=".tmp", delete=False
+        ) as handle:
+            staged = Path(handle.name)
+            handle.write(plan.content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(staged, mode)
+        os.replace(staged, plan.target)
+    except BaseException:
+        if staged:
+            staged.unlink(missing_ok=True)
+        raise
+    folder = os.open(plan.target.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)  # the rename itself survives a power cut
+    finally:
+        os.close(folder)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reporting
+
+
+def _key(row: Row, rules: Rules) -> str:
+    return ", ".join(row.cells[c] for c in rules.identity if c != "source_url")
+
+
+def describe(row: Row, rules: Rules) -> str:
+    shown = ", ".join(f"{c} {row.cells[c] or '(blank)'}" for c in rules.show)
+    return f"{_key(row, rules)}: {shown}"
+
+
+def report(plan: Plan) -> str:
+    """What the plan adds, skips and revises, and the summary per maker (or company, name)."""
+    rules, name = plan.rules, plan.target.name
+    lines = [f"{plan.source} -> {plan.target}"]
+    if plan.added:
+        lines.append(f"new rows ({len(plan.added)}):")
+        lines += [f"  {plan.source.name} line {r.line}: {describe(r, rules)}" for r in plan.added]
+    if plan.identical:
+        lines.append(f"identical rows, skipped ({len(plan.identical)}):")
+        lines += [
+            f"  {plan.source.name} line {new.line} = {name} line {old.line}: {describe(new, rules)}"
+            for old, new in plan.identical
+        ]
+    if plan.revisions:
+        verdict = (
+            "replaced, with the reason in the note"
+            if not plan.refused
+            else 'refused: pass --replace --note "why" to write the new row in place of the old'
+        )
+        lines.append(f"revisions of existing rows ({len(plan.revisions)}), {verdict}:")
+        for old, new in plan.revisions:
+            lines += _revision(old, new, plan)
+    lines.append("summary:")
+    lines += ["  " + text for text in _summary(plan)]
+    return "\n".join(lines)
+
+
+def _revision(old: Row, new: Row, plan: Plan) -> list[str]:
+    fields = list(plan.dataset.fields)
+    changes = ", ".join(
+        f"{c} {old.cells[c] or '(blank)'} -> {new.cells[c] or '(blank)'}"
+        if c not in ("note", "source_url")
+        else c
+        for c in old.differs(new)
+    )
+    return [
+        f"  {_key(old, plan.rules)}: differs in {changes}",
+        f"    old, {plan.target.name} line {old.line}: {old.raw.rstrip()}",
+        f"    new, {plan.source.name} line {new.line}: {_render(new, fields, '').rstrip()}",
+        f"    old source: {old.cells['source_url']}",
+        f"    new source: {new.cells['source_url']}",
+    ]
+
+
+def _summary(plan: Plan) -> list[str]:
+    if plan.dataset is data.DELIVERIES:
+        return _delivery_summary(plan)
+    group = plan.rules.group
+    counts: dict[str, list[int]] = {}
+    for kind, rows in enumerate(
+        (plan.added, [new for _, new in plan.revisions], [new for _, new in plan.identical])
+    ):
+        for row in rows:
+            counts.setdefault(str(row.cells[group]) if group else "all rows", [0, 0, 0])[kind] += 1
+    revised = "revised" if not plan.refused else "revisions refused"
+    return [
+        f"{key}: {added} added, {revisions} {revised}, {same} identical (skipped)"
+        for key, (added, revisions, same) in counts.items()
+    ]
+
+
+def _delivery_summary(plan: Plan) -> list[str]:
+    """Per maker: months added, revisions, gaps closed or opened, latest month."""
+    before, after = _months(plan.before), _months(plan.after)
+    gaps_before, gaps_after = _gap_months(plan.before), _gap_months(plan.after)
+    touched = [row.cells["brand"] for row in plan.added] + [
+        new.cells["brand"] for _, new in plan.revisions + plan.identical
+    ]
+    lines = []
+    for brand in dict.fromkeys(touched):
+        added = [r.cells["month"] for r in plan.added if r.cells["brand"] == brand]
+        revised = [n.cells["month"] for _, n in plan.revisions if n.cells["brand"] == brand]
+        same = sum(n.cells["brand"] == brand for _, n in plan.identical)
+        closed = sorted(gaps_before.get(brand, set()) - gaps_after.get(brand, set()))
+        opened = sorted(gaps_after.get(brand, set()) - gaps_before.get(brand, set()))
+        parts = [f"{len(added)} month(s) added" + (f" ({', '.join(added)})" if added else "")]
+        if revised:
+            parts.append(
+                f"{'revised' if not plan.refused else 'revision refused'}: {', '.join(revised)}"
+            )
+        if same:
+            parts.append(f"{same} identical (skipped)")
+        if closed:
+            parts.append(f"gaps closed: {', '.join(closed)}")
+        if opened:
+            parts.append(f"new gap (unknown months): {', '.join(opened)}")
+        old_latest, new_latest = before.get(brand), after.get(brand)
+        if plan.added and new_latest != old_latest:
+            parts.append(f"new latest month {new_latest} (was {old_latest or 'none: new maker'})")
+        else:
+            parts.append(f"latest month {old_latest} (unchanged)")
+        lines.append(f"{brand}: " + "; ".join(parts))
+    return lines
+
+
+def _months(rows: list[Row]) -> dict[str, str]:
+    latest: dict[str, str] = {}
+    for row in rows:
+        brand, month = row.cells["brand"], row.cells["month"]
+        latest[brand] = max(latest.get(brand, month), month)
+    return latest
+
+
+def _gap_months(rows: list[Row]) -> dict[str, set[str]]:
+    frame = pd.DataFrame(
+        {
+            "brand": [r.cells["brand"] for r in rows],
+            "month": pd.PeriodIndex([r.cells["month"] for r in rows], freq="M"),
+            "deliveries": [r.values["deliveries"] for r in rows],
+        }
+    )
+    months: dict[str, set[str]] = {}
+    for gap in data.delivery_gaps(frame).itertuples():
+        span = pd.period_range(gap.first, gap.last, freq="M")
+        months.setdefault(gap.brand, set()).update(str(m) for m in span)
+    return months
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    """Register `data add` on the `python -m lib` sub-commands."""
+    group = commands.add_parser("data", help="change the data files safely (see `data add -h`)")
+    actions = group.add_subparsers(dest="data_command", required=True)
+    add = actions.add_parser(
+        "add",
+        help="validate new rows, compare them with a data file and (with --apply) merge them",
+        description=(__doc__ or "").split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Exit codes: 0 = could apply (or applied); 2 = bad input, a refused revision "
+        "or a failed write (the data file is then unchanged).",
+    )
+    add.add_argument("file", type=Path, metavar="FILE.csv", help="the new rows, with a header")
+    add.add_argument(
+        "--apply", action="store_true", help="write the data file (default: only show the plan)"
+    )
+    add.add_argument(
+        "--into", metavar="NAME", help="the data file to add to (default: found by FILE's header)"
+    )
+    add.add_argument(
+        "--replace",
+        action="store_true",
+        help="accept revisions: write the new row in place of the old one (needs --note)",
+    )
+    add.add_argument("--note", metavar="WHY", help="why the revisions replace the old rows")
+    add.add_argument(
+        "--data-dir", type=Path, help=f"data folder (default: data/, or ${paths.DATA_DIR_ENV})"
+    )
+
+
+def main(arguments: argparse.Namespace) -> int:
+    """Run `data add`; return the exit code."""
+    note = (arguments.note or "").strip()
+    if arguments.replace != bool(note):
+        print("bad input: --replace and --note WHY go together", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        plan = plan_add(arguments.file, arguments.data_dir, arguments.into, note or None)
+    except data.DataError as error:
+        print(f"bad input:\n{error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(report(plan))
+    if plan.refused:
+        print(
+            f"refused: {len(plan.revisions)} row(s) of {plan.source} revise rows of "
+            f"{plan.target}; nothing written",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    if not plan.changes:
+        print("nothing to add: every row is already there; nothing written")
+        return EXIT_OK
+    if not arguments.apply:
+        print("nothing written (use --apply)")
+        return EXIT_OK
+    try:
+        apply(plan)
+    except (OSError, data.DataError) as error:
+        print(f"could not write {plan.target}: {error}; it is unchanged", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(
+        f"wrote {plan.target}: {len(plan.added)} added, {len(plan.revisions)} replaced, "
+        f"{len(plan.identical)} identical skipped; next: python -m lib check"
+    )
+    return EXIT_OK
