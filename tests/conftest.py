@@ -1,4 +1,8 @@
-"""Shared fixtures: run a notebook the way the runner does, and tiny sample data folders."""
+"""Shared fixtures: run a notebook the way the runner does, and copies of the data.
+
+Tests that pin a number, a month or a count read the frozen copy of the data in `tests/data/`
+(FROZEN_DATA), so that a new month in `data/` leaves them green; tests on the live data check only
+what holds for any valid data (tests/test_new_month.py proves that)."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from lib import paths, pipeline, results
 
 TESTS_DIR = Path(__file__).resolve().parent
 FIXTURE_NOTEBOOKS = TESTS_DIR / "notebooks"
+FROZEN_DATA = TESTS_DIR / "data"  # data/ frozen at 2026-06: see tests/data/README.md
 
 
 def execute(notebook: Path, output: Path, parameters: dict | None = None, cwd: Path | None = None):
@@ -31,8 +36,10 @@ def execute(notebook: Path, output: Path, parameters: dict | None = None, cwd: P
 
 
 @pytest.fixture
-def run_notebook(tmp_path):
-    """Run a project notebook with small parameters: run_notebook("01_sales_trajectory", n_paths=200)."""
+def run_notebook(tmp_path, monkeypatch):
+    """Run a project notebook on the frozen data with small parameters:
+    run_notebook("01_sales_trajectory", n_paths=200). The kernel inherits EVR_DATA_DIR."""
+    monkeypatch.setenv(paths.DATA_DIR_ENV, str(FROZEN_DATA))
 
     def run(name: str, **parameters):
         source = paths.NOTEBOOKS_DIR / f"{name}.ipynb"
@@ -43,9 +50,9 @@ def run_notebook(tmp_path):
 
 @pytest.fixture
 def data_copy(tmp_path) -> Path:
-    """A private copy of the project's data folder, safe to break."""
+    """A private copy of the frozen data, safe to break (its lines never move)."""
     target = tmp_path / "data"
-    shutil.copytree(paths.PROJECT_ROOT / "data", target)
+    shutil.copytree(FROZEN_DATA, target)
     return target
 
 
@@ -54,7 +61,8 @@ SMOKE_SCENARIO = TESTS_DIR / "smoke.yaml"
 
 @pytest.fixture(scope="session")
 def collection_run(tmp_path_factory) -> Path:
-    """The whole collection run once through the runner with small parameters (tests/smoke.yaml).
+    """The whole collection run once through the runner on the frozen data with small parameters
+    (tests/smoke.yaml), so that its reports are reproducible.
 
     `EVR_TEST_RUN=reports/latest` makes the report and browser tests check an existing run instead
     (that is what `make screenshots` does)."""
@@ -62,6 +70,8 @@ def collection_run(tmp_path_factory) -> Path:
     if existing:
         return Path(existing).resolve()
     reports = tmp_path_factory.mktemp("reports")
-    options = pipeline.RunOptions(scenario=str(SMOKE_SCENARIO), reports_dir=reports, jobs=2)
+    options = pipeline.RunOptions(
+        scenario=str(SMOKE_SCENARIO), data_dir=FROZEN_DATA, reports_dir=reports, jobs=2
+    )
     assert pipeline.run(options) == pipeline.EXIT_OK, (reports / "latest").exists()
     return (reports / "latest").resolve()

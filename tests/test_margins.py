@@ -7,11 +7,12 @@ import pandas as pd
 import pytest
 
 from lib import data, margins
+from tests.conftest import FROZEN_DATA
 
 
 @pytest.fixture(scope="module")
 def financials() -> pd.DataFrame:
-    return data.load_financials()
+    return data.load_financials(FROZEN_DATA)
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,19 @@ import math
 import numpy as np
 import pytest
 
-from lib import payback
+from lib import data, payback
 from lib.payback import Strategy, Timeline, Uncertain
+from tests.conftest import FROZEN_DATA
+
+
+def frozen_tables() -> payback.Tables:
+    """The model's inputs from the frozen test data, so that sourced defaults stay pinned."""
+    return payback.Tables(
+        data.load_assumptions(FROZEN_DATA),
+        data.load_financials(FROZEN_DATA),
+        data.load_deliveries(FROZEN_DATA),
+    )
+
 
 # ---------------------------------------------------------------------------------------------
 # NPV, IRR, discounted payback: the first flow is at t = 0 and is not discounted
@@ -275,7 +286,7 @@ def reference_npv_payback(flows: list, rate: float) -> tuple[float, float]:
 
 @pytest.fixture(scope="module")
 def setup():
-    return payback.resolve(default_parameters(), payback.Tables.load())
+    return payback.resolve(default_parameters(), frozen_tables())
 
 
 def default_parameters(**changes) -> dict:
@@ -393,7 +404,7 @@ def test_sourced_defaults_for_leapmotor(setup):
 
 
 def test_another_makers_inputs():
-    tables = payback.Tables.load()
+    tables = frozen_tables()
     byd = payback.resolve(default_parameters(maker="byd"), tables)
     assert byd.scenario["europe_cvd_pct"].mode == pytest.approx(17.0)
     assert byd.scenario["maker_share_pct"].mode == pytest.approx(100.0)
@@ -450,20 +461,20 @@ def test_another_makers_inputs():
 )
 def test_bad_parameters_fail_with_a_clear_message(changes, error, message):
     with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
-        payback.resolve(default_parameters(**changes), payback.Tables.load())
+        payback.resolve(default_parameters(**changes), frozen_tables())
 
 
 def test_missing_or_unknown_parameters_are_named():
     parameters = default_parameters()
     del parameters["seed"]
     with pytest.raises(KeyError, match="missing parameter"):
-        payback.resolve(parameters, payback.Tables.load())
+        payback.resolve(parameters, frozen_tables())
     with pytest.raises(KeyError, match="unknown parameter.*tariff_pct"):
-        payback.resolve(default_parameters(tariff_pct=3.0), payback.Tables.load())
+        payback.resolve(default_parameters(tariff_pct=3.0), frozen_tables())
 
 
 def test_known_facts_hold_tariffs_deal_and_volumes():
-    facts = payback.known_facts("leapmotor", payback.Tables.load())
+    facts = payback.known_facts("leapmotor", frozen_tables())
     topics = set(facts.index.get_level_values("topic"))
     assert {"tariffs", "deal terms and broker views", "prices Europe vs China", "local assembly"} <= topics  # fmt: skip
     assert facts["source"].str.startswith("http").all()
@@ -484,7 +495,7 @@ def test_probability_label_never_rounds_a_small_risk_to_zero():
 
 
 def test_uniform_distributions_run_end_to_end():
-    setup = payback.resolve(default_parameters(distribution="uniform"), payback.Tables.load())
+    setup = payback.resolve(default_parameters(distribution="uniform"), frozen_tables())
     assert setup.scenario["europe_volume_growth_pct"].kind == "uniform"
     simulation = payback.simulate(setup.scenario, setup.timeline, 2000, seed=1)
     growth = payback.sample(setup.scenario, 2000, seed=1)["europe_volume_growth_pct"]
@@ -494,4 +505,4 @@ def test_uniform_distributions_run_end_to_end():
 
 def test_discount_rate_itself_at_minus_100_pct_is_refused():
     with pytest.raises(ValueError, match="discount_rate_pct must be above -100%"):
-        payback.resolve(default_parameters(discount_rate_pct=-100.0), payback.Tables.load())
+        payback.resolve(default_parameters(discount_rate_pct=-100.0), frozen_tables())

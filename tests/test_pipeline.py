@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from lib import paths, pipeline, render
-from tests.conftest import FIXTURE_NOTEBOOKS
+from tests.conftest import FIXTURE_NOTEBOOKS, FROZEN_DATA
 
 
 def make_project(root: Path, *, failing: bool = False) -> pipeline.RunOptions:
-    """A sample project: two notebooks (one reads the other's results), a scenario, the data."""
+    """A sample project: two notebooks (one reads the other's results), a scenario, the frozen data."""
     notebooks = root / "notebooks"
     notebooks.mkdir(parents=True)
     shutil.copy(FIXTURE_NOTEBOOKS / "typed_parameters.ipynb", notebooks / "10_typed.ipynb")
@@ -29,7 +29,7 @@ def make_project(root: Path, *, failing: bool = False) -> pipeline.RunOptions:
         "description: tiny\nnotebooks:\n  10_typed:\n    n_paths: 50\n    maker: nio\n"
     )
     if not (root / "data").exists():
-        shutil.copytree(paths.PROJECT_ROOT / "data", root / "data")
+        shutil.copytree(FROZEN_DATA, root / "data")
     return pipeline.RunOptions(
         scenario="small", notebooks_dir=notebooks, params_dir=params,
         data_dir=root / "data", reports_dir=root / "reports",
@@ -215,7 +215,11 @@ def test_parallel_run_and_only(tmp_path):
     options = make_project(tmp_path, failing=False)
     options.jobs, options.only = 2, ("10_typed",)
     assert pipeline.run(options) == pipeline.EXIT_OK
-    manifest = read_json(options.reports_dir / "latest" / "manifest.json")
+    # a partial run is published in its own folder but never becomes `latest`
+    assert not (options.reports_dir / "latest").exists()
+    (run_dir,) = [p for p in options.reports_dir.iterdir() if p.is_dir()]
+    manifest = read_json(run_dir / "manifest.json")
+    assert manifest["status"] == "partial"
     assert {n["name"]: n["status"] for n in manifest["notebooks"]} == {
         "10_typed": "ok",
         "20_reads": "skipped",
@@ -224,7 +228,7 @@ def test_parallel_run_and_only(tmp_path):
 
 def test_command_line_list_check_and_exit_codes(tmp_path):
     broken = tmp_path / "data"
-    shutil.copytree(paths.PROJECT_ROOT / "data", broken)
+    shutil.copytree(FROZEN_DATA, broken)
     (broken / "assumptions.csv").write_text("name,value\n")
     command = [sys.executable, "-m", "lib"]
     listing = subprocess.run(command + ["list"], capture_output=True, text=True, cwd=tmp_path)

@@ -9,6 +9,7 @@ import pytest
 import statsmodels.formula.api as smf
 
 from lib import data, premium
+from tests.conftest import FROZEN_DATA
 
 TRUE_BRANDS = {"Ref": 0.0, "Alpha": -0.25, "Beta": 0.30, "Gamma": 0.10, "Delta": -0.10}
 TRUE_ELASTICITIES = {"battery_kwh": 0.45, "power_kw": 0.20, "length_mm": 1.20}
@@ -91,7 +92,7 @@ def synthetic_fit(synthetic) -> premium.HedonicFit:
 
 @pytest.fixture(scope="module")
 def trims() -> pd.DataFrame:
-    return data.load_trims()
+    return data.load_trims(FROZEN_DATA)
 
 
 def study_kwargs(**overrides) -> dict:
@@ -273,7 +274,7 @@ def test_transaction_prices_shift_brand_effects_by_the_discount(synthetic_fit):
 
 
 def test_transaction_discounts_fall_back_to_the_nev_average(trims):
-    assumptions = data.load_assumptions()
+    assumptions = data.load_assumptions(FROZEN_DATA)
     table = premium.transaction_discounts(assumptions, ["Leapmotor", "BYD", "Li Auto"])
     table = table.set_index("brand")
     assert table.loc["Leapmotor", "discount_pct"] == 11.4

@@ -1,4 +1,6 @@
-"""lib.sales: known truths recovered, closed forms, no look-ahead, seeded runs and clear errors."""
+"""lib.sales: known truths recovered, closed forms, no look-ahead, seeded runs and clear errors.
+
+Figures from the data (cutoff 2026-06, gaps, case counts) are those of the frozen test data."""
 
 from __future__ import annotations
 
@@ -8,16 +10,17 @@ import pytest
 from scipy import stats
 
 from lib import data, sales
+from tests.conftest import FROZEN_DATA
 
 
 @pytest.fixture(scope="module")
 def deliveries():
-    return data.load_deliveries()
+    return data.load_deliveries(FROZEN_DATA)
 
 
 @pytest.fixture(scope="module")
 def holidays():
-    return data.load_holidays()
+    return data.load_holidays(FROZEN_DATA)
 
 
 def make_deliveries(series_by_brand: dict[str, pd.Series]) -> pd.DataFrame:
@@ -148,7 +151,7 @@ def test_backtest_cases_on_the_shipped_data(deliveries):
 
 def test_monthly_sums_match_leapmotor_reported_annual_totals(deliveries):
     series = data.monthly_series(deliveries, "leapmotor")
-    table = sales.reported_annual_totals(series, data.load_financials(), "leapmotor")
+    table = sales.reported_annual_totals(series, data.load_financials(FROZEN_DATA), "leapmotor")
     for year in (2022, 2023, 2024, 2025):
         assert table.loc[year, "difference_pct"] == pytest.approx(0.0, abs=1e-9)
     assert not table.loc[2021, "complete"]
