@@ -288,6 +288,7 @@ class Plan:
     data_as_of: str
     data_hashes: dict[str, str]
     started: dt.datetime
+    freshness: list[dict] = field(default_factory=list)  # per maker: latest month, stale or not
 
 
 def _order(specs: list[scenarios.NotebookSpec]) -> list[scenarios.NotebookSpec]:
@@ -348,7 +349,8 @@ def plan(options: RunOptions) -> Plan:
         problems.append(str(error))
     try:
         data.validate_all(data_dir)
-        data_as_of = data.data_as_of(data.load_deliveries(data_dir))
+        deliveries = data.load_deliveries(data_dir)
+        data_as_of = data.data_as_of(deliveries)
     except data.DataError as error:
         problems.append(str(error))
     if problems:
@@ -366,6 +368,7 @@ def plan(options: RunOptions) -> Plan:
     return Plan(
         new_run_id(scenario.name, reports_dir, started), scenario, jobs, data_dir, reports_dir,
         data_as_of, data.file_hashes(data_dir), started,
+        data.freshness(deliveries).to_dict("records"),
     )  # fmt: skip
 
 
@@ -463,12 +466,49 @@ def _parameter_rows(job: Job) -> list[dict]:
     ]
 
 
+def shown_path(path: Path) -> str:
+    """A path as readers see it: relative to the project, never a machine's own folders."""
+    path = Path(path).resolve()
+    if path.is_relative_to(paths.PROJECT_ROOT):
+        return str(path.relative_to(paths.PROJECT_ROOT)) or "."
+    return f"{path.name} (outside the project)"
+
+
+def _focus_maker(values: dict, known: list[str]) -> str | None:
+    """The maker a notebook is about, as a delivery-data key, from its maker parameter."""
+    by_company = {str(c).lower(): key for key, c in data.MAKER_COMPANY.items() if c}
+    for name in ("maker", "company", "focus_brand"):
+        value = str(values.get(name, "")).strip().lower()
+        key = by_company.get(value, value.replace(" ", "_"))
+        if key in known:
+            return key
+    return None
+
+
+def freshness_note(plan_: Plan, focus: str | None = None) -> str:
+    """One line for readers: the focus maker's latest month, and every maker that is stale."""
+    rows = {row["brand"]: row for row in plan_.freshness}
+    parts = [f"newest month in the deliveries data {plan_.data_as_of}"]
+    if focus in rows:
+        parts.insert(0, f"{focus} deliveries to {rows[focus]['latest']}")
+    stale = [
+        f"{row['brand']} to {row['latest']} (missing {', '.join(row['missing'])})"
+        for row in plan_.freshness
+        if row["stale"]
+    ]
+    if stale:
+        parts.append(f"stale ({data.STALE_AFTER_MONTHS}+ months behind): " + "; ".join(stale))
+    return "; ".join(parts)
+
+
 def _payload(job: Job, plan_: Plan, build_dir: Path, options: RunOptions, commit: str) -> dict:
+    focus = _focus_maker(job.values, [row["brand"] for row in plan_.freshness])
     provenance = {
         "Run": plan_.run_id,
         "Scenario": plan_.scenario.name
-        + (f" ({plan_.scenario.path})" if plan_.scenario.path else ""),
-        "Data as of": f"deliveries to {plan_.data_as_of}, from {plan_.data_dir}",
+        + (f" ({shown_path(plan_.scenario.path)})" if plan_.scenario.path else ""),
+        "Data as of": f"deliveries to {plan_.data_as_of}, from {shown_path(plan_.data_dir)}",
+        "Data freshness": freshness_note(plan_, focus),
         "Git commit": commit,
         "Run started": _iso(plan_.started),
         "Notebook": f"notebooks/{job.spec.path.name}",
@@ -487,6 +527,7 @@ def _payload(job: Job, plan_: Plan, build_dir: Path, options: RunOptions, commit
             "run_id": plan_.run_id,
             "scenario": plan_.scenario.name,
             "data_as_of": plan_.data_as_of,
+            "freshness": freshness_note(plan_, focus),
             "parameters": _parameter_rows(job),
             "provenance": provenance,
         },
@@ -577,6 +618,7 @@ def _manifest(
         "git_commit": commit,
         "data_dir": str(plan_.data_dir),
         "data_as_of": plan_.data_as_of,
+        "data_freshness": plan_.freshness,
         "data_hashes": plan_.data_hashes,
         "python": platform.python_version(),
         "notebooks": [
@@ -693,8 +735,9 @@ def _index(plan_: Plan, jobs: list[Job], manifest: dict, runs: list[dict], build
             "Started": manifest["started"],
             "Finished": manifest["finished"] or "",
             "Git commit": manifest["git_commit"],
-            "Data": f"{plan_.data_dir} (deliveries to {plan_.data_as_of})",
+            "Data": f"{shown_path(plan_.data_dir)} (deliveries to {plan_.data_as_of})",
         },
+        freshness=plan_.freshness,
     )
 
 

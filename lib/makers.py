@@ -1,0 +1,111 @@
+"""The maker registry (`data/makers.csv`): the one place that maps a maker's names.
+
+A maker has one key (`leapmotor`, `li_auto`, ...), the key of its delivery series and the value of
+every notebook's `maker` parameter. The registry says what that maker is called elsewhere: its
+display name, its company in the financials, its badges in the trims, and which sourced rows of
+`assumptions.csv` hold its transaction discount, EU duty, overseas-venture share and stated target.
+Nothing else in `lib/` spells out a maker's names.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+
+from lib import data
+
+MAKERS = data.Dataset(
+    "makers.csv",
+    {
+        "key": data._text(
+            "a maker key in snake_case", data._matches(r"^[a-z0-9_]+$", "a maker key in snake_case")
+        ),  # fmt: skip
+        "display_name": data._text("the name readers see"),
+        "company": data._text("a company in financials_quarterly.csv", nullable=True),
+        "trim_brands": data._text("badges in vehicle_trims.csv, separated by |", nullable=True),
+        "discount_row": data._text("an assumption name", nullable=True),
+        "eu_cvd_row": data._text("an assumption name", nullable=True),
+        "venture_share_row": data._text("an assumption name", nullable=True),
+        "target_row": data._text("an assumption name", nullable=True),
+        "quality": data._text(
+            "a quality flag", data._one_of(data.DELIVERY_QUALITY, "a quality flag")
+        ),  # fmt: skip
+        "source_url": data.SOURCE,
+        "note": data.NOTE,
+    },
+    unique=("key",),
+)
+
+
+class UnknownMaker(ValueError):
+    """A maker key that is not in the registry; the message lists the closest known keys."""
+
+
+@dataclass(frozen=True)
+class Maker:
+    key: str
+    display_name: str
+    company: str | None  # in financials_quarterly.csv; None when the maker reports no financials
+    trim_brands: tuple[str, ...]  # badges in vehicle_trims.csv, the maker's own badge first
+    discount_row: str | None  # assumptions.csv rows; None: no maker-specific sourced figure
+    eu_cvd_row: str | None
+    venture_share_row: str | None
+    target_row: str | None
+    source_url: str
+    note: str
+
+    @property
+    def badge(self) -> str | None:
+        """The maker's own badge in the trims (the brand whose premium notebook 02 estimates)."""
+        return self.trim_brands[0] if self.trim_brands else None
+
+
+def _blank(value) -> str | None:
+    return None if value is None or value != value or str(value).strip() == "" else str(value)
+
+
+def registry(data_dir: Path | None = None) -> dict[str, Maker]:
+    """Every maker in the registry, by key."""
+    frame = data.read_dataset(MAKERS, data_dir)
+    return {
+        row.key: Maker(
+            key=row.key,
+            display_name=row.display_name,
+            company=_blank(row.company),
+            trim_brands=tuple(
+                b.strip() for b in (_blank(row.trim_brands) or "").split("|") if b.strip()
+            ),  # fmt: skip
+            discount_row=_blank(row.discount_row),
+            eu_cvd_row=_blank(row.eu_cvd_row),
+            venture_share_row=_blank(row.venture_share_row),
+            target_row=_blank(row.target_row),
+            source_url=row.source_url,
+            note=_blank(row.note) or "",
+        )
+        for row in frame.itertuples(index=False)
+    }
+
+
+def get(key: str, data_dir: Path | None = None) -> Maker:
+    """The maker with this key; UnknownMaker lists the close matches and every known key."""
+    known = registry(data_dir)
+    if key in known:
+        return known[key]
+    raise UnknownMaker(unknown_message(key, list(known)))
+
+
+def unknown_message(key: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(str(key).lower(), known, n=3, cutoff=0.5)
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    return f"unknown maker {key!r}: {hint}known makers: {', '.join(sorted(known))}"
+
+
+def find(name: str, data_dir: Path | None = None) -> Maker | None:
+    """The maker called `name` anywhere (key, display name, company or badge), any case."""
+    wanted = str(name).strip().lower()
+    for maker in registry(data_dir).values():
+        names = {maker.key, maker.display_name, maker.company or "", *maker.trim_brands}
+        if wanted in {n.lower() for n in names if n}:
+            return maker
+    return None
