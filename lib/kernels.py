@@ -29,9 +29,14 @@ class IsolatedKernelManager(AsyncKernelManager):
 
     def __init__(self, **kwargs):
         # Short path under /tmp: a Unix socket path is limited to about 100 bytes.
-        folder = tempfile.mkdtemp(prefix="evr-kernel-", dir="/tmp")
-        super().__init__(transport="ipc", ip=os.path.join(folder, "k"), **kwargs)
-        weakref.finalize(self, shutil.rmtree, folder, True)
+        self._folder = tempfile.mkdtemp(prefix="evr-kernel-", dir="/tmp")
+        super().__init__(transport="ipc", ip=os.path.join(self._folder, "k"), **kwargs)
+        weakref.finalize(self, shutil.rmtree, self._folder, True)  # if never shut down
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart:
+            shutil.rmtree(self._folder, ignore_errors=True)
 
 
 KERNEL_MANAGER = f"{IsolatedKernelManager.__module__}.{IsolatedKernelManager.__qualname__}"

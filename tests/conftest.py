@@ -14,7 +14,7 @@ import nbformat
 import papermill
 import pytest
 
-from lib import paths, pipeline, results
+from lib import kernels, paths, pipeline, results
 
 TESTS_DIR = Path(__file__).resolve().parent
 FIXTURE_NOTEBOOKS = TESTS_DIR / "notebooks"
@@ -30,6 +30,7 @@ def execute(notebook: Path, output: Path, parameters: dict | None = None, cwd: P
         kernel_name="python3",
         cwd=str(cwd or notebook.parent),
         progress_bar=False,
+        kernel_manager_class=kernels.KERNEL_MANAGER,  # as the runner: no TCP port to collide on
     )
     executed = nbformat.read(str(output), as_version=4)
     return executed, {r["name"]: r for r in results.from_notebook(executed)}
