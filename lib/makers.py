@@ -42,6 +42,13 @@ class UnknownMaker(ValueError):
     """A maker key that is not in the registry; the message lists the closest known keys."""
 
 
+class MissingData(Exception):  # noqa: N818 - an outcome a report states, not a failure
+    """The maker lacks data this analysis needs. Raised by an analysis before it computes
+    anything; the runner publishes the report saying so (what is missing, which file) instead of
+    failing the run. The message is that sentence, e.g. "AITO / HIMA reports no gross margin in
+    financials_quarterly.csv (Seres reports them and is not in the data)"."""
+
+
 @dataclass(frozen=True)
 class Maker:
     key: str

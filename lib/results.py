@@ -16,6 +16,7 @@ import nbformat
 import pandas as pd
 
 MIME_TYPE = "application/vnd.evr.result+json"
+ROLES = ("headline", "supporting", None)
 _recorded: dict[str, Result] = {}
 
 
@@ -29,6 +30,7 @@ class Result:
     meaning: str
     low: float | None = None
     high: float | None = None
+    role: str | None = None  # "headline": the notebook's answer; "supporting": its context
 
     def to_json(self) -> dict:
         return {key: _plain(value) for key, value in asdict(self).items()}
@@ -52,11 +54,19 @@ def record(
     meaning: str,
     low: float | None = None,
     high: float | None = None,
+    role: str | None = None,
 ) -> Result:
-    """Record a headline number of this notebook (shown in the summary, index and results.json)."""
+    """Record a headline number of this notebook (shown in the summary, index and results.json).
+
+    `role` declares what the summary does with it: "headline" (the notebook's answer, one per
+    notebook), "supporting" (said next to the answer) or None (recorded only)."""
     if not name.isidentifier():
         raise ValueError(f"result name {name!r} must be a snake_case identifier")
-    result = Result(name, _plain(value), unit, meaning, _plain(low), _plain(high))
+    if role not in ROLES:
+        raise ValueError(
+            f"result {name!r}: role {role!r} must be one of {', '.join(map(str, ROLES))}"
+        )
+    result = Result(name, _plain(value), unit, meaning, _plain(low), _plain(high), role)
     _recorded[name] = result
     try:
         from IPython.display import display
