@@ -30,8 +30,10 @@ lint: $(STAMP)
 test: lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# JupyterLab on this machine only; it prints the URL with its token. In a container (as root)
+# it needs --allow-root; ARGS="--ip=0.0.0.0 --no-browser" serves it to the host.
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 $(if $(filter 0,$(shell id -u)),--allow-root) $(ARGS)
 
 # Browser and page checks of the last published run, keeping a screenshot of every page in it.
 screenshots: $(STAMP)

@@ -1,7 +1,7 @@
 """Notebook 03 (price-war margins): wall time of a full papermill run, default parameters.
 
 The issue asks for under 15 s on a 2-core machine. Kernel start-up is included, as a reader or
-the runner would pay it. Also times the library part alone (panels, fits, grid) for reference.
+the runner would pay it. Also times the library part alone (inputs and analysis) for reference.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import papermill
 
-from lib import data, margins, paths
+from lib import margins, paths
 
 NOTEBOOK = paths.NOTEBOOKS_DIR / "03_price_war_margins.ipynb"
 REPEATS = 3
@@ -21,18 +21,9 @@ LIMIT_S = 15.0
 
 
 def _library_seconds() -> float:
+    """Inputs (load, check, panels of every company) and the whole analysis, default maker."""
     started = time.perf_counter()
-    financials = data.load_financials()
-    panels = {
-        name: margins.quarterly_panel(financials, name) for name in margins.companies(financials)
-    }
-    start = margins.latest_quarter(panels["Leapmotor"])
-    fit = margins.fit_company_learning(panels, "Leapmotor", start)
-    margins.estimate_fixed_cost_share(panels["Leapmotor"], start)
-    grid_cuts = margins.make_grid(0.0, 20.0, 0.5, "price_cut", (0.0, 90.0))
-    grid_volume = margins.make_grid(-20.0, 100.0, 2.0, "volume_change", (-90.0, 1000.0))
-    margins.margin_grid(0.15, 0.05, grid_cuts, grid_volume)
-    margins.margin_at_target(panels["Leapmotor"], start, fit.slope, fit.slope_ci, 1_000_000)
+    margins.analyse(margins.load_inputs("leapmotor"))
     return time.perf_counter() - started
 
 

@@ -1,13 +1,14 @@
 """Notebook 02 (brand premium) end to end, as the runner executes it: papermill with the default
 parameters, kernel start included. The goal is under 15 s on a 2-core machine.
 
-Also timed: the model work alone (every fit of the notebook) in a fresh process, with OpenBLAS
+Also timed: the model work alone (`premium.analyse`, every fit of the notebook) in a fresh process, with OpenBLAS
 on one thread (as the notebook sets it) and on its default thread count, to show why the notebook
 pins it. The 1-minute load average is reported because the machine may be shared while measuring.
 """
 
 from __future__ import annotations
 
+import ast
 import os
 import statistics
 import subprocess
@@ -43,23 +44,19 @@ def notebook_seconds(output: Path) -> tuple[float, list[tuple[float, str]]]:
     return wall, sorted(timed, reverse=True)[:3]
 
 
+def notebook_defaults() -> dict:
+    """The notebook's parameters at their defaults (read from its parameters cell)."""
+    found = papermill.inspect_notebook(str(NOTEBOOK))
+    return {name: ast.literal_eval(p["default"]) for name, p in found.items()}
+
+
 def model_seconds() -> float:
-    """The notebook's model work in this process: main fit, robustness, tiers, transaction refit."""
-    trims, assumptions = data.load_trims(), data.load_assumptions()
+    """The notebook's model work in this process: the study's checks and every fit of
+    `premium.analyse` (main fit, robustness, tiers, transaction refit, gaps)."""
+    data.load_trims(), data.load_assumptions()  # read and validated before the clock starts
+    parameters = notebook_defaults()
     started = time.perf_counter()
-    study = premium.prepare_study(
-        trims, focus_brand="Leapmotor", reference_brand="BYD",
-        comparison_brands=["Tesla", "Li Auto", "NIO", "AITO", "Xiaomi", "XPeng", "Zeekr"],
-        powertrains=["bev", "erev", "phev"], model_years=[2023, 2024, 2025],
-        price_band_rmb=(250_000, 300_000), flagship_series="D19", flagship_trim_names=[],
-        flagship_drive_if_missing="awd", min_brand_trims=10,
-    )  # fmt: skip
-    fit = premium.fit_hedonic(study.sample, "BYD")
-    discounts = premium.transaction_discounts(assumptions, sorted(study.sample["brand"].unique()))
-    premium.robustness(study.sample, "Leapmotor", "BYD", discounts)
-    premium.tier_premiums(fit, "Leapmotor", [0, 100_000, 150_000, 200_000, 250_000, 300_000])
-    premium.transaction_comparison(fit, discounts, ["Leapmotor", "BYD", "Tesla"])
-    premium.price_gaps(fit, study.flagship.iloc[0], "Leapmotor", ["Tesla", "NIO"], n_draws=4000)
+    premium.analyse(premium.load_study(parameters.pop("maker"), **parameters))
     return time.perf_counter() - started
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import papermill
 
-from lib import data, paths, sales
+from lib import kernels, paths, sales
 
 NOTEBOOK = paths.NOTEBOOKS_DIR / "01_sales_trajectory.ipynb"
 GOAL_SECONDS = 20.0
@@ -34,6 +34,7 @@ def _notebook_seconds(parameters: dict) -> float:
                 kernel_name="python3",
                 cwd=str(paths.NOTEBOOKS_DIR),
                 progress_bar=False,
+                kernel_manager_class=kernels.KERNEL_MANAGER,  # as the runner: no TCP port
             )
         )
 
@@ -58,10 +59,8 @@ def _phase_seconds(stats: pstats.Stats, names: tuple[str, ...], path_part: str) 
 def _parts(n_paths: int) -> dict:
     """The notebook's work outside Jupyter, by phase, and inside it fitting vs simulation
     (profiled: time in the model-fitting functions vs the path-simulation functions)."""
-    deliveries, holidays = data.load_deliveries(), data.load_holidays()
-    settings = sales.validate_parameters(
-        deliveries, "leapmotor", 1_000_000, 2026, "", n_paths, 2026
-    )
+    inputs = sales.load_inputs("leapmotor", 1_000_000, 2026, "", n_paths, 2026)
+    deliveries, holidays, settings = inputs.deliveries, inputs.holidays, inputs.settings
     profiler = cProfile.Profile()
     timings = {}
     started = time.perf_counter()
@@ -72,16 +71,17 @@ def _parts(n_paths: int) -> dict:
     projection = sales.project(now, "leapmotor", 1e6, 2026, holidays, backtest, n_paths, 2026)
     timings["projection_s"] = time.perf_counter() - started - timings["backtest_s"]
     sales.comparison_table(
-        now, 2026, holidays, backtest, 2000, 2026, known={"leapmotor": projection}
-    )
+        now, 2026, holidays, backtest, 2000, 2026, known={"leapmotor": projection},
+        names={key: maker.display_name for key, maker in inputs.registry.items()},
+    )  # fmt: skip
     profiler.disable()
     total = time.perf_counter() - started
     timings["comparison_s"] = total - timings["backtest_s"] - timings["projection_s"]
     stats = pstats.Stats(profiler)
-    fitting = _phase_seconds(stats, FIT_FUNCTIONS, "lib/sales.py") + _phase_seconds(
+    fitting = _phase_seconds(stats, FIT_FUNCTIONS, "lib/sales/") + _phase_seconds(
         stats, ("fit",), "exponential_smoothing"
     )
-    simulation = _phase_seconds(stats, SIMULATION_FUNCTIONS, "lib/sales.py") + _phase_seconds(
+    simulation = _phase_seconds(stats, SIMULATION_FUNCTIONS, "lib/sales/") + _phase_seconds(
         stats, ("simulate",), "exponential_smoothing"
     )
     figures = {f"models_{name}": round(value, 3) for name, value in timings.items()}

@@ -52,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument(
             "--data-dir", type=Path, help=f"data folder (default: data/, or ${paths.DATA_DIR_ENV})"
         )
+        sub.add_argument(
+            "--maker",
+            metavar="KEY",
+            help="the maker every notebook is about, a key in data/makers.csv (default: each "
+            "notebook's own, leapmotor); overrides the scenario's",
+        )
 
     run = commands.add_parser(
         "run", help="validate, execute every notebook, render and publish the reports"
@@ -91,6 +97,22 @@ def _parser() -> argparse.ArgumentParser:
         default=1800,
         help=f"seconds a cell may run before the run fails, 1 to {MAX_CELL_TIMEOUT:,} (default: 1800)",
     )
+    run.add_argument(
+        "--universe",
+        action="store_true",
+        help="run the collection for every maker in data/makers.csv, on Dask, and a universe page",
+    )
+    run.add_argument(
+        "--makers",
+        type=lambda text: [k.strip() for k in text.split(",") if k.strip()],
+        metavar="KEY,KEY",
+        help="a universe run of these makers only (implies --universe)",
+    )
+    run.add_argument(
+        "--cluster",
+        metavar="tcp://HOST:8786",
+        help="a universe run on this Dask scheduler (default: a local cluster of --jobs workers)",
+    )
     run.add_argument("--quiet", action="store_true", help="log warnings and errors only")
 
     commands.add_parser(
@@ -118,7 +140,9 @@ def _list() -> int:
 
 
 def _check(arguments: argparse.Namespace) -> int:
-    options = pipeline.RunOptions(scenario=arguments.scenario, data_dir=arguments.data_dir)
+    options = pipeline.RunOptions(
+        scenario=arguments.scenario, data_dir=arguments.data_dir, maker=arguments.maker
+    )
     try:
         plan = pipeline.plan(options)
     except pipeline.BadInput as error:
@@ -145,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         datefmt="%Y-%m-%d %H:%M:%S",
         stream=sys.stderr,
     )
-    for noisy in ("papermill", "traitlets", "nbconvert"):  # their chatter drowns the progress lines
+    for noisy in ("papermill", "traitlets", "nbconvert", "distributed", "tornado", "bokeh"):  # their chatter drowns the progress lines
         logging.getLogger(noisy).setLevel(logging.ERROR)
     if arguments.command == "list":
         return _list()
@@ -161,8 +185,15 @@ def main(argv: list[str] | None = None) -> int:
         jobs=arguments.jobs,
         force=arguments.force,
         cell_timeout=arguments.cell_timeout,
+        maker=arguments.maker,
     )
     names = pipeline.all_scenarios() if arguments.all_scenarios else None
+    if arguments.universe or arguments.makers or arguments.cluster:
+        if arguments.maker:
+            print("--maker and --universe/--makers exclude each other", file=sys.stderr)
+            return pipeline.EXIT_BAD_INPUT
+        options.cluster = arguments.cluster
+        return pipeline.run_universe(options, names or [options.scenario], arguments.makers)
     return pipeline.run(options, names)
 
 

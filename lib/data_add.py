@@ -65,6 +65,10 @@ RULES = {
     ),
     data.ASSUMPTIONS.filename: Rules(("name",), (), ("value", "unit", "as_of"), "name"),
     data.HOLIDAYS.filename: Rules(("year",), ("year",), ("date",), None),
+    data.MAKERS.filename: Rules(("key",), ("key",), ("display_name", "company"), "key"),
+    data.PRICE_WAR_EVENTS.filename: Rules(
+        ("date", "event"), ("date",), ("kind", "max_cut_pct"), "maker"
+    ),
 }
 
 

@@ -15,27 +15,7 @@ from pathlib import Path
 
 from lib import data
 
-MAKERS = data.Dataset(
-    "makers.csv",
-    {
-        "key": data._text(
-            "a maker key in snake_case", data._matches(r"^[a-z0-9_]+$", "a maker key in snake_case")
-        ),  # fmt: skip
-        "display_name": data._text("the name readers see"),
-        "company": data._text("a company in financials_quarterly.csv", nullable=True),
-        "trim_brands": data._text("badges in vehicle_trims.csv, separated by |", nullable=True),
-        "discount_row": data._text("an assumption name", nullable=True),
-        "eu_cvd_row": data._text("an assumption name", nullable=True),
-        "venture_share_row": data._text("an assumption name", nullable=True),
-        "target_row": data._text("an assumption name", nullable=True),
-        "quality": data._text(
-            "a quality flag", data._one_of(data.DELIVERY_QUALITY, "a quality flag")
-        ),  # fmt: skip
-        "source_url": data.SOURCE,
-        "note": data.NOTE,
-    },
-    unique=("key",),
-)
+MAKERS = data.MAKERS
 
 
 class UnknownMaker(ValueError):

@@ -44,6 +44,22 @@ def set_theme() -> None:
             "axes.spines.right": False,
         }
     )
+    from IPython import get_ipython
+
+    if get_ipython() is not None:  # in a kernel, a Figure a cell returns shows as a PNG
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+        set_matplotlib_formats("png")
+
+
+def axes(ax: plt.Axes | None = None, figsize: tuple[float, float] | None = None) -> plt.Axes:
+    """`ax`, or the axes of a new Figure outside pyplot (nothing to close, shown once when a
+    notebook cell returns it): the start of every `<name>_chart(result, ax=None) -> Figure`."""
+    if ax is not None:
+        return ax
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=figsize or mpl.rcParams["figure.figsize"]).subplots()
 
 
 def finish(

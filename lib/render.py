@@ -26,12 +26,14 @@ HEADING = re.compile(r'<h([23]) id="([^"]+)"[^>]*>(.*?)</h\1>', re.S)
 TAG = re.compile(r"<[^>]+>")
 # No script, no request: inline styles and embedded (data:) images are all a page uses.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"  # papermill's "An Exception was encountered"
 STATUS_LABELS = {
     "ok": "Finished",
     "reused": "Unchanged (reused)",
     "failed": "Failed",
     "skipped": "Not run",
     "partial": "Partial: not every notebook ran",
+    "no_data": "No data for this maker",
     "running": "Running",
 }
 
@@ -45,12 +47,27 @@ class ReportContext:
     data_as_of: str
     status: str = "ok"
     freshness: str = ""  # the focus maker's latest month and the stale makers, in one line
+    note: str | None = None  # status "no_data": what the maker lacks (lib.makers.MissingData)
     parameters: list[dict] = field(default_factory=list)
     provenance: dict[str, str] = field(default_factory=dict)
 
 
-def _reader_outputs(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Drop what readers should not see: warnings on stderr and the machine-readable results."""
+def _reader_outputs(
+    notebook: nbformat.NotebookNode, no_data: bool = False
+) -> nbformat.NotebookNode:
+    """Drop what readers should not see: warnings on stderr and the machine-readable results.
+
+    In a report without data for its maker (`no_data`) the banner says why, so the traceback
+    and papermill's error cell go too, and so does every section after the point it stopped."""
+    if no_data:
+        stop = next(
+            (i for i, c in enumerate(notebook.cells) if any(o.output_type == "error" for o in c.get("outputs", []))),
+            len(notebook.cells),
+        )  # fmt: skip
+        notebook.cells = [
+            c for c in notebook.cells[:stop]
+            if PAPERMILL_ERROR_TAG not in c.get("metadata", {}).get("tags", [])
+        ]  # fmt: skip
     for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.outputs = [
@@ -139,13 +156,15 @@ def notebook_html(notebook: nbformat.NotebookNode, context: ReportContext) -> st
             "scenario": context.scenario,
             "data_as_of": context.data_as_of,
             "freshness": context.freshness,
+            "note": context.note,
             "status": context.status,
             "status_label": STATUS_LABELS.get(context.status, context.status),
             "parameters": context.parameters,
             "provenance": context.provenance,
         }
     }
-    body, _ = _exporter().from_notebook_node(_reader_outputs(notebook), resources=resources)
+    shown = _reader_outputs(notebook, no_data=context.status == "no_data")
+    body, _ = _exporter().from_notebook_node(shown, resources=resources)
     return body.replace("<!--EVR-TOC-->", table_of_contents(body), 1)
 
 
@@ -169,15 +188,21 @@ def first_paragraph(notebook_path: Path) -> str:
     return ""
 
 
-@functools.lru_cache(maxsize=1)
-def _index_template() -> jinja2.Template:
+@functools.lru_cache(maxsize=4)
+def _page_template(name: str) -> jinja2.Template:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(paths.TEMPLATES_DIR)),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
     )
-    return environment.get_template("index.html.j2")
+    return environment.get_template(name)
 
 
 def index_html(**page) -> str:
     """The index page of a run (see templates/index.html.j2 for the fields)."""
-    return _index_template().render(css=css(), csp=CSP, **page)
+    return _page_template("index.html.j2").render(css=css(), csp=CSP, **page)
+
+
+def universe_html(**page) -> str:
+    """The universe page: the league table of the four answers across makers (sortable by any
+    column without script: each header links to a copy sorted by it, shown by CSS :target)."""
+    return _page_template("universe.html.j2").render(css=css(), csp=CSP, **page)

@@ -84,7 +84,12 @@ class EarlierRun:
 
     @property
     def ok(self) -> bool:
-        return self.manifest["status"] == "ok" and self.results is not None
+        """Finished, with readable results, and a run of one maker (not a universe page)."""
+        return (
+            self.manifest["status"] == "ok"
+            and self.results is not None
+            and self.manifest.get("kind", "run") == "run"
+        )
 
 
 def scan(reports_dir: Path) -> list[EarlierRun]:

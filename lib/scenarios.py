@@ -219,6 +219,7 @@ class Scenario:
     path: Path | None
     description: str
     overrides: dict[str, dict]
+    maker: str | None = None  # sets the `maker` parameter of every notebook that has one
 
 
 def scenario_path(name: str, params_dir: Path | None = None) -> Path:
@@ -304,7 +305,7 @@ def load_scenario(name: str, params_dir: Path | None = None) -> Scenario:
     content = _read_yaml(path) or {}
     if not isinstance(content, dict):
         raise ScenarioError(f"{path}: expected a mapping with 'description' and 'notebooks'")
-    unknown = sorted(map(str, set(content) - {"description", "notebooks"}))
+    unknown = sorted(map(str, set(content) - {"description", "maker", "notebooks"}))
     if unknown:
         shown = ", ".join(unknown[:MAX_PROBLEMS_SHOWN])
         more = (
@@ -313,15 +314,18 @@ def load_scenario(name: str, params_dir: Path | None = None) -> Scenario:
             else ""
         )
         raise ScenarioError(
-            f"{path}: unknown top-level key(s) {shown}{more}; expected description, notebooks"
+            f"{path}: unknown top-level key(s) {shown}{more}; expected description, maker, notebooks"
         )
+    maker = content.get("maker")
+    if maker is not None and not isinstance(maker, str):
+        raise ScenarioError(f"{path}: 'maker' must be a maker key such as leapmotor, not {maker!r}")
     overrides = content.get("notebooks") or {}
     if not isinstance(overrides, dict) or not all(
         isinstance(v, dict | None) for v in overrides.values()
     ):
         raise ScenarioError(f"{path}: 'notebooks' must map notebook names to parameter mappings")
     overrides = {notebook: values or {} for notebook, values in overrides.items()}
-    return Scenario(path.stem, path, str(content.get("description", "")), overrides)
+    return Scenario(path.stem, path, str(content.get("description", "")), overrides, maker)
 
 
 def check_scenario(scenario: Scenario, specs: list[NotebookSpec]) -> None:
@@ -350,10 +354,15 @@ def check_scenario(scenario: Scenario, specs: list[NotebookSpec]) -> None:
 def parameters_for(spec: NotebookSpec, scenario: Scenario) -> dict:
     """The values a notebook runs with: its defaults overridden by the scenario."""
     values = {name: parameter.default for name, parameter in spec.parameters.items()}
-    values.update(scenario.overrides.get(spec.name, {}))
+    values.update(overrides_for(spec, scenario))
     return values
 
 
 def overrides_for(spec: NotebookSpec, scenario: Scenario) -> dict:
-    """Only the values the scenario changes (what papermill injects)."""
-    return dict(scenario.overrides.get(spec.name, {}))
+    """Only the values the scenario changes (what papermill injects). The scenario's top-level
+    `maker` applies to every notebook with a `maker` parameter, unless the notebook's own
+    section sets it."""
+    values = dict(scenario.overrides.get(spec.name, {}))
+    if scenario.maker is not None and "maker" in spec.parameters:
+        values.setdefault("maker", scenario.maker)
+    return values

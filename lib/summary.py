@@ -93,14 +93,20 @@ def find_run(run_dir: str = "") -> RunResults | None:
     return None
 
 
-def _sentence(found: dict[str, dict], question: Question) -> str:
+def _sentence(shown: list[dict]) -> str:
     """The headline's meaning, then each supporting number with its own."""
-    parts = [
-        f"{found[name]['meaning']}: **{results.format_value(found[name])}**"
-        for name in (question.headline, *question.supporting)
-        if name in found
-    ]
+    parts = [f"{r['meaning']}: **{results.format_value(r)}**" for r in shown]
     return "; ".join(parts) + "." if parts else ""
+
+
+def _by_role(found: dict[str, dict], question: Question) -> tuple[dict | None, list[dict]]:
+    """The headline and supporting results a notebook declared (`role`); runs recorded before
+    roles existed fall back to the names in QUESTIONS."""
+    declared = [r for r in found.values() if r.get("role") == "headline"]
+    if declared:
+        return declared[0], [r for r in found.values() if r.get("role") == "supporting"]
+    headline = found.get(question.headline) or next(iter(found.values()), None)
+    return headline, [found[n] for n in question.supporting if n in found]
 
 
 def answers(run: RunResults | None) -> list[Answer]:
@@ -114,14 +120,19 @@ def answers(run: RunResults | None) -> list[Answer]:
             continue
         found = {r["name"]: r for r in entry.get("results", [])}
         status = entry.get("status", "missing")
+        if status == "no_data":
+            note = entry.get("note") or "the maker lacks the data this question needs"
+            out.append(Answer(question, status, None, f"No answer for this maker: {note}"))
+            continue
         if status not in ("ok", "reused"):
             word = "failed" if status == "failed" else "was not run"
             out.append(
                 Answer(question, status, None, f"The notebook {word} in this run; see its report.")
             )
             continue
-        headline = found.get(question.headline) or next(iter(found.values()), None)
-        out.append(Answer(question, status, headline, _sentence(found, question)))
+        headline, supporting = _by_role(found, question)
+        shown = [headline, *supporting] if headline else []
+        out.append(Answer(question, status, headline, _sentence(shown)))
     return out
 
 
@@ -147,6 +158,7 @@ def previous_run(current: RunResults, reports_dir: Path | None = None) -> RunRes
         run
         for run in runs.finished(reports_dir or paths.reports_dir())
         if run.manifest.get("scenario") == scenario
+        and run.results.get("maker") == current.content.get("maker")
         and run.run_id < current.run_id
         and run.folder.resolve() != current.run_dir.resolve()
     ]

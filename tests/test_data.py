@@ -55,7 +55,8 @@ def test_frozen_data_row_counts():
     counts = data.validate_all(FROZEN_DATA)
     assert counts == {
         DELIVERIES: 392, "financials_quarterly.csv": 668, "vehicle_trims.csv": 2643,
-        "assumptions.csv": 104, "chinese_new_year.csv": 16,
+        "assumptions.csv": 104, "chinese_new_year.csv": 16, "price_war_events.csv": 11,
+        "makers.csv": 8,
     }  # fmt: skip
 
 

@@ -47,12 +47,11 @@ def test_the_note_names_the_focus_maker_and_every_stale_one():
     assert "stale" not in fresh and "newest month in the deliveries data 2026-09" in fresh
 
 
-def test_focus_maker_from_any_of_the_maker_parameters():
-    known = ["leapmotor", "li_auto", "tesla_china"]
-    assert pipeline._focus_maker({"maker": "leapmotor"}, known) == "leapmotor"
-    assert pipeline._focus_maker({"company": "Li Auto"}, known) == "li_auto"
-    assert pipeline._focus_maker({"focus_brand": "Tesla"}, known) == "tesla_china"
-    assert pipeline._focus_maker({"n_paths": 10}, known) is None
+def test_focus_maker_is_the_maker_parameter_when_it_has_deliveries():
+    known = ["leapmotor", "li_auto"]
+    assert pipeline.focus_maker({"maker": "li_auto"}, known) == "li_auto"
+    assert pipeline.focus_maker({"maker": "zeekr"}, known) is None
+    assert pipeline.focus_maker({"n_paths": 10}, known) is None
 
 
 def test_paths_shown_to_readers_are_relative_to_the_project():

@@ -63,8 +63,12 @@ def _hostile_value(dataset: data.Dataset, column: str, value: str) -> str:
         return value
     if column == "source_url":
         return value + ("&" if "?" in value else "?") + URL_SUFFIX
-    if dataset is data.FINANCIALS and column == "company" and value != HOSTILE_COMPANY:
-        return value  # lib.data.MAKER_COMPANY ties these names to the makers' keys
+    if column == "company" and value != HOSTILE_COMPANY:
+        return value  # the registry (makers.csv) ties these names to the makers' keys
+    if dataset is data.MAKERS and column.endswith("_row"):
+        return value  # names of assumptions.csv rows, not text
+    if dataset is data.MAKERS and column == "trim_brands":  # the badges, as hostile as the trims'
+        return "|".join(badge + payload("brand") for badge in value.split("|"))
     return value + payload(column)
 
 
@@ -92,7 +96,7 @@ def hostile_scenario(params_dir: Path) -> Path:
     scenario["description"] = "Hostile " + payload("description")
     brand, trim, series = payload("brand"), payload("trim_name"), payload("series")
     scenario["notebooks"]["02_brand_premium"].update(
-        focus_brand="Leapmotor" + brand,
+        maker="leapmotor",
         reference_brand="BYD" + brand,
         comparison_brands=["Tesla" + brand, "Zeekr" + brand],
         flagship_series="D19" + series,
@@ -110,7 +114,7 @@ def hostile_scenario(params_dir: Path) -> Path:
 @pytest.fixture(scope="module")
 def hostile_run(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("hostile")
-    data_dir = hostile_data(root / name_payload("data_dir") / "data")
+    data_dir = hostile_data(root / name_payload("data_dir"))  # its name is what pages show
     options = pipeline.RunOptions(
         scenario=str(hostile_scenario(root / "params")),
         reports_dir=root / "reports",

@@ -1,9 +1,16 @@
-"""Notebook 02 (brand premium) run end to end: default brand, two other brands, bad parameters."""
+"""Notebook 02 (brand premium) run end to end: the default maker, other makers, a maker without
+trims, bad parameters."""
 
 from __future__ import annotations
 
+import shutil
+
+import pandas as pd
 import papermill
 import pytest
+
+from lib import paths
+from tests.conftest import FROZEN_DATA
 
 pytestmark = pytest.mark.notebooks
 
@@ -35,11 +42,15 @@ def test_default_run_answers_the_question(run_notebook):
     assert 150_000 < price["value"] < 500_000
     assert "80% prediction interval" in price["meaning"]
     p = value(found, "p_flagship_in_band")
-    assert 0 <= p <= 1
-    if 250_000 <= price["value"] <= 300_000:
-        assert p > 0.2  # the expected price sits inside the band
-    # A gap is the comparison badge's expected price minus the focus badge's, which is positive.
-    assert all(gap > -price["value"] for gap in gaps.values())
+    assert p == pytest.approx(0.4135, abs=1e-3)  # the frozen data's answer (README)
+    assert found["focus_premium_pct"]["role"] == "headline"
+    # A gap is the same car's expected price under another badge minus under the maker's: priced
+    # for Tesla China instead, the car lists at Leapmotor's price plus that gap.
+    _, tesla = run_notebook(
+        NOTEBOOK, maker="tesla_china", comparison_brands=["Leapmotor"], n_draws=300
+    )
+    assert value(tesla, "flagship_price_rmb") == pytest.approx(price["value"] + gaps["Tesla"])
+    assert value(tesla, "gap_to_leapmotor_rmb") == pytest.approx(-gaps["Tesla"])
     text = "".join(
         str(output.get("data", {}).get("text/markdown", ""))
         for cell in executed.cells
@@ -51,7 +62,7 @@ def test_default_run_answers_the_question(run_notebook):
 def test_runs_for_nio_with_its_own_flagship_and_a_wide_band(run_notebook):
     _, found = run_notebook(
         NOTEBOOK,
-        focus_brand="NIO",
+        maker="nio",
         comparison_brands=["Tesla", "Leapmotor", "BYD"],
         flagship_series="ET9",
         flagship_trims=[],
@@ -70,7 +81,7 @@ def test_runs_for_nio_with_its_own_flagship_and_a_wide_band(run_notebook):
 def test_runs_for_xpeng_against_tesla_on_bev_only(run_notebook):
     _, found = run_notebook(
         NOTEBOOK,
-        focus_brand="XPeng",
+        maker="xpeng",
         reference_brand="Tesla",
         comparison_brands=["NIO", "Zeekr"],
         powertrains=["bev"],
@@ -91,7 +102,7 @@ def test_runs_for_xpeng_against_tesla_on_bev_only(run_notebook):
 @pytest.mark.parametrize(
     ("parameters", "message"),
     [
-        ({"focus_brand": "Leap Motor"}, "closest: Leapmotor"),
+        ({"maker": "leap_motor"}, "unknown maker 'leap_motor': did you mean leapmotor"),
         ({"flagship_drive_if_missing": ""}, "has no value for drive"),
     ],
 )
@@ -99,3 +110,19 @@ def test_bad_parameters_fail_fast_with_a_clear_message(run_notebook, parameters,
     with pytest.raises(papermill.PapermillExecutionError) as failure:
         run_notebook(NOTEBOOK, **parameters)
     assert message in str(failure.value)
+
+
+def test_a_maker_without_trims_stops_at_the_first_cell_with_what_is_missing(
+    run_notebook, monkeypatch, tmp_path
+):
+    copy = tmp_path / "data"
+    shutil.copytree(FROZEN_DATA, copy)
+    trims = pd.read_csv(copy / "vehicle_trims.csv", dtype=str, keep_default_na=False)
+    trims[trims["brand"] != "Xiaomi"].to_csv(copy / "vehicle_trims.csv", index=False)
+    monkeypatch.setenv(paths.DATA_DIR_ENV, str(copy))
+    with pytest.raises(papermill.PapermillExecutionError) as failure:
+        run_notebook(NOTEBOOK, maker="xiaomi")
+    assert failure.value.ename == "MissingData"
+    assert "Xiaomi has no trims under its badge 'Xiaomi' in vehicle_trims.csv" in str(failure.value)
+    # the first code cell after the parameters (and the cell papermill injects)
+    assert failure.value.cell_index == 3

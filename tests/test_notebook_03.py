@@ -1,4 +1,5 @@
-"""Notebook 03 (price-war margins) end to end: default maker, other makers, bad parameters."""
+"""Notebook 03 (price-war margins) end to end on the frozen data: default maker, other makers,
+a maker without financials, bad parameters."""
 
 from __future__ import annotations
 
@@ -7,45 +8,52 @@ from papermill.exceptions import PapermillExecutionError
 
 NOTEBOOK = "03_price_war_margins"
 pytestmark = pytest.mark.notebooks
+CASES = ("gm_at_target_current_pct", "gm_at_target_cut5_pct", "gm_at_target_cut10_pct")
 
 
 def _check_consistency(found: dict) -> None:
-    for name in (
-        "gm_at_target_current_pct",
-        "gm_at_target_cut5_pct",
-        "gm_at_target_cut10_pct",
-        "learning_rate_pct",
-    ):
+    for name in (*CASES, "learning_rate_pct"):
         r = found[name]
         assert r["low"] <= r["value"] <= r["high"], name
-    cases = [
-        found[n]["value"]
-        for n in ("gm_at_target_current_pct", "gm_at_target_cut5_pct", "gm_at_target_cut10_pct")
-    ]
+    cases = [found[n]["value"] for n in CASES]
     assert cases[0] > cases[1] > cases[2]
     # A 10% cut on the same unit cost: margin = 1 - (1 - m0) / 0.9.
     expected_cut10 = 100 * (1 - (1 - found["gm_at_target_current_pct"]["value"] / 100) / 0.9)
     assert found["gm_at_target_cut10_pct"]["value"] == pytest.approx(expected_cut10, abs=1e-6)
+    assert found["gm_at_target_cut10_pct"]["role"] == "headline"
+    supporting = {n for n, r in found.items() if r["role"] == "supporting"}
+    assert supporting == {
+        "gm_at_target_current_pct",
+        "gm_at_target_cut5_pct",
+        "latest_gross_margin_pct",
+    }
+
+
+def _outputs(executed) -> str:
+    return "\n".join(str(o.get("data", {})) for c in executed.cells for o in c.get("outputs", []))
 
 
 def test_default_maker(run_notebook):
-    _, found = run_notebook(NOTEBOOK)
+    executed, found = run_notebook(NOTEBOOK)
     assert found["latest_period"]["value"] == "2025Q4"
     assert found["latest_gross_margin_pct"]["value"] == pytest.approx(15.0)
     assert found["target_volume_units"]["value"] == 1_000_000
-    assert 0 < found["learning_rate_pct"]["value"] < 40
+    # The headline numbers of the frozen data (README): 13% learning, 22.3 / 18.2 / 13.7%.
+    assert found["learning_rate_pct"]["value"] == pytest.approx(13.2, abs=0.05)
+    assert [round(found[n]["value"], 1) for n in CASES] == [22.3, 18.2, 13.7]
     # d / (m - d) at m = 15%, d = 10%.
     assert found["volume_increase_for_10pct_cut_pct"]["value"] == pytest.approx(200.0)
-    assert found["volume_increase_for_10pct_cut_fixed_cost_pct"]["value"] <= 200.0
-    # Learning on the way to one million lifts the margin above today's at unchanged prices.
-    assert found["gm_at_target_current_pct"]["value"] > 15.0
+    assert found["volume_increase_for_10pct_cut_fixed_cost_pct"]["value"] < 200.0
     _check_consistency(found)
+    text = _outputs(executed)
+    assert "insideevs.com" in text  # the events table lists its sources
+    assert "In 2025Q4 Leapmotor earned a company gross margin of **15.0%**" in text
 
 
 def test_other_maker_with_explicit_periods_and_grid(run_notebook):
     executed, found = run_notebook(
         NOTEBOOK,
-        company="XPeng",
+        maker="xpeng",
         peers="NIO, Li Auto",
         start_quarter="2025Q4",
         bridge_base_quarter="2025Q2",
@@ -62,6 +70,7 @@ def test_other_maker_with_explicit_periods_and_grid(run_notebook):
     assert found["volume_increase_for_10pct_cut_pct"]["value"] == pytest.approx(
         100 * 0.1 / (0.213 - 0.1)
     )
+    assert "XPeng" in found["latest_gross_margin_pct"]["meaning"]
     _check_consistency(found)
     outputs = [str(o.get("data", {})) for c in executed.cells for o in c.get("outputs", [])]
     afford = next(o for o in outputs if "price cut to zero gross profit" in o)
@@ -69,17 +78,24 @@ def test_other_maker_with_explicit_periods_and_grid(run_notebook):
     assert any("Gross profit 2025Q2" in o for o in outputs)
 
 
-@pytest.mark.parametrize("company", ["BYD", "Xiaomi EV", "Tesla"])
-def test_makers_with_thin_or_different_data(run_notebook, company):
-    _, found = run_notebook(NOTEBOOK, company=company)
-    assert found["latest_gross_margin_pct"]["value"] is not None
+@pytest.mark.parametrize("maker", ["byd", "xiaomi", "tesla_china"])
+def test_makers_with_thin_or_different_data(run_notebook, maker):
+    _, found = run_notebook(NOTEBOOK, maker=maker)
+    assert isinstance(found["latest_gross_margin_pct"]["value"], float)
     _check_consistency(found)
+
+
+def test_a_maker_without_financials_says_so(run_notebook):
+    with pytest.raises(PapermillExecutionError) as failure:
+        run_notebook(NOTEBOOK, maker="aito_hima")
+    assert failure.value.ename == "MissingData"
+    assert "AITO / HIMA has no financials in financials_quarterly.csv" in failure.value.evalue
 
 
 @pytest.mark.parametrize(
     ("parameters", "message"),
     [
-        ({"company": "Leap"}, "unknown company 'Leap'; known companies: BYD, Leapmotor"),
+        ({"maker": "leap"}, "unknown maker 'leap': did you mean leapmotor"),
         ({"start_quarter": "2019Q2"}, "start_quarter: no data for Leapmotor in 2019Q2"),
         ({"price_cut_min_pct": 10.0, "price_cut_max_pct": 5.0}, "price_cut: the grid is empty"),
     ],

@@ -1,0 +1,258 @@
+"""Reading one data file in three steps: a readable CSV with the expected header, cells that
+parse as their types, values that pass the schema. Errors name file, line, column and value."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import stat
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from lib import paths
+from lib.data.schemas import MAX_FILE_BYTES, DataError, Dataset, current_month
+
+# ---------------------------------------------------------------------------------------------
+# Reading and validating
+
+
+def _path(dataset: Dataset, data_dir: Path | None) -> Path:
+    return (Path(data_dir) if data_dir else paths.data_dir()) / dataset.filename
+
+
+def _read_rows(
+    path: Path, dataset: Dataset, raw: bytes | None = None
+) -> tuple[pd.DataFrame, list[int]]:
+    """Read a CSV (or its bytes `raw`) as text cells, with the line where each record starts."""
+    raw = _read_bytes(path) if raw is None else raw
+    if not raw.strip():
+        raise DataError(path, ["file is empty: expected a CSV header and at least one row"])
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise DataError(
+            path, [f"not a CSV text file (undecodable byte at position {error.start})"]
+        ) from None
+    if "\x00" in text:
+        raise DataError(path, ["not a CSV text file (contains NUL bytes)"])
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        rows = list(reader)
+    except csv.Error as error:
+        raise DataError(path, [f"line {reader.line_num}: not valid CSV ({error})"]) from None
+    header = rows[0]
+    records = [row for row in rows[1:] if row]
+    if sum(1 for _ in io.StringIO(text, newline="")) == len(rows):  # one line per record
+        lines = [number for number, row in enumerate(rows[1:], start=2) if row]
+    else:  # a quoted cell spans lines: count them record by record
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        next(reader)
+        lines, line = [], reader.line_num + 1
+        for record in reader:
+            if record:
+                lines.append(line)
+            line = reader.line_num + 1
+    del rows
+    header = [name.strip() for name in header]
+    expected = list(dataset.fields)
+    problems = []
+    missing = [c for c in expected if c not in header]
+    extra = [c for c in header if c not in expected]
+    if missing:
+        problems.append(
+            f"line 1 (header): missing column(s) {', '.join(missing)}; expected columns: {', '.join(expected)}"
+        )
+    if extra:
+        problems.append(
+            f"line 1 (header): unexpected column(s) {', '.join(extra)}; expected columns: {', '.join(expected)}"
+        )
+    if len(set(header)) != len(header):
+        problems.append("line 1 (header): duplicate column names")
+    if problems:
+        raise DataError(path, problems)
+    for record, number in zip(records, lines, strict=True):
+        if len(record) != len(header):
+            problems.append(
+                f"line {number}: {len(record)} fields, expected {len(header)} (check quoting of commas)"
+            )
+    if problems:
+        raise DataError(path, problems)
+    if not records:
+        raise DataError(path, ["file has a header but no data rows"])
+    frame = pd.DataFrame(records, columns=header)[expected]
+    frame = frame.apply(lambda col: col.str.strip()).replace("", pd.NA)
+    return frame, lines
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, or a DataError if it is missing, not a file, too large or unreadable."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise DataError(
+            path, ["file not found (set --data-dir or EVR_DATA_DIR to use another data folder)"]
+        ) from None
+    except OSError as error:
+        raise DataError(path, [f"cannot be read ({error.strerror})"]) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise DataError(path, ["is a directory; expected a CSV file"])
+    if not stat.S_ISREG(info.st_mode):
+        raise DataError(path, ["is not a regular file; expected a CSV file"])
+    if info.st_size > MAX_FILE_BYTES:
+        raise DataError(
+            path,
+            [
+                f"file is {info.st_size / 2**20:,.1f} MB; the limit is "
+                f"{MAX_FILE_BYTES / 2**20:,.0f} MB (MAX_FILE_BYTES in lib/data.py, see data/README.md)"
+            ],
+        )
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise DataError(path, [f"cannot be read ({error.strerror})"]) from None
+
+
+def _parse_types(
+    frame: pd.DataFrame, dataset: Dataset, lines: list[int]
+) -> tuple[pd.DataFrame, list[str]]:
+    """Turn text cells into typed columns; every cell that does not parse is a problem."""
+    problems = []
+    typed = {}
+    for name, field in dataset.fields.items():
+        column = frame[name]
+        if field.kind == "str":
+            typed[name] = column.astype("str").where(column.notna(), None).astype(object)
+            continue
+        numbers = pd.to_numeric(column, errors="coerce")
+        bad = column.notna() & numbers.isna()
+        infinite = numbers.notna() & ~np.isfinite(numbers)
+        if field.kind == "int":  # beyond 2**53 a float no longer holds every whole number
+            bad |= numbers.notna() & ((numbers != np.round(numbers)) | (numbers.abs() >= 2**53))
+        bad |= infinite
+        for position in np.flatnonzero(bad.to_numpy()):
+            what = "not a finite number" if infinite.iloc[position] else "not valid"
+            problems.append(
+                f"line {lines[position]}, column '{name}': value {column.iloc[position]!r} is {what}; expected {field.expected}"
+            )
+        numbers = numbers.where(~bad)
+        typed[name] = numbers.astype("Int64") if field.kind == "int" else numbers.astype("float64")
+    return pd.DataFrame(typed), problems
+
+
+def _describe_failure(
+    case: pd.Series, dataset: Dataset, frame: pd.DataFrame, lines: list[int]
+) -> str:
+    index = case["index"]
+    line = f"line {lines[int(index)]}" if pd.notna(index) else "file"
+    column = case["column"]
+    check = str(case["check"])
+    if check == "not_nullable":
+        return (
+            f"{line}, column '{column}': value is blank; expected {dataset.fields[column].expected}"
+        )
+    if check == "multiple_fields_uniqueness":
+        key = ", ".join(f"{c}={frame.loc[index, c]}" for c in dataset.unique)
+        return (
+            f"{line}: duplicate row for ({key}); expected one row per ({', '.join(dataset.unique)})"
+        )
+    if case["schema_context"] == "DataFrameSchema":
+        return f"{line}: expected {check}"
+    if column in dataset.fields:
+        return f"{line}, column '{column}': value {case['failure_case']!r} is not valid; expected {check}"
+    return f"{line}: {check}"
+
+
+def _plain(value: object) -> object:
+    """A numpy scalar as the Python number it holds, so that messages show 500.0, not np.float64."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _rule_problems(frame: pd.DataFrame, dataset: Dataset, lines: list[int]) -> list[str]:
+    """Rules across columns and exact duplicate rows, each named by line, column and value."""
+    problems = []
+    for rule in dataset.rules:
+        values = frame[rule.column]
+        ok = rule.ok(frame).fillna(True).astype(bool) | values.isna()
+        for position in np.flatnonzero(~ok.to_numpy()):
+            problems.append(
+                f"line {lines[position]}, column '{rule.column}': value {_plain(values.iloc[position])!r} "
+                f"is not valid; expected {rule.expected}"
+            )
+    if dataset.distinct_rows:
+        repeated = frame.duplicated(keep="first").to_numpy()
+        if repeated.any():  # the first line of each group of equal rows, by group number
+            group = frame.groupby(list(frame.columns), dropna=False, sort=False).ngroup().to_numpy()
+            first = pd.Series(range(len(frame))).groupby(group).min()
+            for position in np.flatnonzero(repeated):
+                problems.append(
+                    f"line {lines[position]}: same as line {lines[first[group[position]]]} in every "
+                    "column; expected each row once"
+                )
+    return problems
+
+
+def _validate(frame: pd.DataFrame, dataset: Dataset, lines: list[int], path: Path) -> None:
+    problems = _rule_problems(frame, dataset, lines)
+    try:
+        dataset.schema().validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        cases = errors.failure_cases
+        # Checks across columns are listed once per column by pandera; keep one message per row.
+        row_level = cases["schema_context"].astype(str) == "DataFrameSchema"
+        cases = pd.concat([cases[~row_level], cases[row_level].drop_duplicates(["check", "index"])])
+        problems += [_describe_failure(case, dataset, frame, lines) for _, case in cases.iterrows()]
+    if problems:
+        raise DataError(path, sorted(set(problems), key=_line_order))
+
+
+def _line_order(problem: str) -> tuple[int, str]:
+    head = problem.split(",")[0].split(":")[0]
+    return (
+        int(head.split()[1]) if head.startswith("line ") and head.split()[1].isdigit() else 0,
+        problem,
+    )
+
+
+_VALID: dict[tuple, pd.DataFrame] = {}  # validated frames by (dataset, path, content, month)
+_VALID_KEPT = 10
+
+
+def read_dataset(dataset: Dataset, data_dir: Path | None = None) -> pd.DataFrame:
+    """Read and validate one file; raise DataError listing every problem found.
+
+    A file whose bytes were validated before in this process is not parsed again (`check` and
+    the run's plan load the same files several times); the key is a hash of its content."""
+    path = _path(dataset, data_dir)
+    raw = _read_bytes(path)
+    key = (id(dataset), str(path), hashlib.sha256(raw).digest(), current_month())
+    if key not in _VALID:
+        text_frame, lines = _read_rows(path, dataset, raw)
+        frame, problems = _parse_types(text_frame, dataset, lines)
+        if problems:
+            raise DataError(path, problems)
+        _validate(frame, dataset, lines, path)
+        frame.attrs["source_file"] = str(path)
+        while len(_VALID) >= _VALID_KEPT:
+            del _VALID[next(iter(_VALID))]  # the oldest
+        _VALID[key] = frame
+    return _VALID[key].copy(deep=False)  # copy-on-write: the caller's changes stay its own
+
+
+# ---------------------------------------------------------------------------------------------
+# Typed loaders
+
+
+def read_file(path: Path | str, dataset: Dataset) -> tuple[pd.DataFrame, list[int]]:
+    """Read and validate a CSV at any path with `dataset`'s schema (new rows before `lib data add`
+    merges them); return the typed rows and the line where each starts."""
+    path = Path(path)
+    text_frame, lines = _read_rows(path, dataset)
+    frame, problems = _parse_types(text_frame, dataset, lines)
+    if problems:
+        raise DataError(path, problems)
+    _validate(frame, dataset, lines, path)
+    return frame, lines

@@ -1,0 +1,375 @@
+"""The data files' columns, types, ranges and rules (pandera), and the errors they raise."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+DATE_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
+PERIOD_PATTERN = r"^\d{4}(Q[1-4]|H[12]|FY|Q1-Q[234])$"
+# A web address: scheme http(s), a host name, an optional port, then a path with no whitespace,
+# quotes, backticks, backslashes or angle brackets (a source cell is never markup).
+URL_PATTERN = (
+    r"^https?://[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+    r"(?::\d{1,5})?(?:[/?#][^\s\"'<>`\\]*)?$"
+)
+MAX_PROBLEMS_SHOWN = 20
+# Larger files are refused before they are read: the largest file shipped (vehicle_trims.csv) is
+# under 1 MB, so 50 MB is decades of growth, and a check stays within seconds and ~1 GB of memory.
+MAX_FILE_BYTES = 50 * 1024 * 1024
+# Earliest month a delivery row may have: every maker here is younger (founded 2014 or later), except
+# BYD, whose series starts in 2022; an earlier month is a typo. The latest is the current month.
+FIRST_MONTH = "2015-01"
+# Deliveries of one maker in one month must be below this: BYD's best month in the data is ~510k.
+DELIVERIES_CEILING = 2_000_000
+
+
+class DataError(ValueError):
+    """A data file is missing, unreadable or fails its schema. The message says where and why."""
+
+    def __init__(self, path: Path | str, problems: list[str]):
+        self.path = Path(path)
+        self.problems = problems
+        shown = problems[:MAX_PROBLEMS_SHOWN]
+        more = len(problems) - len(shown)
+        lines = [f"{self.path}: {len(problems)} problem(s)"] + [f"  - {p}" for p in shown]
+        if more:
+            lines.append(f"  ... and {more} more")
+        super().__init__("\n".join(lines))
+
+
+@dataclass(frozen=True)
+class Field:
+    """One CSV column: its parsed type, whether it may be blank, its checks and their meaning."""
+
+    kind: str  # "str", "int", "float"
+    expected: str
+    checks: tuple[pa.Check, ...] = ()
+    nullable: bool = False
+
+
+def _text(expected: str, *checks: pa.Check, nullable: bool = False) -> Field:
+    return Field("str", expected, checks, nullable)
+
+
+def _int(expected: str, *checks: pa.Check, nullable: bool = False) -> Field:
+    return Field("int", expected, checks, nullable)
+
+
+def _float(expected: str, *checks: pa.Check, nullable: bool = False) -> Field:
+    return Field("float", expected, checks, nullable)
+
+
+def _one_of(values: list[str] | set[str], what: str) -> pa.Check:
+    allowed = sorted(values)
+    return pa.Check.isin(allowed, error=f"{what}: one of {', '.join(allowed)}")
+
+
+def _between(low: float, high: float, what: str) -> pa.Check:
+    return pa.Check.in_range(low, high, error=f"{what} between {low:,g} and {high:,g}")
+
+
+def _matches(pattern: str, what: str) -> pa.Check:
+    return pa.Check.str_matches(pattern, error=what)
+
+
+def current_month() -> str:
+    """This month as YYYY-MM: the latest month a delivery can have (read at each check)."""
+    return dt.date.today().strftime("%Y-%m")
+
+
+def _month_in_range(what: str) -> pa.Check:
+    """FIRST_MONTH to the current month; a malformed month is left to the pattern check."""
+
+    def ok(months: pd.Series) -> pd.Series:
+        text = months.astype(str)
+        malformed = ~text.str.match(MONTH_PATTERN)
+        return malformed | ((text >= FIRST_MONTH) & (text <= current_month()))
+
+    return pa.Check(ok, error=f"{what} from {FIRST_MONTH} to the current month")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A check of one column that needs other columns of the row: `ok(frame)` is False on the
+    rows whose `column` value is wrong; blanks are the schema's business and must pass."""
+
+    column: str
+    expected: str
+    ok: Callable[[pd.DataFrame], pd.Series]
+
+
+SOURCE = _text("a source URL (http:// or https://)", _matches(URL_PATTERN, "a source URL"))
+NOTE = _text("free text", nullable=True)
+
+DELIVERY_QUALITY = {"stated", "derived", "uncertain", "lower_bound"}
+FINANCIAL_UNITS = {"RMB_mn", "USD_mn", "RMB", "USD", "pct", "units", "count"}
+FINANCIAL_METRICS = {
+    "revenue", "deliveries", "gross_margin_pct", "vehicle_margin_pct", "net_income",
+    "rd_expense", "vehicle_asp", "cash", "overseas_deliveries", "vehicle_revenue",
+    "gross_profit", "operating_profit", "operating_cash_flow", "selling_expense",
+    "regulatory_credit_revenue", "adjusted_net_income", "vehicle_margin_ex_credits_pct",
+    "capex", "admin_expense", "operating_margin_pct", "free_cash_flow", "revenue_per_vehicle",
+    "domestic_sales_stores", "overseas_outlets", "sga_expense", "net_income_per_vehicle",
+    "depreciation_amortization", "gross_margin_adj_rebates_pct", "accounts_payable",
+    "gross_margin_ex_partnership_pct", "partnership_service_revenue", "b01_share_of_mix_pct",
+    "carbon_credit_revenue", "cogs_growth_yoy_pct", "export_share_pct", "opex_ratio_sga_rd_pct",
+    "adjusted_operating_profit", "vehicle_gross_profit", "segment_revenue",
+}  # fmt: skip
+TRIM_BODIES = {"suv", "sedan", "hatchback", "mpv", "wagon", "other"}
+TRIM_POWERTRAINS = {"bev", "phev", "erev"}
+TRIM_DRIVES = {"fwd", "rwd", "awd"}
+TRIM_ORIGINS = {"trim_table", "news"}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A CSV file in `data/`: its columns in order, and checks that span several columns."""
+
+    filename: str
+    fields: dict[str, Field]
+    unique: tuple[str, ...] = ()
+    row_checks: tuple[pa.Check, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    distinct_rows: bool = False  # refuse a row equal to an earlier one in every column
+
+    def schema(self) -> pa.DataFrameSchema:
+        columns = {
+            name: pa.Column(nullable=f.nullable, checks=list(f.checks), required=True)
+            for name, f in self.fields.items()
+        }
+        return pa.DataFrameSchema(
+            columns,
+            checks=list(self.row_checks),
+            unique=list(self.unique) or None,
+            strict=True,
+            ordered=False,
+        )
+
+
+DELIVERIES = Dataset(
+    "deliveries_monthly.csv",
+    {
+        "brand": _text(
+            "a brand key in snake_case", _matches(r"^[a-z0-9_]+$", "a brand key in snake_case")
+        ),
+        "month": _text(
+            "a month as YYYY-MM",
+            _matches(MONTH_PATTERN, "a month as YYYY-MM (month 01-12)"),
+            _month_in_range("a month"),
+        ),
+        "deliveries": _int(
+            f"a non-negative whole number of vehicles below {DELIVERIES_CEILING:,}",
+            pa.Check.in_range(
+                0,
+                DELIVERIES_CEILING,
+                include_max=False,
+                error=f"a non-negative whole number of vehicles below {DELIVERIES_CEILING:,} "
+                "(DELIVERIES_CEILING: one maker, one month)",
+            ),
+        ),
+        "quality": _text("a quality flag", _one_of(DELIVERY_QUALITY, "a quality flag")),
+        "source_url": SOURCE,
+        "note": NOTE,
+    },
+    unique=("brand", "month"),
+)
+
+FINANCIALS = Dataset(
+    "financials_quarterly.csv",
+    {
+        "company": _text("a company name"),
+        "period": _text(
+            "a period",
+            _matches(PERIOD_PATTERN, "a period like 2025Q2, 2025H1, 2025FY or 2025Q1-Q3"),
+        ),
+        "metric": _text("a known metric", _one_of(FINANCIAL_METRICS, "a known metric")),
+        "value": _float("a finite number"),
+        "unit": _text("a known unit", _one_of(FINANCIAL_UNITS, "a known unit")),
+        "source_url": SOURCE,
+        "note": NOTE,
+    },
+    unique=("company", "period", "metric", "source_url"),
+    row_checks=(
+        pa.Check(
+            lambda df: ~df["metric"].str.endswith("_pct") | (df["unit"] == "pct"),
+            error="unit 'pct' for a metric ending in _pct",
+        ),
+    ),
+    rules=(
+        Rule(
+            "value",
+            "a percentage from -100 to 100 for a metric ending in _pct (a margin, share or ratio)",
+            lambda df: ~_percent_metric(df, growth=False) | df["value"].between(-100, 100),
+        ),
+        Rule(
+            "value",
+            "a growth rate from -100 to 1,000 for a metric ending in _growth_yoy_pct",
+            lambda df: ~_percent_metric(df, growth=True) | df["value"].between(-100, 1_000),
+        ),
+        Rule(
+            "value",
+            f"from 0 to {12 * DELIVERIES_CEILING:,} (a year at the delivery ceiling) for units or count",
+            lambda df: (
+                ~df["unit"].isin(["units", "count"])
+                | df["value"].between(0, 12 * DELIVERIES_CEILING)
+            ),
+        ),
+    ),
+)
+
+TRIMS = Dataset(
+    "vehicle_trims.csv",
+    {
+        "brand": _text("a brand name"),
+        "manufacturer": _text("a manufacturer name", nullable=True),
+        "series": _text("a series (model) name"),
+        "trim_name": _text("a trim name"),
+        "model_year": _int("a model year", _between(2010, 2035, "a model year")),
+        "launch_month": _text(
+            "a month as YYYY-MM", _matches(MONTH_PATTERN, "a month as YYYY-MM"), nullable=True
+        ),
+        "segment": _text("a segment label", nullable=True),
+        "body": _text("a body type", _one_of(TRIM_BODIES, "a body type")),
+        "seats": _float("a seat count", _between(1, 12, "a seat count"), nullable=True),
+        "powertrain": _text("a powertrain", _one_of(TRIM_POWERTRAINS, "a powertrain")),
+        "msrp_rmb": _float(
+            "a guide price in yuan",
+            _between(10_000, 10_000_000, "a guide price in yuan"),
+            nullable=True,
+        ),
+        "battery_kwh": _float(
+            "a battery size in kWh", _between(1, 300, "a battery size in kWh"), nullable=True
+        ),
+        "range_cltc_km": _float(
+            "a CLTC range in km", _between(10, 2_000, "a CLTC range in km"), nullable=True
+        ),
+        "power_kw": _float(
+            "a motor power in kW", _between(5, 2_000, "a motor power in kW"), nullable=True
+        ),
+        "length_mm": _float(
+            "a length in mm", _between(2_000, 7_000, "a length in mm"), nullable=True
+        ),
+        "width_mm": _float("a width in mm", _between(1_000, 2_500, "a width in mm"), nullable=True),
+        "height_mm": _float(
+            "a height in mm", _between(1_000, 2_500, "a height in mm"), nullable=True
+        ),
+        "wheelbase_mm": _float(
+            "a wheelbase in mm", _between(1_500, 4_500, "a wheelbase in mm"), nullable=True
+        ),
+        "curb_weight_kg": _float(
+            "a curb weight in kg", _between(400, 5_000, "a curb weight in kg"), nullable=True
+        ),
+        "drive": _text("a drive layout", _one_of(TRIM_DRIVES, "a drive layout"), nullable=True),
+        "lidar_count": _float("a lidar count", _between(0, 10, "a lidar count"), nullable=True),
+        "v800": _float("0 or 1", pa.Check.isin([0.0, 1.0], error="0 or 1"), nullable=True),
+        "adas_chip": _text("a chip name", nullable=True),
+        "price_as_of": _text(
+            "a date as YYYY or YYYY-MM",
+            _matches(DATE_PATTERN, "a date as YYYY, YYYY-MM or YYYY-MM-DD"),
+        ),
+        "origin": _text("an origin", _one_of(TRIM_ORIGINS, "an origin")),
+        "source_url": SOURCE,
+        "note": NOTE,
+    },
+    distinct_rows=True,
+)
+
+ASSUMPTIONS = Dataset(
+    "assumptions.csv",
+    {
+        "name": _text("a snake_case name", _matches(r"^[a-z0-9_]+$", "a snake_case name")),
+        "value": _float("a finite number"),
+        "unit": _text("a unit"),
+        "source_url": SOURCE,
+        "as_of": _text("a date", _matches(DATE_PATTERN, "a date as YYYY, YYYY-MM or YYYY-MM-DD")),
+        "note": NOTE,
+    },
+    unique=("name",),
+    rules=(
+        Rule(
+            "value",
+            "a positive number for a volume (unit units, units_per_month or units_per_year, or a "
+            "name ending _units) or a target (a name with 'target', unless it is a pct change)",
+            lambda df: (
+                ~(
+                    df["unit"].isin(["units", "units_per_month", "units_per_year"])
+                    | df["name"].astype(str).str.endswith("_units")
+                    | (df["name"].astype(str).str.contains("target") & (df["unit"] != "pct"))
+                )
+                | (df["value"] > 0)
+            ),
+        ),
+    ),
+)
+
+HOLIDAYS = Dataset(
+    "chinese_new_year.csv",
+    {
+        "year": _int("a year", _between(1990, 2100, "a year")),
+        "date": _text(
+            "a date as YYYY-MM-DD", _matches(r"^\d{4}-\d{2}-\d{2}$", "a date as YYYY-MM-DD")
+        ),
+        "source_url": SOURCE,
+    },
+    unique=("year",),
+)
+
+# The maker registry: the one place a maker's names are mapped (read through lib/makers.py).
+MAKERS = Dataset(
+    "makers.csv",
+    {
+        "key": _text(
+            "a maker key in snake_case", _matches(r"^[a-z0-9_]+$", "a maker key in snake_case")
+        ),
+        "display_name": _text("the name readers see"),
+        "company": _text("a company in financials_quarterly.csv", nullable=True),
+        "trim_brands": _text("badges in vehicle_trims.csv, separated by |", nullable=True),
+        "discount_row": _text("an assumption name", nullable=True),
+        "eu_cvd_row": _text("an assumption name", nullable=True),
+        "venture_share_row": _text("an assumption name", nullable=True),
+        "target_row": _text("an assumption name", nullable=True),
+        "quality": _text("a quality flag", _one_of(DELIVERY_QUALITY, "a quality flag")),
+        "source_url": SOURCE,
+        "note": NOTE,
+    },
+    unique=("key",),
+)
+
+
+def _percent_metric(frame: pd.DataFrame, growth: bool) -> pd.Series:
+    """Rows whose metric is a percentage: growth rates (unbounded above) or levels."""
+    metric = frame["metric"].astype(str)
+    return metric.str.endswith("_pct") & (metric.str.contains("growth") == growth)
+
+
+# Price cuts and policy steps of the price war, marked on notebook 03's charts.
+PRICE_WAR_EVENTS = Dataset(
+    "price_war_events.csv",
+    {
+        "date": _text(
+            "a date as YYYY-MM-DD", _matches(r"^\d{4}-\d{2}-\d{2}$", "a date as YYYY-MM-DD")
+        ),
+        "maker": _text(
+            "a maker key", _matches(r"^[a-z0-9_]+$", "a maker key in snake_case"), nullable=True
+        ),
+        "kind": _text("an event kind", _one_of({"price cut", "policy"}, "an event kind")),
+        "event": _text("what happened, in one line"),
+        "max_cut_pct": _float(
+            "the largest cut stated, %", _between(0, 100, "a price cut in %"), nullable=True
+        ),
+        "quality": _text("a quality flag", _one_of({"stated", "approximate"}, "a quality flag")),
+        "source_url": SOURCE,
+        "note": NOTE,
+    },
+    unique=("date", "event"),
+)
+
+
+DATASETS = (DELIVERIES, FINANCIALS, TRIMS, ASSUMPTIONS, HOLIDAYS, MAKERS, PRICE_WAR_EVENTS)

@@ -1,0 +1,154 @@
+"""The coverage universe: the four answers for every maker side by side, read from results only.
+
+Each maker's run records its own results (results.json); this module reads them and lays out the
+league table of the universe page (one row per maker, one column per answer, each cell linking
+to the report it comes from) and its chart. Nothing here recomputes an analysis.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from lib import plots, results
+
+
+@dataclass(frozen=True)
+class Column:
+    """One answer across makers: the notebook and the result it is read from."""
+
+    key: str
+    title: str
+    notebook: str
+    result: str
+    unit_note: str  # what the number is, for the header's tooltip and the chart
+
+
+COLUMNS = (
+    Column("p_target", "P(own target)", "01_sales_trajectory", "p_reach_target",
+           "chance of reaching the maker's own stated target for the year"),
+    Column("forecast", "Forecast, median [80%]", "01_sales_trajectory", "forecast_median_units",
+           "median forecast of the year's deliveries and its 80% range, vehicles"),
+    Column("premium", "Brand premium [95%]", "02_brand_premium", "focus_premium_pct",
+           "list price of the maker's badge against the reference brand, same specs, %"),
+    Column("gm_latest", "Gross margin, latest", "03_price_war_margins", "latest_gross_margin_pct",
+           "latest reported gross margin, %"),
+    Column("gm_cut10", "GM at target, 10% cut", "03_price_war_margins", "gm_at_target_cut10_pct",
+           "gross margin at the target volume after a 10% price cut, %"),
+    Column("payback", "Overseas payback P", "04_globalization_payback", "best_p_payback_horizon",
+           "chance the best overseas route pays back within the horizon"),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str  # what the reader sees
+    value: float | None  # what the column sorts by (None: no number, sorted last)
+    href: str | None  # the report it comes from
+    note: str = ""  # why there is no number
+
+
+@dataclass(frozen=True)
+class Row:
+    maker: str
+    display_name: str
+    cells: dict[str, Cell] = field(default_factory=dict)
+
+
+def _number(result: dict | None) -> float | None:
+    value = result.get("value") if result else None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _find(content: dict, column: Column) -> tuple[dict | None, dict]:
+    entry = content.get("notebooks", {}).get(column.notebook, {})
+    return results.lookup(content, column.notebook, column.result), entry
+
+
+def _cell(maker: str, content: dict, column: Column, target_stated: bool) -> Cell:
+    href = f"{maker}/{column.notebook}.html"
+    found, entry = _find(content, column)
+    status = entry.get("status", "missing")
+    if status == "no_data":
+        return Cell("no data", None, href, entry.get("note") or "the maker lacks the data")
+    if status not in ("ok", "reused"):
+        word = {"failed": "failed", "missing": "not run", "skipped": "not run"}.get(status, status)
+        return Cell(word, None, href if status == "failed" else None, f"the notebook {word}")
+    if column.key == "p_target" and not target_stated:
+        return Cell("no target stated", None, href, "no stated target in data/makers.csv")
+    if column.key == "payback" and found is not None:
+        strategy = results.lookup(content, column.notebook, "best_strategy")
+        route = f" ({strategy['value']})" if strategy and strategy.get("value") else ""
+        return Cell(results.format_value(found) + route, _number(found), href)
+    if found is None or _number(found) is None:
+        return Cell("n/a", None, href, f"{column.result} not recorded")
+    return Cell(results.format_value(found), _number(found), href)
+
+
+def league_table(makers_results: dict[str, dict], registry: dict) -> list[Row]:
+    """One row per maker (registry order by key), a Cell per column; `makers_results` maps a maker
+    key to its results.json content, `registry` is lib.makers.registry()."""
+    rows = []
+    for key in sorted(makers_results):
+        maker = registry.get(key)
+        stated = bool(maker and maker.target_row)
+        content = makers_results[key]
+        cells = {c.key: _cell(key, content, c, stated) for c in COLUMNS}
+        rows.append(Row(key, maker.display_name if maker else key, cells))
+    return rows
+
+
+def sorted_rows(rows: list[Row], column: str, descending: bool = True) -> list[Row]:
+    """Rows by one column's number (makers without a number last, then by name)."""
+    if column == "maker":
+        return sorted(rows, key=lambda r: r.display_name.lower())
+
+    def key(row: Row):
+        value = row.cells[column].value
+        return (value is None, -(value or 0.0) if descending else (value or 0.0), row.display_name)
+
+    return sorted(rows, key=key)
+
+
+def league_chart(rows: list[Row], makers_results: dict[str, dict]):
+    """Four panels, one per question, each maker's number with its interval where recorded."""
+    import matplotlib.pyplot as plt
+
+    panels = [c for c in COLUMNS if c.key in ("p_target", "premium", "gm_cut10", "payback")]
+    figure, axes = plt.subplots(1, len(panels), figsize=(13, 0.45 * max(len(rows), 3) + 1.6))
+    names = [r.display_name for r in rows]
+    for ax, column in zip(axes, panels, strict=True):
+        for y, row in enumerate(rows):
+            cell = row.cells[column.key]
+            if cell.value is None:
+                ax.text(0.02, y, cell.text, va="center", fontsize=8, color=plots.NEUTRAL_COLOR,
+                        transform=ax.get_yaxis_transform())  # fmt: skip
+                continue
+            found, _ = _find(makers_results[row.maker], column)
+            low, high = (found or {}).get("low"), (found or {}).get("high")
+            if low is not None and high is not None:
+                ax.plot([low, high], [y, y], color=plots.REFERENCE_COLOR, lw=3, alpha=0.4)
+            ax.plot([cell.value], [y], "o", color=plots.FOCUS_COLOR)
+        ax.set_yticks(range(len(rows)), names if ax is axes[0] else [""] * len(rows))
+        ax.invert_yaxis()
+        ax.set_title(column.title, fontsize=10)
+        ax.set_xlabel(column.unit_note, fontsize=7.5, wrap=True)
+    figure.suptitle(_chart_title(rows), fontsize=11)
+    figure.tight_layout()
+    return figure
+
+
+def _chart_title(rows: list[Row]) -> str:
+    """The finding: who is most likely to reach its own target, and whose badge is worth most."""
+    parts = []
+    stated = [r for r in rows if r.cells["p_target"].value is not None]
+    if stated:
+        best = max(stated, key=lambda r: r.cells["p_target"].value)
+        parts.append(f"{best.display_name} is the likeliest to reach its own target ({best.cells['p_target'].text})")  # fmt: skip
+    priced = [r for r in rows if r.cells["premium"].value is not None]
+    if priced:
+        top = max(priced, key=lambda r: r.cells["premium"].value)
+        parts.append(f"{top.display_name}'s badge carries the highest premium ({top.cells['premium'].text})")  # fmt: skip
+    return "; ".join(parts) or "The four answers across makers"

@@ -1,0 +1,210 @@
+"""The whole analysis in one call: one car's economics on each route, the base case, the Monte
+Carlo of every strategy (with and without the maker's factory margin), the sensitivities and the
+evidence. `analyse(setup, tables)` returns the results every chart, table and sentence reads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from lib.finance import discounted_payback, irr, npv
+from lib.payback import evidence
+from lib.payback.inputs import CAR_PRICES_MAKER, Setup, Tables, car_models
+from lib.payback.models import (
+    MARKET_NAMES,
+    STRATEGIES,
+    CashFlows,
+    Strategy,
+    Timeline,
+    Values,
+    break_even_units,
+    cash_flows,
+    china_car,
+    unit_economics,
+)  # fmt: skip
+from lib.payback.simulation import PaybackSummary, Simulation, simulate, tornado
+from lib.payback.uncertain import Scenario, base_values
+
+WATERFALL_STEPS = (
+    ("list_price", "List price"),
+    ("price_discount", "Discounts"),
+    ("sales_tax", "VAT / sales tax"),
+    ("dealer_margin", "Dealer margin"),
+    ("factory_cost", "Factory cost"),
+    ("maker_margin", "Maker's margin"),
+    ("logistics", "Logistics"),
+    ("duty", "Tariffs"),
+    ("assembly", "Local assembly"),
+    ("contribution", "Contribution"),
+)
+STEP_LABELS = dict(WATERFALL_STEPS)
+
+
+@dataclass(frozen=True)
+class UnitEconomics:
+    """Base-case waterfall of one car, RMB per car: rows the steps from list price to contribution
+    (deductions negative, each column sums to zero below its list price), columns the routes
+    `china`, `exported` and `local` (their labels)."""
+
+    table: pd.DataFrame
+    china: str
+    exported: str
+    local: str
+
+    def step(self, key: str, route: str) -> float:
+        """One step (a WATERFALL_STEPS key) of one route (a column label), RMB per car."""
+        return float(self.table.loc[STEP_LABELS[key], route])
+
+
+def unit_economics_table(values: Values, market: str = "europe") -> UnitEconomics:
+    """The waterfall of one car in China, exported to `market` and assembled there. The China
+    car's contribution is the maker's gross profit; an overseas car earns the maker its margin on
+    the sale to the venture ("Maker's margin") and the venture the contribution."""
+    china = china_car(values)
+    steps = {key: 0.0 for key, _ in WATERFALL_STEPS}
+    routes = {
+        "China": steps | {
+            "list_price": china["list_price"], "price_discount": -china["dealer_discount"],
+            "sales_tax": -china["sales_tax"], "factory_cost": -china["factory_cost"],
+            "contribution": china["contribution"],
+        }
+    }  # fmt: skip
+    labels = {False: f"{MARKET_NAMES[market]}, exported", True: f"{MARKET_NAMES[market]}, assembled locally"}  # fmt: skip
+    for local, label in labels.items():
+        car = unit_economics(values, market, local)
+        routes[label] = {k: (car[k] if k in ("list_price", "contribution") else -car[k]) for k in steps}  # fmt: skip
+    table = pd.DataFrame(
+        {route: {k: float(np.mean(x)) for k, x in route_steps.items()} for route, route_steps in routes.items()}
+    )  # fmt: skip
+    table.index = [label for _, label in WATERFALL_STEPS]
+    table.index.name = "RMB per car"
+    return UnitEconomics(table, "China", labels[False], labels[True])
+
+
+@dataclass(frozen=True)
+class BaseCase:
+    """Base-case (all inputs at their mode) NPV, IRR and discounted payback of each strategy."""
+
+    flows: dict[str, CashFlows]
+
+    @property
+    def timeline(self) -> Timeline:
+        return next(iter(self.flows.values())).timeline
+
+    def payback_years(self, slug: str) -> float:
+        flows = self.flows[slug]
+        return float(discounted_payback(flows.maker[0], flows.rate[0]))
+
+    def summary(self) -> pd.DataFrame:
+        """Per strategy: label, npv_rmb_mn, irr_pct, payback_years (inf = never), discount_rate_pct."""
+        rows = [
+            {
+                "strategy": slug,
+                "label": flows.strategy.label,
+                "npv_rmb_mn": float(npv(flows.maker[0], flows.rate[0])),
+                "irr_pct": 100 * irr(flows.maker[0]),
+                "payback_years": self.payback_years(slug),
+                "discount_rate_pct": 100 * float(flows.rate[0]),
+            }
+            for slug, flows in self.flows.items()
+        ]
+        return pd.DataFrame(rows).set_index("strategy")
+
+
+def base_case(
+    scenario: Scenario,
+    timeline: Timeline,
+    strategies: Iterable[Strategy] = STRATEGIES,
+    include_factory_margin: bool = False,
+) -> BaseCase:
+    values = base_values(scenario)
+    return BaseCase(
+        {s.slug: cash_flows(values, s, timeline, include_factory_margin) for s in strategies}
+    )
+
+
+def best_strategy(summaries: Mapping[str, PaybackSummary]) -> str:
+    """The strategy with the highest median NPV to the maker (ties: the shorter median payback)."""
+    return max(summaries, key=lambda s: (summaries[s].median_npv, -summaries[s].median_payback))
+
+
+def top_drivers(tornado_frame: pd.DataFrame, n: int = 2) -> list[str]:
+    """Names of the inputs with the largest NPV swings, largest first."""
+    return list(tornado_frame["input"].head(n))
+
+
+def price_ratios(assumptions: pd.DataFrame, cars: Iterable[str], rmb_per_eur: float) -> pd.Series:
+    """European list price over Chinese list price of each car, at `rmb_per_eur`."""
+    rows = assumptions["value"]
+    ratios = {
+        car: rows[f"price_europe_{car}_eur"] * rmb_per_eur / rows[f"price_china_{car}_rmb"]
+        for car in cars
+    }
+    return pd.Series(ratios, name="Europe / China list price")
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Every result the report shows. `simulation` counts the factory margin as the parameters
+    say; `other` is the same draws counted the other way (the 'whose money' comparison)."""
+
+    setup: Setup
+    unit: UnitEconomics
+    base: BaseCase
+    simulation: Simulation
+    other: Simulation
+    summaries: dict[str, PaybackSummary]
+    tornados: dict[str, pd.DataFrame]
+    best: str
+    calibration: evidence.Calibration
+    facts: pd.DataFrame
+    price_ratios: pd.Series
+    break_even: dict[str, float]  # cars a year: europe_export, europe_local, sea_local
+    tables: Tables
+    price_owner: str  # whose cars the sourced Europe and China prices are
+
+    @property
+    def horizon(self) -> int:
+        return self.setup.timeline.horizon_years
+
+    @property
+    def with_margin(self) -> Simulation:
+        return self.simulation if self.setup.include_factory_margin else self.other
+
+    @property
+    def without_margin(self) -> Simulation:
+        return self.other if self.setup.include_factory_margin else self.simulation
+
+
+def analyse(setup: Setup, tables: Tables) -> Analysis:
+    """Run the analysis for a resolved `setup` (see inputs.resolve)."""
+    scenario, timeline, margin = setup.scenario, setup.timeline, setup.include_factory_margin
+    simulation = simulate(scenario, timeline, setup.n_sims, setup.seed, include_factory_margin=margin)  # fmt: skip
+    other = simulate(scenario, timeline, setup.n_sims, setup.seed, include_factory_margin=not margin)  # fmt: skip
+    summaries = simulation.summaries()
+    values = base_values(scenario)
+    return Analysis(
+        setup=setup,
+        unit=unit_economics_table(values),
+        base=base_case(scenario, timeline, include_factory_margin=margin),
+        simulation=simulation,
+        other=other,
+        summaries=summaries,
+        tornados={s.slug: tornado(scenario, s, timeline, margin) for s in STRATEGIES},
+        best=best_strategy(summaries),
+        calibration=evidence.calibration(setup, tables),
+        facts=evidence.known_facts(setup.maker, tables),
+        price_ratios=price_ratios(
+            tables.assumptions, car_models(tables.assumptions), values["rmb_per_eur"]
+        ),  # fmt: skip
+        break_even={
+            "europe_export": break_even_units(values, "europe", local=False),
+            "europe_local": break_even_units(values, "europe", local=True),
+            "sea_local": break_even_units(values, "sea", local=True),
+        },
+        tables=tables,
+        price_owner=tables.makers[CAR_PRICES_MAKER].display_name,
+    )

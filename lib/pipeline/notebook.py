@@ -1,0 +1,199 @@
+"""Executing one notebook (in a worker process when --jobs > 1) and what its report shows around it."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import platform
+import shutil
+import time
+from pathlib import Path
+
+from lib import data, kernels, paths, render, results
+from lib.pipeline.model import Job, Plan, RunOptions, iso, os_reason
+
+log = logging.getLogger("lib.pipeline")
+
+
+def environment(
+    data_dir: Path, reports_dir: Path, build_dir: Path, scenario: str
+) -> dict[str, str]:
+    """Variables the kernels inherit: where the data, reports and this run live."""
+    return {
+        paths.DATA_DIR_ENV: str(data_dir),
+        paths.REPORTS_DIR_ENV: str(reports_dir),
+        paths.RUN_DIR_ENV: str(build_dir),
+        "EVR_SCENARIO": scenario,
+        "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+        "PYTHONWARNINGS": "ignore::DeprecationWarning",
+    }
+
+
+def execute_notebook(payload: dict) -> dict:
+    """Execute one notebook with papermill and render its report. Returns status and timings."""
+    import papermill  # imported here: planning and reuse do not need it
+
+    os.environ.update(payload["environment"])
+    source, build_dir, name = Path(payload["path"]), Path(payload["build_dir"]), payload["name"]
+    log.info("%s started", name)
+    executed = build_dir / f"{name}.ipynb"
+    started = time.perf_counter()
+    outcome = {"name": name, "status": "ok", "error": None, "note": None}
+    try:
+        papermill.execute_notebook(
+            str(source),
+            str(executed),
+            parameters=payload["overrides"],
+            kernel_name="python3",
+            cwd=str(source.parent),
+            progress_bar=False,
+            execution_timeout=payload["cell_timeout"],
+            kernel_manager_class=kernels.KERNEL_MANAGER,  # IPC sockets: no port to collide on
+        )
+    except papermill.PapermillExecutionError as error:
+        if error.ename == "MissingData":  # the maker lacks this analysis' data: a report says so
+            outcome["note"] = error.evalue
+        where = f"{name} failed in cell In [{error.exec_count}]"
+        outcome["error"] = failure(
+            where, error.ename, error.evalue, error.exec_count, error.cell_index
+        )
+    except OSError as error:  # e.g. the disk filled up while papermill saved the notebook
+        outcome["error"] = failure(f"{name} could not be written", "OSError", os_reason(error))
+    except Exception as error:  # kernel death, timeout, unreadable notebook: still a report
+        outcome["error"] = failure(f"{name} failed", type(error).__name__, str(error))
+    outcome["duration_s"] = round(time.perf_counter() - started, 2)
+    try:
+        outcome["results"] = results.from_notebook(executed) if executed.exists() else []
+    except Exception as error:  # a truncated file (full disk) or a damaged notebook
+        outcome["results"] = []
+        outcome["error"] = outcome["error"] or failure(
+            f"{name}: the executed notebook {executed} cannot be read", type(error).__name__,
+            _disk_hint(executed, str(error)),
+        )  # fmt: skip
+        outcome["status"] = "failed"
+        return outcome
+    if outcome["note"] is not None:
+        outcome["error"] = None
+    outcome["status"] = (
+        "failed" if outcome["error"] else "no_data" if outcome["note"] is not None else "ok"
+    )
+    if payload.get("render", True):  # a Dask task leaves rendering to the submitting machine
+        render_report(payload, outcome, build_dir)
+    return outcome
+
+
+def render_report(payload: dict, outcome: dict, build_dir: Path) -> None:
+    """The HTML report of an executed notebook in `build_dir`; a rendering error fails it."""
+    name = payload["name"]
+    executed = build_dir / f"{name}.ipynb"
+    if not executed.exists():
+        return
+    status = outcome["status"]
+    context = render.ReportContext(**payload["context"], status=status, note=outcome["note"])
+    context.provenance["Execution time"] = f"{outcome['duration_s']:.1f} s"
+    try:
+        render.render_notebook(executed, build_dir / f"{name}.html", context)
+    except Exception as error:  # the notebook ran, its report did not: still a failure
+        where = f"{name} ran but its report could not be rendered"
+        outcome["error"] = outcome["error"] or failure(where, type(error).__name__, str(error))
+        outcome["status"] = "failed"
+
+
+def _disk_hint(path: Path, message: str) -> str:
+    """Say so when a file could not be read back because its disk is (nearly) full."""
+    with contextlib.suppress(OSError):
+        if shutil.disk_usage(path.parent).free < 1_000_000:
+            return f"{os_reason(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))} ({message})"
+    return message
+
+
+def failure(
+    where: str, ename: str, evalue: str, cell: int | None = None, cell_index: int | None = None
+) -> dict:
+    """What the manifest, the index and the log say about a failed notebook."""
+    return {
+        "cell": cell,
+        "cell_index": cell_index,
+        "ename": ename,
+        "evalue": evalue,
+        "message": f"{where}: {ename}: {evalue}",
+    }
+
+
+def parameter_rows(job: Job) -> list[dict]:
+    return [
+        {
+            "notebook": job.name,
+            "name": name,
+            "value": repr(job.values[name]),
+            "default": repr(parameter.default),
+            "help": parameter.help,
+            "changed": name in job.overrides and job.overrides[name] != parameter.default,
+        }
+        for name, parameter in job.spec.parameters.items()
+    ]
+
+
+def shown_path(path: Path) -> str:
+    """A path as readers see it: relative to the project, never a machine's own folders."""
+    path = Path(path).resolve()
+    if path.is_relative_to(paths.PROJECT_ROOT):
+        return str(path.relative_to(paths.PROJECT_ROOT)) or "."
+    return f"{path.name} (outside the project)"
+
+
+def focus_maker(values: dict, known: list[str]) -> str | None:
+    """The maker a notebook is about (its `maker` parameter), if it has deliveries data."""
+    maker = values.get("maker")
+    return maker if maker in known else None
+
+
+def freshness_note(plan_: Plan, focus: str | None = None) -> str:
+    """One line for readers: the focus maker's latest month, and every maker that is stale."""
+    rows = {row["brand"]: row for row in plan_.freshness}
+    parts = [f"newest month in the deliveries data {plan_.data_as_of}"]
+    if focus in rows:
+        parts.insert(0, f"{focus} deliveries to {rows[focus]['latest']}")
+    stale = [
+        f"{row['brand']} to {row['latest']} (missing {', '.join(row['missing'])})"
+        for row in plan_.freshness
+        if row["stale"]
+    ]
+    if stale:
+        parts.append(f"stale ({data.STALE_AFTER_MONTHS}+ months behind): " + "; ".join(stale))
+    return "; ".join(parts)
+
+
+def payload_for(job: Job, plan_: Plan, build_dir: Path, options: RunOptions, commit: str) -> dict:
+    focus = focus_maker(job.values, [row["brand"] for row in plan_.freshness])
+    provenance = {
+        "Run": plan_.run_id,
+        "Scenario": plan_.scenario.name
+        + (f" ({shown_path(plan_.scenario.path)})" if plan_.scenario.path else ""),
+        "Data as of": f"deliveries to {plan_.data_as_of}, from {shown_path(plan_.data_dir)}",
+        "Data freshness": freshness_note(plan_, focus),
+        "Git commit": commit,
+        "Run started": iso(plan_.started),
+        "Notebook": f"notebooks/{job.spec.path.name}",
+        "Python": platform.python_version(),
+    }
+    return {
+        "name": job.name,
+        "path": str(job.spec.path),
+        "build_dir": str(build_dir),
+        "overrides": job.overrides,
+        "cell_timeout": options.cell_timeout,
+        "environment": environment(
+            plan_.data_dir, plan_.reports_dir, build_dir, plan_.scenario.name
+        ),
+        "context": {
+            "run_id": plan_.run_id,
+            "scenario": plan_.scenario.name,
+            "data_as_of": plan_.data_as_of,
+            "freshness": freshness_note(plan_, focus),
+            "parameters": parameter_rows(job),
+            "provenance": provenance,
+        },
+    }

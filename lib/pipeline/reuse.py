@@ -1,0 +1,136 @@
+"""Reusing a notebook from the last good run when nothing it depends on has changed."""
+
+from __future__ import annotations
+
+import ast
+import json
+import logging
+import shutil
+from pathlib import Path
+
+import nbformat
+
+from lib import paths, results, runs
+from lib.pipeline.model import Job, Plan, sha256
+
+log = logging.getLogger("lib.pipeline")
+
+
+# What every report depends on whatever its notebook imports: the package itself, paths, how
+# results are recorded and read, and how the report is rendered.
+RENDERING = ("__init__.py", "paths.py", "results.py", "render.py", "tables.py", "templates")
+
+
+def _module_file(name: str, root: Path) -> Path | None:
+    """lib.a.b -> root/a/b.py or root/a/b/__init__.py (root is the `lib` folder)."""
+    parts = name.split(".")[1:]
+    base = root.joinpath(*parts)
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if parts and candidate.is_file():
+            return candidate
+    return None
+
+
+def _imports(source: str, module: str) -> set[str]:
+    """Dotted names of the lib modules that Python `source` (the module `module`) imports."""
+    names: set[str] = set()
+    for cell in source.split("\n\n# %%\n"):
+        lines = [line for line in cell.splitlines() if not line.lstrip().startswith(("%", "!"))]
+        try:
+            tree = ast.parse("\n".join(lines))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names.update(a.name for a in node.names if a.name.split(".")[0] == "lib")
+            elif isinstance(node, ast.ImportFrom):
+                package = (
+                    module.split(".")[: len(module.split(".")) - node.level] if node.level else []
+                )
+                base = ".".join([*package, node.module] if node.module else package)
+                if base.split(".")[0] == "lib":
+                    names.add(base)
+                    names.update(f"{base}.{a.name}" for a in node.names)
+    return names
+
+
+def lib_files(notebook: Path, root: Path | None = None) -> list[Path]:
+    """The files of `lib` a notebook's output depends on: every module it imports, directly or
+    through other lib modules, plus the rendering (RENDERING)."""
+    root = root or paths.PROJECT_ROOT / "lib"
+    cells = nbformat.read(str(notebook), as_version=4).cells
+    source = "\n\n# %%\n".join(c.source for c in cells if c.cell_type == "code")
+    pending, seen = list(_imports(source, "notebook")), set()
+    while pending:
+        name = pending.pop()
+        path = _module_file(name, root)
+        if path is None or path in seen:
+            continue
+        seen.add(path)
+        dotted = name if path.name != "__init__.py" else name + ".__init__"
+        pending.extend(_imports(path.read_text(), dotted))
+        pending.extend(".".join(name.split(".")[:i]) for i in range(2, len(name.split("."))))
+    for entry in RENDERING:
+        target = root / entry
+        seen.update(p for p in ([target] if target.is_file() else target.rglob("*")) if p.is_file())
+    return sorted(p for p in seen if "__pycache__" not in p.parts)
+
+
+def library_hash(notebook: Path, root: Path | None = None) -> str:
+    """Hash of the lib files a notebook depends on (lib_files) and of the pinned packages: editing
+    the sales package re-runs the notebooks that import it, not the others."""
+    requirements = paths.PROJECT_ROOT / "requirements.txt"
+    files = lib_files(notebook, root)
+    return sha256(
+        *(f"{f.name}\0".encode() + f.read_bytes() for f in files),
+        requirements.read_bytes() if requirements.exists() else b"",
+    )
+
+
+def input_hash(job: Job, plan_: Plan, lib_hash: str, done: dict[str, Job]) -> str:
+    """Hash of everything a notebook's output depends on: source, parameters, data, library,
+    and the results of the notebooks it needs."""
+    needed = {name: done[name].results for name in job.spec.needs if name in done}
+    return sha256(
+        job.spec.path.read_bytes(),
+        json.dumps(job.values, sort_keys=True, default=str).encode(),
+        json.dumps(plan_.data_hashes, sort_keys=True).encode(),
+        lib_hash.encode(),
+        json.dumps(needed, sort_keys=True, default=str).encode(),
+    )
+
+
+def previous_run(reports_dir: Path) -> tuple[Path, dict] | None:
+    """The run `latest` points at, and its manifest; None (with a warning) when it is damaged."""
+    latest = reports_dir / "latest"
+    if not latest.exists():
+        return None
+    try:
+        return latest.resolve(), runs.read_manifest(latest / "manifest.json")
+    except runs.DamagedFile as error:
+        log.warning("not reusing any notebook of the last run: %s", error)
+        return None
+
+
+def try_reuse(job: Job, previous: tuple[Path, dict] | None, build_dir: Path) -> bool:
+    """Copy a notebook's outputs from the previous good run when its inputs are unchanged."""
+    if previous is None:
+        return False
+    run_dir, manifest = previous
+    entry = next((n for n in manifest.get("notebooks", []) if n["name"] == job.name), None)
+    if (
+        not entry
+        or entry.get("status") not in ("ok", "reused", "no_data")
+        or entry.get("input_hash") != job.input_hash
+    ):
+        return False
+    sources = [run_dir / f"{job.name}.ipynb", run_dir / f"{job.name}.html"]
+    if not all(path.exists() for path in sources):
+        return False
+    for path in sources:
+        shutil.copy2(path, build_dir / path.name)
+    job.status = "no_data" if entry.get("status") == "no_data" else "reused"
+    job.note = entry.get("note")
+    job.reused_from = entry.get("reused_from") or manifest["run_id"]
+    job.results = results.from_notebook(build_dir / f"{job.name}.ipynb")
+    return True

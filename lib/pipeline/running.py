@@ -1,0 +1,299 @@
+"""The run: execute the plan in dependency order, in parallel, stop cleanly on signals, publish."""
+
+from __future__ import annotations
+
+import concurrent.futures as futures
+import contextlib
+import logging
+import multiprocessing
+import os
+import shutil
+import signal
+from dataclasses import replace
+from pathlib import Path
+
+from lib import kernels, paths, scenarios
+from lib.pipeline.locking import check_reports_dir, clean_stale_builds, held_lock_fd, run_lock
+from lib.pipeline.model import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_LOCKED,
+    EXIT_OK,
+    LOCK_NAME,
+    BadInput,
+    Interrupted,
+    Job,
+    Plan,
+    RunOptions,
+    now,
+    os_reason,
+    write_json,
+)
+from lib.pipeline.notebook import execute_notebook, failure, payload_for
+from lib.pipeline.planning import git_commit, new_run_id, plan, run_label
+from lib.pipeline.publishing import (
+    append_history,
+    publish,
+    results_json,
+    run_status,
+    write_run_files,
+)
+from lib.pipeline.reuse import input_hash, library_hash, previous_run, try_reuse
+
+log = logging.getLogger("lib.pipeline")
+
+
+def _record(job: Job, outcome: dict) -> None:
+    job.status = outcome["status"]
+    job.duration_s = outcome["duration_s"]
+    job.error = outcome["error"]
+    job.note = outcome.get("note")
+    job.results = outcome["results"]
+    if job.note:
+        log.warning("%s has no answer for this maker: %s", job.name, job.note)
+    elif job.error:
+        log.error("%s FAILED after %.1f s: %s", job.name, job.duration_s, job.error["message"])
+    else:
+        log.info("%s finished in %.1f s (%d results)", job.name, job.duration_s, len(job.results))
+
+
+def _worker_init(runner_pid: int, lock_fd: int | None) -> None:
+    """Start of a pool worker: die with the runner, and do not keep its lock alive."""
+    kernels.die_with_parent(runner_pid)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)  # the runner's handler is not the worker's
+    if lock_fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(lock_fd)  # a forked copy of the runner's lock: an orphan would hold it
+
+
+def _stop_children() -> None:
+    """Stop every process this runner started (pool workers and their kernels), at once."""
+    import psutil  # imported here: only an interrupted run needs it
+
+    children = psutil.Process().children(recursive=True)
+    for child in children:
+        with contextlib.suppress(psutil.Error):
+            child.kill()
+    psutil.wait_procs(children, timeout=10)
+
+
+def _outcome(job: Job, future: futures.Future) -> dict:
+    """A worker's report, or a failure when the worker itself died (killed, out of memory)."""
+    try:
+        return future.result()
+    except Exception as error:
+        message = str(error) or "the worker process ended abruptly"
+        died = failure(f"{job.name}: its worker process died", type(error).__name__, message)
+        return {"status": "failed", "duration_s": 0.0, "error": died, "results": []}
+
+
+def _execute_all(plan_: Plan, options: RunOptions, build_dir: Path, commit: str) -> None:
+    """Run every job in dependency order, independent ones in parallel when jobs > 1.
+
+    A notebook whose inputs are unchanged since `latest` is reused; with --force only those left
+    out by --only are, so that a run of a few notebooks can still be complete."""
+    previous = previous_run(plan_.reports_dir)
+    pending = list(plan_.jobs)
+    done: dict[str, Job] = {}
+    total = len(pending)
+    context = multiprocessing.get_context("fork")
+    pool = (
+        futures.ProcessPoolExecutor(
+            max_workers=options.jobs,
+            mp_context=context,
+            initializer=_worker_init,
+            initargs=(os.getpid(), held_lock_fd()),
+        )  # fmt: skip
+        if options.jobs > 1
+        else None
+    )
+    running: dict[futures.Future, Job] = {}
+    try:
+        while pending or running:
+            for job in [j for j in pending if set(j.spec.needs) <= set(done)]:
+                pending.remove(job)
+                job.input_hash = input_hash(job, plan_, library_hash(job.spec.path), done)
+                position = f"[{total - len(pending)}/{total}]"
+                may_reuse = not options.force or not job.selected
+                if may_reuse and try_reuse(job, previous, build_dir):
+                    log.info(
+                        "%s %s unchanged since run %s: reused", position, job.name, job.reused_from
+                    )
+                elif not job.selected:
+                    job.status = "skipped"
+                    log.info("%s %s not selected (--only): skipped", position, job.name)
+                else:
+                    if job.spec.needs:  # it reads this run's results so far
+                        write_json(
+                            build_dir / "results.json", results_json(plan_, list(done.values()))
+                        )
+                    payload = payload_for(job, plan_, build_dir, options, commit)
+                    log.info(
+                        "%s %s queued (%d parameter(s) overridden)",
+                        position,
+                        job.name,
+                        len(job.overrides),
+                    )
+                    if pool is None:
+                        _record(job, execute_notebook(payload))
+                    else:
+                        running[pool.submit(execute_notebook, payload)] = job
+                        continue
+                done[job.name] = job
+            if running:
+                finished, _ = futures.wait(running, return_when=futures.FIRST_COMPLETED)
+                for future in finished:
+                    job = running.pop(future)
+                    _record(job, _outcome(job, future))
+                    done[job.name] = job
+    except BaseException:  # interrupted: kill the workers first, or shutdown() would wait for them
+        _stop_children()
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    if pool is not None:
+        pool.shutdown(cancel_futures=True)
+
+
+def _start_log(build_dir: Path) -> logging.Handler:
+    handler = logging.FileHandler(build_dir / "run.log")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logging.getLogger("lib").addHandler(handler)
+    return handler
+
+
+def execute(plan_: Plan, options: RunOptions) -> int:
+    """Execute a validated plan; return the exit code.
+
+    Nothing half-written is published: a run killed by a signal, or one whose files cannot be
+    written (full disk, folder gone), removes its build folder and leaves `latest` alone."""
+    build_dir = plan_.reports_dir / f"{plan_.run_id}.partial"
+    build_dir.mkdir(parents=True)
+    handler = _start_log(build_dir)
+    commit = git_commit()
+    saved_environment = dict(os.environ)
+    try:
+        log.info(
+            "run %s: scenario %s, %d notebook(s), data to %s, building in %s",
+            plan_.run_id, plan_.scenario.name, len(plan_.jobs), plan_.data_as_of, build_dir,
+        )  # fmt: skip
+        _execute_all(plan_, options, build_dir, commit)
+        status = run_status(plan_.jobs)
+        manifest = write_run_files(plan_, build_dir, status, commit)
+        final = publish(build_dir, plan_.reports_dir, plan_.run_id, status == "ok")
+        if status == "ok":
+            append_history(plan_.reports_dir, plan_, plan_.jobs, manifest["finished"])
+    except Interrupted as signal_:
+        _discard(build_dir)
+        log.error(
+            "run %s stopped by %s: nothing was published; reports/latest still points at the last good run",
+            plan_.run_id, signal_,
+        )  # fmt: skip
+        raise
+    except OSError as error:
+        _discard(build_dir)
+        log.error(
+            "run %s FAILED: cannot write %s: %s; nothing was published",
+            plan_.run_id, error.filename or plan_.reports_dir, os_reason(error),
+        )  # fmt: skip
+        return EXIT_FAILED
+    finally:
+        logging.getLogger("lib").removeHandler(handler)
+        handler.close()
+        os.environ.clear()
+        os.environ.update(saved_environment)
+    return _report_outcome(plan_, manifest, final)
+
+
+def _discard(build_dir: Path) -> None:
+    shutil.rmtree(build_dir, ignore_errors=True)
+
+
+def _report_outcome(plan_: Plan, manifest: dict, final: Path) -> int:
+    status = manifest["status"]
+    if status == "ok":
+        log.info(
+            "run %s finished in %.1f s: %s",
+            plan_.run_id,
+            manifest["duration_s"],
+            final / "index.html",
+        )
+        return EXIT_OK
+    if status == "partial":
+        left_out = ", ".join(job.name for job in plan_.jobs if job.status == "skipped")
+        log.warning(
+            "run %s is partial (not run: %s): published in %s; reports/latest still points at the last complete run",
+            plan_.run_id, left_out, final,
+        )  # fmt: skip
+        return EXIT_OK
+    failed = ", ".join(job.name for job in plan_.jobs if job.status == "failed")
+    log.error(
+        "run %s FAILED (%s); its reports are kept in %s; reports/latest still points at the last good run",
+        plan_.run_id, failed, final,
+    )  # fmt: skip
+    return EXIT_FAILED
+
+
+@contextlib.contextmanager
+def _signals_interrupt():
+    """While a run executes, SIGTERM and SIGHUP stop it cleanly (see Interrupted)."""
+
+    def interrupt(signum, _frame):
+        raise Interrupted(signum)
+
+    previous = {s: signal.signal(s, interrupt) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def run(options: RunOptions, scenario_names: list[str] | None = None) -> int:
+    """Validate, then execute under the lock. Returns a documented exit code (see EXIT_CODES).
+
+    With several `scenario_names`, every scenario is validated before any runs; each then gets a
+    run of its own, in the order given (the last one's index is what `latest` shows)."""
+    reports_dir = Path(options.reports_dir or paths.reports_dir()).resolve()
+    names = scenario_names or [options.scenario]
+    try:
+        check_reports_dir(reports_dir)
+    except BadInput as error:
+        log.error("bad input, nothing was run: %s", error)
+        return EXIT_BAD_INPUT
+    try:
+        with run_lock(reports_dir), _signals_interrupt():
+            clean_stale_builds(reports_dir)
+            try:
+                plans = [
+                    (plan(replace(options, scenario=name)), replace(options, scenario=name))
+                    for name in names
+                ]
+            except BadInput as error:
+                log.error("bad input, nothing was run:\n%s", error)
+                return EXIT_BAD_INPUT
+            codes = []
+            for plan_, scenario_options in plans:
+                # planned ahead: each scenario's run starts (and is named) when it starts
+                plan_.started = now()
+                plan_.run_id = new_run_id(run_label(plan_.scenario), reports_dir, plan_.started)
+                codes.append(execute(plan_, scenario_options))
+            return max(codes)
+    except BlockingIOError:
+        holder = (reports_dir / LOCK_NAME).read_text().strip()
+        log.error(
+            "another run is writing to %s (%s); exiting without doing anything", reports_dir, holder
+        )
+        return EXIT_LOCKED
+    except Interrupted:
+        return EXIT_FAILED
+    except OSError as error:
+        log.error("cannot use %s: %s", error.filename or reports_dir, os_reason(error))
+        return EXIT_FAILED
+
+
+def all_scenarios(params_dir: Path | None = None) -> list[str]:
+    """Every scenario in params/, base last so that `latest` ends on the base case."""
+    names = scenarios.available(params_dir)
+    return sorted(names, key=lambda name: (name == "base", name))

@@ -1,0 +1,226 @@
+"""A universe run: the collection for every maker, on Dask, and a page that sets them side by side.
+
+`reports/<time>-<scenario>-universe/` holds one folder per maker (its reports, results.json,
+manifest.json and index, as a single-maker run has) and the universe page `index.html`: the
+league table of the four answers, each cell linking to the report it comes from. The run is
+published, and `latest` repointed, only when every maker's notebooks finished.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+from lib import league, makers, paths, render
+from lib.pipeline import cluster
+from lib.pipeline.locking import check_reports_dir, clean_stale_builds, run_lock
+from lib.pipeline.model import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_LOCKED,
+    EXIT_OK,
+    LOCK_NAME,
+    BadInput,
+    Interrupted,
+    Plan,
+    RunOptions,
+    iso,
+    now,
+    os_reason,
+    write_json,
+)
+from lib.pipeline.notebook import payload_for, render_report
+from lib.pipeline.planning import git_commit, new_run_id, plan
+from lib.pipeline.publishing import publish, run_status, write_run_files
+from lib.pipeline.running import _discard, _record, _signals_interrupt, _start_log
+
+log = logging.getLogger("lib.pipeline")
+
+
+def universe_makers(options: RunOptions, requested: list[str] | None) -> list[str]:
+    """The makers to run: those asked for (each must be in the registry), else all of them."""
+    known = makers.registry(options.data_dir)
+    keys = requested or sorted(known)
+    unknown = [key for key in keys if key not in known]
+    if unknown:
+        raise BadInput(
+            "\n".join(f"--makers: {makers.unknown_message(k, list(known))}" for k in unknown)
+        )
+    return keys
+
+
+def run_universe(
+    options: RunOptions, scenario_names: list[str], requested: list[str] | None
+) -> int:
+    """Validate every scenario for every maker, then run each scenario's universe on Dask."""
+    reports_dir = Path(options.reports_dir or paths.reports_dir()).resolve()
+    try:
+        check_reports_dir(reports_dir)
+    except BadInput as error:
+        log.error("bad input, nothing was run: %s", error)
+        return EXIT_BAD_INPUT
+    try:
+        with run_lock(reports_dir), _signals_interrupt():
+            clean_stale_builds(reports_dir)
+            try:
+                keys = universe_makers(options, requested)
+                plans = [
+                    {key: plan(replace(options, scenario=name, maker=key)) for key in keys}
+                    for name in scenario_names
+                ]
+                client, local = cluster.start_client(options.cluster, options.jobs)
+            except BadInput as error:
+                log.error("bad input, nothing was run:\n%s", error)
+                return EXIT_BAD_INPUT
+            try:
+                workers = cluster.check_workers(client, next(iter(plans[0].values())).data_dir)
+                where = options.cluster or f"a local cluster of {workers} worker(s)"
+                return max(execute_universe(by_maker, options, client, where) for by_maker in plans)
+            except BadInput as error:
+                log.error("bad input, nothing was run:\n%s", error)
+                return EXIT_BAD_INPUT
+            finally:
+                client.close()
+                if local is not None:
+                    local.close()
+    except BlockingIOError:
+        holder = (reports_dir / LOCK_NAME).read_text().strip()
+        log.error("another run is writing to %s (%s); exiting without doing anything", reports_dir, holder)  # fmt: skip
+        return EXIT_LOCKED
+    except Interrupted:
+        return EXIT_FAILED
+
+
+def execute_universe(by_maker: dict[str, Plan], options: RunOptions, client, where: str) -> int:
+    """Submit every maker's notebooks as one graph, collect and render them here, publish."""
+    first = next(iter(by_maker.values()))
+    started = now()
+    run_id = new_run_id(f"{first.scenario.name}-universe", first.reports_dir, started)
+    build = first.reports_dir / f"{run_id}.partial"
+    build.mkdir(parents=True)
+    handler = _start_log(build)
+    commit = git_commit()
+    try:
+        log.info("universe run %s: %d maker(s) on %s, building in %s", run_id, len(by_maker), where, build)  # fmt: skip
+        submitted = _submit(by_maker, run_id, started, build, options, client, commit)
+        _collect(submitted, client)
+        status = _write_makers(by_maker, build, commit)
+        _write_universe(by_maker, build, run_id, status, started, commit, where)
+        publish(build, first.reports_dir, run_id, status == "ok")
+    except Interrupted as signal_:
+        _discard(build)
+        log.error("universe run %s stopped by %s: nothing was published", run_id, signal_)
+        raise
+    except OSError as error:
+        _discard(build)
+        log.error("universe run %s FAILED: cannot write %s: %s; nothing was published", run_id, error.filename or build, os_reason(error))  # fmt: skip
+        return EXIT_FAILED
+    finally:
+        logging.getLogger("lib").removeHandler(handler)
+        handler.close()
+    if status == "ok":
+        log.info("universe run %s finished: %s", run_id, first.reports_dir / run_id / "index.html")
+        return EXIT_OK
+    log.error("universe run %s FAILED; its reports are kept; reports/latest is untouched", run_id)
+    return EXIT_FAILED
+
+
+def _submit(by_maker, run_id, started, build, options, client, commit) -> dict:
+    """One task per selected notebook and maker; a notebook that reads results waits for them."""
+    from lib.pipeline.cluster import TASK_RETRIES, run_task
+
+    submitted = {}
+    for key, plan_ in by_maker.items():
+        plan_.run_id, plan_.started = f"{run_id}/{key}", started
+        folder = build / key
+        folder.mkdir()
+        futures = {}
+        for job in plan_.jobs:
+            if not job.selected:
+                job.status = "skipped"
+                continue
+            payload = dict(payload_for(job, plan_, folder, options, commit), title=job.spec.title)
+            needs = [futures[n] for n in job.spec.needs if n in futures]
+            future = client.submit(
+                run_task, payload, *needs, key=f"{run_id}/{key}/{job.name}", pure=False,
+                retries=TASK_RETRIES,
+            )  # fmt: skip
+            futures[job.name] = future
+            submitted[future.key] = (future, job, payload, folder)
+    return submitted
+
+
+def _collect(submitted: dict, client) -> None:
+    """As tasks finish: write each executed notebook here, render its report, record it."""
+    from dask.distributed import as_completed
+
+    for future in as_completed([entry[0] for entry in submitted.values()]):
+        _, job, payload, folder = submitted[future.key]
+        try:
+            outcome = future.result()
+        except Exception as error:  # the task failed on every worker it was given (e.g. killed)
+            outcome = {
+                "status": "failed", "duration_s": 0.0, "results": [], "note": None,
+                "error": {"cell": None, "cell_index": None, "ename": type(error).__name__,
+                          "evalue": str(error),
+                          "message": f"{job.name}: its Dask task failed: {type(error).__name__}: {error}"},
+            }  # fmt: skip
+        text = outcome.pop("notebook", None)
+        if text is not None:
+            (folder / f"{job.name}.ipynb").write_text(text, encoding="utf-8")
+            render_report(payload, outcome, folder)
+        _record(job, outcome)
+
+
+def _write_makers(by_maker: dict[str, Plan], build: Path, commit: str) -> str:
+    """Each maker's manifest, results and index; the universe's status (ok only if all are)."""
+    statuses = []
+    for key, plan_ in by_maker.items():
+        status = run_status(plan_.jobs)
+        write_run_files(plan_, build / key, status, commit, earlier=False)
+        statuses.append(status)
+    return "failed" if "failed" in statuses else "partial" if "partial" in statuses else "ok"
+
+
+def _write_universe(by_maker, build, run_id, status, started, commit, where) -> None:
+    first = next(iter(by_maker.values()))
+    content = {key: json.loads((build / key / "results.json").read_text()) for key in by_maker}
+    rows = league.league_table(content, makers.registry(first.data_dir))
+    finished = now()
+    manifest = {
+        "run_id": run_id, "kind": "universe", "status": status, "scenario": first.scenario.name,
+        "started": iso(started), "finished": iso(finished),
+        "duration_s": round((finished - started).total_seconds(), 2), "git_commit": commit,
+        "data_as_of": first.data_as_of, "executed_on": where,
+        "makers": {key: run_status(p.jobs) for key, p in by_maker.items()}, "notebooks": [],
+    }  # fmt: skip
+    write_json(build / "manifest.json", manifest)
+    write_json(build / "results.json", {"run_id": run_id, "kind": "universe", "notebooks": {}, "makers": content})  # fmt: skip
+    (build / "index.html").write_text(
+        render.universe_html(
+            title="Chinese EV makers: the coverage universe",
+            run={"run_id": run_id, "status": status, "scenario": first.scenario.name,
+                 "data_as_of": first.data_as_of, "executed_on": where,
+                 "status_label": render.STATUS_LABELS.get(status, status)},
+            columns=league.COLUMNS,
+            tables={column: league.sorted_rows(rows, column) for column in ["maker", *(c.key for c in league.COLUMNS)]},
+            chart=_png(league.league_chart(rows, content)),
+            provenance={"Run": run_id, "Started": iso(started), "Finished": iso(finished),
+                        "Git commit": commit, "Executed on": where,
+                        "Data": f"deliveries to {first.data_as_of}"},
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+
+
+def _png(figure) -> str:
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(figure)
+    return base64.b64encode(buffer.getvalue()).decode()

@@ -1,0 +1,237 @@
+"""Report text of the sales analysis, built from the results: the answer, the verdict on the
+forecast-quality goal, the interval factor, the caveats, and the headline numbers recorded for the
+summary (`record`). Text from data (names, notes) is escaped: the renderer shows HTML as text."""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+
+from lib import data, results
+from lib.sales.analysis import Analysis
+from lib.sales.evaluation import GOAL_COVERAGE_PCT, GOAL_MAPE_PCT, LABELS
+from lib.sales.models import MODEL_LABELS
+
+# Misses that, when this many maker-years are scored, are worth naming as the largest.
+MIN_SCORED_TO_NAME_MISSES = 4
+
+
+def _goal_text() -> str:
+    low, high = GOAL_COVERAGE_PCT
+    return f"at most {GOAL_MAPE_PCT:.0f}% error with {low:.0f}-{high:.0f}% coverage"
+
+
+def answer_markdown(analysis: Analysis) -> str:
+    """The answer in two to six sentences; the outcome of a backtest (data after the cutoff) is
+    compared last, never used before."""
+    name = html.escape(analysis.inputs.name)
+    projection, headline = analysis.projection, analysis.headline
+    arithmetic, forecast = analysis.arithmetic, analysis.forecast
+    target, year = arithmetic.target_units, arithmetic.target_year
+    if not forecast.available:
+        return (
+            f"**No model can forecast {name}'s {year} deliveries from the data.** "
+            f"{'; '.join(forecast.skipped.values())}. The target of {target:,.0f} needs "
+            f"{arithmetic.required_monthly_run_rate_units:,.0f} a month against a latest run-rate "
+            f"of {arithmetic.latest_run_rate_units:,.0f}." + _target_source(analysis)
+        )
+    if not forecast.runs:
+        verb = "reaching" if arithmetic.reported_units >= target else "missing"
+        return (
+            f"**All of {year} is reported: {name} delivered {arithmetic.reported_units:,.0f} "
+            f"vehicles, {verb} the target of {target:,.0f}.**"
+        )
+    internal_units = analysis.internal_units
+    internal = (
+        f" (internal target {internal_units:,.0f}: {projection.probability(internal_units):.0%})"
+        if internal_units is not None
+        else ""
+    )
+    reported = ", ".join(pd.Period(m).strftime("%b") for m in arithmetic.reported_months)
+    gap = arithmetic.required_monthly_run_rate_units / arithmetic.latest_run_rate_units - 1
+    text = (
+        f"**{name} reaches {target:,.0f} deliveries in {year} in "
+        f"{projection.p_reach_target:.0%} of simulated paths**{internal}. The median forecast is "
+        f"{projection.median:,.0f} vehicles, with an 80% range of {projection.p10:,.0f} to "
+        f"{projection.p90:,.0f}. With {reported or 'no month'} reported "
+        f"({arithmetic.reported_units:,.0f} vehicles), the {len(arithmetic.missing_months)} "
+        f"missing months need {arithmetic.required_monthly_run_rate_units:,.0f} a month, "
+        f"{gap:+.0%} on the latest run-rate of {arithmetic.latest_run_rate_units:,.0f}."
+    )
+    text += _target_source(analysis)
+    if forecast.skipped:
+        ran = ", ".join(MODEL_LABELS[m] for m in forecast.runs)
+        text += (
+            f" Only {ran} could run on this history; the models section says what the others need."
+        )
+    if headline.cases:
+        verdict = (
+            "meets" if headline.meets_goal(GOAL_MAPE_PCT, GOAL_COVERAGE_PCT) else "falls short of"
+        )
+        text += (
+            f" Read the range, not just the median: on {headline.cases} past maker-years the same "
+            f"method missed next-year deliveries by {headline.mape_chosen_pct:.1f}% on average "
+            f"(best naive rule: {headline.mape_best_naive_pct:.1f}%) and its 80% intervals held "
+            f"{headline.coverage80_chosen_pct:.0f}% of outcomes, so it {verdict} the project's goal "
+            f"of {_goal_text()}."
+        )
+    if analysis.actual_units is not None:
+        actual = analysis.actual_units
+        inside = "inside" if projection.p10 <= actual <= projection.p90 else "outside"
+        reached = "reaching" if actual >= target else "missing"
+        text += (
+            f" In hindsight (data after the cutoff, unused above): {name} delivered "
+            f"{actual:,.0f} in {year}, {inside} the 80% range and {reached} the target."
+        )
+    return text
+
+
+def _target_source(analysis: Analysis) -> str:
+    """Whose target this is: said only when it is not the maker's own sourced figure."""
+    inputs = analysis.inputs
+    if inputs.target_is_stated:
+        return ""
+    settings = inputs.settings
+    return (
+        f" The target of {settings.target_units:,.0f} is this report's parameter: "
+        f"{data.ASSUMPTIONS.filename} holds no {html.escape(inputs.name)} target of that size "
+        f"for {settings.target_year}."
+    )
+
+
+def goal_markdown(analysis: Analysis) -> str:
+    """Whether the combination meets the forecast-quality goal on the headline maker-years, which
+    misses weigh most, and what the best blend chosen with hindsight would have achieved."""
+    headline, hindsight = analysis.headline, analysis.hindsight
+    if not headline.cases:
+        return "No maker-year can be scored yet, so the forecast-quality goal cannot be checked."
+    rows = analysis.backtest.rows
+    scored = rows[rows["headline"].astype(bool) & (rows["method"] == "combination")]
+    meets = headline.meets_goal(GOAL_MAPE_PCT, GOAL_COVERAGE_PCT)
+    beats = "beats" if headline.mape_chosen_pct < headline.mape_best_naive_pct else "does not beat"
+    low, high = GOAL_COVERAGE_PCT
+    text = (
+        f"**The combination {'meets' if meets else 'does not meet'} the goal.** Over "
+        f"{headline.cases} maker-years it missed next-year deliveries by "
+        f"{headline.mape_chosen_pct:.1f}% on average with {headline.coverage80_chosen_pct:.0f}% "
+        f"of outcomes inside its 80% intervals (goal: at most {GOAL_MAPE_PCT:.0f}%, with "
+        f"{low:.0f}-{high:.0f}% coverage); it {beats} the best naive rule "
+        f"({headline.best_naive_label}, {headline.mape_best_naive_pct:.1f}%)."
+    )
+    if len(scored) >= MIN_SCORED_TO_NAME_MISSES:
+        worst = scored.sort_values("abs_error_pct", ascending=False).head(2)
+        share = worst["abs_error_pct"].sum() / scored["abs_error_pct"].sum()
+        rest = scored.drop(index=worst.index)["abs_error_pct"].mean()
+        misses = " and ".join(
+            f"{html.escape(analysis.inputs.display_name(r.maker))} {r.target_year} "
+            f"({r.error_pct:+.0f}%)"
+            for r in worst.itertuples()
+        )
+        text += (
+            f" The two largest misses, {misses}, make up {share:.0%} of the total error; the "
+            f"other {len(scored) - 2} maker-years average {rest:.1f}%."
+        )
+    if hindsight is not None:
+        ranked = sorted(hindsight.weights.items(), key=lambda kv: -kv[1])
+        blend = (
+            f"{LABELS[ranked[0][0]]} alone"
+            if ranked[0][1] >= 0.995
+            else "weights: " + ", ".join(f"{LABELS[m]} {w:.0%}" for m, w in ranked)
+        )
+        reach = (
+            "No reweighting of these methods could have met the goal: the years that miss most "
+            "broke with the trend that every method reads from past deliveries."
+            if hindsight.mape_pct > GOAL_MAPE_PCT
+            else "A different weighting would have met the goal, but only with hindsight."
+        )
+        text += (
+            f" Even the best fixed blend of these forecasts, chosen knowing the outcomes, misses "
+            f"by {hindsight.mape_pct:.1f}% ({blend}). {reach}"
+        )
+    return text
+
+
+def calibration_markdown(analysis: Analysis) -> str:
+    """The interval factor applied to the answer."""
+    return f"Interval factor applied to the answer: **{analysis.forecast.calibration:.2f}**."
+
+
+def caveats_markdown(analysis: Analysis) -> str:
+    """The caveats that depend on the maker, its target and the data: a Markdown list."""
+    inputs, headline = analysis.inputs, analysis.headline
+    name = html.escape(inputs.name)
+    lines = []
+    if inputs.maker.note:
+        lines.append(f"- {name} in the data: {html.escape(inputs.maker.note)}.")
+    sourced = [t for t in (inputs.stated_target, inputs.internal_target) if t is not None]
+    if sourced:
+        cited = "; ".join(f"{t.value:,.0f} ({html.escape(t.note)}, {t.as_of})" for t in sourced)
+        lines.append(f"- {name}'s sourced targets for {inputs.settings.target_year}: {cited}.")
+    lines.append(
+        f"- The backtest scores {headline.cases} maker-years in its headline set, so the weights "
+        "and the interval calibration are noisy and the scores move with the seed."
+    )
+    return "\n".join(lines)
+
+
+def record(analysis: Analysis) -> None:
+    """Record the notebook's headline numbers with `lib.results` (names and units are read by the
+    summary, history.csv and the tests: keep them)."""
+    name, cutoff = analysis.inputs.name, analysis.inputs.settings.cutoff
+    projection, headline, hindsight = analysis.projection, analysis.headline, analysis.hindsight
+    arithmetic, internal_units = analysis.arithmetic, analysis.internal_units
+    target, year = arithmetic.target_units, arithmetic.target_year
+    results.record(
+        "p_reach_target", projection.p_reach_target, "probability",
+        f"chance {name} delivers at least {target:,.0f} vehicles in {year} (data to {cutoff})",
+        role="headline",
+    )  # fmt: skip
+    if internal_units is not None:
+        results.record(
+            "p_reach_internal_target", projection.probability(internal_units), "probability",
+            f"chance {name} delivers at least the internal target of {internal_units:,.0f} in {year}",
+            role="supporting",
+        )  # fmt: skip
+    results.record(
+        "forecast_median_units", projection.median, "units",
+        f"median forecast of {name}'s {year} deliveries; 10th-90th percentile",
+        low=projection.p10, high=projection.p90, role="supporting",
+    )  # fmt: skip
+    results.record(
+        "required_growth_pct", arithmetic.required_growth_pct, "pct",
+        f"growth over {arithmetic.last_full_year} deliveries that the target needs",
+        role="supporting",
+    )  # fmt: skip
+    results.record(
+        "required_monthly_run_rate_units", arithmetic.required_monthly_run_rate_units, "units",
+        f"average deliveries a month the {len(arithmetic.missing_months)} unreported months of {year} need",
+    )  # fmt: skip
+    results.record(
+        "latest_run_rate_units", arithmetic.latest_run_rate_units, "units",
+        f"average monthly deliveries in {', '.join(arithmetic.latest_run_rate_months)}",
+    )  # fmt: skip
+    results.record(
+        "backtest_mape_chosen_pct", headline.mape_chosen_pct, "pct",
+        "mean absolute error of the combination's next-year totals in the backtest",
+    )  # fmt: skip
+    results.record(
+        "backtest_mape_best_naive_pct", headline.mape_best_naive_pct, "pct",
+        f"the same for the best naive rule ({headline.best_naive_label})",
+    )  # fmt: skip
+    results.record(
+        "backtest_coverage80_chosen_pct", headline.coverage80_chosen_pct, "pct",
+        "share of backtest outcomes inside the combination's 80% interval",
+    )  # fmt: skip
+    if hindsight is not None:
+        results.record(
+            "backtest_mape_hindsight_blend_pct", hindsight.mape_pct, "pct",
+            "mean absolute error of the best fixed blend of the backtest's forecasts, chosen "
+            "knowing the outcomes (a bound, not a forecast)",
+        )  # fmt: skip
+    results.record(
+        "backtest_cases", headline.cases, "count",
+        "maker-years scored (the year and the two before it complete)",
+    )  # fmt: skip
+    results.record("target_units", target, "units", f"delivery target tested for {name} in {year}")
+    results.record("target_year", year, "year", "calendar year of the target")

@@ -1,0 +1,113 @@
+"""lib.margins.inputs: the maker resolved, parameters checked, missing data said plainly."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from lib import data, makers
+from lib.margins import inputs
+from tests.conftest import FROZEN_DATA
+
+
+@pytest.fixture(scope="module")
+def leapmotor() -> inputs.Inputs:
+    return inputs.load_inputs("leapmotor", data_dir=FROZEN_DATA)
+
+
+def test_the_default_maker_starts_from_its_latest_usable_quarter(leapmotor):
+    assert leapmotor.company == makers.get("leapmotor", FROZEN_DATA).company == "Leapmotor"
+    assert leapmotor.start == pd.Period("2025Q4", "Q")
+    assert leapmotor.base == pd.Period("2024Q4", "Q")
+    assert leapmotor.peers == ["BYD", "Li Auto", "NIO", "Tesla", "XPeng", "Xiaomi EV"]
+    assert list(leapmotor.compared)[0] == "Leapmotor"
+    assert leapmotor.fixed_cost_share_pct is None and leapmotor.learning_rate_pct is None
+
+
+def test_a_maker_without_financials_is_missing_data():
+    with pytest.raises(makers.MissingData, match=r"AITO / HIMA has no financials in financials_quarterly.csv"):  # fmt: skip
+        inputs.load_inputs("aito_hima", data_dir=FROZEN_DATA)
+
+
+def test_a_maker_without_a_usable_gross_margin_is_missing_data(data_copy):
+    path = data_copy / "financials_quarterly.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    kept = [line for line in lines if not (line.startswith("XPeng,") and ("margin" in line or "gross_profit" in line))]  # fmt: skip
+    assert len(kept) < len(lines)
+    path.write_text("".join(kept))
+    with pytest.raises(makers.MissingData, match=r"XPeng has 0 quarter\(s\) with revenue, deliveries and gross margin"):  # fmt: skip
+        inputs.load_inputs("xpeng", data_dir=data_copy)
+
+
+def test_unknown_maker_and_peers_are_clear_errors():
+    with pytest.raises(makers.UnknownMaker, match="unknown maker 'leap': did you mean leapmotor"):
+        inputs.load_inputs("leap", data_dir=FROZEN_DATA)
+    with pytest.raises(ValueError, match=r"peers: unknown company 'Nio'"):
+        inputs.load_inputs("leapmotor", peers="XPeng, Nio", data_dir=FROZEN_DATA)
+
+
+@pytest.mark.parametrize(
+    ("parameters", "message"),
+    [
+        (
+            {"fixed_cost_share_pct": 95.0},
+            r"fixed_cost_share_pct: 95.0; expected -1 \(estimate\) or a value in \[0, 90\]",
+        ),  # fmt: skip
+        ({"learning_rate_pct": -5.0}, r"learning_rate_pct: -5.0; expected -1"),
+        ({"target_volume_units": 0}, r"target_volume_units: 0; expected a whole number"),
+        ({"price_cut_pct": (10.0, 5.0, 1.0)}, "price_cut: the grid is empty"),
+        ({"volume_change_pct": (-95.0, 10.0, 1.0)}, "volume_change: grid .* out of range"),
+        ({"start_quarter": "2019Q2"}, "start_quarter: no data for Leapmotor in 2019Q2"),
+        ({"bridge_base_quarter": "2025Q4"}, "bridge_base_quarter: 2025Q4 must come before"),
+    ],
+)
+def test_bad_parameters_name_the_parameter(parameters, message):
+    with pytest.raises(ValueError, match=message):
+        inputs.load_inputs("leapmotor", data_dir=FROZEN_DATA, **parameters)
+
+
+def test_peers_keep_their_order_and_drop_the_maker_and_repeats():
+    financials = data.load_financials(FROZEN_DATA)
+    assert inputs.parse_peers(financials, "XPeng", "NIO, XPeng, Li Auto, NIO") == ["NIO", "Li Auto"]  # fmt: skip
+
+
+def test_events_come_from_the_data_file_numbered_within_the_charts_quarters(leapmotor):
+    events = data.load_price_war_events(FROZEN_DATA)
+    assert leapmotor.events["event"].tolist() == events["event"].tolist()  # all within 2023-2026
+    assert leapmotor.events["number"].tolist() == list(range(1, len(events) + 1))
+    window = inputs.events_between(events, pd.Period("2025Q1", "Q"), pd.Period("2025Q4", "Q"))
+    assert window["number"].tolist() == [1, 2, 3, 4]
+    assert (window["date"].dt.year == 2025).all()
+
+
+def test_charts_mark_events_from_the_price_war_start_on(data_copy):
+    path = data_copy / "price_war_events.csv"
+    early = (
+        "2022-10-24,tesla_china,price cut,earlier cut,9,stated,https://example.org/early,test row\n"
+    )
+    path.write_text(path.read_text() + early)
+    loaded = inputs.load_inputs("leapmotor", data_dir=data_copy)
+    assert "earlier cut" not in set(loaded.events["event"])  # 2022Q4 is before PRICE_WAR_START
+    assert loaded.events["date"].min() >= inputs.PRICE_WAR_START.start_time
+
+
+def test_battery_labels_follow_the_row_name_not_its_position(leapmotor):
+    rates = leapmotor.battery_rates.set_index("name")
+    assert rates.loc["margins_battery_learning_rate_storage_pct", "label"] == "battery storage (Kittner et al.)"  # fmt: skip
+    assert rates.loc["margins_battery_learning_rate_cells_pct", "rate"] == pytest.approx(0.20)
+    renamed = pd.DataFrame({"value": [30.0]}, index=pd.Index(["margins_battery_learning_rate_new_pct"], name="name"))  # fmt: skip
+    assert inputs.battery_rates(renamed)["label"].tolist() == ["margins_battery_learning_rate_new_pct"]  # fmt: skip
+
+
+def test_industry_rows_carry_their_year(leapmotor):
+    industry = leapmotor.industry_margins
+    assert industry["year"].is_monotonic_increasing
+    assert industry.loc[industry["year"] == 2017, "value"].iloc[0] == pytest.approx(7.8)
+
+
+def test_every_event_in_the_live_data_is_sourced_and_names_a_known_maker():
+    events = data.load_price_war_events()
+    known = set(makers.registry())
+    assert events["source_url"].str.match(r"^https?://").all()
+    assert set(events["maker"].dropna()) <= known
+    assert events["date"].is_monotonic_increasing

@@ -1,0 +1,43 @@
+"""lib.payback.charts: each chart draws on a given Axes, returns its Figure and states the finding
+computed from the results in its title."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from lib.payback import analysis, charts  # noqa: E402
+from tests.test_payback_inputs import frozen_setup, frozen_tables  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def result():
+    return analysis.analyse(frozen_setup(n_sims=2000), frozen_tables())
+
+
+def test_charts_draw_on_the_given_axes_and_state_the_finding(result):
+    s = result.summaries[result.best]
+    expected = {
+        charts.npv_chart: f"the NPV is below zero in {s.p_npv_negative:.0%} of 2,000 draws",
+        charts.payback_histogram_chart: f"{s.p_payback_5y:.0%} pay back within 5 years",
+        charts.payback_curves_chart: f"{s.p_payback_horizon:.0%} of draws within 10 years",
+        charts.tornado_chart: "moves the NPV most",
+        charts.cumulative_chart: "Base case:",
+    }
+    for chart, finding in expected.items():
+        fig, ax = plt.subplots()
+        assert chart(result, ax=ax) is fig
+        assert finding in ax.get_title().replace("\n", " "), chart.__name__
+        plt.close(fig)
+
+
+def test_waterfall_title_reads_the_table(result):
+    fig = charts.waterfall_chart(result)
+    unit = result.unit
+    tariffs = -unit.step("duty", unit.exported) / 1e3
+    assert f"tariffs take RMB {tariffs:,.0f}k" in fig._suptitle.get_text()
+    assert [ax.get_title() for ax in fig.axes] == [unit.china, unit.exported, unit.local]
+    plt.close(fig)

@@ -1,0 +1,81 @@
+"""lib.sales.analysis: the projection is the share of its own paths, the analysis is consistent
+with its parts, the comparison reuses the analysed maker and names makers from the registry, and
+a maker's answer does not depend on which other makers are in the data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lib.sales import analysis as sales_analysis
+from lib.sales import inputs
+from lib.sales.seasonality import Snapshot
+from lib.sales.simulation import probability_at_least
+from tests.conftest import FROZEN_DATA
+
+SMALL = {"backtest_paths": 100, "comparison_paths": 100}
+
+
+@pytest.fixture(scope="module")
+def result() -> sales_analysis.Analysis:
+    loaded = inputs.load_inputs("leapmotor", 1_000_000, 2026, "", 300, 5, **SMALL, data_dir=FROZEN_DATA)  # fmt: skip
+    return sales_analysis.analyse(loaded)
+
+
+def test_the_answer_is_the_share_of_simulated_totals_at_the_target(result):
+    totals = result.forecast.annual["combination"]
+    assert result.projection.p_reach_target == np.mean(totals >= 1_000_000)
+    assert result.projection.probability(1_050_000) == probability_at_least(totals, 1_050_000)
+    assert (
+        result.projection.p10,
+        result.projection.median,
+        result.projection.p90,
+    ) == pytest.approx(tuple(np.quantile(totals, [0.1, 0.5, 0.9])))
+    assert result.internal_units == 1_050_000
+    assert result.actual_units is None  # the target year has not ended in the data
+
+
+def test_the_analysis_holds_the_backtest_it_was_weighted_and_calibrated_by(result):
+    assert result.headline.cases == 13
+    assert set(result.diagnostics["model"]) == {
+        "SARIMAX (log, CNY regressor)", "ETS (damped trend, multiplicative season)",
+        "Logistic growth curve",
+    }  # fmt: skip
+    assert sum(result.forecast.weights.values()) == pytest.approx(1.0)
+    combo = result.backtest.rows[result.backtest.rows["method"] == "combination"]
+    assert result.summary.set_index("method").loc["combination", "cases"] == int(
+        combo["headline"].astype(bool).sum()
+    )
+
+
+def test_the_comparison_reuses_the_answer_and_names_makers_from_the_registry(result):
+    table = sales_analysis.compare(result)
+    assert list(table["maker"]) == [
+        "AITO / HIMA", "BYD", "Leapmotor", "Li Auto", "NIO", "Tesla China", "Xiaomi", "XPeng",
+    ]  # fmt: skip
+    leapmotor = table.set_index("maker").loc["Leapmotor"]
+    assert leapmotor["median_units"] == result.projection.median
+    assert leapmotor["months_reported"] == 4
+
+
+def test_a_makers_answer_does_not_depend_on_the_other_makers_in_the_list(result):
+    """Before issue 13 the stream came from the maker's position in the sorted list, so a maker
+    added before it changed its paths."""
+    now = result.data_now
+    fewer = Snapshot(now.cutoff, {k: v for k, v in now.series.items() if k != "byd"}, now.profile)
+    holidays, backtest = result.inputs.holidays, result.backtest
+    full = sales_analysis.project(now, "nio", 1.0, 2026, holidays, backtest, 200, 5)
+    short = sales_analysis.project(fewer, "nio", 1.0, 2026, holidays, backtest, 200, 5)
+    np.testing.assert_array_equal(
+        full.forecast.annual["combination"], short.forecast.annual["combination"]
+    )
+
+
+def test_a_maker_missing_at_the_cutoff_is_refused(result):
+    now = result.data_now
+    with pytest.raises(
+        inputs.InsufficientHistory, match="ghost has no reported month up to 2026-06"
+    ):
+        sales_analysis.project(now, "ghost", 1.0, 2026, result.inputs.holidays, result.backtest, 100, 1)  # fmt: skip
+    assert isinstance(now.cutoff, pd.Period)

@@ -1,0 +1,150 @@
+"""lib.sales.inputs: parameters refused with a message naming them, the maker resolved in the
+registry (MissingData when it has no deliveries), the target's arithmetic and reported totals.
+
+Figures from the data (cutoff 2026-06, first months) are those of the frozen test data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lib import data, makers
+from lib.sales import inputs
+from tests.conftest import FROZEN_DATA
+
+
+@pytest.fixture(scope="module")
+def deliveries():
+    return data.load_deliveries(FROZEN_DATA)
+
+
+def monthly(start: str, values) -> pd.Series:
+    index = pd.period_range(start, periods=len(values), freq="M")
+    return pd.Series(np.asarray(values, dtype=float), index=index, name="synthetic")
+
+
+def validate(deliveries, **overrides):
+    arguments = dict(
+        maker="leapmotor",
+        target_units=1_000_000,
+        target_year=2026,
+        data_through="",
+        n_paths=1000,
+        seed=1,
+    )
+    arguments.update(overrides)
+    return inputs.validate_parameters(deliveries, **arguments)
+
+
+def test_defaults_resolve_to_the_latest_month(deliveries):
+    settings = validate(deliveries)
+    assert settings.cutoff == pd.Period("2026-06", freq="M")
+    assert validate(deliveries, data_through="2024-12").cutoff == pd.Period("2024-12", freq="M")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"maker": "tesla"}, r"unknown maker 'tesla'; known makers: aito_hima, byd, leapmotor"),
+        ({"target_units": 0}, r"target_units must be a positive number of vehicles per year; got 0"),
+        ({"target_units": -5}, r"target_units must be a positive .* got -5"),
+        ({"data_through": "2025-13"}, r"data_through must be a month as YYYY-MM.*got '2025-13'"),
+        ({"data_through": "June 2025"}, r"data_through must be a month as YYYY-MM"),
+        ({"data_through": "2030-01"}, r"data_through 2030-01 is after the latest month in the data \(2026-06\)"),
+        ({"data_through": "2010-01"}, r"data_through 2010-01 is before the first month in the data"),
+        ({"target_year": 2019}, r"target_year 2019 is before the data: leapmotor deliveries start in 2020-09"),
+        ({"target_year": 2024}, r"target_year 2024 is before the data cutoff 2026-06.*data_through to 2023-12"),
+        ({"target_year": 2030}, r"target_year 2030 is 54 months after the data cutoff 2026-06.*at most 36"),
+        ({"maker": "xiaomi", "data_through": "2023-06"}, r"maker 'xiaomi' has no deliveries up to data_through 2023-06"),
+        ({"n_paths": 10}, r"n_paths must be between 100 and 1,000,000; got 10"),
+        ({"backtest_paths": 99}, r"backtest_paths must be between 100 and 100,000; got 99"),
+        ({"weighting": "median"}, r"weighting must be one of inverse_error, equal, best; got 'median'"),
+        ({"seed": -1}, r"seed must be a non-negative integer; got -1"),
+    ],
+)  # fmt: skip
+def test_bad_parameters_fail_with_a_message_naming_them(deliveries, overrides, message):
+    with pytest.raises(ValueError, match=message):
+        validate(deliveries, **overrides)
+
+
+def test_inputs_resolve_the_maker_in_the_registry():
+    loaded = inputs.load_inputs("tesla_china", 900_000, 2026, "", 1000, 1, data_dir=FROZEN_DATA)
+    assert loaded.name == "Tesla China" and loaded.maker.company == "Tesla"
+    assert loaded.series.name == "tesla_china"
+    assert loaded.series.index[-1] <= loaded.settings.cutoff
+    assert loaded.stated_target is None and not loaded.target_is_stated
+    assert loaded.display_name("aito_hima") == "AITO / HIMA"
+    assert loaded.display_name("not_a_maker") == "not_a_maker"
+
+
+def test_a_stated_target_is_recognised_only_at_its_own_value():
+    stated = inputs.load_inputs("leapmotor", 1_000_000, 2026, "", 1000, 1, data_dir=FROZEN_DATA)
+    assert stated.target_is_stated and stated.internal_target.value == 1_050_000
+    other = inputs.load_inputs("leapmotor", 900_000, 2026, "", 1000, 1, data_dir=FROZEN_DATA)
+    assert other.stated_target.value == 1_000_000 and not other.target_is_stated
+
+
+def test_an_unknown_maker_lists_the_registry():
+    with pytest.raises(makers.UnknownMaker, match="did you mean tesla_china"):
+        inputs.load_inputs("tesla", 1, 2026, "", 1000, 1, data_dir=FROZEN_DATA)
+
+
+def test_a_registered_maker_without_deliveries_is_missing_data(data_copy):
+    path = data_copy / "deliveries_monthly.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame[frame["brand"] != "aito_hima"].to_csv(path, index=False)
+    with pytest.raises(makers.MissingData, match="AITO / HIMA has no monthly deliveries in deliveries_monthly.csv"):  # fmt: skip
+        inputs.load_inputs("aito_hima", 1, 2026, "", 1000, 1, data_dir=data_copy)
+
+
+# ---------------------------------------------------------------------------------------------
+# Target arithmetic and reported totals (closed forms)
+
+
+def test_target_arithmetic_closed_form():
+    series = monthly("2024-01", [10_000] * 12 + [12_000, np.nan, 15_000])
+    arithmetic = inputs.target_arithmetic(series, 180_000, 2025)
+    assert arithmetic.last_full_year == 2024
+    assert arithmetic.last_full_year_units == 120_000
+    assert arithmetic.required_growth_pct == pytest.approx(50.0)
+    assert arithmetic.reported_units == 27_000
+    assert arithmetic.missing_months[:2] == ["2025-02", "2025-04"]
+    assert len(arithmetic.missing_months) == 10
+    assert arithmetic.required_monthly_run_rate_units == pytest.approx(15_300)
+    # Latest run-rate: reported months among Jan-Mar 2025 (Feb unknown).
+    assert arithmetic.latest_run_rate_units == pytest.approx(13_500)
+    assert arithmetic.latest_run_rate_months == ["2025-01", "2025-03"]
+
+
+def test_monthly_sums_match_leapmotor_reported_annual_totals(deliveries):
+    series = data.monthly_series(deliveries, "leapmotor")
+    leapmotor = makers.get("leapmotor", FROZEN_DATA)
+    table = inputs.reported_annual_totals(series, data.load_financials(FROZEN_DATA), leapmotor)
+    for year in (2022, 2023, 2024, 2025):
+        assert table.loc[year, "difference_pct"] == pytest.approx(0.0, abs=1e-9)
+    assert not table.loc[2021, "complete"]
+    assert set(table["caveat"]) == {""}
+
+
+def test_a_maker_without_financials_has_no_reported_totals_and_says_why(deliveries):
+    series = data.monthly_series(deliveries, "aito_hima")
+    aito = makers.get("aito_hima", FROZEN_DATA)
+    table = inputs.reported_annual_totals(series, data.load_financials(FROZEN_DATA), aito)
+    assert table["reported_total"].isna().all()
+    assert set(table["caveat"]) == {inputs.REPORTED_TOTAL_CAVEATS["aito_hima"]}
+
+
+def test_hindsight_total_only_for_a_backtest(deliveries):
+    cutoff = pd.Period("2024-12", freq="M")
+    assert inputs.hindsight_total(deliveries, "tesla_china", 2025, cutoff) == 851_732
+    assert (
+        inputs.hindsight_total(deliveries, "tesla_china", 2025, pd.Period("2025-12", "M")) is None
+    )
+    assert inputs.hindsight_total(deliveries, "leapmotor", 2026, pd.Period("2026-06", "M")) is None
+
+
+def test_yoy_growth_compares_the_same_month_a_year_earlier():
+    growth = inputs.yoy_growth(monthly("2024-01", [100.0] * 12 + [150.0, np.nan, 50.0]))
+    assert growth["2025-01"] == pytest.approx(50.0)
+    assert np.isnan(growth["2025-02"]) and growth["2025-03"] == pytest.approx(-50.0)

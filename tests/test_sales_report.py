@@ -1,0 +1,120 @@
+"""lib.sales.report: the answer, the goal verdict and the caveats are built from the results,
+name the maker from the registry, say when the target is only a parameter, escape text from the
+data; `record` keeps the result names and declares the headline and its supporting numbers."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lib import results, sales
+from lib.sales import evaluation, inputs, report
+from tests.conftest import FROZEN_DATA
+
+
+@pytest.fixture(scope="module")
+def result():
+    loaded = inputs.load_inputs(
+        "leapmotor", 1_000_000, 2026, "", 300, 5, backtest_paths=100, data_dir=FROZEN_DATA
+    )
+    return sales.analyse(loaded)
+
+
+def with_inputs(result, **changes):
+    return dataclasses.replace(result, inputs=dataclasses.replace(result.inputs, **changes))
+
+
+def test_the_answer_states_the_computed_numbers(result):
+    text = report.answer_markdown(result)
+    p, projection = result.projection.p_reach_target, result.projection
+    assert text.startswith(f"**Leapmotor reaches 1,000,000 deliveries in 2026 in {p:.0%} of simulated paths**")  # fmt: skip
+    assert f"(internal target 1,050,000: {projection.probability(1_050_000):.0%})" in text
+    assert f"The median forecast is {projection.median:,.0f} vehicles" in text
+    assert "With Jan, Feb, May, Jun reported (235,071 vehicles), the 8 missing months" in text
+    assert f"on {result.headline.cases} past maker-years" in text
+    assert "this report's parameter" not in text
+
+
+def test_another_makers_answer_names_it_and_says_whose_target_it_is(result):
+    settings = dataclasses.replace(result.inputs.settings, target_units=900_000.0)
+    text = report.answer_markdown(with_inputs(result, settings=settings))
+    assert "The target of 900,000 is this report's parameter: assumptions.csv holds no Leapmotor target of that size for 2026." in text  # fmt: skip
+    hostile = dataclasses.replace(result.inputs.maker, display_name="<i>Leap</i>")
+    escaped = report.answer_markdown(with_inputs(result, maker=hostile))
+    assert escaped.startswith("**&lt;i&gt;Leap&lt;/i&gt; reaches") and "<i>" not in escaped
+
+
+def test_a_maker_no_model_can_forecast_gets_the_reasons(result):
+    forecast = dataclasses.replace(
+        result.forecast, runs={}, annual={}, skipped={"ets": "ETS needs at least 24 months"}
+    )
+    projection = dataclasses.replace(result.projection, forecast=forecast)
+    text = report.answer_markdown(dataclasses.replace(result, projection=projection))
+    assert text.startswith("**No model can forecast Leapmotor's 2026 deliveries from the data.** ETS needs at least 24 months.")  # fmt: skip
+
+
+def backtest_of(makers: list[str], combination: list[float], q4: list[float]):
+    rows = [
+        {"maker": maker, "target_year": 2024, "method": method, "headline": True,
+         "actual": 100.0, "median": value}
+        for method, values in (("combination", combination), ("q4_run_rate", q4))
+        for maker, value in zip(makers, values, strict=True)
+    ]  # fmt: skip
+    frame = pd.DataFrame(rows)
+    frame["error_pct"] = frame["median"] - 100.0
+    frame["abs_error_pct"] = frame["error_pct"].abs()
+    frame["log_error"] = np.log(100.0 / frame["median"])
+    empty = pd.DataFrame()
+    return evaluation.Backtest(frame, empty, empty, empty, "inverse_error")
+
+
+def test_the_goal_verdict_names_the_largest_misses(result):
+    backtest = backtest_of(
+        ["nio", "li_auto", "xpeng", "tesla_china", "leapmotor"],
+        [150.0, 60.0, 105.0, 95.0, 110.0],
+        [160.0, 50.0, 90.0, 120.0, 100.0],
+    )
+    headline = evaluation.Headline(19.0, 80.0, 22.0, "Naive: Q4 run-rate x 4", 5)
+    text = report.goal_markdown(
+        dataclasses.replace(
+            result, backtest=backtest, headline=headline,
+            hindsight=evaluation.hindsight_blend(backtest),
+        )
+    )  # fmt: skip
+    assert text.startswith("**The combination does not meet the goal.**")
+    assert "(goal: at most 15%, with 70-90% coverage)" in text
+    assert "it beats the best naive rule (Naive: Q4 run-rate x 4, 22.0%)" in text
+    assert "NIO 2024 (+50%) and Li Auto 2024 (-40%), make up 82% of the total error" in text
+    assert "other 3 maker-years average 6.7%" in text
+    assert "No reweighting of these methods could have met the goal" in text
+
+
+def test_caveats_come_from_the_registry_and_the_backtest(result):
+    text = report.caveats_markdown(result)
+    assert "- Leapmotor in the data: overseas sales through Leapmotor International" in text
+    assert "Leapmotor's sourced targets for 2026: 1,000,000 (Zhu Jiangming" in text
+    assert f"scores {result.headline.cases} maker-years" in text
+
+
+def test_record_keeps_the_names_and_declares_the_roles(result):
+    results.clear()
+    report.record(result)
+    recorded = {r.name: r for r in results.recorded()}
+    assert recorded["p_reach_target"].value == result.projection.p_reach_target
+    assert recorded["p_reach_target"].unit == "probability"
+    roles = {name: r.role for name, r in recorded.items() if r.role}
+    assert roles == {
+        "p_reach_target": "headline",
+        "p_reach_internal_target": "supporting",
+        "forecast_median_units": "supporting",
+        "required_growth_pct": "supporting",
+    }
+    assert set(recorded) >= {
+        "required_monthly_run_rate_units", "latest_run_rate_units", "backtest_mape_chosen_pct",
+        "backtest_mape_best_naive_pct", "backtest_coverage80_chosen_pct", "backtest_cases",
+        "target_units", "target_year", "backtest_mape_hindsight_blend_pct",
+    }  # fmt: skip
+    results.clear()

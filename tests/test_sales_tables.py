@@ -1,0 +1,67 @@
+"""lib.sales.tables: tables for readers carry the computed numbers, cite sources only where the
+data have one, escape text from the data, and leave out tables with nothing to say."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from lib import sales
+from lib.sales import inputs, tables
+from tests.conftest import FROZEN_DATA
+
+
+def analysis_for(maker: str, target: float, data_dir=FROZEN_DATA):
+    loaded = inputs.load_inputs(maker, target, 2026, "", 300, 5, backtest_paths=100, data_dir=data_dir)  # fmt: skip
+    return sales.analyse(loaded)
+
+
+@pytest.fixture(scope="module")
+def result():
+    return analysis_for("leapmotor", 1_000_000)
+
+
+def test_the_needs_table_carries_the_arithmetic(result):
+    html = tables.needs_table(result).to_html()
+    assert "deliveries in 2025" in html and "596,555" in html
+    assert "+67.6%" in html  # 1,000,000 / 596,555 - 1
+    assert "2026-07, 2026-08" in html
+
+
+def test_the_assumptions_table_cites_a_stated_target_and_calls_another_a_parameter(result):
+    html = tables.assumptions_table(result).to_html()
+    assert "Zhu Jiangming" in html and "internal target" in html
+    assert "3 days before to 11 days after" in html and "[0.5, 5]" in html
+    other = dataclasses.replace(
+        result,
+        inputs=dataclasses.replace(
+            result.inputs,
+            settings=dataclasses.replace(result.inputs.settings, target_units=900_000),
+        ),
+    )
+    assert "parameter set by the analyst (no source)" in tables.assumptions_table(other).to_html()
+
+
+def test_tables_with_nothing_to_say_are_left_out(result):
+    assert len(tables.model_tables(result)) == 1  # every model ran
+    assert len(tables.backtest_tables(result)) == 2
+    comparison = sales.compare(result)
+    shown = tables.comparison_tables(comparison)
+    assert len(shown) == 1 + bool((comparison["why_not"] != "").any())
+
+
+def test_the_backtest_detail_names_makers_from_the_registry(result):
+    detail = tables.backtest_detail(result)
+    assert {"Leapmotor", "Tesla China", "Li Auto"} <= set(detail["maker"])
+    # 18 maker-years are scored; four of them too short for any model to forecast.
+    assert len(detail) == 14 and (detail["headline"] == "yes").sum() == 13
+
+
+def test_text_from_the_data_is_escaped(result):
+    hostile = dataclasses.replace(result.inputs.maker, display_name="<b>Leap</b>")
+    loaded = dataclasses.replace(
+        result.inputs, registry={**result.inputs.registry, "leapmotor": hostile}
+    )
+    html = tables.backtest_tables(dataclasses.replace(result, inputs=loaded))[1].to_html()
+    assert "&lt;b&gt;Leap&lt;/b&gt;" in html and "<b>Leap</b>" not in html

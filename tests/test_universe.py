@@ -1,0 +1,217 @@
+"""The coverage universe on Dask, started for real: a scheduler and two workers as separate
+processes on localhost; the same numbers as on a local cluster; a worker killed mid-run; the
+universe page checked in Chromium against each maker's results.json."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from lib import paths, pipeline
+from tests.conftest import FROZEN_DATA, SMOKE_SCENARIO
+from tests.test_browser import CHROMIUM, FLAGS
+
+MAKERS = ["leapmotor", "nio"]
+DASK = str(Path(sys.executable).with_name("dask"))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Cluster:
+    """`dask scheduler` and `dask worker` processes, each in its own process group."""
+
+    def __init__(self, workers: int = 2):
+        port = free_port()
+        self.address = f"tcp://127.0.0.1:{port}"
+        self.scheduler = self._start(["scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"])  # fmt: skip
+        self.workers = [
+            self._start(
+                [
+                    "worker",
+                    self.address,
+                    "--nthreads",
+                    "1",
+                    "--no-dashboard",
+                    "--name",
+                    f"w{i}",
+                    "--death-timeout",
+                    "60",
+                ]
+            )  # fmt: skip
+            for i in range(workers)
+        ]
+        self._wait_for(workers)
+
+    @staticmethod
+    def _start(arguments: list[str]) -> subprocess.Popen:
+        return subprocess.Popen(
+            [DASK, *arguments], cwd=paths.PROJECT_ROOT, start_new_session=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+
+    def _wait_for(self, workers: int) -> None:
+        from dask.distributed import Client
+
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                with Client(self.address, timeout=5) as client:
+                    if len(client.scheduler_info()["workers"]) >= workers:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.5)
+        raise AssertionError(f"the Dask cluster at {self.address} did not get {workers} workers")
+
+    def kill(self, process: subprocess.Popen) -> None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+
+    def stop(self) -> None:
+        for process in [*self.workers, self.scheduler]:
+            if process.poll() is None:
+                self.kill(process)
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    cluster = Cluster()
+    yield cluster
+    cluster.stop()
+
+
+def universe(reports: Path, cluster: str | None, only: tuple[str, ...] = ()) -> int:
+    options = pipeline.RunOptions(
+        scenario=str(SMOKE_SCENARIO), data_dir=FROZEN_DATA, reports_dir=reports, jobs=2,
+        cluster=cluster, only=only,
+    )  # fmt: skip
+    return pipeline.run_universe(options, [str(SMOKE_SCENARIO)], MAKERS)
+
+
+def numbers(run_dir: Path) -> dict:
+    """Every recorded number of every maker's notebooks."""
+    found = {}
+    for maker in MAKERS:
+        content = json.loads((run_dir / maker / "results.json").read_text())
+        for notebook, entry in content["notebooks"].items():
+            for result in entry["results"]:
+                found[(maker, notebook, result["name"])] = (result["value"], result.get("low"), result.get("high"))  # fmt: skip
+    return found
+
+
+@pytest.fixture(scope="module")
+def cluster_run(dask_cluster, tmp_path_factory) -> Path:
+    reports = tmp_path_factory.mktemp("cluster")
+    assert universe(reports, dask_cluster.address) == pipeline.EXIT_OK
+    return (reports / "latest").resolve()
+
+
+def test_a_universe_on_a_dask_cluster_equals_the_local_run(cluster_run, tmp_path):
+    manifest = json.loads((cluster_run / "manifest.json").read_text())
+    assert manifest["kind"] == "universe" and manifest["makers"] == dict.fromkeys(MAKERS, "ok")
+    assert manifest["executed_on"].startswith("tcp://127.0.0.1:")
+    assert universe(tmp_path, None) == pipeline.EXIT_OK  # a local cluster, same seeds
+    local = (tmp_path / "latest").resolve()
+    assert "local cluster" in json.loads((local / "manifest.json").read_text())["executed_on"]
+    remote, here = numbers(cluster_run), numbers(local)
+    assert remote.keys() == here.keys() and len(remote) > 40
+    assert remote == here
+
+
+def test_workers_on_another_checkout_or_data_are_refused(dask_cluster):
+    from dask.distributed import Client
+
+    from lib.pipeline import cluster
+
+    with Client(dask_cluster.address, timeout=10) as client:
+        mine = cluster.identity(str(FROZEN_DATA))
+        assert cluster.check_workers(client, FROZEN_DATA) == 2  # the same checkout and data
+        for key, other in (("commit", "0000000"), ("lib", "f" * 16), ("data", "0" * 16)):
+            with pytest.raises(
+                pipeline.BadInput, match=f"do not run the same checkout and data(.|\\n)*{key} "
+            ):
+                cluster.check_workers(client, FROZEN_DATA, dict(mine, **{key: other}))
+
+
+def test_a_killed_worker_is_survived_or_fails_cleanly(tmp_path):
+    cluster = Cluster()
+    try:
+        runner = subprocess.Popen(
+            [sys.executable, "-m", "lib", "run", "--scenario", str(SMOKE_SCENARIO), "--data-dir",
+             str(FROZEN_DATA), "--reports-dir", str(tmp_path), "--makers", ",".join(MAKERS),
+             "--cluster", cluster.address, "--only", "01_sales_trajectory", "04_globalization_payback"],
+            cwd=paths.PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 120
+        while not list(tmp_path.glob("*.partial/run.log")) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(4)  # tasks are running on both workers by now
+        cluster.kill(cluster.workers[0])
+        code = runner.wait(timeout=300)
+        stderr = runner.stderr.read()
+    finally:
+        cluster.stop()
+    assert "Traceback" not in stderr
+    assert not (tmp_path / "latest").exists()  # --only: partial, never latest
+    if code == pipeline.EXIT_OK:  # the lost tasks ran again on the other worker
+        (run,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+        statuses = json.loads((run / "manifest.json").read_text())["makers"]
+        assert statuses == dict.fromkeys(MAKERS, "partial")
+        for maker in MAKERS:
+            assert (run / maker / "01_sales_trajectory.html").exists()
+    else:
+        assert code == pipeline.EXIT_FAILED, stderr
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium not installed")
+def test_the_universe_page_shows_each_makers_numbers_and_sorts(cluster_run):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page()
+        errors = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto((cluster_run / "index.html").as_uri())
+        table = page.locator("#sort-maker")
+        assert table.is_visible()
+        for maker in MAKERS:
+            content = json.loads((cluster_run / maker / "results.json").read_text())
+            premium = next(r for r in content["notebooks"]["02_brand_premium"]["results"] if r["name"] == "focus_premium_pct")  # fmt: skip
+            cell = table.locator(f'tr[data-maker="{maker}"] td[data-column="premium"]')
+            assert cell.inner_text().startswith(f"{premium['value']:.1f}%")
+            href = cell.locator("a").get_attribute("href")
+            assert (cluster_run / href).exists()
+        page.locator('#sort-maker th a[href="#sort-premium"]').click()
+        sorted_table = page.locator("#sort-premium")
+        assert sorted_table.is_visible() and not table.is_visible()
+        shown = sorted_table.locator("tbody tr").evaluate_all(
+            "rows => rows.map(r => r.dataset.maker)"
+        )
+        values = {
+            m: next(
+                r["value"]
+                for r in json.loads((cluster_run / m / "results.json").read_text())["notebooks"][
+                    "02_brand_premium"
+                ]["results"]
+                if r["name"] == "focus_premium_pct"
+            )  # fmt: skip
+            for m in MAKERS
+        }
+        assert shown == sorted(MAKERS, key=lambda m: -values[m])
+        assert page.locator("img").evaluate("img => img.naturalWidth") > 0
+        assert not errors, errors
+        browser.close()
