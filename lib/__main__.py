@@ -169,7 +169,14 @@ def main(argv: list[str] | None = None) -> int:
         datefmt="%Y-%m-%d %H:%M:%S",
         stream=sys.stderr,
     )
-    for noisy in ("papermill", "traitlets", "nbconvert", "distributed", "tornado", "bokeh"):  # their chatter drowns the progress lines
+    for noisy in (
+        "papermill",
+        "traitlets",
+        "nbconvert",
+        "distributed",
+        "tornado",
+        "bokeh",
+    ):  # their chatter drowns the progress lines
         logging.getLogger(noisy).setLevel(logging.ERROR)
     if arguments.command == "list":
         return _list()
