@@ -132,9 +132,13 @@ def league_chart(rows: list[Row], makers_results: dict[str, dict]):
                 ax.plot([low, high], [y, y], color=plots.REFERENCE_COLOR, lw=3, alpha=0.4)
             ax.plot([cell.value], [y], "o", color=plots.FOCUS_COLOR)
         ax.set_yticks(range(len(rows)), names if ax is axes[0] else [""] * len(rows))
-        ax.invert_yaxis()
+        ax.set_ylim(len(rows) - 0.5, -0.5)
         ax.set_title(column.title, fontsize=10)
-        ax.set_xlabel(column.unit_note, fontsize=7.5, wrap=True)
+        if column.key in ("p_target", "payback"):  # probabilities: the whole 0-100% scale
+            ax.set_xlim(0, 1)
+            plots.percent(ax, axis="x", scale=100)
+        else:
+            ax.set_xlabel("%", fontsize=8)
     figure.suptitle(_chart_title(rows), fontsize=11)
     figure.tight_layout()
     return figure

@@ -13,6 +13,8 @@ import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from lib import data
 
 MAKERS = data.MAKERS
@@ -96,3 +98,53 @@ def find(name: str, data_dir: Path | None = None) -> Maker | None:
         if wanted in {n.lower() for n in names if n}:
             return maker
     return None
+
+
+# ---------------------------------------------------------------------------------------------
+# A maker's target
+
+
+def stated_target(entry: Maker, assumptions: pd.DataFrame, year: int) -> data.Assumption | None:
+    """The maker's stated target for `year`: the registry's `target_row`, if it is that year's."""
+    row = entry.target_row
+    if not row or row not in assumptions.index or f"_{year}_" not in row:
+        return None
+    return data.assumption(row, assumptions)
+
+
+def resolve_target(
+    target_units: float,
+    stated: data.Assumption | None,
+    deliveries: pd.DataFrame,
+    entry: Maker,
+    year: int,
+    financials: pd.DataFrame,
+) -> tuple[float, str]:
+    """The target tested and its basis: the parameter when set (not 0); else the maker's stated
+    target; else, none being stated, its deliveries of the year before (does it grow at all?):
+    the twelve months when all are known, else the company's reported annual total."""
+    if target_units:
+        return float(target_units), "parameter"
+    if stated is not None:
+        return stated.value, "stated"
+    rows = deliveries[
+        (deliveries["brand"] == entry.key) & (deliveries["month"].dt.year == year - 1)
+    ]
+    if len(rows) == 12:
+        return float(rows["deliveries"].sum()), "last_year"
+    reported = financials[
+        (financials["company"] == entry.company)
+        & (financials["metric"] == "deliveries")
+        & ~financials["flag"].isin(data.UNUSABLE_FLAGS)
+    ].drop_duplicates("period")
+    by_period = reported.set_index("period")["value"]
+    if f"{year - 1}FY" in by_period:
+        return float(by_period[f"{year - 1}FY"]), "last_year"
+    quarters = [f"{year - 1}Q{q}" for q in range(1, 5)]
+    if all(q in by_period for q in quarters):
+        return float(by_period[quarters].sum()), "last_year"
+    raise MissingData(
+        f"{entry.display_name} states no {year} target (data/makers.csv target_row), and its "
+        f"{year - 1} deliveries are neither complete in {data.DELIVERIES.filename} nor reported in "
+        f"{data.FINANCIALS.filename}; set target_units"
+    )

@@ -48,6 +48,31 @@ def test_an_unknown_maker_lists_the_close_matches():
     assert makers.find("nobody") is None
 
 
+def test_a_makers_target_is_the_parameter_its_stated_target_or_last_years_deliveries():
+    assumptions = data.load_assumptions(FROZEN_DATA)
+    deliveries = data.load_deliveries(FROZEN_DATA)
+    financials = data.load_financials(FROZEN_DATA)
+    leap = makers.get("leapmotor", FROZEN_DATA)
+    stated = makers.stated_target(leap, assumptions, 2026)
+    assert stated.value == 1_000_000 and makers.stated_target(leap, assumptions, 2027) is None
+
+    def target(key: str, units: float = 0):
+        entry = makers.get(key, FROZEN_DATA)
+        found = makers.stated_target(entry, assumptions, 2026)
+        return makers.resolve_target(units, found, deliveries, entry, 2026, financials)
+
+    assert target("leapmotor") == (1_000_000, "stated")
+    assert target("leapmotor", 1_050_000) == (1_050_000, "parameter")
+    leap_2025 = deliveries[(deliveries["brand"] == "xpeng") & (deliveries["month"].dt.year == 2025)]
+    assert len(leap_2025) == 12 and target("xpeng") == (leap_2025["deliveries"].sum(), "last_year")
+    reported = financials.query(
+        "company == 'BYD' and period == '2025FY' and metric == 'deliveries'"
+    )
+    assert target("byd") == (reported["value"].iloc[0], "last_year")  # monthly rows incomplete
+    with pytest.raises(makers.MissingData, match="Xiaomi states no 2026 target"):
+        target("xiaomi")  # neither twelve months nor a reported 2025 total
+
+
 # ---------------------------------------------------------------------------------------------
 # The switch
 

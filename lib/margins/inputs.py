@@ -139,7 +139,7 @@ def load_inputs(
     volume_change_pct: tuple[float, float, float] = (-20.0, 100.0, 2.0),
     fixed_cost_share_pct: float = ESTIMATE,
     learning_rate_pct: float = ESTIMATE,
-    target_volume_units: int = 1_000_000,
+    target_volume_units: int = 0,
     data_dir: Path | None = None,
 ) -> Inputs:
     """The notebook's parameters checked and its data loaded; grids are (low, high, step) in %."""
@@ -153,6 +153,14 @@ def load_inputs(
     )
     fixed = optional_pct(fixed_cost_share_pct, "fixed_cost_share_pct", FIXED_SHARE_RANGE_PCT)
     rate = optional_pct(learning_rate_pct, "learning_rate_pct", LEARNING_RATE_RANGE_PCT)
+    assumptions = data.load_assumptions(data_dir)
+    if not target_volume_units:  # 0: the maker's stated target for the data's latest year
+        deliveries = data.load_deliveries(data_dir)
+        year = int(deliveries["month"].max().year)
+        stated = makers.stated_target(entry, assumptions, year)
+        target_volume_units, _ = makers.resolve_target(
+            0, stated, deliveries, entry, year, financials
+        )
     low, high = TARGET_VOLUME_RANGE
     if not low <= target_volume_units <= high:
         raise ValueError(
@@ -161,7 +169,6 @@ def load_inputs(
     panels = {name: quarterly_panel(financials, name) for name in companies(financials)}
     _check_history(entry, panels[company], estimate_fixed=fixed is None)
     start, base = _quarters(panels[company], start_quarter, bridge_base_quarter)
-    assumptions = data.load_assumptions(data_dir)
     shown = [panels[c] for c in [company, *peer_names]]
     first = max(min(p.table.index.min() for p in shown), PRICE_WAR_START)
     last = max(p.table.index.max() for p in shown)

@@ -155,6 +155,9 @@ class Inputs:
     registry: dict[str, makers.Maker]
     stated_target: data.Assumption | None  # the maker's sourced target for the year, if any
     internal_target: data.Assumption | None
+    target_basis: str = (
+        "parameter"  # parameter | stated (the registry's row) | last_year (none stated)
+    )
 
     @property
     def name(self) -> str:
@@ -195,22 +198,30 @@ def load_inputs(
             f"{entry.display_name} has no monthly deliveries in {data.DELIVERIES.filename}; "
             f"without a delivery history there is nothing to forecast"
         )
+    assumptions = data.load_assumptions(data_dir)
+    stated = makers.stated_target(entry, assumptions, target_year) or sourced_target(
+        assumptions, maker, target_year
+    )
+    financials = data.load_financials(data_dir)
+    target_units, basis = makers.resolve_target(
+        target_units, stated, deliveries, entry, target_year, financials
+    )
     settings = validate_parameters(
         deliveries, maker, target_units, target_year, data_through, n_paths, seed, **choices
     )
-    assumptions = data.load_assumptions(data_dir)
     series = data.monthly_series(deliveries, maker)
     return Inputs(
         maker=entry,
         settings=settings,
         deliveries=deliveries,
         holidays=data.load_holidays(data_dir),
-        financials=data.load_financials(data_dir),
+        financials=financials,
         assumptions=assumptions,
         series=series[series.index <= settings.cutoff],
         registry=makers.registry(data_dir),
-        stated_target=sourced_target(assumptions, maker, target_year),
+        stated_target=stated,
         internal_target=sourced_target(assumptions, maker, target_year, "internal"),
+        target_basis=basis,
     )
 
 

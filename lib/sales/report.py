@@ -93,6 +93,12 @@ def _target_source(analysis: Analysis) -> str:
     if inputs.target_is_stated:
         return ""
     settings = inputs.settings
+    if inputs.target_basis == "last_year":
+        return (
+            f" {html.escape(inputs.name)} states no target for {settings.target_year} "
+            f"(data/makers.csv): the probability is that of delivering at least its "
+            f"{settings.target_year - 1} total of {settings.target_units:,.0f}."
+        )
     return (
         f" The target of {settings.target_units:,.0f} is this report's parameter: "
         f"{data.ASSUMPTIONS.filename} holds no {html.escape(inputs.name)} target of that size "

@@ -1,0 +1,87 @@
+"""The coverage universe: every shipped maker, five notebooks each, default parameters.
+
+(a) wall time of `python -m lib run --universe` on a local Dask cluster of 1 and of 2 workers,
+    and the scaling efficiency from 1 to 2 (1.0 = linear: twice the workers, half the time);
+(b) where a notebook's time goes: the per-notebook overhead (kernel start, imports, rendering,
+    measured as the run of a notebook that does nothing) against the model work (the rest of the
+    notebooks' execution time, from the runs' manifests).
+Goal (issue 15): the full universe in under 3 minutes here, within 10% of linear speed-up.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+from lib import makers, paths
+
+
+def universe(reports: Path, workers: int) -> tuple[float, dict]:
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "lib", "run", "--universe", "--jobs", str(workers),
+         "--reports-dir", str(reports), "--quiet"],
+        check=True, capture_output=True, cwd=paths.PROJECT_ROOT,
+    )  # fmt: skip
+    wall = time.perf_counter() - started
+    return wall, json.loads((reports / "latest" / "manifest.json").read_text())
+
+
+def notebook_seconds(run_dir: Path) -> list[float]:
+    return [
+        n["duration_s"]
+        for maker in json.loads((run_dir / "manifest.json").read_text())["makers"]
+        for n in json.loads((run_dir / maker / "manifest.json").read_text())["notebooks"]
+    ]
+
+
+def empty_notebook_seconds(folder: Path, repeats: int = 3) -> float:
+    """A notebook with one empty cell, run and rendered by the runner's own path."""
+    from lib.pipeline import notebook
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}  # fmt: skip
+    nb.cells = [nbformat.v4.new_markdown_cell("# Empty\n\nNothing."), nbformat.v4.new_code_cell("from lib import results")]  # fmt: skip
+    source = folder / "empty.ipynb"
+    nbformat.write(nb, source)
+    times = []
+    for _ in range(repeats):
+        payload = {
+            "name": "empty", "path": str(source), "build_dir": str(folder), "overrides": {},
+            "cell_timeout": 600, "environment": {},
+            "context": {"run_id": "bench", "scenario": "base", "data_as_of": "", "parameters": [], "provenance": {}},
+        }  # fmt: skip
+        started = time.perf_counter()
+        notebook.execute_notebook(payload)
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def run() -> dict:
+    keys = sorted(makers.registry())
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        one, _ = universe(root / "one", 1)
+        two, manifest = universe(root / "two", 2)
+        executions = notebook_seconds((root / "two" / "latest").resolve())
+        overhead = empty_notebook_seconds(root)
+    model_work = sum(executions) - overhead * len(executions)
+    return {
+        "makers": len(keys),
+        "notebooks": len(executions),
+        "status": manifest["status"],
+        "universe_1_worker_s": round(one, 1),
+        "universe_2_workers_s": round(two, 1),
+        "speedup_1_to_2": round(one / two, 2),
+        "scaling_efficiency": round(one / two / 2, 2),
+        "goal_under_180_s": two < 180,
+        "per_notebook_overhead_s": round(overhead, 2),
+        "overhead_share_of_notebook_time": round(overhead * len(executions) / sum(executions), 2),
+        "model_work_s": round(model_work, 1),
+    }

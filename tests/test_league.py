@@ -1,0 +1,73 @@
+"""The league table of the universe page, from recorded results only."""
+
+from __future__ import annotations
+
+import matplotlib
+
+from lib import league, makers
+
+matplotlib.use("Agg")
+
+
+def result(name, value, unit, low=None, high=None):
+    return {"name": name, "value": value, "unit": unit, "meaning": name, "low": low, "high": high}
+
+
+def content(p=0.4, premium=-20.0, margins_status="ok", note=None):
+    return {
+        "notebooks": {
+            "01_sales_trajectory": {"status": "ok", "results": [
+                result("p_reach_target", p, "probability"),
+                result("forecast_median_units", 900_000, "units", 800_000, 1_100_000)]},
+            "02_brand_premium": {"status": "ok", "results": [
+                result("focus_premium_pct", premium, "pct", premium - 5, premium + 5)]},
+            "03_price_war_margins": {"status": margins_status, "note": note, "results": [] if margins_status != "ok" else [
+                result("latest_gross_margin_pct", 15.0, "pct"),
+                result("gm_at_target_cut10_pct", 13.7, "pct", 10.0, 17.1)]},
+            "04_globalization_payback": {"status": "failed", "results": []},
+        }
+    }  # fmt: skip
+
+
+def registry():
+    def maker(key, target_row):
+        return makers.Maker(key, key.upper(), None, (), None, None, None, target_row, "https://x.org", "")  # fmt: skip
+
+    return {"a": maker("a", "a_target_2026_units"), "b": maker("b", None)}
+
+
+def test_cells_carry_the_number_its_text_and_the_report_it_comes_from():
+    rows = league.league_table({"a": content(), "b": content(premium=10.0)}, registry())
+    a = {k: c for k, c in rows[0].cells.items()}
+    assert a["p_target"].text == "40%" and a["p_target"].value == 0.4
+    assert a["p_target"].href == "a/01_sales_trajectory.html"
+    assert a["forecast"].text == "900,000 units [800,000, 1,100,000]"
+    assert a["gm_cut10"].text == "13.7% [10.0%, 17.1%]" and a["gm_cut10"].value == 13.7
+    assert a["payback"].text == "failed" and a["payback"].value is None
+
+
+def test_no_target_stated_and_no_data_say_why():
+    rows = league.league_table(
+        {"a": content(), "b": content(margins_status="no_data", note="B reports no margin")},
+        registry(),
+    )
+    b = rows[1].cells
+    assert b["p_target"].text == "no target stated" and b["p_target"].value is None
+    assert b["gm_latest"].text == "no data" and b["gm_latest"].note == "B reports no margin"
+
+
+def test_sorting_puts_the_largest_first_and_makers_without_a_number_last():
+    rows = league.league_table(
+        {"a": content(premium=-20.0), "b": content(premium=10.0)}, registry()
+    )
+    assert [r.maker for r in league.sorted_rows(rows, "premium")] == ["b", "a"]
+    assert [r.maker for r in league.sorted_rows(rows, "p_target")] == ["a", "b"]  # b: none
+    assert [r.maker for r in league.sorted_rows(rows, "maker")] == ["a", "b"]
+
+
+def test_the_chart_title_states_the_finding():
+    made = {"a": content(p=0.4, premium=-20.0), "b": content(premium=10.0)}
+    figure = league.league_chart(league.league_table(made, registry()), made)
+    title = figure._suptitle.get_text()
+    assert "A is the likeliest to reach its own target (40%)" in title
+    assert "B's badge carries the highest premium (10.0%" in title
