@@ -153,7 +153,11 @@ def _check(arguments: argparse.Namespace) -> int:
         f"data in {plan.data_dir}: "
         + ", ".join(f"{name} {rows} rows" for name, rows in counts.items())
     )
-    print(f"deliveries to {plan.data_as_of}; gaps (unknown months, not zero):")
+    print(f"deliveries to {plan.data_as_of}; latest month per maker:")
+    for row in plan.freshness:
+        stale = f"  STALE: missing {', '.join(row['missing'])}" if row["stale"] else ""
+        print(f"    {row['brand']}: {row['latest']}{stale}")
+    print("gaps (unknown months, not zero):")
     for gap in data.delivery_gaps(data.load_deliveries(plan.data_dir)).itertuples():
         print(f"    {gap.brand}: {gap.first} to {gap.last} ({gap.months} months)")
     print(f"scenario {plan.scenario.name}: ok for {len(plan.jobs)} notebook(s)")
@@ -205,4 +209,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:  # `python -m lib check | head`: the reader left, nothing is wrong
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)

@@ -120,7 +120,7 @@ def _score(row: dict) -> dict:
 
 BACKTEST_COLUMNS = [
     "maker", "target_year", "method", "kind", "headline", "actual", "median", "p10", "p90",
-    "error_pct", "abs_error_pct", "log_error", "covered", "implied_sd",
+    "error_pct", "abs_error_pct", "log_error", "covered", "implied_sd", "raw_implied_sd",
 ]  # fmt: skip
 
 
@@ -174,7 +174,11 @@ def run_backtest(
             for method, totals in forecast.annual.items():
                 p10, median, p90 = np.quantile(totals, [0.1, 0.5, 0.9])
                 kind = "combination" if method == "combination" else "model"
-                rows.append(_score({**base, "method": method, "kind": kind, "median": median, "p10": p10, "p90": p90}))  # fmt: skip
+                row = _score({**base, "method": method, "kind": kind, "median": median, "p10": p10, "p90": p90})  # fmt: skip
+                row["raw_implied_sd"] = row["implied_sd"]
+                if method == "combination" and forecast.uncalibrated is not None:
+                    row["raw_implied_sd"] = implied_sd(*np.quantile(forecast.uncalibrated, [0.1, 0.9]))
+                rows.append(row)
             for method, point in baseline_forecasts(series, int(year)).items():
                 if np.isfinite(point):
                     low, high = _baseline_interval(earlier, method, point)

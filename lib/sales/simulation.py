@@ -95,12 +95,16 @@ def calibration_factor(scored: pd.DataFrame) -> float:
     80% of outcomes: 80th percentile of |log(actual / median)| / implied sd, divided by 1.2816.
 
     `scored` has columns log_error and implied_sd (cases that had ended by the cutoff); with fewer
-    than 5 cases the factor is 1 (no calibration). Kept within `CALIBRATION_RANGE`."""
-    rows = scored.dropna(subset=["log_error", "implied_sd"])
-    rows = rows[rows["implied_sd"] > 0]
+    than 5 cases the factor is 1 (no calibration). Kept within `CALIBRATION_RANGE`. The factor is
+    applied to uncalibrated paths, so it must be measured on uncalibrated spreads: when `scored`
+    has a `raw_implied_sd` column (the spread before that case's own calibration), that is used
+    (issue 14: measuring on already calibrated intervals gave 0.745 where 0.500 was due)."""
+    sd = "raw_implied_sd" if "raw_implied_sd" in scored.columns else "implied_sd"
+    rows = scored.dropna(subset=["log_error", sd])
+    rows = rows[rows[sd] > 0]
     if len(rows) < MIN_SCORED_FOR_CALIBRATION:
         return 1.0
-    ratio = np.abs(rows["log_error"]) / rows["implied_sd"]
+    ratio = np.abs(rows["log_error"]) / rows[sd]
     return float(np.clip(np.quantile(ratio, 0.8) / Z80, *CALIBRATION_RANGE))
 
 
@@ -157,7 +161,8 @@ class MakerForecast:
     """Forecast of one maker's deliveries in `target_year` from data up to `cutoff`.
 
     `annual[name]` holds each path's target-year total (vehicles) for every model that ran and for
-    "combination"; `skipped` says why a model did not run."""
+    "combination"; `uncalibrated` the combination's totals before its calibration; `skipped` says
+    why a model did not run."""
 
     maker: str
     target_year: int
@@ -169,6 +174,7 @@ class MakerForecast:
     calibration: float
     combined: np.ndarray
     annual: dict[str, np.ndarray] = field(default_factory=dict)
+    uncalibrated: np.ndarray | None = None  # the combination's totals before calibration
 
     @property
     def available(self) -> bool:
@@ -228,15 +234,9 @@ def forecast_maker(
             skipped[name] = f"{MODEL_LABELS[name]} could not be fitted: {failure}"
     scores = weights_from if weights_from is not None else pd.DataFrame(columns=SCORE_COLUMNS)
     weights = skill_weights(scores, list(runs), weighting)
-    combined = (
-        calibrate_paths(
-            mix_paths(runs, weights, n_paths, rng),
-            calibration,
-            np.asarray(request.months.year) == target_year,
-        )
-        if runs
-        else np.empty((0, len(request.months)))
-    )
+    mixed = mix_paths(runs, weights, n_paths, rng) if runs else np.empty((0, len(request.months)))
+    in_year = np.asarray(request.months.year) == target_year
+    combined = calibrate_paths(mixed, calibration, in_year) if runs else mixed
     forecast = MakerForecast(
         str(series.name),
         target_year,
@@ -255,5 +255,8 @@ def forecast_maker(
     if runs:
         forecast.annual["combination"] = annual_path_totals(
             request.history, request.months, combined, target_year
+        )
+        forecast.uncalibrated = annual_path_totals(
+            request.history, request.months, mixed, target_year
         )
     return forecast
