@@ -92,6 +92,9 @@ def run_task(payload: dict, *needed: dict) -> dict:
 def start_client(address: str | None, workers: int):
     """A client of the scheduler at `address`, or of a new local cluster of `workers` processes
     (one thread each: a notebook task is a kernel, not Python threads)."""
+    # Dask's own INFO lines (workers starting, connections) drown the run's progress lines; set
+    # before distributed is imported, so that its logging config and the workers inherit it.
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
     from dask.distributed import Client, LocalCluster
 
     if address:

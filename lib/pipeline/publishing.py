@@ -9,7 +9,7 @@ import os
 import platform
 from pathlib import Path
 
-from lib import render, results, runs, summary
+from lib import render, results, runs, summary, workbook
 from lib.pipeline.model import Job, Plan, iso, now, write_json
 from lib.pipeline.notebook import parameter_rows, shown_path
 
@@ -225,6 +225,7 @@ def write_run_files(
     manifest = manifest_for(plan_, plan_.jobs, status, commit, now())
     write_json(build_dir / "manifest.json", manifest)
     write_json(build_dir / "results.json", results_json(plan_, plan_.jobs))
+    workbook.write_run(build_dir, results_json(plan_, plan_.jobs), {job.name: parameter_rows(job) for job in plan_.jobs}, plan_.data_dir, plan_.reports_dir)  # fmt: skip
     runs_list = [
         {"run_id": plan_.run_id, "scenario": plan_.scenario.name, "status": status,
          "data_as_of": plan_.data_as_of, "finished": manifest["finished"], "href": "index.html"}

@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import shutil
 import signal
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -43,18 +44,19 @@ from lib.pipeline.reuse import input_hash, library_hash, previous_run, try_reuse
 log = logging.getLogger("lib.pipeline")
 
 
-def _record(job: Job, outcome: dict) -> None:
+def _record(job: Job, outcome: dict, maker: str = "") -> None:
     job.status = outcome["status"]
     job.duration_s = outcome["duration_s"]
     job.error = outcome["error"]
     job.note = outcome.get("note")
     job.results = outcome["results"]
+    name = f"{maker}/{job.name}" if maker else job.name
     if job.note:
-        log.warning("%s has no answer for this maker: %s", job.name, job.note)
+        log.warning("%s has no answer for this maker: %s", name, job.note)
     elif job.error:
-        log.error("%s FAILED after %.1f s: %s", job.name, job.duration_s, job.error["message"])
+        log.error("%s FAILED after %.1f s: %s", name, job.duration_s, job.error["message"])
     else:
-        log.info("%s finished in %.1f s (%d results)", job.name, job.duration_s, len(job.results))
+        log.info("%s finished in %.1f s (%d results)", name, job.duration_s, len(job.results))
 
 
 def _worker_init(runner_pid: int, lock_fd: int | None) -> None:
@@ -250,47 +252,49 @@ def _signals_interrupt():
             signal.signal(signum, handler)
 
 
-def run(options: RunOptions, scenario_names: list[str] | None = None) -> int:
-    """Validate, then execute under the lock. Returns a documented exit code (see EXIT_CODES).
-
-    With several `scenario_names`, every scenario is validated before any runs; each then gets a
-    run of its own, in the order given (the last one's index is what `latest` shows)."""
-    reports_dir = Path(options.reports_dir or paths.reports_dir()).resolve()
-    names = scenario_names or [options.scenario]
+def under_lock(reports_dir: Path, body: Callable[[], int]) -> int:
+    """Check the reports folder, take its lock, remove builds that killed runs left, then run
+    `body`; turn what stops a run into its documented exit code and one log line."""
     try:
         check_reports_dir(reports_dir)
-    except BadInput as error:
-        log.error("bad input, nothing was run: %s", error)
-        return EXIT_BAD_INPUT
-    try:
         with run_lock(reports_dir), _signals_interrupt():
             clean_stale_builds(reports_dir)
-            try:
-                plans = [
-                    (plan(replace(options, scenario=name)), replace(options, scenario=name))
-                    for name in names
-                ]
-            except BadInput as error:
-                log.error("bad input, nothing was run:\n%s", error)
-                return EXIT_BAD_INPUT
-            codes = []
-            for plan_, scenario_options in plans:
-                # planned ahead: each scenario's run starts (and is named) when it starts
-                plan_.started = now()
-                plan_.run_id = new_run_id(run_label(plan_.scenario), reports_dir, plan_.started)
-                codes.append(execute(plan_, scenario_options))
-            return max(codes)
+            return body()
+    except BadInput as error:
+        log.error("bad input, nothing was run:\n%s", error)
+        return EXIT_BAD_INPUT
     except BlockingIOError:
         holder = (reports_dir / LOCK_NAME).read_text().strip()
-        log.error(
-            "another run is writing to %s (%s); exiting without doing anything", reports_dir, holder
-        )
+        log.error("another run is writing to %s (%s); exiting without doing anything", reports_dir, holder)  # fmt: skip
         return EXIT_LOCKED
     except Interrupted:
         return EXIT_FAILED
     except OSError as error:
         log.error("cannot use %s: %s", error.filename or reports_dir, os_reason(error))
         return EXIT_FAILED
+
+
+def run(options: RunOptions, scenario_names: list[str] | None = None) -> int:
+    """Validate, then execute under the lock. Returns a documented exit code (see EXIT_CODES).
+
+    With several `scenario_names`, every scenario is validated before any runs; each then gets a
+    run of its own, in the order given (the last one's index is what `latest` shows)."""
+    reports_dir = Path(options.reports_dir or paths.reports_dir()).resolve()
+
+    def body() -> int:
+        plans = [
+            (plan(replace(options, scenario=name)), replace(options, scenario=name))
+            for name in scenario_names or [options.scenario]
+        ]
+        codes = []
+        for plan_, scenario_options in plans:
+            # planned ahead: each scenario's run starts (and is named) when it starts
+            plan_.started = now()
+            plan_.run_id = new_run_id(run_label(plan_.scenario), reports_dir, plan_.started)
+            codes.append(execute(plan_, scenario_options))
+        return max(codes)
+
+    return under_lock(reports_dir, body)
 
 
 def all_scenarios(params_dir: Path | None = None) -> list[str]:

@@ -17,13 +17,9 @@ from pathlib import Path
 
 from lib import league, makers, paths, render
 from lib.pipeline import cluster
-from lib.pipeline.locking import check_reports_dir, clean_stale_builds, run_lock
 from lib.pipeline.model import (
-    EXIT_BAD_INPUT,
     EXIT_FAILED,
-    EXIT_LOCKED,
     EXIT_OK,
-    LOCK_NAME,
     BadInput,
     Interrupted,
     Plan,
@@ -36,7 +32,7 @@ from lib.pipeline.model import (
 from lib.pipeline.notebook import payload_for, render_report
 from lib.pipeline.planning import git_commit, new_run_id, plan
 from lib.pipeline.publishing import publish, run_status, write_run_files
-from lib.pipeline.running import _discard, _record, _signals_interrupt, _start_log
+from lib.pipeline.running import _discard, _record, _start_log, under_lock
 
 log = logging.getLogger("lib.pipeline")
 
@@ -58,41 +54,24 @@ def run_universe(
 ) -> int:
     """Validate every scenario for every maker, then run each scenario's universe on Dask."""
     reports_dir = Path(options.reports_dir or paths.reports_dir()).resolve()
-    try:
-        check_reports_dir(reports_dir)
-    except BadInput as error:
-        log.error("bad input, nothing was run: %s", error)
-        return EXIT_BAD_INPUT
-    try:
-        with run_lock(reports_dir), _signals_interrupt():
-            clean_stale_builds(reports_dir)
-            try:
-                keys = universe_makers(options, requested)
-                plans = [
-                    {key: plan(replace(options, scenario=name, maker=key)) for key in keys}
-                    for name in scenario_names
-                ]
-                client, local = cluster.start_client(options.cluster, options.jobs)
-            except BadInput as error:
-                log.error("bad input, nothing was run:\n%s", error)
-                return EXIT_BAD_INPUT
-            try:
-                workers = cluster.check_workers(client, next(iter(plans[0].values())).data_dir)
-                where = options.cluster or f"a local cluster of {workers} worker(s)"
-                return max(execute_universe(by_maker, options, client, where) for by_maker in plans)
-            except BadInput as error:
-                log.error("bad input, nothing was run:\n%s", error)
-                return EXIT_BAD_INPUT
-            finally:
-                client.close()
-                if local is not None:
-                    local.close()
-    except BlockingIOError:
-        holder = (reports_dir / LOCK_NAME).read_text().strip()
-        log.error("another run is writing to %s (%s); exiting without doing anything", reports_dir, holder)  # fmt: skip
-        return EXIT_LOCKED
-    except Interrupted:
-        return EXIT_FAILED
+
+    def body() -> int:
+        keys = universe_makers(options, requested)
+        plans = [
+            {key: plan(replace(options, scenario=name, maker=key)) for key in keys}
+            for name in scenario_names
+        ]
+        client, local = cluster.start_client(options.cluster, options.jobs)
+        try:
+            workers = cluster.check_workers(client, next(iter(plans[0].values())).data_dir)
+            where = options.cluster or f"a local cluster of {workers} worker(s)"
+            return max(execute_universe(by_maker, options, client, where) for by_maker in plans)
+        finally:
+            client.close()
+            if local is not None:
+                local.close()
+
+    return under_lock(reports_dir, body)
 
 
 def execute_universe(by_maker: dict[str, Plan], options: RunOptions, client, where: str) -> int:
@@ -173,7 +152,7 @@ def _collect(submitted: dict, client) -> None:
         if text is not None:
             (folder / f"{job.name}.ipynb").write_text(text, encoding="utf-8")
             render_report(payload, outcome, folder)
-        _record(job, outcome)
+        _record(job, outcome, maker=folder.name)
 
 
 def _write_makers(by_maker: dict[str, Plan], build: Path, commit: str) -> str:
