@@ -442,3 +442,337 @@ def headline_history(
         )
     table = pd.DataFrame(rows).set_index("run") if rows else pd.DataFrame()
     return table.loc[:, (table != "n/a").any(axis=0)] if rows else table
+
+
+# ---------------------------------------------------------------------------------------------
+# The research note: verdicts, what changed and why, what to watch, the risks
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One answer as a research note says it: the verdict in words with its number and range,
+    the detail behind it, and what it says about the seed article's claim."""
+
+    key: str
+    verdict: str
+    detail: str
+    claim: str
+    href: str
+
+
+def _words(probability: float) -> str:
+    """A probability in the words analysts use (bands of 20 points)."""
+    bands = [(0.8, "very likely"), (0.6, "likely"), (0.4, "about as likely as not"), (0.2, "unlikely")]  # fmt: skip
+    return next((word for edge, word in bands if probability >= edge), "very unlikely")
+
+
+def _num(result: dict | None, value: float | None = None) -> str:
+    """A recorded number as text, without its interval (n/a when absent)."""
+    if result is None:
+        return "n/a"
+    return results.format_value({**result, "low": None, "high": None, "value": value if value is not None else result["value"]})  # fmt: skip
+
+
+def _range(result: dict) -> str:
+    """'low-high' of a recorded interval, in the result's unit ('' without one)."""
+    if result.get("low") is None or result.get("high") is None:
+        return ""
+    return f"{_num(result, result['low'])} to {_num(result, result['high'])}"
+
+
+def _value(found: dict, name: str) -> float | str:
+    """A recorded value that must be there (KeyError or TypeError otherwise: the caller falls
+    back to the recorded meanings)."""
+    value = found[name]["value"]
+    if value is None:
+        raise TypeError(f"{name} has no value")
+    return value
+
+
+def _verdict_sales(found: dict, maker: str) -> tuple[str, str, str]:
+    p, target, forecast = (
+        _value(found, "p_reach_target"),
+        found["target_units"],
+        found["forecast_median_units"],
+    )
+    year = f" in {found['target_year']['value']}" if "target_year" in found else ""
+    verdict = f"{_words(p).capitalize()}: {results.format_value(found['p_reach_target'])} chance that {maker} delivers {_num(target)}{year}"  # fmt: skip
+    detail = f"Median forecast {_num(forecast)} (10th-90th percentile {_range(forecast)})."
+    if "required_monthly_run_rate_units" in found and "latest_run_rate_units" in found:
+        need, have = _value(found, "required_monthly_run_rate_units"), _value(found, "latest_run_rate_units")  # fmt: skip
+        detail += f" The target needs {need:,.0f} a month for the rest of the year, {need / have - 1:+.0%} on the latest {have:,.0f} a month."  # fmt: skip
+    claim = f"The seed article's claim that {maker} reaches {_num(target)}{year} is {_words(p)} on the data so far."  # fmt: skip
+    return verdict, detail, claim
+
+
+def _verdict_premium(found: dict, maker: str) -> tuple[str, str, str]:
+    premium, reference = found["focus_premium_pct"], _value(found, "reference_brand")
+    pct = _value(found, "focus_premium_pct")
+    side = "below" if pct < 0 else "above"
+    verdict = f"{maker}'s badge lists {abs(pct):.0f}% {side} {reference}'s for the same specs (95% interval {_range(premium)})"  # fmt: skip
+    flagship, p_band = found["flagship_price_rmb"], _value(found, "p_flagship_in_band")
+    detail = f"The flagship's specs would list at {_num(flagship)} (80% interval {_range(flagship)}), a {p_band:.0%} chance of landing inside the band."  # fmt: skip
+    claim = f"Can the D-series sell at 250,000-300,000 yuan under its badge? The model gives it a {p_band:.0%} chance."  # fmt: skip
+    launch = found.get("launch_price_high_rmb")
+    if launch and found.get("launch_price_low_rmb"):
+        low = found["launch_price_low_rmb"]
+        detail += f" The D19 launched at {_num(low)} to {_num(launch)}."
+        if "launch_implied_premium_pct" in found:
+            implied = _value(found, "launch_implied_premium_pct")
+            below = implied < (premium.get("low") if premium.get("low") is not None else pct)
+            detail += f" Its launch prices imply {implied:+.0f}% against {reference} for its specs, against the estimated {pct:+.0f}%: {'priced below' if below else 'priced at or above'} the estimated brand discount."  # fmt: skip
+        if "launch_in_band_answer" in found:
+            claim = f"Can the D-series sell at 250,000-300,000 yuan? The launch prices answer it: {_value(found, 'launch_in_band_answer')}."  # fmt: skip
+    return verdict, detail, claim
+
+
+def _verdict_margins(found: dict, maker: str) -> tuple[str, str, str]:
+    cut10, latest = found["gm_at_target_cut10_pct"], found["latest_gross_margin_pct"]
+    now, then = _value(found, "gm_at_target_cut10_pct"), _value(found, "latest_gross_margin_pct")
+    word = "thinner than" if now < then else "no thinner than"
+    verdict = f"After a 10% price cut, gross margin at the target volume is {_num(cut10)} ({_range(cut10)}), {word} the {_num(latest)} of the latest quarter"  # fmt: skip
+    detail = ""
+    if "gm_at_target_current_pct" in found:
+        detail = f"With prices held it would be {_num(found['gm_at_target_current_pct'])}."
+    if found.get("volume_increase_for_10pct_cut_pct", {}).get("value") is not None:
+        detail += f" A 10% cut alone needs {_value(found, 'volume_increase_for_10pct_cut_pct'):+.0f}% volume to keep gross profit."  # fmt: skip
+    claim = f"What margin survives the price war? About {_num(cut10)} if {maker} cuts 10% and reaches its volume; scale and learning do not fully offset the cut."  # fmt: skip
+    if now >= then:
+        claim = f"What margin survives the price war? About {_num(cut10)}: at the target volume, scale and learning offset a 10% cut."  # fmt: skip
+    return verdict, detail, claim
+
+
+def _verdict_payback(found: dict, maker: str) -> tuple[str, str, str]:
+    best = _value(found, "best_strategy")
+    route = found["best_strategy"]["meaning"].split(": ", 1)[-1]
+    p = _value(found, "best_p_payback_horizon")
+    horizon = re.search(r"within the (.+?) horizon", found["best_p_payback_horizon"]["meaning"])
+    within = f"within the {horizon.group(1)} horizon" if horizon else "within the horizon"
+    verdict = f"{_words(p).capitalize()} to pay back: {route} pays back {within} in {p:.0%} of draws"  # fmt: skip
+    median = found.get(f"{best}_median_payback_years", {}).get("value")
+    detail = f"Median discounted payback {median:.1f} years." if median is not None else "The median draw never pays back within the horizon."  # fmt: skip
+    if f"{best}_p_npv_negative" in found:
+        detail += f" The NPV is negative in {_value(found, f'{best}_p_npv_negative'):.0%} of draws."
+    if "export_p_npv_negative" in found and best != "export":
+        detail += f" Exporting from China over EU duties loses money in {_value(found, 'export_p_npv_negative'):.0%}."  # fmt: skip
+    claim = f"Does going overseas pay back? {'More' if p >= 0.5 else 'Less'} likely than not ({p:.0%}), by {route}, the best of the routes modelled."  # fmt: skip
+    return verdict, detail, claim
+
+
+VERDICTS = {"sales": _verdict_sales, "premium": _verdict_premium, "margins": _verdict_margins, "payback": _verdict_payback}  # fmt: skip
+
+
+def maker_name(run: RunResults | None) -> str:
+    """The display name of the run's maker (the notebooks' default when the run names none)."""
+    from lib import makers, scenarios
+
+    key = (run.content.get("maker") if run else None) or scenarios.inspect(
+        paths.NOTEBOOKS_DIR / f"{QUESTIONS[0].notebook}.ipynb"
+    ).parameters["maker"].default
+    try:
+        return makers.get(key).display_name
+    except Exception:  # an unknown or unreadable registry: the key still names it
+        return str(key)
+
+
+def verdicts(run: RunResults | None) -> list[Verdict]:
+    """The four answers as verdicts; an answer whose expected numbers are not all recorded (an
+    older run, another maker) falls back to its recorded meanings, and a missing one says so."""
+    maker, out = maker_name(run), []
+    for answer in answers(run):
+        href = f"{answer.question.notebook}.html"
+        if not answer.available:
+            out.append(Verdict(answer.question.key, "Not available", answer.sentence, "", href))
+            continue
+        try:
+            verdict, detail, claim = VERDICTS[answer.question.key](_found(answer, run), maker)
+        except (KeyError, TypeError, ValueError, ZeroDivisionError):
+            verdict, detail, claim = results.format_value(answer.headline), answer.sentence, ""
+        out.append(Verdict(answer.question.key, verdict, detail, claim, href))
+    return out
+
+
+def verdicts_markdown(items: list[Verdict], run: RunResults | None) -> str:
+    """The verdicts as a research note's opening: question, verdict, detail, claim, link."""
+    by_key = {q.key: q for q in QUESTIONS}
+    blocks = [
+        f"**{by_key[v.key].question}**  \n**{v.verdict}.** {v.detail} {v.claim} "
+        f"([full report]({v.href}))"
+        for v in items
+    ]
+    return "\n\n".join(blocks)
+
+
+def _inputs(run: RunResults) -> dict:
+    """What a run's answers depend on: data file hashes, parameters per notebook, code commit.
+    A published run has them in its manifest; the run in progress is read from its data folder
+    and executed notebooks."""
+    manifest_path = run.run_dir / "manifest.json"
+    if manifest_path.exists():
+        try:
+            manifest = runs.read_manifest(manifest_path)
+        except runs.DamagedFile:
+            manifest = {}
+        return {
+            "data": manifest.get("data_hashes") or {},
+            "parameters": {n["name"]: n.get("parameters") or {} for n in manifest.get("notebooks", [])},
+            "code": manifest.get("git_commit", ""),
+            "reused": {n["name"] for n in manifest.get("notebooks", []) if n.get("status") == "reused"},
+        }  # fmt: skip
+    import nbformat
+
+    from lib import data, scenarios
+    from lib.pipeline.planning import git_commit
+
+    parameters = {}
+    for question in QUESTIONS:
+        executed = run.run_dir / f"{question.notebook}.ipynb"
+        source = paths.NOTEBOOKS_DIR / f"{question.notebook}.ipynb"
+        if not executed.exists() or not source.exists():
+            continue
+        defaults = {k: p.default for k, p in scenarios.inspect(source).parameters.items()}
+        injected = nbformat.read(str(executed), as_version=4).metadata.get("papermill", {})
+        parameters[question.notebook] = defaults | dict(injected.get("parameters") or {})
+    notebooks = run.content.get("notebooks", {})
+    return {
+        "data": data.file_hashes(),
+        "parameters": parameters,
+        "code": git_commit(),
+        "reused": {name for name, e in notebooks.items() if e.get("status") == "reused"},
+    }
+
+
+def changed_inputs(current: RunResults, previous: RunResults) -> dict[str, dict]:
+    """Per question: the data files, parameters and code that differ between two runs."""
+    now, then = _inputs(current), _inputs(previous)
+    files = sorted(k for k in now["data"].keys() | then["data"].keys() if now["data"].get(k) != then["data"].get(k))  # fmt: skip
+    code = now["code"] != then["code"] or now["code"].endswith("+changes")
+    out = {}
+    for question in QUESTIONS:
+        name = question.notebook
+        if name in now["reused"]:
+            out[question.key] = {"data": [], "parameters": [], "code": False}
+            continue
+        new, old = now["parameters"].get(name, {}), then["parameters"].get(name, {})
+        params = [f"{k}: {old.get(k, 'n/a')} -> {new.get(k, 'n/a')}" for k in sorted(new.keys() | old.keys()) if new.get(k) != old.get(k)]  # fmt: skip
+        out[question.key] = {"data": files, "parameters": params, "code": code}
+    return out
+
+
+def _why(inputs: dict, moved: bool) -> str:
+    """Which part of a change is due to new data and which to assumptions or code."""
+    data_, assumptions = bool(inputs["data"]), bool(inputs["parameters"]) or inputs["code"]
+    if not moved:
+        return "no change"
+    if data_ and not assumptions:
+        return "all from new data (" + ", ".join(inputs["data"]) + ")"
+    if assumptions and not data_:
+        causes = inputs["parameters"] + (["code"] if inputs["code"] else [])
+        return "all from changed assumptions or code (" + "; ".join(causes) + ")"
+    if data_ and assumptions:
+        causes = inputs["data"] + inputs["parameters"] + (["code"] if inputs["code"] else [])
+        return "new data and changed assumptions or code together, not separated (" + "; ".join(causes) + ")"  # fmt: skip
+    return "no input changed: simulation noise"
+
+
+def _difference(now: dict | None, then: dict | None) -> str:
+    """now - then in the unit readers compare them in: points for shares and percentages."""
+    if not now or not then or not all(isinstance(r["value"], int | float) for r in (now, then)):
+        return "new" if now and not then else ("changed" if now and now["value"] != then["value"] else "unchanged")  # fmt: skip
+    delta = now["value"] - then["value"]
+    if np.isclose(delta, 0):
+        return "unchanged"
+    if now["unit"] in ("probability", "share"):
+        return f"{100 * delta:+.1f} pp"
+    if now["unit"] in ("pct", "percent", "pp"):
+        return f"{delta:+.1f} pp"
+    return f"{delta:+,.0f}" if abs(delta) >= 100 else f"{delta:+.3g}"
+
+
+def changes_explained(current: RunResults, previous: RunResults) -> pd.DataFrame:
+    """Each headline number then and now, the change in reader's units, and which inputs moved it
+    (new data, changed assumptions or code; `changed_inputs`)."""
+    before = {a.question.key: a.headline for a in answers(previous)}
+    inputs = changed_inputs(current, previous)
+    rows = []
+    for answer in answers(current):
+        now, then = answer.headline, before.get(answer.question.key)
+        change = _difference(now, then)
+        rows.append(
+            {
+                "answer": answer.question.key.capitalize(),
+                "previous run": results.format_value(then) if then else "n/a",
+                "this run": results.format_value(now) if now else "n/a",
+                "change": change,
+                "why": _why(inputs[answer.question.key], change not in ("unchanged", "new")),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _months_after(month: str, year: int) -> list[str]:
+    """The months after `month` (YYYY-MM) up to December of `year`."""
+    start = pd.Period(month, "M") + 1
+    return [str(p) for p in pd.period_range(start, f"{year}-12", freq="M")] if start.year <= year else []  # fmt: skip
+
+
+def watch_list(run: RunResults | None) -> list[str]:
+    """What to watch next month, from the recorded numbers: the deliveries needed a month, the
+    price band and launch prices, the margin break-even, the payback's main driver."""
+    found = {a.question.key: _found(a, run) for a in answers(run)}
+    items = []
+    sales = found["sales"]
+    with _skip():
+        need, have = _value(sales, "required_monthly_run_rate_units"), _value(sales, "latest_run_rate_units")  # fmt: skip
+        target = _num(sales["target_units"])
+        months = _months_after(
+            str(run.content.get("data_as_of")), int(_value(sales, "target_year"))
+        )
+        when = f" in each of {months[0]} to {months[-1]}" if len(months) > 1 else ""
+        items.append(f"**Monthly deliveries**: {need:,.0f} a month{when} reach {target}, against {have:,.0f} a month lately ({sales['latest_run_rate_units']['meaning'].split(' in ')[-1]}); a month below {have:,.0f} makes the target harder, one above {need:,.0f} makes it easier.")  # fmt: skip
+    premium = found["premium"]
+    with _skip():
+        text = f"**Price band**: the flagship's specs list at {_num(premium['flagship_price_rmb'])} under the badge ({_range(premium['flagship_price_rmb'])})"  # fmt: skip
+        if "launch_price_low_rmb" in premium:
+            text += f"; the D19 launched at {_num(premium['launch_price_low_rmb'])} to {_num(premium['launch_price_high_rmb'])}"  # fmt: skip
+        items.append(text + ": watch transaction discounts and the D99's trim specs.")
+    margins = found["margins"]
+    with _skip():
+        items.append(f"**Margin break-even**: a 10% price cut needs {_value(margins, 'volume_increase_for_10pct_cut_pct'):+.0f}% volume to keep gross profit; the next quarter's gross margin against {_num(margins['latest_gross_margin_pct'])} in {_value(margins, 'latest_period')}.")  # fmt: skip
+    payback = found["payback"]
+    with _skip():
+        best = _value(payback, "best_strategy")
+        items.append(f"**Overseas payback**: the input that moves the NPV of the best route most is `{_value(payback, f'{best}_top_driver')}`.")  # fmt: skip
+    return items
+
+
+def risks(run: RunResults | None) -> list[str]:
+    """The main risks as the analyses show them: the low ends of the recorded ranges."""
+    found = {a.question.key: _found(a, run) for a in answers(run)}
+    items = []
+    with _skip():
+        p, forecast = (
+            _value(found["sales"], "p_reach_target"),
+            found["sales"]["forecast_median_units"],
+        )
+        items.append(f"**Volume shortfall**: {1 - p:.0%} of simulated paths miss the target; one in ten ends below {_num(forecast, forecast['low'])}.")  # fmt: skip
+    with _skip():
+        upper = found["premium"]["focus_premium_upper_tier_pct"]
+        items.append(f"**Badge discount at the top**: on specs worth 250,000 yuan or more the badge lists {_num(upper)} against the reference ({_range(upper)}), deeper than across the range.")  # fmt: skip
+    with _skip():
+        cut10 = found["margins"]["gm_at_target_cut10_pct"]
+        items.append(f"**Slow cost learning**: at the low end of the learning rate a 10% cut leaves {_num(cut10, cut10['low'])} gross margin at the target volume.")  # fmt: skip
+    with _skip():
+        best = _value(found["payback"], "best_strategy")
+        items.append(f"**Overseas losses**: the best route still loses money in {_value(found['payback'], f'{best}_p_npv_negative'):.0%} of draws.")  # fmt: skip
+    return items
+
+
+class _skip:
+    """Leave out a bullet whose numbers this run did not record (another maker, an older run)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback) -> bool:
+        return kind is not None and issubclass(kind, KeyError | TypeError | ValueError | ZeroDivisionError)  # fmt: skip

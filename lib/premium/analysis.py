@@ -4,7 +4,7 @@ every number the report shows as a `BrandPremium` (numbers and frames, no format
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -43,6 +43,7 @@ class BrandPremium:
     transaction: pd.DataFrame  # premiums on list and on transaction prices
     tier_counts: pd.DataFrame  # priced trims per guide-price tier and badge
     market: MarketPosition
+    launches: pd.DataFrame = field(default_factory=pd.DataFrame)  # pricing.launch_comparison
 
     @property
     def headline_trim(self) -> pd.Series:
@@ -127,4 +128,7 @@ def analyse(study: Study) -> BrandPremium:
         transaction=robustness.transaction_comparison(fit, study.discounts, study.badges, level),
         tier_counts=robustness.tier_counts(study.trims, study.badges, study.tier_edges),
         market=market_position(study),
+        launches=pricing.launch_comparison(
+            prices, study.flagship, study.launches, study.focus, study.reference, study.band
+        ),
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -258,6 +258,9 @@ class Study:
     discounts: pd.DataFrame  # guide-to-transaction discount of every brand in the sample
     discount_rows: pd.DataFrame  # the sourced transaction_discount_* rows of assumptions.csv
     band_rows: pd.DataFrame  # the sourced premium_* rows of assumptions.csv (the band's default)
+    launches: pd.DataFrame = field(
+        default_factory=pd.DataFrame
+    )  # launch_prices(): sourced launch guide prices
 
     @property
     def badges(self) -> list[str]:
@@ -412,7 +415,29 @@ def load_study(
         discounts=transaction_discounts(assumptions, brands, own_rows),
         discount_rows=_rows(assumptions, "transaction_discount_"),
         band_rows=_rows(assumptions, "premium_d19_rumoured_"),
+        launches=launch_prices(assumptions, found.display_name),
     )
+
+
+LAUNCH_ROW = r"premium_(?P<series>[a-z0-9]+)_launch_price_(?P<edge>low|high)_rmb"
+
+
+def launch_prices(assumptions: pd.DataFrame, maker_name: str) -> pd.DataFrame:
+    """Launch guide-price ranges of the maker's new series from the sourced
+    `premium_<series>_launch_price_low_rmb` / `_high_rmb` rows of assumptions.csv whose note names
+    the maker: one row per series (upper-cased, as the trims name it), with low_rmb, high_rmb,
+    as_of, source_url."""
+    columns = ["series", "low_rmb", "high_rmb", "as_of", "source_url"]
+    own = assumptions["note"].fillna("").str.lower().str.contains(maker_name.lower(), regex=False)
+    found = assumptions[own].index.to_series().str.extract(f"^{LAUNCH_ROW}$").dropna()
+    rows = []
+    for series, edges in found.groupby("series", sort=True):
+        by_edge = {edge: name for name, edge in edges["edge"].items()}
+        if set(by_edge) != {"low", "high"}:
+            continue  # half a range is not a range
+        low, high = assumptions.loc[by_edge["low"]], assumptions.loc[by_edge["high"]]
+        rows.append([series.upper(), float(low["value"]), float(high["value"]), str(high["as_of"]), str(high["source_url"])])  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _rows(assumptions: pd.DataFrame, prefix: str) -> pd.DataFrame:

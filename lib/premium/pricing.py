@@ -165,3 +165,57 @@ def spec_to_reach_band(
         }
     )
     return pd.DataFrame(rows)
+
+
+def launch_comparison(
+    prices: pd.DataFrame,
+    flagship: pd.DataFrame,
+    launches: pd.DataFrame,
+    focus: str,
+    reference: str,
+    band: tuple[float, float],
+) -> pd.DataFrame:
+    """Each launched series' guide-price range against the model's prices for its specs, yuan.
+
+    One row per series in `launches` (inputs.launch_prices). For a series whose trims were priced
+    (`flagship`): model_low_rmb / model_high_rmb, the expected focus-badge price of its cheapest
+    and dearest spec, with pi_low_rmb / pi_high_rmb the lower and upper ends of their prediction
+    intervals; launch_vs_model_low_pct / _high_pct, the launch range's edges against those two
+    prices (the cheapest launch trim is taken to be the cheapest spec); implied_premium_low_pct /
+    _high_pct, the edges against the same specs under the reference badge, the premium the
+    launch prices imply, comparable with the estimated brand premium. A series without priced
+    specs keeps only its launch range (priced False). in_band: how the launch range sits against
+    `band` ('inside', 'partly inside', 'below', 'above')."""
+    rows = []
+    for launch in launches.itertuples():
+        names = flagship.loc[flagship["series"].str.upper() == launch.series, "trim_name"]
+        own = prices[prices["trim_name"].isin(names) & (prices["brand"] == focus)]
+        row = {
+            "series": launch.series, "launch_low_rmb": launch.low_rmb,
+            "launch_high_rmb": launch.high_rmb, "in_band": _band_position(launch, band),
+            "priced": len(own) > 0, "trims": ", ".join(names),
+        }  # fmt: skip
+        if len(own):
+            cheap, dear = (
+                own.loc[own["expected_rmb"].idxmin()],
+                own.loc[own["expected_rmb"].idxmax()],
+            )
+            ref = prices[prices["brand"] == reference].set_index("trim_name")["expected_rmb"]
+            row |= {
+                "model_low_rmb": cheap["expected_rmb"], "model_high_rmb": dear["expected_rmb"],
+                "pi_low_rmb": cheap["low_rmb"], "pi_high_rmb": dear["high_rmb"],
+                "launch_vs_model_low_pct": 100 * (launch.low_rmb / cheap["expected_rmb"] - 1),
+                "launch_vs_model_high_pct": 100 * (launch.high_rmb / dear["expected_rmb"] - 1),
+                "implied_premium_low_pct": 100 * (launch.low_rmb / ref[cheap["trim_name"]] - 1),
+                "implied_premium_high_pct": 100 * (launch.high_rmb / ref[dear["trim_name"]] - 1),
+            }  # fmt: skip
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _band_position(launch, band: tuple[float, float]) -> str:
+    if launch.high_rmb < band[0]:
+        return "below"
+    if launch.low_rmb > band[1]:
+        return "above"
+    return "inside" if band[0] <= launch.low_rmb and launch.high_rmb <= band[1] else "partly inside"

@@ -334,6 +334,96 @@ def transaction_text(result: BrandPremium) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# Launch prices against the model
+
+
+def _yuan_range(low: float, high: float) -> str:
+    return f"{low:,.0f}-{high:,.0f} yuan"
+
+
+def launch_text(result: BrandPremium) -> str:
+    """How the earlier answer did once the launch prices were known: the model's prices for each
+    launched series' specs against its launch range, the premium the launch implies against the
+    estimated one, and the band question answered with the real prices."""
+    launches, study = result.launches, result.study
+    if launches.empty:
+        return (
+            "No launch price of this maker's new series is in `data/assumptions.csv` "
+            "(`premium_<series>_launch_price_low_rmb` / `_high_rmb`): the prediction above "
+            "stands unchecked."
+        )
+    brand, reference, focus = escape(study.focus), escape(study.reference), result.focus
+    parts = []
+    for row in launches.itertuples():
+        series = escape(row.series)
+        text = f"**{series}** launched at {_yuan_range(row.launch_low_rmb, row.launch_high_rmb)}"
+        if not row.priced:
+            parts.append(
+                f"{text}. Its specs are not in `data/vehicle_trims.csv`, so the model has not "
+                f"priced it: its launch range is reported, not compared."
+            )
+            continue
+        level = f"{study.prediction_level:.0%}"
+        where = (
+            f"its low end lies below the model's {level} prediction interval"
+            if row.launch_low_rmb < row.pi_low_rmb
+            else f"its high end lies above the model's {level} prediction interval"
+            if row.launch_high_rmb > row.pi_high_rmb
+            else f"it lies inside the model's {level} prediction intervals"
+        )
+        text += (
+            f"; the model priced its specs ({escape(row.trims)}) at "
+            f"{_yuan_range(row.model_low_rmb, row.model_high_rmb)} under the {brand} badge "
+            f"(expected prices; launch {row.launch_vs_model_low_pct:+.0f}% and "
+            f"{row.launch_vs_model_high_pct:+.0f}% against them), and {where} "
+            f"({_yuan_range(row.pi_low_rmb, row.pi_high_rmb)}). Against the same specs under "
+            f"{reference}, the launch prices imply a premium of {row.implied_premium_low_pct:+.0f}% "
+            f"to {row.implied_premium_high_pct:+.0f}%, against the estimated "
+            f"{focus.premium_pct:+.0f}% ({focus.low_pct:+.0f}% to {focus.high_pct:+.0f}%): "
+        )
+        deeper = max(row.implied_premium_low_pct, row.implied_premium_high_pct) < focus.low_pct
+        within = focus.low_pct <= min(row.implied_premium_low_pct, row.implied_premium_high_pct) and max(row.implied_premium_low_pct, row.implied_premium_high_pct) <= focus.high_pct  # fmt: skip
+        text += (
+            f"{brand} priced **below** its estimated brand discount (cheaper than its badge "
+            "alone would explain)."
+            if deeper
+            else f"{brand} priced **at** its estimated brand discount."
+            if within
+            else f"{brand} priced **around** its estimated brand discount (partly outside its interval)."  # fmt: skip
+        )
+        parts.append(text)
+    return "\n\n".join(parts) + "\n\n" + launch_band_answer(result) + "."
+
+
+def launch_band_answer(result: BrandPremium) -> str:
+    """The band question answered with the launch prices, in one sentence."""
+    band, launches = result.study.band, result.launches
+    inside = launches[launches["in_band"] != "below"]
+    inside = inside[inside["in_band"] != "above"]
+    if inside.empty:
+        return f"No launched series lists inside {band_text(band)}"
+    parts = [
+        f"the {escape(r.series)} ({_yuan_range(r.launch_low_rmb, r.launch_high_rmb)}, {r.in_band})"
+        for r in launches.itertuples()
+    ]
+    return (
+        f"With the real prices, the band question has its answer: the D-series does list inside "
+        f"{band_text(band)}: " + "; ".join(parts)
+    )
+
+
+def launch_table(result: BrandPremium) -> Styler:
+    names = {
+        "launch_low_rmb": "launch low (yuan)", "launch_high_rmb": "launch high (yuan)",
+        "model_low_rmb": "model, cheapest spec (yuan)", "model_high_rmb": "model, dearest spec (yuan)",
+        "implied_premium_low_pct": f"implied premium vs {result.study.reference}, low (%)",
+        "implied_premium_high_pct": f"implied premium vs {result.study.reference}, high (%)",
+        "in_band": "against the band",
+    }  # fmt: skip
+    return readable(result.launches[[c for c in names if c in result.launches] + ["series"]], names)
+
+
+# ---------------------------------------------------------------------------------------------
 # Recorded results
 
 
@@ -401,6 +491,7 @@ def record(result: BrandPremium) -> list[results.Result]:
                 low=upper["low_pct"], high=upper["high_pct"],
             )
         )  # fmt: skip
+    recorded += record_launch(result)
     recorded += [
         results.record("reference_brand", reference, "brand", "brand the premiums are measured against"),
         results.record(
@@ -408,4 +499,32 @@ def record(result: BrandPremium) -> list[results.Result]:
             "trims in the hedonic model (price and every spec known)",
         ),
     ]  # fmt: skip
+    return recorded
+
+
+def record_launch(result: BrandPremium) -> list[results.Result]:
+    """The flagship series' launch range against the model (only when its launch is sourced)."""
+    launches = result.launches
+    if launches.empty:
+        return []
+    row = launches.iloc[0] if not launches["priced"].any() else launches[launches["priced"]].iloc[0]
+    series = row["series"]
+    recorded = [
+        results.record("launch_price_low_rmb", row["launch_low_rmb"], "RMB", f"{series} launch guide price, low end (data/assumptions.csv)"),
+        results.record("launch_price_high_rmb", row["launch_high_rmb"], "RMB", f"{series} launch guide price, high end"),
+        results.record("launch_in_band_answer", launch_band_answer(result).split(": ", 1)[-1], "text", "the band question answered with the launch prices"),
+    ]  # fmt: skip
+    if row["priced"]:
+        recorded += [
+            results.record(
+                "launch_implied_premium_pct", (row["implied_premium_low_pct"] + row["implied_premium_high_pct"]) / 2, "pct",
+                f"premium vs {result.study.reference} implied by the {series} launch prices for its specs (low/high: the range's two edges)",
+                low=min(row["implied_premium_low_pct"], row["implied_premium_high_pct"]),
+                high=max(row["implied_premium_low_pct"], row["implied_premium_high_pct"]),
+            ),
+            results.record(
+                "launch_vs_model_high_pct", row["launch_vs_model_high_pct"], "pct",
+                f"{series} top launch price against the model's expected price for its dearest spec",
+            ),
+        ]  # fmt: skip
     return recorded

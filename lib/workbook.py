@@ -1,0 +1,177 @@
+"""Workbooks (.xlsx) for analysts: one per report, and one of every headline number of the run.
+
+A report's workbook holds what the report recorded (`results` sheet: one row per number, with its
+unit, interval and meaning), the parameters it ran with and a `sources` sheet (every source URL of
+the data files the run read, numbered, with the rows that cite it). The index's `headlines.xlsx`
+holds the four headline answers of the latest run of each scenario and of the earlier runs.
+Values are written as numbers, exactly as in results.json; only their display format follows
+their unit (a probability shows as a percentage).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import Counter
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
+
+from lib import summary
+
+URL = re.compile(r"https?://[^\s\"'<>)\]]+")
+RESULT_COLUMNS = ["result", "value", "low", "high", "unit", "role", "meaning"]
+FORMATS = {
+    "probability": "0.0%", "share": "0.0%", "pct": "0.00", "percent": "0.00", "pp": "0.00",
+    "RMB": "#,##0", "units": "#,##0", "RMB_mn": "#,##0.0", "year": "0", "years": "0.0",
+}  # fmt: skip
+
+
+def _sheet(book: Workbook, title: str, header: list[str], rows: list[list]) -> None:
+    """A sheet with a bold header row, frozen below it, columns sized to their text."""
+    from openpyxl.styles import Font
+
+    sheet = book.create_sheet(title)
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append(row)
+    sheet.freeze_panes = "A2"
+    for index, name in enumerate(header, start=1):
+        width = max([len(str(name))] + [len(str(r[index - 1])) for r in rows[:200]])
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), 80)
+
+
+def _result_rows(results: list[dict]) -> list[list]:
+    return [
+        [
+            r["name"],
+            r["value"],
+            r.get("low"),
+            r.get("high"),
+            r["unit"],
+            r.get("role") or "",
+            r["meaning"],
+        ]  # fmt: skip
+        for r in results
+    ]
+
+
+def _format_numbers(book: Workbook, title: str, unit_column: str, columns: list[str]) -> None:
+    """Display each number in its unit's format (the stored value is unchanged)."""
+    sheet = book[title]
+    header = [c.value for c in sheet[1]]
+    unit_at = header.index(unit_column)
+    targets = [header.index(c) for c in columns]
+    for row in sheet.iter_rows(min_row=2):
+        number_format = FORMATS.get(row[unit_at].value)
+        if number_format:
+            for at in targets:
+                if isinstance(row[at].value, int | float):
+                    row[at].number_format = number_format
+
+
+def data_sources(data_dir: Path) -> list[list]:
+    """Every source URL of the data files: [n, file, url, rows citing it], numbered in file order."""
+    rows = []
+    for path in sorted(Path(data_dir).glob("*.csv")):
+        with path.open(newline="", encoding="utf-8") as handle:
+            counts = Counter(
+                row.get("source_url", "") for row in csv.DictReader(handle) if row.get("source_url")
+            )
+        rows += [[path.name, url, count] for url, count in counts.items()]
+    return [[n, *row] for n, row in enumerate(rows, start=1)]
+
+
+def report_workbook(
+    target: Path, name: str, entry: dict, parameters: list[dict], sources: list[list]
+) -> Path:
+    """`<notebook>.xlsx`: sheets results, parameters, sources (see the module docstring)."""
+    book = Workbook()
+    book.remove(book.active)
+    _sheet(book, "results", RESULT_COLUMNS, _result_rows(entry.get("results", [])))
+    _format_numbers(book, "results", "unit", ["value", "low", "high"])
+    _sheet(
+        book,
+        "parameters",
+        ["parameter", "value", "default", "meaning"],
+        [[p["name"], p["value"], p["default"], p["help"]] for p in parameters],
+    )
+    cited = sorted({url for r in entry.get("results", []) for url in URL.findall(r["meaning"])})
+    extra = [[len(sources) + i, "results of this report", url, 1] for i, url in enumerate(cited, 1)]
+    _sheet(book, "sources", ["n", "file", "source_url", "rows citing it"], sources + extra)
+    _sheet(
+        book,
+        "about",
+        ["field", "value"],
+        [["report", name], ["title", entry.get("title", "")], ["status", entry.get("status", "")]]
+        + ([["note", entry["note"]]] if entry.get("note") else []),
+    )
+    book.save(target)
+    return target
+
+
+def _headline_rows(run: summary.RunResults) -> list[list]:
+    content = run.content
+    keys = [content.get("scenario", ""), content.get("maker") or "", run.run_id, content.get("data_as_of", "")]  # fmt: skip
+    rows = []
+    for answer in summary.answers(run):
+        if answer.available:
+            r = answer.headline
+            rows.append(keys + [answer.question.key, answer.question.notebook, *_result_rows([r])[0]])  # fmt: skip
+    return rows
+
+
+HEADLINE_COLUMNS = ["scenario", "maker", "run", "data_as_of", "question", "notebook", *RESULT_COLUMNS]  # fmt: skip
+
+
+def headlines_workbook(
+    target: Path, current: summary.RunResults, reports_dir: Path | None = None
+) -> Path:
+    """`headlines.xlsx`: the headline answers of the latest run of each scenario (`scenarios`)
+    and of every finished run (`runs`, newest first)."""
+    finished = {run.run_id: run for run in summary.finished_runs(reports_dir)}
+    finished[current.run_id] = current
+    latest = {}
+    for run_id in sorted(finished):
+        run = finished[run_id]
+        latest[(run.content.get("scenario"), run.content.get("maker"))] = run
+    latest[(current.content.get("scenario"), current.content.get("maker"))] = current
+    book = Workbook()
+    book.remove(book.active)
+    by_scenario = [row for run in latest.values() for row in _headline_rows(run)]
+    every = [row for run_id in sorted(finished, reverse=True) for row in _headline_rows(finished[run_id])]  # fmt: skip
+    for title, rows in [("scenarios", by_scenario), ("runs", every)]:
+        _sheet(book, title, HEADLINE_COLUMNS, rows)
+        _format_numbers(book, title, "unit", ["value", "low", "high"])
+    book.save(target)
+    return target
+
+
+def write_run(
+    build_dir: Path,
+    content: dict,
+    parameters: dict[str, list[dict]],
+    data_dir: Path,
+    reports_dir: Path | None = None,
+) -> list[Path]:
+    """Every workbook of a run: `<notebook>.xlsx` for each notebook with a report, and
+    `headlines.xlsx` (written atomically: a crash leaves no half file)."""
+    sources = data_sources(data_dir)
+    written = []
+    current = summary.RunResults(Path(build_dir), content)
+    jobs = [(name, entry) for name, entry in content.get("notebooks", {}).items()]
+    for name, entry in jobs:
+        if entry.get("status") in ("ok", "reused", "failed", "no_data"):
+            written.append(_atomic(Path(build_dir) / f"{name}.xlsx", report_workbook, name, entry, parameters.get(name, []), sources))  # fmt: skip
+    written.append(_atomic(Path(build_dir) / "headlines.xlsx", headlines_workbook, current, reports_dir))  # fmt: skip
+    return written
+
+
+def _atomic(target: Path, writer, *args) -> Path:
+    partial = target.with_suffix(".xlsx.partial")
+    writer(partial, *args)
+    partial.replace(target)
+    return target

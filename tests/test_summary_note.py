@@ -1,0 +1,141 @@
+"""The research note: verdicts in words, what changed and why, what to watch, the risks."""
+
+from __future__ import annotations
+
+import json
+
+from lib import summary
+
+
+def result(name, value, unit, meaning="", low=None, high=None, role=None):
+    return {"name": name, "value": value, "unit": unit, "meaning": meaning, "low": low, "high": high, "role": role}  # fmt: skip
+
+
+NOTEBOOKS = {
+    "01_sales_trajectory": [
+        result("p_reach_target", 0.3, "probability", "chance", role="headline"),
+        result("forecast_median_units", 900_000.0, "units", "median", 800_000.0, 1_100_000.0),
+        result("target_units", 1_000_000.0, "units", "target"),
+        result("target_year", 2026, "year", "year"),
+        result("required_monthly_run_rate_units", 110_000.0, "units", "need"),
+        result("latest_run_rate_units", 100_000.0, "units", "average monthly deliveries in 2026-09"),
+    ],
+    "02_brand_premium": [
+        result("focus_premium_pct", -20.0, "pct", "premium", -25.0, -15.0, role="headline"),
+        result("reference_brand", "BYD", "brand"),
+        result("flagship_price_rmb", 290_000.0, "RMB", "price", 230_000.0, 350_000.0),
+        result("p_flagship_in_band", 0.41, "probability", "band"),
+        result("focus_premium_upper_tier_pct", -31.0, "pct", "upper", -42.0, -17.0),
+    ],
+    "03_price_war_margins": [
+        result("gm_at_target_cut10_pct", 13.7, "pct", "gm", 10.0, 17.1, role="headline"),
+        result("latest_gross_margin_pct", 15.0, "pct", "latest"),
+        result("latest_period", "2025Q4", "quarter"),
+        result("volume_increase_for_10pct_cut_pct", 200.0, "pct", "volume"),
+    ],
+    "04_globalization_payback": [
+        result("best_strategy", "spain", "strategy", "highest median NPV to the maker: assembling in Spain"),
+        result("best_p_payback_horizon", 0.57, "probability", "within the 10-year horizon", role="headline"),
+        result("spain_median_payback_years", 6.7, "years", "median"),
+        result("spain_p_npv_negative", 0.43, "probability", "negative"),
+        result("spain_top_driver", "unit_cost_change_pct", "input", "driver"),
+    ],
+}  # fmt: skip
+
+
+def write_run(reports, run_id, *, data="a", parameters=None, reused=(), p=0.3, as_of="2026-09"):
+    """A finished run with its manifest (data hashes, parameters, commit) and results."""
+    folder = reports / run_id
+    folder.mkdir(parents=True)
+    notebooks = {name: [dict(r) for r in rows] for name, rows in NOTEBOOKS.items()}
+    notebooks["01_sales_trajectory"][0]["value"] = p
+    status = {name: "reused" if name in reused else "ok" for name in notebooks}
+    content = {
+        "run_id": run_id, "scenario": "base", "maker": "leapmotor", "data_as_of": as_of,
+        "notebooks": {n: {"status": status[n], "results": rows} for n, rows in notebooks.items()},
+    }  # fmt: skip
+    manifest = {
+        "run_id": run_id, "status": "ok", "scenario": "base", "git_commit": "abc1234",
+        "data_hashes": {"deliveries_monthly.csv": data, "vehicle_trims.csv": "t"},
+        "notebooks": [
+            {"name": n, "status": status[n], "parameters": (parameters or {}).get(n, {"seed": 1})}
+            for n in notebooks
+        ],
+    }  # fmt: skip
+    (folder / "results.json").write_text(json.dumps(content))
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    return summary.RunResults(folder, content)
+
+
+def test_verdicts_state_the_number_its_range_and_the_claim(tmp_path):
+    run = write_run(tmp_path, "20261001T000000-base")
+    sales, premium, margins, payback = summary.verdicts(run)
+    assert sales.verdict == "Unlikely: 30% chance that Leapmotor delivers 1,000,000 units in 2026"
+    assert "800,000 units to 1,100,000 units" in sales.detail and "+10% on the latest 100,000" in sales.detail  # fmt: skip
+    assert "is unlikely on the data so far" in sales.claim
+    assert premium.verdict.startswith("Leapmotor's badge lists 20% below BYD's")
+    assert "41% chance" in premium.claim
+    assert "13.7% (10.0% to 17.1%), thinner than the 15.0%" in margins.verdict
+    assert "+200% volume" in margins.detail
+    assert "assembling in Spain pays back within the 10-year horizon in 57%" in payback.verdict
+    assert "negative in 43%" in payback.detail
+    text = summary.verdicts_markdown([sales], run)
+    assert "[full report](01_sales_trajectory.html)" in text
+
+
+def test_the_premium_verdict_reports_the_launch_against_the_estimate(tmp_path):
+    run = write_run(tmp_path, "20261001T000000-base")
+    run.content["notebooks"]["02_brand_premium"]["results"] += [
+        result("launch_price_low_rmb", 219_800.0, "RMB"),
+        result("launch_price_high_rmb", 269_800.0, "RMB"),
+        result("launch_implied_premium_pct", -35.0, "pct", "", -39.0, -31.0),
+        result("launch_in_band_answer", "the D-series does list inside the band", "text"),
+    ]
+    premium = summary.verdicts(run)[1]
+    assert "launched at 219,800 RMB to 269,800 RMB" in premium.detail
+    assert "imply -35% against BYD for its specs, against the estimated -20%: priced below" in premium.detail  # fmt: skip
+    assert premium.claim.endswith("the D-series does list inside the band.")
+
+
+def test_a_verdict_without_its_numbers_falls_back_to_the_recorded_meanings(tmp_path):
+    run = write_run(tmp_path, "20261001T000000-base")
+    entry = run.content["notebooks"]["03_price_war_margins"]
+    entry["results"] = [r for r in entry["results"] if r["name"] != "latest_gross_margin_pct"]
+    margins = summary.verdicts(run)[2]
+    assert margins.verdict == "13.7% [10.0%, 17.1%]" and "gm: **13.7%" in margins.detail
+    entry["status"] = "failed"
+    assert summary.verdicts(run)[2].verdict == "Not available"
+
+
+def test_a_change_from_new_data_only_is_attributed_to_the_data(tmp_path):
+    previous = write_run(tmp_path, "20260901T000000-base", data="a", p=0.2, as_of="2026-08")
+    current = write_run(tmp_path, "20261001T000000-base", data="b", p=0.3, reused=("02_brand_premium",))  # fmt: skip
+    table = summary.changes_explained(current, previous).set_index("answer")
+    assert table.loc["Sales", "change"] == "+10.0 pp"
+    assert table.loc["Sales", "why"] == "all from new data (deliveries_monthly.csv)"
+    assert table.loc["Premium", "why"] == "no change"
+
+
+def test_a_change_from_parameters_only_is_attributed_to_the_assumptions(tmp_path):
+    previous = write_run(tmp_path, "20260901T000000-base", p=0.2)
+    changed = {"01_sales_trajectory": {"seed": 2}}
+    current = write_run(tmp_path, "20261001T000000-base", parameters=changed, p=0.25)
+    inputs = summary.changed_inputs(current, previous)
+    assert inputs["sales"] == {"data": [], "parameters": ["seed: 1 -> 2"], "code": False}
+    table = summary.changes_explained(current, previous).set_index("answer")
+    assert table.loc["Sales", "why"] == "all from changed assumptions or code (seed: 1 -> 2)"
+    assert table.loc["Margins", "change"] == "unchanged"
+
+
+def test_what_to_watch_and_the_risks_come_from_the_recorded_numbers(tmp_path):
+    run = write_run(tmp_path, "20261001T000000-base")
+    watch = summary.watch_list(run)
+    assert watch[0].startswith("**Monthly deliveries**: 110,000 a month in each of 2026-10 to 2026-12")  # fmt: skip
+    assert "against 100,000 a month lately (2026-09)" in watch[0]
+    assert any("+200% volume" in item and "2025Q4" in item for item in watch)
+    assert any("`unit_cost_change_pct`" in item for item in watch)
+    found = summary.risks(run)
+    assert found[0] == "**Volume shortfall**: 70% of simulated paths miss the target; one in ten ends below 800,000 units."  # fmt: skip
+    assert any("loses money in 43%" in item for item in found)
+    run.content["notebooks"]["01_sales_trajectory"]["results"] = []  # no numbers: no bullet
+    assert not any("Monthly deliveries" in item for item in summary.watch_list(run))
