@@ -29,7 +29,7 @@ def test_each_analysis_notebook_depends_on_its_own_package_only():
         found = packages(notebook)
         assert package in found and not (analyses - {package}) & found, (notebook, found)
         assert {"render.py", "templates", "results.py"} <= found  # every report is rendered
-    assert "summary.py" in packages("05_summary") and not analyses & packages("05_summary")
+    assert "summary" in packages("05_summary") and not analyses & packages("05_summary")
 
 
 def fake_lib(root: Path) -> Path:
