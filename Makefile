@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup reports test lint lab bench screenshots clean-venv
+.PHONY: setup reports test lint lab bench screenshots pdf clean-venv
 
 setup: $(STAMP)
 
@@ -39,6 +39,10 @@ lab: $(STAMP)
 screenshots: $(STAMP)
 	EVR_TEST_RUN=reports/latest EVR_SCREENSHOTS=1 $(VENV)/bin/pytest tests/test_browser.py tests/test_reports.py
 	@echo "screenshots in reports/latest/screenshots/"
+
+# The index and every report of the last run printed to PDF (reports/latest/pdf/), for distribution.
+pdf: $(STAMP)
+	$(PY) -m lib pdf $(ARGS)
 
 bench: $(STAMP)
 	$(PY) -m bench $(ARGS)

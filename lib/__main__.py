@@ -123,6 +123,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     common(check)
     data_add.add_parser(commands)
+    pdf = commands.add_parser(
+        "pdf", help="print a run's index and reports to PDF (headless Chromium)"
+    )
+    pdf.add_argument("run", nargs="?", type=Path, help="a run folder (default: reports/latest)")
     return parser
 
 
@@ -164,6 +168,18 @@ def _check(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _pdf(run: Path) -> int:
+    from lib import pdf
+
+    try:
+        printed = pdf.print_run(run)
+    except pdf.PdfError as error:
+        print(f"bad input: {error}", file=sys.stderr)
+        return pipeline.EXIT_BAD_INPUT
+    print(f"{len(printed)} PDF(s) in {printed[0].parent if printed else run}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     quiet = getattr(arguments, "quiet", False)
@@ -186,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
         return _list()
     if arguments.command == "data":
         return data_add.main(arguments)
+    if arguments.command == "pdf":
+        return _pdf(arguments.run or paths.reports_dir() / "latest")
     if arguments.command == "check":
         return _check(arguments)
     options = pipeline.RunOptions(
