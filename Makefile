@@ -47,5 +47,9 @@ pdf: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench $(ARGS)
 
+# Notebook 01's rolling-origin comparison with statsforecast peers (their own venv: pandas < 3).
+peers: $(STAMP)
+	$(PY) -m bench.peers $(ARGS)
+
 clean-venv:
 	rm -rf $(VENV)

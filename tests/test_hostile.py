@@ -196,19 +196,22 @@ def test_hostile_text_never_runs_and_is_shown_as_text(browser, hostile_run):
 @in_browser[0]
 @in_browser[1]
 @in_browser[2]
-def test_a_hostile_maker_fails_with_an_escaped_message(browser, tmp_path):
-    """A parameter that must name a real maker fails its notebook; the error shown is text."""
+def test_a_hostile_maker_is_refused_before_anything_runs(tmp_path):
+    """A maker that is not in the registry is bad input (exit code 2): nothing is executed or
+    published, and the message quotes the value as text with the known makers."""
     scenario = yaml.safe_load(SMOKE_SCENARIO.read_text())
     scenario["notebooks"]["01_sales_trajectory"]["maker"] = payload("maker")
     path = tmp_path / "hostile-maker.yaml"
     path.write_text(yaml.safe_dump(scenario))
-    options = pipeline.RunOptions(
-        scenario=str(path), reports_dir=tmp_path / "reports", only=("01_sales_trajectory",)
-    )
-    assert pipeline.run(options) == pipeline.EXIT_FAILED
-    run_dir = next((tmp_path / "reports").glob("*/manifest.json")).parent
-    seen = check_pages(browser, run_dir)
-    assert payload("maker") in seen["index.html"]["text"]
+    done = subprocess.run(
+        [sys.executable, "-m", "lib", "run", "--scenario", str(path), "--reports-dir",
+         str(tmp_path / "reports"), "--only", "01_sales_trajectory"],
+        capture_output=True, text=True, cwd=paths.PROJECT_ROOT,
+    )  # fmt: skip
+    assert done.returncode == pipeline.EXIT_BAD_INPUT, done.stderr
+    assert f"unknown maker {payload('maker')!r}" in done.stderr and "known makers: " in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not [p for p in (tmp_path / "reports").iterdir() if p.is_dir()]
 
 
 def test_a_source_url_with_markup_is_refused(tmp_path):

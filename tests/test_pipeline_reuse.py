@@ -15,7 +15,7 @@ LIB = paths.PROJECT_ROOT / "lib"
 
 def packages(notebook: str) -> set[str]:
     files = reuse.lib_files(paths.NOTEBOOKS_DIR / f"{notebook}.ipynb")
-    return {f.relative_to(LIB).parts[0] for f in files}
+    return {f.relative_to(LIB).parts[0] for f in files if f.is_relative_to(LIB)}
 
 
 def test_each_analysis_notebook_depends_on_its_own_package_only():
@@ -77,3 +77,10 @@ def test_editing_an_unimported_module_keeps_the_hash_editing_an_imported_one_cha
     assert reuse.library_hash(path, lib) == before
     (lib / "pkg" / "helpers.py").write_text("X = 2\n")
     assert reuse.library_hash(path, lib) != before
+
+
+def test_the_sales_notebook_also_depends_on_the_committed_peer_scores():
+    files = reuse.lib_files(paths.NOTEBOOKS_DIR / "01_sales_trajectory.ipynb")
+    peers = paths.PROJECT_ROOT / "bench" / "peer_scores.json"
+    assert peers in files or not peers.exists()
+    assert peers not in reuse.lib_files(paths.NOTEBOOKS_DIR / "02_brand_premium.ipynb")

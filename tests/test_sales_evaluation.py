@@ -10,7 +10,7 @@ import pytest
 from lib import data
 from lib.sales import evaluation, models
 from lib.sales.inputs import series_at
-from lib.sales.simulation import skill_weights
+from lib.sales.simulation import calibration_factor, skill_weights
 from tests.conftest import FROZEN_DATA
 
 
@@ -33,10 +33,51 @@ def test_naive_baselines_closed_form():
     values = [1_000] * 12 + [2_000] * 9 + [3_000, 3_000, 3_000]
     forecasts = evaluation.baseline_forecasts(monthly("2023-01", values), 2025)
     last = 2_000 * 9 + 9_000
-    assert forecasts["last_year_total"] == last
-    assert forecasts["last_year_growth"] == pytest.approx(last * last / 12_000)
-    assert forecasts["seasonal_naive"] == last
-    assert forecasts["q4_run_rate"] == 36_000
+    assert forecasts == {
+        "last_year_total": last,
+        "last_year_growth": pytest.approx(last * last / 12_000),
+        "q4_run_rate": 36_000,
+    }
+    # Three months of 2025 reported (6,000 each, twice 2024's pace): the rules add them to last
+    # year's other nine months, to those months grown by the year-to-date growth, or to nine
+    # months at the latest three months' run-rate.
+    series = monthly("2023-01", values + [6_000, 6_000, 6_000])
+    rest = 2_000 * 6 + 9_000
+    assert evaluation.baseline_forecasts(series, 2025, 3) == {
+        "last_year_total": 18_000 + rest,
+        "last_year_growth": pytest.approx(18_000 + rest * 3),
+        "q4_run_rate": 18_000 + 9 * 6_000,
+    }
+    gap = series.copy()
+    gap[pd.Period("2025-02", freq="M")] = np.nan
+    assert all(np.isnan(v) for v in evaluation.baseline_forecasts(gap, 2025, 3).values())
+
+
+def test_crps_and_interval_score_in_closed_form():
+    # A point forecast's CRPS is its absolute error; a normal's CRPS has a closed form.
+    assert evaluation.crps(np.array([7.0]), 10.0) == pytest.approx(3.0)
+    sample = np.random.default_rng(1).normal(0, 1, 200_000)
+    from scipy import stats
+
+    closed = 1.0 * (2 * stats.norm.pdf(0.5) + 0.5 * (2 * stats.norm.cdf(0.5) - 1) - 1 / np.sqrt(np.pi))  # fmt: skip
+    assert evaluation.crps(sample, 0.5) == pytest.approx(closed, abs=0.005)
+    assert evaluation.interval_score(10, 20, 15) == 10
+    assert evaluation.interval_score(10, 20, 22) == pytest.approx(10 + 10 * 2)
+    assert evaluation.interval_score(10, 20, 9) == pytest.approx(10 + 10 * 1)
+
+
+def test_paired_bootstrap_of_a_known_ratio():
+    key = {"maker": list("abcdefgh"), "target_year": 2024, "months_reported": 0}
+    rows = pd.concat(
+        [
+            pd.DataFrame({**key, "method": "x", "crps_pct": np.arange(1.0, 9.0)}),
+            pd.DataFrame({**key, "method": "y", "crps_pct": 2 * np.arange(1.0, 9.0)}),
+        ]
+    )
+    paired = evaluation.paired_bootstrap(rows, "x", "y")
+    assert paired["cases"] == 8
+    assert paired["ratio"] == pytest.approx(-0.5)
+    assert paired["low"] == pytest.approx(-0.5) and paired["high"] == pytest.approx(-0.5)
 
 
 def test_backtest_cases_on_the_frozen_data(deliveries):
@@ -91,6 +132,15 @@ def test_backtest_weights_use_only_years_that_had_ended(deliveries, holidays):
     expected = skill_weights(earlier, list(used["method"]))
     for row in used.itertuples():
         assert row.weight == pytest.approx(expected[row.method])
+    # Calibration is measured on the spread before calibration (issue 14): at a December cutoff
+    # every month of the year is simulated, so the calibrated spread is the factor times the raw.
+    combo = backtest.rows[backtest.rows["method"] == "combination"]
+    factors = backtest.calibration.set_index("target_year")["factor"]
+    stretched = combo["raw_implied_sd"] * combo["target_year"].map(factors)
+    np.testing.assert_allclose(combo["implied_sd"], stretched, rtol=0.02)
+    assert evaluation.final_calibration(backtest) == calibration_factor(
+        combo[["log_error", "raw_implied_sd"]]
+    )
 
 
 def test_a_makers_backtest_paths_do_not_depend_on_other_makers(deliveries, holidays):
@@ -156,9 +206,5 @@ def test_summary_and_headline_from_known_errors():
     assert summary.set_index("method").loc["combination", "mape_pct"] == pytest.approx(10.0)
     headline = evaluation.Headline.from_summary(summary)
     assert headline.mape_best_naive_pct == pytest.approx(50 / 3)
-    assert headline.best_naive_label == "Naive: Q4 run-rate x 4" and headline.cases == 3
+    assert headline.best_naive_label == "Naive: last 3 months' run-rate" and headline.cases == 3
     assert np.isnan(headline.coverage80_chosen_pct)  # no intervals: coverage unknown
-    assert not headline.meets_goal(evaluation.GOAL_MAPE_PCT, evaluation.GOAL_COVERAGE_PCT)
-    met = evaluation.Headline(10.0, 80.0, 20.0, "x", 13)
-    assert met.meets_goal(evaluation.GOAL_MAPE_PCT, evaluation.GOAL_COVERAGE_PCT)
-    assert not evaluation.Headline(10.0, 95.0, 20.0, "x", 13).meets_goal(15.0, (70.0, 90.0))

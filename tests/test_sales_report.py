@@ -1,4 +1,4 @@
-"""lib.sales.report: the answer, the goal verdict and the caveats are built from the results,
+"""lib.sales.report: the answer, the skill against naive rules and the caveats are built from the results,
 name the maker from the registry, say when the target is only a parameter, escape text from the
 data; `record` keeps the result names and declares the headline and its supporting numbers."""
 
@@ -71,25 +71,28 @@ def backtest_of(makers: list[str], combination: list[float], q4: list[float]):
     return evaluation.Backtest(frame, empty, empty, empty, "inverse_error")
 
 
-def test_the_goal_verdict_names_the_largest_misses(result):
+def test_the_skill_text_names_the_largest_misses(result):
     backtest = backtest_of(
         ["nio", "li_auto", "xpeng", "tesla_china", "leapmotor"],
         [150.0, 60.0, 105.0, 95.0, 110.0],
         [160.0, 50.0, 90.0, 120.0, 100.0],
     )
-    headline = evaluation.Headline(19.0, 80.0, 22.0, "Naive: Q4 run-rate x 4", 5)
-    text = report.goal_markdown(
+    headline = evaluation.Headline(19.0, 80.0, 22.0, "Naive: last 3 months' run-rate", 5)
+    text = report.skill_markdown(
         dataclasses.replace(
             result, backtest=backtest, headline=headline,
             hindsight=evaluation.hindsight_blend(backtest),
         )
     )  # fmt: skip
-    assert text.startswith("**The combination does not meet the goal.**")
-    assert "(goal: at most 15%, with 70-90% coverage)" in text
-    assert "it beats the best naive rule (Naive: Q4 run-rate x 4, 22.0%)" in text
+    assert text.startswith(
+        f"**Over 5 maker-years, forecast with {result.months_reported} months of the year "
+        "reported, the method missed the year's deliveries by 19.0% on average**"
+    )
+    assert "an error 14% smaller than the best naive rule's (Naive: last 3 months' run-rate, 22.0%)" in text  # fmt: skip
+    assert "goal" not in text
     assert "NIO 2024 (+50%) and Li Auto 2024 (-40%), make up 82% of the total error" in text
     assert "other 3 maker-years average 6.7%" in text
-    assert "No reweighting of these methods could have met the goal" in text
+    assert "broke with the trend that every method reads from past deliveries" in text
 
 
 def test_caveats_come_from_the_registry_and_the_backtest(result):

@@ -172,3 +172,22 @@ def test_a_makers_stream_depends_on_its_key_not_on_other_makers():
         simulation.maker_rng(8, "xpeng", 2026, simulation.ANSWER_STREAM),
     ]:
         assert not np.array_equal(draw, other.standard_normal(5))
+
+
+def test_calibration_recovers_the_over_dispersion_of_uncalibrated_intervals():
+    """Issue 14: intervals 1.6 times too wide. Each year's factor comes from the earlier years and
+    is applied to the next year's uncalibrated spread, as in the backtest; measuring the factor on
+    the calibrated spreads (the old defect) drifts away from 1 / 1.6, the raw spreads recover it."""
+    rng = np.random.default_rng(14)
+    true_sd, over = 0.15, 1.6
+    rows = []
+    for _year in range(2000, 2040):
+        earlier = pd.DataFrame(rows, columns=["log_error", "implied_sd", "raw_implied_sd"])
+        factor = simulation.calibration_factor(earlier)
+        for _ in range(5):
+            raw = over * true_sd * rng.uniform(0.8, 1.2)
+            rows.append((rng.normal(0, raw / over), factor * raw, raw))
+    scored = pd.DataFrame(rows, columns=["log_error", "implied_sd", "raw_implied_sd"])
+    assert simulation.calibration_factor(scored) == pytest.approx(1 / over, rel=0.1)
+    defective = simulation.calibration_factor(scored.drop(columns="raw_implied_sd"))
+    assert defective == pytest.approx(1.0, abs=0.15)  # calibrated intervals look right: no fix

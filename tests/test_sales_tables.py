@@ -54,8 +54,10 @@ def test_tables_with_nothing_to_say_are_left_out(result):
 def test_the_backtest_detail_names_makers_from_the_registry(result):
     detail = tables.backtest_detail(result)
     assert {"Leapmotor", "Tesla China", "Li Auto"} <= set(detail["maker"])
-    # 18 maker-years are scored; four of them too short for any model to forecast.
-    assert len(detail) == 14 and (detail["headline"] == "yes").sum() == 13
+    # Leapmotor's last month is June 2026, so the backtest forecasts from June cutoffs: all 18
+    # maker-years are scored (from December cutoffs four are too short for any model).
+    assert result.months_reported == 6
+    assert len(detail) == 18 and (detail["headline"] == "yes").sum() == 13
 
 
 def test_text_from_the_data_is_escaped(result):

@@ -19,6 +19,8 @@ log = logging.getLogger("lib.pipeline")
 # What every report depends on whatever its notebook imports: the package itself, paths, how
 # results are recorded and read, and how the report is rendered.
 RENDERING = ("__init__.py", "paths.py", "results.py", "render.py", "tables.py", "templates")
+# Files outside lib/ and data/ that a package reads (a change re-runs its notebooks).
+PACKAGE_INPUTS = {"sales": ("bench/peer_scores.json",)}
 
 
 def _module_file(name: str, root: Path) -> Path | None:
@@ -73,6 +75,9 @@ def lib_files(notebook: Path, root: Path | None = None) -> list[Path]:
     for entry in RENDERING:
         target = root / entry
         seen.update(p for p in ([target] if target.is_file() else target.rglob("*")) if p.is_file())
+    for package, files in PACKAGE_INPUTS.items():
+        if any(p.is_relative_to(root / package) for p in seen):
+            seen.update(f for f in (root.parent / name for name in files) if f.is_file())
     return sorted(p for p in seen if "__pycache__" not in p.parts)
 
 

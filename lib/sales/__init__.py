@@ -21,6 +21,7 @@ from lib.sales.charts import (
     backtest_chart,
     fan_chart,
     history_chart,
+    horizon_chart,
     models_chart,
     residuals_chart,
     seasonality_chart,
@@ -28,14 +29,16 @@ from lib.sales.charts import (
     totals_chart,
     yoy_chart,
 )
-from lib.sales.evaluation import backtest_summary, run_backtest
+from lib.sales.evaluation import backtest_summary, load_peer_scores, run_backtest
 from lib.sales.inputs import Inputs, InsufficientHistory, load_inputs, validate_parameters
 from lib.sales.report import (
     answer_markdown,
     calibration_markdown,
     caveats_markdown,
-    goal_markdown,
+    peers_markdown,
     record,
+    record_peers,
+    skill_markdown,
 )
 from lib.sales.seasonality import snapshot
 from lib.sales.tables import (
@@ -43,6 +46,7 @@ from lib.sales.tables import (
     assumptions_table,
     backtest_tables,
     comparison_tables,
+    horizon_table,
     model_tables,
     needs_table,
     weights_tables,
@@ -52,8 +56,8 @@ __all__ = [
     "Analysis", "Inputs", "InsufficientHistory", "Projection", "analyse", "annual_totals_table",
     "answer_markdown", "assumptions_table", "backtest_chart", "backtest_summary",
     "backtest_tables", "calibration_markdown", "caveats_markdown", "compare", "comparison_table",
-    "comparison_tables", "fan_chart", "goal_markdown", "history_chart", "load_inputs",
-    "model_tables", "models_chart", "needs_table", "project", "record", "residuals_chart",
-    "run_backtest", "seasonality_chart", "snapshot", "target_chart", "totals_chart",
+    "comparison_tables", "fan_chart", "history_chart", "horizon_chart", "horizon_table", "load_inputs", "load_peer_scores",
+    "model_tables", "models_chart", "needs_table", "peers_markdown", "project", "record", "record_peers", "residuals_chart",
+    "run_backtest", "seasonality_chart", "skill_markdown", "snapshot", "target_chart", "totals_chart",
     "validate_parameters", "weights_tables", "yoy_chart",
 ]  # fmt: skip

@@ -28,6 +28,7 @@ from lib.sales.inputs import (
     InsufficientHistory,
     TargetArithmetic,
     hindsight_total,
+    observed_span,
     target_arithmetic,
 )
 from lib.sales.models import MODELS, SHORT_LABELS
@@ -160,6 +161,7 @@ class Analysis:
     projection: Projection
     diagnostics: pd.DataFrame  # per model that ran (`model_diagnostics`)
     actual_units: float | None  # the outcome, when the cutoff makes this a backtest
+    months_reported: int = 0  # months of the target year known: the backtest's horizon
 
     @property
     def forecast(self) -> MakerForecast:
@@ -176,13 +178,24 @@ class Analysis:
         return internal.value if internal is not None else None
 
 
+def months_reported(series: pd.Series, target_year: int) -> int:
+    """Months of `target_year` up to the maker's last reported month (0 when it ends before the
+    year; at most 11): the horizon whose backtest weighs and calibrates this forecast."""
+    span = observed_span(series)
+    if span.empty or span.index[-1].year < target_year:
+        return 0
+    return min(int(span.index[-1].month), 11)
+
+
 def analyse(inputs: Inputs) -> Analysis:
-    """The backtest (weights, calibration, scores), then the projection that answers the question."""
+    """The backtest at the answer's horizon (weights, calibration, scores: from cutoffs with as
+    many months of the target year reported as the maker has now), then the projection."""
     settings = inputs.settings
     data_now = snapshot(inputs.deliveries, settings.cutoff, inputs.holidays)
+    k = months_reported(inputs.series, settings.target_year)
     backtest = run_backtest(
         inputs.deliveries, settings.cutoff, inputs.holidays, settings.backtest_paths,
-        settings.seed, settings.weighting, settings.curve_window_months,
+        settings.seed, settings.weighting, settings.curve_window_months, k,
     )  # fmt: skip
     summary = backtest_summary(backtest)
     projection = project(
@@ -201,6 +214,7 @@ def analyse(inputs: Inputs) -> Analysis:
         actual_units=hindsight_total(
             inputs.deliveries, settings.maker, settings.target_year, settings.cutoff
         ),
+        months_reported=k,
     )
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 
 from lib import plots
 from lib.sales.analysis import Analysis
-from lib.sales.evaluation import BASELINES, GOAL_MAPE_PCT
+from lib.sales.evaluation import BASELINES, LABELS, PEER_LABELS, PeerScores
 from lib.sales.inputs import annual_totals, observed_span, yoy_growth
 from lib.sales.models import MODEL_LABELS, MODELS
 from lib.sales.seasonality import seasonal_deviations
@@ -295,9 +295,9 @@ def residuals_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Figur
 
 
 def backtest_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Figure:
-    """Mean absolute error of next-year totals per method (bars), the goal (line) and each
-    method's 80% interval coverage (labels)."""
-    summary, goal_pct = analysis.summary, GOAL_MAPE_PCT
+    """Mean absolute error of the target-year total per method (bars) and each method's 80%
+    interval coverage (labels), from the backtest at the answer's number of months reported."""
+    summary = analysis.summary
     ax = plots.axes(ax)
     fig = ax.figure
     if summary.empty:
@@ -321,7 +321,6 @@ def backtest_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Figure
     for i, row in enumerate(ordered.itertuples()):
         coverage = "n/a" if np.isnan(row.coverage80_pct) else f"{row.coverage80_pct:.0f}%"
         ax.text(row.mape_pct + 0.4, i, f"{row.mape_pct:.1f}%  (80% interval covered {coverage})", va="center", fontsize=8.5)  # fmt: skip
-    ax.axvline(goal_pct, color="#333333", ls="--", lw=1)
     ax.set_yticks(y, ordered["label"])
     ax.invert_yaxis()
     ax.set_xlim(0, ordered["mape_pct"].max() * 1.55)
@@ -331,13 +330,18 @@ def backtest_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Figure
     plots.finish(
         ax,
         title=(
-            f"Next-year totals: the combination missed by {combination:.1f}% on average, "
+            f"Year totals: the combination missed by {combination:.1f}% on average, "
             f"the best naive rule by {naive:.1f}%"
         ),
-        xlabel=f"mean absolute error of the 12-month-ahead total (%; dashed: goal {goal_pct:.0f}%)",
-        source=f"{MODEL_SOURCE}; {int(summary['cases'].max())} maker-years, December cutoffs",
+        xlabel="mean absolute error of the target-year total (% of the actual)",
+        source=f"{MODEL_SOURCE}; {int(summary['cases'].max())} maker-years, {_cutoffs_text(analysis)}",
     )
     return fig
+
+
+def _cutoffs_text(analysis: Analysis) -> str:
+    k = analysis.months_reported
+    return "December cutoffs" if k == 0 else f"cutoffs with {k} months of the year reported"
 
 
 def fan_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Figure:
@@ -412,5 +416,58 @@ def totals_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Figure:
         xlabel=f"deliveries in {projection.forecast.target_year} (vehicles)",
         ylabel="simulated paths",
         source=f"{MODEL_SOURCE}; the top 0.5% of paths are not drawn",
+    )
+    return fig
+
+
+def horizon_chart(scores: PeerScores) -> plt.Figure:
+    """CRPS (left) and 80% coverage (right) by months of the year reported, per method: the
+    combination, its own models, the statsforecast peers and the best naive rule."""
+    import matplotlib.pyplot as plt
+
+    summary = scores.summary
+    naive = summary[summary["method"].isin(BASELINES)].groupby("method")["crps_pct"].mean()
+    shown = ["combination", *MODELS, *PEER_LABELS, naive.idxmin()]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
+    for method in shown:
+        line = summary[summary["method"] == method].sort_values("months_reported")
+        if line.empty:
+            continue
+        focus = method == "combination"
+        style = {
+            "color": plots.FOCUS_COLOR if focus else (MODEL_COLORS.get(method) or (plots.REFERENCE_COLOR if method in PEER_LABELS else plots.NEUTRAL_COLOR)),
+            "lw": 2.4 if focus else 1.2,
+            "ls": "-" if focus or method in MODELS else ("--" if method in PEER_LABELS else ":"),
+            "label": PEER_LABELS.get(method, LABELS.get(method, method)),
+        }  # fmt: skip
+        if method in PEER_LABELS:
+            style["alpha"] = 0.5 + 0.5 * (method == "sf_mean")
+        left.plot(line["months_reported"], line["crps_pct"], **style)
+        right.plot(line["months_reported"], line["coverage80_pct"], **style)
+    right.axhspan(70, 90, color="#dddddd", zorder=0)
+    right.axhline(80, color="#333333", lw=0.8, ls="--")
+    for ax in (left, right):
+        ax.set_xticks(range(0, 12))
+    plots.percent(left)
+    plots.percent(right)
+    left.legend(fontsize=7.5, frameon=False)
+    k0 = scores.summary.query("months_reported == 0").set_index("method")
+    best = scores.best_peer(0)
+    plots.finish(
+        left,
+        title=(
+            f"December cutoffs: CRPS {k0.loc['combination', 'crps_pct']:.1f}% of the actual "
+            f"against {k0.loc[best, 'crps_pct']:.1f}% for the best peer"
+        ),
+        xlabel="months of the target year reported at the cutoff",
+        ylabel="mean CRPS (% of the actual; lower is better)",
+        source=f"{DATA_SOURCE} to {scores.data_through}; bench/peer_scores.json",
+    )
+    plots.finish(
+        right,
+        title="Share of outcomes inside the 80% range (grey: 70-90%)",
+        xlabel="months of the target year reported at the cutoff",
+        ylabel="80% range coverage (%)",
+        source=f"{DATA_SOURCE}; statsforecast 2.1.1 peers",
     )
     return fig

@@ -7,13 +7,16 @@ Errors are in percent of the actual total; intervals are 80% (10th-90th percenti
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 from statsmodels.stats.diagnostic import acorr_ljungbox
 
+from lib import paths
 from lib.sales.inputs import WEIGHTINGS, annual_totals, series_at
 from lib.sales.models import MODEL_LABELS, MODELS
 from lib.sales.seasonality import snapshot
@@ -27,43 +30,66 @@ from lib.sales.simulation import (
     single_threaded_blas,
 )
 
-BASELINES = ("last_year_total", "last_year_growth", "seasonal_naive", "q4_run_rate")
+# Naive rules at a cutoff with k months of the target year reported (k = 0: a December cutoff):
+# the reported months plus last year's remaining months (seasonal naive; at k = 0 last year's
+# total), the same with the year-to-date growth carried forward (at k = 0 last year's growth),
+# and the last three months' run-rate for the remaining months (at k = 0 the Q4 run-rate x 4).
+BASELINES = ("last_year_total", "last_year_growth", "q4_run_rate")
 BASELINE_LABELS = {
-    "last_year_total": "Naive: last year's total",
+    "last_year_total": "Naive: last year's months",
     "last_year_growth": "Naive: last year's growth carried forward",
-    "seasonal_naive": "Naive: seasonal (same month last year)",
-    "q4_run_rate": "Naive: Q4 run-rate x 4",
+    "q4_run_rate": "Naive: last 3 months' run-rate",
 }
 LABELS = {**MODEL_LABELS, "combination": "Skill-weighted combination", **BASELINE_LABELS}
 MIN_SCORED_FOR_BASELINE_INTERVAL = 4  # earlier errors of a naive rule before it gets an interval
-# The project's forecast-quality goal: next-year totals missed by at most 15% on average, with
-# 80% intervals that hold 70-90% of outcomes (README, "The answers so far").
-GOAL_MAPE_PCT = 15.0
-GOAL_COVERAGE_PCT = (70.0, 90.0)
+ALPHA80 = 0.2  # an 80% interval misses 20% of outcomes: the interval score's penalty is 2 / 0.2
 LJUNG_BOX_MAX_LAGS = 12  # a year of monthly residuals; fewer when the residuals are short
 
 
-def baseline_forecasts(series: pd.Series, target_year: int) -> dict[str, float]:
-    """Naive forecasts of `target_year`'s total from data up to December of the year before
-    (vehicles); NaN when the needed year is incomplete."""
-    totals = annual_totals(series)
+def cutoff_for(target_year: int, months_reported: int) -> pd.Period:
+    """The month-end with `months_reported` months of `target_year` known (0: December before)."""
+    return pd.Period(f"{target_year - 1}-12", freq="M") + int(months_reported)
 
-    def full(year: int) -> float:
-        if year in totals.index and totals.loc[year, "complete"]:
-            return float(totals.loc[year, "sum_of_months"])
-        return np.nan
 
-    last, before = full(target_year - 1), full(target_year - 2)
-    q4 = series.reindex(pd.period_range(f"{target_year - 1}-10", f"{target_year - 1}-12", freq="M"))
-    same_month = series.reindex(
-        pd.period_range(f"{target_year - 1}-01", f"{target_year - 1}-12", freq="M")
-    )
+def baseline_forecasts(
+    series: pd.Series, target_year: int, months_reported: int = 0
+) -> dict[str, float]:
+    """Naive forecasts of `target_year`'s total (vehicles) from data up to month
+    `months_reported` of that year (0: December of the year before); NaN when a month a rule
+    needs is unknown."""
+    k = int(months_reported)
+    cutoff = cutoff_for(target_year, k)
+    last = series.reindex(pd.period_range(f"{target_year - 1}-01", periods=12, freq="M"))
+    known = series.reindex(pd.period_range(f"{target_year}-01", periods=12, freq="M")[:k])
+    recent = series.reindex(pd.period_range(cutoff - 2, cutoff, freq="M"))
+    if last.isna().any() or known.isna().any():
+        return dict.fromkeys(BASELINES, np.nan)
+    so_far, rest = float(known.sum()), float(last.iloc[k:].sum())
+    if k:
+        growth = so_far / float(last.iloc[:k].sum())
+    else:
+        before = series.reindex(pd.period_range(f"{target_year - 2}-01", periods=12, freq="M"))
+        growth = float(last.sum() / before.sum()) if before.notna().all() else np.nan
     return {
-        "last_year_total": last,
-        "last_year_growth": last * last / before if before > 0 else np.nan,
-        "seasonal_naive": float(same_month.sum()) if same_month.notna().all() else np.nan,
-        "q4_run_rate": float(4 * q4.sum()) if q4.notna().all() else np.nan,
+        "last_year_total": so_far + rest,
+        "last_year_growth": so_far + rest * growth,
+        "q4_run_rate": so_far + (12 - k) * float(recent.mean()) if recent.notna().all() else np.nan,
     }
+
+
+def crps(sample: np.ndarray, actual: float) -> float:
+    """Continuous ranked probability score of a sample forecast (same unit as the sample):
+    E|X - y| - E|X - X'| / 2, from the sorted sample (Gneiting & Raftery 2007)."""
+    x = np.sort(np.asarray(sample, dtype=float))
+    n = len(x)
+    spread = np.sum((2 * np.arange(1, n + 1) - n - 1) * x) / n**2
+    return float(np.mean(np.abs(x - actual)) - spread)
+
+
+def interval_score(low: float, high: float, actual: float, alpha: float = ALPHA80) -> float:
+    """Interval score of a central (1 - alpha) interval: its width plus 2 / alpha times the
+    distance by which it misses the outcome (Gneiting & Raftery 2007); lower is better."""
+    return (high - low) + 2 / alpha * (max(low - actual, 0.0) + max(actual - high, 0.0))
 
 
 def backtest_cases(series_by_maker: dict[str, pd.Series]) -> pd.DataFrame:
@@ -104,23 +130,32 @@ class Backtest:
 SCORE_COLUMNS = ["target_year", "method", "abs_error_pct", "log_error", "implied_sd"]
 
 
-def _score(row: dict) -> dict:
-    actual, median = row["actual"], row["median"]
-    row["error_pct"] = 100 * (median / actual - 1)
-    row["abs_error_pct"] = abs(row["error_pct"])
-    row["log_error"] = float(np.log(actual / median))
-    if np.isfinite(row.get("p10", np.nan)) and np.isfinite(row.get("p90", np.nan)):
+def _score(row: dict, sample: np.ndarray | None = None) -> dict:
+    """Errors of a forecast row (percent of the actual), and with a sample its 80% interval,
+    coverage, interval score and CRPS (percent of the actual)."""
+    actual = row["actual"]
+    if sample is not None and len(sample):
+        p10, median, p90 = np.quantile(sample, [0.1, 0.5, 0.9])
+        row.update(p10=p10, p90=p90, median=row.get("median", median))
+        row["crps_pct"] = 100 * crps(sample, actual) / actual
+        row["interval_score_pct"] = 100 * interval_score(row["p10"], row["p90"], actual) / actual
         row["covered"] = float(row["p10"] <= actual <= row["p90"])
         row["implied_sd"] = implied_sd(row["p10"], row["p90"])
     else:
-        row["covered"] = np.nan
-        row["implied_sd"] = np.nan
+        row.update(p10=np.nan, p90=np.nan, crps_pct=np.nan, interval_score_pct=np.nan)
+        row.update(covered=np.nan, implied_sd=np.nan)
+    row["raw_implied_sd"] = row["implied_sd"]
+    median = row["median"]
+    row["error_pct"] = 100 * (median / actual - 1)
+    row["abs_error_pct"] = abs(row["error_pct"])
+    row["log_error"] = float(np.log(actual / median))
     return row
 
 
 BACKTEST_COLUMNS = [
     "maker", "target_year", "method", "kind", "headline", "actual", "median", "p10", "p90",
     "error_pct", "abs_error_pct", "log_error", "covered", "implied_sd", "raw_implied_sd",
+    "crps_pct", "interval_score_pct", "months_reported",
 ]  # fmt: skip
 
 
@@ -133,18 +168,22 @@ def run_backtest(
     seed: int = 0,
     weighting: str = "inverse_error",
     curve_window_months: int = 24,
+    months_reported: int = 0,
 ) -> Backtest:
-    """Rolling-origin backtest over every maker-year that ended by `cutoff`.
+    """Rolling-origin backtest over every maker-year that ended by `cutoff`, from the month-end
+    with `months_reported` months of the target year known (0: December cutoffs).
 
-    For target year Y every forecast uses only data up to December of Y-1 (all makers' series are
+    For target year Y every forecast uses only data up to that month-end (all makers' series are
     cut there, including the pooled seasonal profile). The combination's weights use only cases
-    with target years before Y, and so do its interval calibration and the baselines' intervals."""
+    with target years before Y, and so do its interval calibration and the baselines' intervals,
+    all at the same horizon: the calibration learned here is the one for that many months known."""
     if weighting not in WEIGHTINGS:
         raise ValueError(f"weighting must be one of {', '.join(WEIGHTINGS)}; got {weighting!r}")
+    k = int(months_reported)
     cases = backtest_cases(series_at(deliveries, cutoff))
     rows, skipped, weight_rows, calibration_rows = [], [], [], []
     for year in sorted(cases["target_year"].unique()):
-        then = snapshot(deliveries, pd.Period(f"{year - 1}-12", freq="M"), holidays)
+        then = snapshot(deliveries, cutoff_for(int(year), k), holidays)
         earlier = pd.DataFrame(rows, columns=BACKTEST_COLUMNS)
         combo_scores = earlier[earlier["method"] == "combination"]
         factor = calibration_factor(combo_scores)
@@ -152,6 +191,8 @@ def run_backtest(
             {"target_year": int(year), "factor": factor, "cases_used": len(combo_scores)}
         )
         for case in cases[cases["target_year"] == year].itertuples():
+            if case.maker not in then.series:
+                continue
             series = then.series[case.maker]
             forecast = forecast_maker(
                 series,
@@ -159,7 +200,7 @@ def run_backtest(
                 holidays,
                 then.profile,
                 n_paths,
-                maker_rng(seed, case.maker, int(year), BACKTEST_STREAM),
+                maker_rng(seed, case.maker, int(year), BACKTEST_STREAM, *([k] if k else [])),
                 weights_from=earlier[earlier["method"].isin(MODELS)],
                 calibration=factor,
                 weighting=weighting,
@@ -170,19 +211,18 @@ def run_backtest(
             weight_rows += [
                 {**where, "method": m, "weight": w} for m, w in forecast.weights.items()
             ]
-            base = {**where, "actual": case.actual, "headline": bool(case.headline)}
+            base = {**where, "actual": case.actual, "headline": bool(case.headline), "months_reported": k}  # fmt: skip
             for method, totals in forecast.annual.items():
-                p10, median, p90 = np.quantile(totals, [0.1, 0.5, 0.9])
                 kind = "combination" if method == "combination" else "model"
-                row = _score({**base, "method": method, "kind": kind, "median": median, "p10": p10, "p90": p90})  # fmt: skip
-                row["raw_implied_sd"] = row["implied_sd"]
+                row = _score({**base, "method": method, "kind": kind}, totals)
                 if method == "combination" and forecast.uncalibrated is not None:
-                    row["raw_implied_sd"] = implied_sd(*np.quantile(forecast.uncalibrated, [0.1, 0.9]))
+                    raw = np.quantile(forecast.uncalibrated, [0.1, 0.9])
+                    row["raw_implied_sd"] = implied_sd(*raw)
                 rows.append(row)
-            for method, point in baseline_forecasts(series, int(year)).items():
+            for method, point in baseline_forecasts(series, int(year), k).items():
                 if np.isfinite(point):
-                    low, high = _baseline_interval(earlier, method, point)
-                    rows.append(_score({**base, "method": method, "kind": "baseline", "median": point, "p10": low, "p90": high}))  # fmt: skip
+                    sample = _baseline_sample(earlier, method, point)
+                    rows.append(_score({**base, "method": method, "kind": "baseline", "median": point}, sample))  # fmt: skip
     return Backtest(
         pd.DataFrame(rows, columns=BACKTEST_COLUMNS),
         pd.DataFrame(skipped, columns=["maker", "target_year", "method", "reason"]),
@@ -192,45 +232,116 @@ def run_backtest(
     )
 
 
-def _baseline_interval(earlier: pd.DataFrame, method: str, point: float) -> tuple[float, float]:
-    """80% interval of a naive forecast from the 10th/90th percentiles of its own earlier log
-    errors (NaN with fewer than 4 earlier cases)."""
-    errors = earlier.loc[earlier["method"] == method, "log_error"].dropna()
+def _baseline_sample(earlier: pd.DataFrame, method: str, point: float) -> np.ndarray | None:
+    """A naive rule's predictive sample: its point forecast times each of its own earlier errors
+    (exp of log errors) at the same horizon; None with fewer than 4 earlier cases. The point
+    forecast itself is scored for the error; the sample for the interval and the CRPS."""
+    errors = earlier.loc[earlier["method"] == method, "log_error"].dropna().to_numpy()
     if len(errors) < MIN_SCORED_FOR_BASELINE_INTERVAL:
-        return np.nan, np.nan
-    low, high = np.quantile(errors, [0.1, 0.9])
-    return point * float(np.exp(low)), point * float(np.exp(high))
+        return None
+    return point * np.exp(errors)
+
+
+SUMMARY_COLUMNS = [
+    "method", "label", "cases", "mape_pct", "median_ape_pct", "bias_pct", "coverage80_pct",
+    "interval_score_pct", "crps_pct", "cases_with_interval",
+]  # fmt: skip
+
+
+def summarise(scored: pd.DataFrame, method: str, label: str | None = None) -> dict:
+    """One method's scores over its cases: mean and median absolute error, median bias (percent),
+    80% coverage, mean interval score and CRPS (percent of the actual), over the cases that have
+    an interval for the last three."""
+    covered = scored["covered"].dropna()
+    with_interval = scored.dropna(subset=["covered"])
+    return {
+        "method": method,
+        "label": label or LABELS.get(method, method),
+        "cases": len(scored),
+        "mape_pct": float(scored["abs_error_pct"].mean()),
+        "median_ape_pct": float(scored["abs_error_pct"].median()),
+        "bias_pct": float(100 * (np.exp(-scored["log_error"].mean()) - 1)),
+        "coverage80_pct": float(100 * covered.mean()) if len(covered) else np.nan,
+        "interval_score_pct": _mean(with_interval, "interval_score_pct"),
+        "crps_pct": _mean(with_interval, "crps_pct"),
+        "cases_with_interval": len(covered),
+    }
+
+
+def _mean(frame: pd.DataFrame, column: str) -> float:
+    return float(frame[column].mean()) if column in frame.columns and len(frame) else np.nan
 
 
 def backtest_summary(backtest: Backtest, headline_only: bool = True) -> pd.DataFrame:
-    """Per method: cases scored, mean absolute percentage error, median bias and 80% coverage."""
+    """Per method: cases scored, errors, bias, 80% coverage, interval score and CRPS."""
     rows = backtest.rows
     if headline_only:
         rows = rows.loc[rows["headline"].astype(bool)]
     order = ["combination", *MODELS, *BASELINES]
-    summary = []
-    for method in order:
-        scored = rows[rows["method"] == method]
-        if scored.empty:
-            continue
-        covered = scored["covered"].dropna()
-        summary.append(
-            {
-                "method": method,
-                "label": LABELS[method],
-                "cases": len(scored),
-                "mape_pct": float(scored["abs_error_pct"].mean()),
-                "median_ape_pct": float(scored["abs_error_pct"].median()),
-                "bias_pct": float(100 * (np.exp(-scored["log_error"].mean()) - 1)),
-                "coverage80_pct": float(100 * covered.mean()) if len(covered) else np.nan,
-                "cases_with_interval": len(covered),
-            }
-        )
-    columns = [
-        "method", "label", "cases", "mape_pct", "median_ape_pct", "bias_pct", "coverage80_pct",
-        "cases_with_interval",
-    ]  # fmt: skip
-    return pd.DataFrame(summary, columns=columns)
+    summary = [
+        summarise(rows[rows["method"] == m], m) for m in order if (rows["method"] == m).any()
+    ]
+    return pd.DataFrame(summary, columns=SUMMARY_COLUMNS)
+
+
+HORIZONS = tuple(range(12))  # months of the target year reported at the cutoff
+
+
+def horizon_evaluation(
+    deliveries: pd.DataFrame,
+    cutoff: pd.Period,
+    holidays: pd.DataFrame,
+    horizons=HORIZONS,
+    n_paths: int = 1000,
+    seed: int = 0,
+    weighting: str = "inverse_error",
+    curve_window_months: int = 24,
+) -> pd.DataFrame:
+    """The rolling-origin backtest at every month-end: one backtest per number of months of the
+    target year reported (each with its own weights and calibration), rows stacked."""
+    frames = [
+        run_backtest(
+            deliveries, cutoff, holidays, n_paths, seed, weighting, curve_window_months, k
+        ).rows
+        for k in horizons
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def horizon_summary(rows: pd.DataFrame, headline_only: bool = True) -> pd.DataFrame:
+    """`summarise` per method and months reported (column `months_reported`)."""
+    if headline_only:
+        rows = rows.loc[rows["headline"].astype(bool)]
+    out = [
+        {"months_reported": int(k), **summarise(group, method)}
+        for (k, method), group in rows.groupby(["months_reported", "method"], sort=True)
+    ]
+    return pd.DataFrame(out, columns=["months_reported", *SUMMARY_COLUMNS])
+
+
+def paired_bootstrap(
+    rows: pd.DataFrame,
+    method: str,
+    other: str,
+    score: str = "crps_pct",
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> dict:
+    """How much lower `method`'s mean `score` is than `other`'s on the cases both scored, as a
+    ratio (mean / other's mean - 1) with a 95% interval from resampling the paired cases."""
+    key = ["maker", "target_year", "months_reported"]
+    pair = (
+        rows[rows["method"] == method].set_index(key)[score].rename("a").to_frame()
+        .join(rows[rows["method"] == other].set_index(key)[score].rename("b"), how="inner")
+        .dropna()
+    )  # fmt: skip
+    if len(pair) < 2:
+        return {"cases": len(pair), "ratio": np.nan, "low": np.nan, "high": np.nan}
+    a, b = pair["a"].to_numpy(), pair["b"].to_numpy()
+    draws = np.random.default_rng(seed).integers(0, len(a), size=(n_boot, len(a)))
+    ratios = a[draws].mean(axis=1) / b[draws].mean(axis=1) - 1
+    low, high = np.quantile(ratios, [0.025, 0.975])
+    return {"cases": len(a), "ratio": float(a.mean() / b.mean() - 1), "low": float(low), "high": float(high)}  # fmt: skip
 
 
 def final_calibration(backtest: Backtest) -> float:
@@ -344,8 +455,54 @@ class Headline:
             int(chosen["cases"]) if chosen is not None else 0,
         )
 
-    def meets_goal(self, goal_mape_pct: float, coverage_range: tuple[float, float]) -> bool:
-        low, high = coverage_range
-        return bool(
-            self.mape_chosen_pct <= goal_mape_pct and low <= self.coverage80_chosen_pct <= high
-        )
+
+# ---------------------------------------------------------------------------------------------
+# The peer comparison at every horizon (`python -m bench.peers` writes it; notebook 01 reads it)
+
+PEER_SCORES = paths.PROJECT_ROOT / "bench" / "peer_scores.json"
+PEER_LABELS = {
+    "sf_autoets": "statsforecast AutoETS",
+    "sf_autoarima": "statsforecast AutoARIMA",
+    "sf_autotheta": "statsforecast AutoTheta",
+    "sf_mean": "statsforecast mean of the three",
+}
+SHOWN_HORIZONS = (0, 3, 6, 9)  # months reported the readers' table shows
+
+
+@dataclass(frozen=True)
+class PeerScores:
+    """Scores per method and months reported (`horizon_summary` columns), the paired bootstrap
+    comparisons of the combination with each peer, and the data they were computed on."""
+
+    summary: pd.DataFrame
+    comparisons: pd.DataFrame
+    data_through: str
+    seconds: float
+
+    def best_peer(self, months_reported: int, score: str = "crps_pct") -> str | None:
+        """The peer (statsforecast or naive rule) with the lowest `score` at this horizon."""
+        at = self.summary[
+            (self.summary["months_reported"] == months_reported)
+            & self.summary["method"].isin([*PEER_LABELS, *BASELINES])
+        ].dropna(subset=[score])
+        return None if at.empty else str(at.sort_values(score)["method"].iloc[0])
+
+    def score(self, method: str, months_reported: int, score: str) -> float:
+        at = self.summary[
+            (self.summary["method"] == method)
+            & (self.summary["months_reported"] == months_reported)
+        ]
+        return float(at[score].iloc[0]) if len(at) else np.nan
+
+
+def load_peer_scores(path: Path = PEER_SCORES) -> PeerScores | None:
+    """The committed peer comparison, or None when it has not been computed."""
+    if not Path(path).exists():
+        return None
+    payload = json.loads(Path(path).read_text())
+    return PeerScores(
+        pd.DataFrame(payload["summary"]),
+        pd.DataFrame(payload["comparisons"]),
+        payload["data_through"],
+        float(payload["seconds"]["total"]),
+    )

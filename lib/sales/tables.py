@@ -10,6 +10,7 @@ from pandas.io.formats.style import Styler
 
 from lib import tables
 from lib.sales.analysis import Analysis
+from lib.sales.evaluation import SHOWN_HORIZONS, PeerScores
 from lib.sales.inputs import reported_annual_totals
 from lib.sales.models import (
     CURVE_HALF_LIFE_MONTHS,
@@ -145,6 +146,17 @@ def weights_tables(analysis: Analysis) -> list[Styler]:
     return [styled(frame), styled(analysis.backtest.calibration)]
 
 
+def horizon_table(scores: PeerScores) -> Styler:
+    """Scores of the combination, its models, the statsforecast peers and the naive rules at
+    December cutoffs and with 3, 6 and 9 months of the year reported, best CRPS first."""
+    summary = scores.summary[scores.summary["months_reported"].isin(SHOWN_HORIZONS)]
+    frame = summary.sort_values(["months_reported", "crps_pct"])[
+        ["months_reported", "label", "cases", "mape_pct", "median_ape_pct", "bias_pct",
+         "coverage80_pct", "interval_score_pct", "crps_pct"]
+    ]  # fmt: skip
+    return styled(frame.reset_index(drop=True))
+
+
 def comparison_tables(comparison: pd.DataFrame) -> list[Styler]:
     """The projection for every maker; then why some makers have none (when any)."""
     shown = [styled(comparison.drop(columns="why_not"))]
@@ -167,6 +179,8 @@ TABLE_FORMATS = {
     "median_ape_pct": "{:.1f}%",
     "bias_pct": "{:+.1f}%",
     "coverage80_pct": "{:.0f}%",
+    "interval_score_pct": "{:.1f}%",
+    "crps_pct": "{:.1f}%",
     "actual": "{:,.0f}",
     "median": "{:,.0f}",
     "p10": "{:,.0f}",
@@ -200,6 +214,8 @@ COLUMN_LABELS = {
     "bias_pct": "bias (forecast vs actual)",
     "coverage80_pct": "80% interval coverage",
     "cases_with_interval": "cases with an interval",
+    "interval_score_pct": "interval score",
+    "crps_pct": "CRPS",
     "target_year": "year",
     "median": "forecast (median)",
     "interval": "80% interval",

@@ -1,0 +1,1 @@
+"""Peer comparison of the sales forecast: `python -m bench.peers`."""
