@@ -59,7 +59,15 @@ def known_facts(maker: Maker, tables: Tables) -> pd.DataFrame:
                         "note": _text(r["note"]),
                     }
                 )  # fmt: skip
-    return pd.DataFrame(rows).drop_duplicates(["fact", "as_of"]).set_index(["topic", "fact"])
+    frame = pd.DataFrame(rows).drop_duplicates(["fact", "as_of"])
+    # The same figure often sits in both files (a reported overseas volume, and the assumption
+    # row that quotes it): show it once, as the maker reported it.
+    figures = frame[frame["topic"].str.endswith("reported overseas figures")]
+    quoted = frame.merge(
+        figures[["value", "unit"]], on=["value", "unit"], how="left", indicator=True
+    )
+    repeated = (quoted["_merge"] == "both").to_numpy() & ~frame["topic"].str.endswith("reported overseas figures").to_numpy()  # fmt: skip
+    return frame[~repeated].set_index(["topic", "fact"])
 
 
 @dataclass(frozen=True)
