@@ -18,6 +18,7 @@ import pandas as pd
 MIME_TYPE = "application/vnd.evr.result+json"
 ROLES = ("headline", "supporting", None)
 _recorded: dict[str, Result] = {}
+_tables: dict[str, dict] = {}  # tables recorded in this process (`record_table`)
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,54 @@ def record(
     return result
 
 
+def record_table(name: str, frame: pd.DataFrame, unit: str, meaning: str) -> dict:
+    """Record a small table of this notebook (e.g. forecast quantiles per month) for later runs.
+
+    Published like `record` with `value` None and the table as {"columns": [...], "rows":
+    [[...], ...]} (JSON-safe: NaN becomes None, periods and dates become text), so the runner
+    collects it into results.json; readers that want a number skip it (no value, no role)."""
+    if not name.isidentifier():
+        raise ValueError(f"result name {name!r} must be a snake_case identifier")
+    payload = {
+        "name": name, "value": None, "unit": unit, "meaning": meaning, "role": None,
+        "table": {
+            "columns": [str(c) for c in frame.columns],
+            "rows": [[_cell(v) for v in row] for row in frame.itertuples(index=False)],
+        },
+    }  # fmt: skip
+    json.dumps(payload, allow_nan=False)  # fails here, naming nothing silently, if not JSON-safe
+    _tables[name] = payload
+    try:
+        from IPython.display import display
+
+        display({MIME_TYPE: payload}, raw=True)
+    except ImportError:
+        pass
+    return payload
+
+
+def _cell(value):
+    """A table cell as JSON: numbers and text as they are, NaN None, anything else its text."""
+    value = _plain(value)
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return None if pd.isna(value) else str(value)
+
+
+def table_frame(result: dict | None) -> pd.DataFrame | None:
+    """A recorded table (from `record_table`, e.g. read back from results.json) as a DataFrame;
+    None when `result` is absent or carries no well-formed table."""
+    table = (result or {}).get("table")
+    if not isinstance(table, dict):
+        return None
+    columns, rows = table.get("columns"), table.get("rows")
+    if not isinstance(columns, list) or not isinstance(rows, list):
+        return None
+    if not all(isinstance(r, list) and len(r) == len(columns) for r in rows):
+        return None
+    return pd.DataFrame(rows, columns=columns)
+
+
 def recorded() -> list[Result]:
     """Results recorded in this process, in order."""
     return list(_recorded.values())
@@ -84,6 +133,7 @@ def recorded() -> list[Result]:
 
 def clear() -> None:
     _recorded.clear()
+    _tables.clear()
 
 
 def format_value(result: Result | dict) -> str:

@@ -54,7 +54,7 @@ def test_unknown_maker_and_peers_are_clear_errors():
             r"fixed_cost_share_pct: 95.0; expected -1 \(estimate\) or a value in \[0, 90\]",
         ),  # fmt: skip
         ({"learning_rate_pct": -5.0}, r"learning_rate_pct: -5.0; expected -1"),
-        ({"target_volume_units": 0}, r"target_volume_units: 0; expected a whole number"),
+        ({"target_volume_units": -5}, r"target_volume_units: -5; expected a whole number"),
         ({"price_cut_pct": (10.0, 5.0, 1.0)}, "price_cut: the grid is empty"),
         ({"volume_change_pct": (-95.0, 10.0, 1.0)}, "volume_change: grid .* out of range"),
         ({"start_quarter": "2019Q2"}, "start_quarter: no data for Leapmotor in 2019Q2"),
@@ -111,3 +111,12 @@ def test_every_event_in_the_live_data_is_sourced_and_names_a_known_maker():
     assert events["source_url"].str.match(r"^https?://").all()
     assert set(events["maker"].dropna()) <= known
     assert events["date"].is_monotonic_increasing
+
+
+def test_the_default_target_is_the_stated_one_else_last_year_else_todays_scale():
+    from lib import margins
+
+    assert margins.load_inputs("leapmotor", data_dir=FROZEN_DATA).target_volume_units == 1_000_000
+    xiaomi = margins.load_inputs("xiaomi", data_dir=FROZEN_DATA)  # no target, 2025 incomplete
+    volume, _ = margins.panel.annual_volume(xiaomi.panel, xiaomi.start)
+    assert xiaomi.target_volume_units == round(volume)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
-from lib import paths
+from lib import paths, results
 
 NOTEBOOK = "01_sales_trajectory"
 SMALL = {"n_paths": 600, "backtest_paths": 200, "comparison_paths": 200}
@@ -52,6 +52,13 @@ def test_default_maker_answers_with_consistent_numbers(run_notebook):
     assert value["required_monthly_run_rate_units"] == pytest.approx((1_000_000 - 235_071) / 8)
     assert value["latest_run_rate_units"] == pytest.approx((81_569 + 93_376) / 2)
     assert value["backtest_cases"] == 13
+    # Every run records the monthly forecast quantiles of every maker it forecasts, for later runs.
+    quantiles = results.table_frame(found["monthly_forecast_quantiles"])
+    assert quantiles.columns.tolist() == ["maker", "data_to", "month", "q10", "q25", "q50", "q75", "q90"]  # fmt: skip
+    leap = quantiles[quantiles["maker"] == "leapmotor"]
+    assert leap["month"].tolist()[-6:] == [f"2026-{m:02d}" for m in range(7, 13)]
+    assert (leap["q10"] <= leap["q50"]).all() and (leap["q50"] <= leap["q90"]).all()
+    assert quantiles["maker"].nunique() > 1
     # Leapmotor's last month is June 2026, so the backtest forecasts from June cutoffs. The
     # naive rules are deterministic: the last 3 months' run-rate is best, 20.4% on 13 maker-years
     # (21.3% from December cutoffs before issue 14). The combination is one of the blends the

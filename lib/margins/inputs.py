@@ -15,7 +15,14 @@ import pandas as pd
 
 from lib import data, makers
 from lib.margins import breakeven
-from lib.margins.panel import Panel, base_quarter, check_quarter, companies, quarterly_panel
+from lib.margins.panel import (
+    Panel,
+    annual_volume,
+    base_quarter,
+    check_quarter,
+    companies,
+    quarterly_panel,
+)
 
 ESTIMATE = -1.0  # a parameter set to this is estimated from the data
 PRICE_CUT_RANGE_PCT = (0.0, 90.0)  # a cut of the whole price is no longer a price
@@ -154,21 +161,16 @@ def load_inputs(
     fixed = optional_pct(fixed_cost_share_pct, "fixed_cost_share_pct", FIXED_SHARE_RANGE_PCT)
     rate = optional_pct(learning_rate_pct, "learning_rate_pct", LEARNING_RATE_RANGE_PCT)
     assumptions = data.load_assumptions(data_dir)
-    if not target_volume_units:  # 0: the maker's stated target for the data's latest year
-        deliveries = data.load_deliveries(data_dir)
-        year = int(deliveries["month"].max().year)
-        stated = makers.stated_target(entry, assumptions, year)
-        target_volume_units, _ = makers.resolve_target(
-            0, stated, deliveries, entry, year, financials
-        )
+    panels = {name: quarterly_panel(financials, name) for name in companies(financials)}
+    _check_history(entry, panels[company], estimate_fixed=fixed is None)
+    start, base = _quarters(panels[company], start_quarter, bridge_base_quarter)
+    if not target_volume_units:
+        target_volume_units = _default_target(entry, assumptions, financials, panels[company], start, data_dir)  # fmt: skip
     low, high = TARGET_VOLUME_RANGE
     if not low <= target_volume_units <= high:
         raise ValueError(
             f"target_volume_units: {target_volume_units!r}; expected a whole number of vehicles in [{low}, {high}]"
         )
-    panels = {name: quarterly_panel(financials, name) for name in companies(financials)}
-    _check_history(entry, panels[company], estimate_fixed=fixed is None)
-    start, base = _quarters(panels[company], start_quarter, bridge_base_quarter)
     shown = [panels[c] for c in [company, *peer_names]]
     first = max(min(p.table.index.min() for p in shown), PRICE_WAR_START)
     last = max(p.table.index.max() for p in shown)
@@ -213,3 +215,16 @@ def battery_rates(assumptions: pd.DataFrame) -> pd.DataFrame:
     rows["rate"] = rows["value"] / 100
     rows["label"] = rows["name"].map(lambda n: BATTERY_REFERENCES.get(n, n))
     return rows
+
+
+def _default_target(entry, assumptions, financials, panel, start, data_dir) -> int:
+    """target_volume_units 0: the maker's stated target for the data's latest year, else its
+    deliveries the year before; with neither, its annual volume now (the margin at today's scale)."""
+    deliveries = data.load_deliveries(data_dir)
+    year = int(deliveries["month"].max().year)
+    stated = makers.stated_target(entry, assumptions, year)
+    try:
+        target, _ = makers.resolve_target(0, stated, deliveries, entry, year, financials)
+    except makers.MissingData:
+        target, _ = annual_volume(panel, start)
+    return int(round(target))

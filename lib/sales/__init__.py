@@ -11,18 +11,29 @@ had ended by each cutoff. The modules, in the order the analysis runs:
 - `simulation`: weights, mixture, calibration and target-year totals of the paths
 - `evaluation`: naive baselines, the backtest, its summary, the hindsight bound, diagnostics
 - `analysis`: the projection, the comparison across makers, `analyse(inputs)`
+- `track`: the monthly forecast quantiles each run records, scored by later runs; out of sample
 - `charts`, `tables`, `report`: what readers see, built from the `Analysis`
 
 A notebook needs: `load_inputs`, `analyse`, `record`, the charts, the tables and the report text.
 """
 
-from lib.sales.analysis import Analysis, Projection, analyse, compare, comparison_table, project
+from lib.sales import track
+from lib.sales.analysis import (
+    Analysis,
+    Projection,
+    analyse,
+    compare,
+    comparison_table,
+    project,
+    projections,
+)
 from lib.sales.charts import (
     backtest_chart,
     fan_chart,
     history_chart,
     horizon_chart,
     models_chart,
+    month_ends_chart,
     residuals_chart,
     seasonality_chart,
     target_chart,
@@ -49,6 +60,7 @@ from lib.sales.tables import (
     horizon_table,
     model_tables,
     needs_table,
+    track_tables,
     weights_tables,
 )
 
@@ -57,7 +69,7 @@ __all__ = [
     "answer_markdown", "assumptions_table", "backtest_chart", "backtest_summary",
     "backtest_tables", "calibration_markdown", "caveats_markdown", "compare", "comparison_table",
     "comparison_tables", "fan_chart", "history_chart", "horizon_chart", "horizon_table", "load_inputs", "load_peer_scores",
-    "model_tables", "models_chart", "needs_table", "peers_markdown", "project", "record", "record_peers", "residuals_chart",
+    "model_tables", "models_chart", "month_ends_chart", "projections", "track", "track_tables", "needs_table", "peers_markdown", "project", "record", "record_peers", "residuals_chart",
     "run_backtest", "seasonality_chart", "skill_markdown", "snapshot", "target_chart", "totals_chart",
     "validate_parameters", "weights_tables", "yoy_chart",
 ]  # fmt: skip

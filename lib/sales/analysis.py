@@ -218,12 +218,28 @@ def analyse(inputs: Inputs) -> Analysis:
     )
 
 
-def compare(analysis: Analysis) -> pd.DataFrame:
-    """`comparison_table` for every maker in the data, the analysed maker's projection reused."""
+def projections(analysis: Analysis) -> dict[str, Projection]:
+    """The same projection for every maker in the data (comparison paths; the analysed maker's
+    own projection reused): the comparison table and the recorded monthly quantiles use them."""
+    settings = analysis.inputs.settings
+    known = {settings.maker: analysis.projection}
+    for maker in analysis.data_now.series:
+        if maker not in known:
+            known[maker] = project(
+                analysis.data_now, maker, 1.0, settings.target_year, analysis.inputs.holidays,
+                analysis.backtest, settings.comparison_paths, settings.seed,
+                settings.curve_window_months,
+            )  # fmt: skip
+    return known
+
+
+def compare(analysis: Analysis, known: dict[str, Projection] | None = None) -> pd.DataFrame:
+    """`comparison_table` for every maker in the data, the projections in `known` reused (the
+    analysed maker's always)."""
     inputs, settings = analysis.inputs, analysis.inputs.settings
     return comparison_table(
         analysis.data_now, settings.target_year, inputs.holidays, analysis.backtest,
         settings.comparison_paths, settings.seed, settings.curve_window_months,
-        known={settings.maker: analysis.projection},
+        known={**(known or {}), settings.maker: analysis.projection},
         names={key: maker.display_name for key, maker in inputs.registry.items()},
     )  # fmt: skip

@@ -471,3 +471,29 @@ def horizon_chart(scores: PeerScores) -> plt.Figure:
         source=f"{DATA_SOURCE}; statsforecast 2.1.1 peers",
     )
     return fig
+
+
+def month_ends_chart(month_ends: pd.DataFrame, name: str, data_through: str) -> plt.Figure:
+    """The combination's median and 80% range for the year's total at each of the last
+    month-ends whose year has ended (rolling origin, `lib.sales.track.month_ends`), against
+    the total the year came to."""
+    ax = plots.axes(figsize=(9, 4))
+    fig = ax.figure
+    x = np.arange(len(month_ends))
+    ax.vlines(x, month_ends["p10"] / 1e3, month_ends["p90"] / 1e3, color=plots.FOCUS_COLOR, lw=6, alpha=0.35, label="80% range")  # fmt: skip
+    ax.plot(x, month_ends["median"] / 1e3, "o", color=plots.FOCUS_COLOR, label="median forecast")
+    ax.plot(x, month_ends["actual"] / 1e3, "x", color="#1f2933", ms=9, mew=2, label="outcome")
+    ax.set_xticks(x, month_ends["cutoff"], rotation=45, ha="right")
+    ax.legend(fontsize=8, frameon=False)
+    inside = int(month_ends["inside80"].sum())
+    plots.finish(
+        ax,
+        title=(
+            f"{name}: the year's total forecast at each month-end; {inside} of "
+            f"{len(month_ends)} outcomes inside the 80% range"
+        ),
+        xlabel="month-end of the forecast (data up to it)",
+        ylabel="deliveries in the year (thousands)",
+        source=f"{DATA_SOURCE} to {data_through}; rolling origin, bench/peer_scores.json",
+    )
+    return fig

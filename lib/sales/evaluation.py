@@ -478,6 +478,7 @@ class PeerScores:
     comparisons: pd.DataFrame
     data_through: str
     seconds: float
+    cases: pd.DataFrame | None = None  # every scored forecast (maker, year, horizon, method)
 
     def best_peer(self, months_reported: int, score: str = "crps_pct") -> str | None:
         """The peer (statsforecast or naive rule) with the lowest `score` at this horizon."""
@@ -505,4 +506,5 @@ def load_peer_scores(path: Path = PEER_SCORES) -> PeerScores | None:
         pd.DataFrame(payload["comparisons"]),
         payload["data_through"],
         float(payload["seconds"]["total"]),
+        pd.DataFrame(payload["cases"]) if payload.get("cases") else None,
     )

@@ -193,6 +193,10 @@ TABLE_FORMATS = {
     "last_full_year_units": "{:,.0f}",
     "reported_units": "{:,.0f}",
     "median_growth_pct": "{:+.0f}%",
+    "q10": "{:,.0f}",
+    "q50": "{:,.0f}",
+    "q90": "{:,.0f}",
+    "pit": "{:.2f}",
 }
 
 
@@ -230,6 +234,14 @@ COLUMN_LABELS = {
     "reported_units": "reported in target year",
     "median_growth_pct": "median growth",
     "why_not": "why no forecast",
+    "run_id": "run",
+    "data_to": "data to",
+    "q10": "10th percentile",
+    "q50": "median",
+    "q90": "90th percentile",
+    "inside80": "inside 80% band",
+    "pit": "PIT",
+    "cutoff": "month-end",
 }
 
 
@@ -246,3 +258,16 @@ def styled(frame: pd.DataFrame, hide_index: bool = True):
         .set_properties(subset=text, **{"text-align": "left"})
         .set_properties(subset=text[:1], **{"white-space": "nowrap"})
     )
+
+
+def track_tables(scored: pd.DataFrame, month_ends: pd.DataFrame) -> list[Styler]:
+    """Earlier runs' monthly forecasts against the months since (when there are any), and the
+    year's total forecast at each of the last month-ends against the outcome."""
+    shown = []
+    if len(scored):
+        frame = scored[["run_id", "maker", "data_to", "month", "q10", "q50", "q90", "actual", "error_pct", "inside80", "pit"]]  # fmt: skip
+        shown.append(styled(frame.assign(inside80=frame["inside80"].map({True: "yes", False: "no"}))))  # fmt: skip
+    if len(month_ends):
+        frame = month_ends.assign(inside80=month_ends["inside80"].map({True: "yes", False: "no"}))
+        shown.append(styled(frame))
+    return shown
