@@ -100,3 +100,20 @@ def test_out_of_sample_forecasts_score_only_months_published_since():
     assert (inside == scored["inside80"]).all()
     assert scored["pit"].between(0.05, 0.95).all()
     assert (scored["month"] > scored["data_to"]).any() or scored.empty
+
+
+def test_the_track_record_is_recorded_from_earlier_runs_else_from_the_month_ends():
+    results.clear()
+    scored = pd.DataFrame({"inside80": [True, True, False, True], "pit": 0.5, "error_pct": 5.0})
+    track.record_track(scored, pd.DataFrame(), "Leapmotor")
+    assert results.recorded()[-1].value == 75.0 and "4 months" in results.recorded()[-1].meaning
+    results.clear()
+    ends = pd.DataFrame({"inside80": [True, False], "cutoff": ["2025-10", "2025-11"]})
+    track.record_track(scored.iloc[:0], ends, "Leapmotor")
+    assert (
+        results.recorded()[-1].value == 50.0
+        and "last 2 month-ends" in results.recorded()[-1].meaning
+    )
+    results.clear()
+    track.record_track(scored.iloc[:0], ends.iloc[:0], "Leapmotor")
+    assert results.recorded() == []

@@ -139,3 +139,18 @@ def test_what_to_watch_and_the_risks_come_from_the_recorded_numbers(tmp_path):
     assert any("loses money in 43%" in item for item in found)
     run.content["notebooks"]["01_sales_trajectory"]["results"] = []  # no numbers: no bullet
     assert not any("Monthly deliveries" in item for item in summary.watch_list(run))
+
+
+def test_the_sales_verdict_reports_the_track_record_when_recorded(tmp_path):
+    run = write_run(tmp_path, "20261001T000000-base")
+    assert "Track record" not in summary.verdicts(run)[0].detail
+    run.content["notebooks"]["01_sales_trajectory"]["results"].append(
+        result(
+            "track_inside80_pct",
+            90.0,
+            "pct",
+            "months reported since that fell inside earlier runs' 80% bands (20 months, all makers)",
+        )  # fmt: skip
+    )
+    detail = summary.verdicts(run)[0].detail
+    assert "Track record: 90.0% of the months reported since that fell inside earlier runs' 80% bands (20 months" in detail  # fmt: skip

@@ -238,6 +238,23 @@ def track_markdown(scored: pd.DataFrame, month_ends_: pd.DataFrame, maker: str, 
     return "\n\n".join(line for line in lines if line)
 
 
+def record_track(scored: pd.DataFrame, month_ends_: pd.DataFrame, name: str) -> None:
+    """The track record as results, for the summary: the share of months reported since that fell
+    inside earlier runs' 80% bands, else the share of the last month-ends' ranges that held."""
+    if len(scored):
+        total = coverage(scored).iloc[0]
+        results.record(
+            "track_inside80_pct", total["inside80_pct"], "pct",
+            f"months reported since that fell inside earlier runs' 80% bands ({int(total['months'])} months, all makers)",
+        )  # fmt: skip
+    elif len(month_ends_):
+        share = 100 * float(month_ends_["inside80"].astype(float).mean())
+        results.record(
+            "track_inside80_pct", share, "pct",
+            f"last {len(month_ends_)} month-ends at which this method's 80% range for {name}'s year held the outcome",
+        )  # fmt: skip
+
+
 def series_now(inputs) -> dict[str, pd.Series]:
     """Every maker's months as this run knows them (up to its cutoff): what earlier forecasts
     are scored against."""

@@ -73,6 +73,9 @@ def _verdict_sales(found: dict, maker: str) -> tuple[str, str, str]:
         need, have = _value(found, "required_monthly_run_rate_units"), _value(found, "latest_run_rate_units")  # fmt: skip
         detail += f" The target needs {need:,.0f} a month for the rest of the year, {need / have - 1:+.0%} on the latest {have:,.0f} a month."  # fmt: skip
     claim = f"The seed article's claim that {maker} reaches {_num(target)}{year} is {_words(p)} on the data so far."  # fmt: skip
+    if "track_inside80_pct" in found:  # how earlier forecasts did (about 80% is right)
+        track = found["track_inside80_pct"]
+        detail += f" Track record: {results.format_value(track)} of the {track['meaning']}."
     return verdict, detail, claim
 
 
