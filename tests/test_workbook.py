@@ -63,8 +63,8 @@ def test_the_run_writes_a_workbook_per_report_equal_to_results_json(collection_r
         table = pd.read_excel(collection_run / f"{name}.xlsx", sheet_name="results")
         assert table["result"].tolist() == [r["name"] for r in entry["results"]], name
         for row, r in zip(table.itertuples(), entry["results"], strict=True):
-            if isinstance(r["value"], float):
-                assert row.value == pytest.approx(r["value"], rel=1e-12), (name, r["name"])
+            if isinstance(r["value"], int | float) and not isinstance(r["value"], bool):
+                assert float(row.value) == pytest.approx(r["value"], rel=1e-12), (name, r["name"])
             elif r["value"] is not None:
                 assert str(row.value) == str(r["value"]), (name, r["name"])
         assert len(pd.read_excel(collection_run / f"{name}.xlsx", sheet_name="sources")) > 0
