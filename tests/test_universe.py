@@ -122,10 +122,14 @@ def test_a_universe_on_a_dask_cluster_equals_the_local_run(cluster_run, tmp_path
     manifest = json.loads((cluster_run / "manifest.json").read_text())
     assert manifest["kind"] == "universe" and manifest["makers"] == dict.fromkeys(MAKERS, "ok")
     assert manifest["executed_on"].startswith("tcp://127.0.0.1:")
-    assert universe(tmp_path, None) == pipeline.EXIT_OK  # a local cluster, same seeds
-    local = (tmp_path / "latest").resolve()
+    compared = ("01_sales_trajectory", "04_globalization_payback")  # the simulations; fewer kernels
+    assert (
+        universe(tmp_path, None, only=compared) == pipeline.EXIT_OK
+    )  # a local cluster, same seeds
+    (local,) = [p for p in tmp_path.iterdir() if p.is_dir()]  # partial (--only): not `latest`
     assert "local cluster" in json.loads((local / "manifest.json").read_text())["executed_on"]
-    remote, here = numbers(cluster_run), numbers(local)
+    here = numbers(local)
+    remote = {key: value for key, value in numbers(cluster_run).items() if key[1] in compared}
     assert remote.keys() == here.keys() and len(remote) > 40
     assert remote == here
 

@@ -104,6 +104,9 @@ def execute_universe(by_maker: dict[str, Plan], options: RunOptions, client, whe
     if status == "ok":
         log.info("universe run %s finished: %s", run_id, first.reports_dir / run_id / "index.html")
         return EXIT_OK
+    if status == "partial":  # --only: published in its own folder, `latest` left alone
+        log.warning("universe run %s is partial (--only): published in %s; reports/latest is untouched", run_id, first.reports_dir / run_id)  # fmt: skip
+        return EXIT_OK
     log.error("universe run %s FAILED; its reports are kept; reports/latest is untouched", run_id)
     return EXIT_FAILED
 
