@@ -170,6 +170,28 @@ def write_run(
     return written
 
 
+def universe_workbook(target: Path, makers_results: dict[str, dict]) -> Path:
+    """`universe.xlsx`: every maker's headline answers (sheet `headlines`) and every number its
+    notebooks recorded (sheet `results`), as in each maker's results.json."""
+    book = Workbook()
+    book.remove(book.active)
+    headlines, every = [], []
+    for maker, content in sorted(makers_results.items()):
+        headlines += [[row[0], maker, *row[2:]] for row in _headline_rows(summary.RunResults(Path(maker), content))]  # fmt: skip
+        for notebook, entry in content.get("notebooks", {}).items():
+            every += [[maker, notebook, *row] for row in _result_rows(entry.get("results", []))]
+    _sheet(book, "headlines", HEADLINE_COLUMNS, headlines)
+    _sheet(book, "results", ["maker", "notebook", *RESULT_COLUMNS], every)
+    for title in ("headlines", "results"):
+        _format_numbers(book, title, "unit", ["value", "low", "high"])
+    book.save(target)
+    return target
+
+
+def write_universe(build_dir: Path, makers_results: dict[str, dict]) -> Path:
+    return _atomic(Path(build_dir) / "universe.xlsx", universe_workbook, makers_results)
+
+
 def _atomic(target: Path, writer, *args) -> Path:
     partial = target.with_suffix(".xlsx.partial")
     writer(partial, *args)

@@ -122,6 +122,14 @@ def test_a_universe_on_a_dask_cluster_equals_the_local_run(cluster_run, tmp_path
     manifest = json.loads((cluster_run / "manifest.json").read_text())
     assert manifest["kind"] == "universe" and manifest["makers"] == dict.fromkeys(MAKERS, "ok")
     assert manifest["executed_on"].startswith("tcp://127.0.0.1:")
+    import pandas as pd
+
+    sheet = pd.read_excel(cluster_run / "universe.xlsx", sheet_name="headlines")
+    for maker in MAKERS:
+        recorded = json.loads((cluster_run / maker / "results.json").read_text())["notebooks"]
+        premium = next(r for r in recorded["02_brand_premium"]["results"] if r["name"] == "focus_premium_pct")  # fmt: skip
+        row = sheet[(sheet["maker"] == maker) & (sheet["result"] == "focus_premium_pct")]
+        assert float(row["value"].iloc[0]) == premium["value"]
     compared = ("01_sales_trajectory", "04_globalization_payback")  # the simulations; fewer kernels
     assert (
         universe(tmp_path, None, only=compared) == pipeline.EXIT_OK

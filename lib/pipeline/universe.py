@@ -15,7 +15,7 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
-from lib import league, makers, paths, render
+from lib import league, makers, paths, render, workbook
 from lib.pipeline import cluster
 from lib.pipeline.model import (
     EXIT_FAILED,
@@ -181,6 +181,7 @@ def _write_universe(by_maker, build, run_id, status, started, commit, where) -> 
         "makers": {key: run_status(p.jobs) for key, p in by_maker.items()}, "notebooks": [],
     }  # fmt: skip
     write_json(build / "manifest.json", manifest)
+    workbook.write_universe(build, content)
     write_json(build / "results.json", {"run_id": run_id, "kind": "universe", "notebooks": {}, "makers": content})  # fmt: skip
     (build / "index.html").write_text(
         render.universe_html(
