@@ -164,6 +164,8 @@ def write_run(
     current = summary.RunResults(Path(build_dir), content)
     jobs = [(name, entry) for name, entry in content.get("notebooks", {}).items()]
     for name, entry in jobs:
+        if entry.get("status") == "reused" and (Path(build_dir) / f"{name}.xlsx").exists():
+            continue  # copied with its report from the run it was reused from
         if entry.get("status") in ("ok", "reused", "failed", "no_data"):
             written.append(_atomic(Path(build_dir) / f"{name}.xlsx", report_workbook, name, entry, parameters.get(name, []), sources))  # fmt: skip
     written.append(_atomic(Path(build_dir) / "headlines.xlsx", headlines_workbook, current, reports_dir))  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import logging
 import shutil
@@ -31,6 +32,13 @@ def _module_file(name: str, root: Path) -> Path | None:
         if parts and candidate.is_file():
             return candidate
     return None
+
+
+@functools.lru_cache(maxsize=512)
+def _file_imports(path: Path, dotted: str, mtime_ns: int) -> frozenset[str]:
+    """`_imports` of a lib file, parsed once per version of the file (a run checks 5 notebooks
+    that share most modules)."""
+    return frozenset(_imports(path.read_text(), dotted))
 
 
 def _imports(source: str, module: str) -> set[str]:
@@ -70,7 +78,7 @@ def lib_files(notebook: Path, root: Path | None = None) -> list[Path]:
             continue
         seen.add(path)
         dotted = name if path.name != "__init__.py" else name + ".__init__"
-        pending.extend(_imports(path.read_text(), dotted))
+        pending.extend(_file_imports(path, dotted, path.stat().st_mtime_ns))
         pending.extend(".".join(name.split(".")[:i]) for i in range(2, len(name.split("."))))
     for entry in RENDERING:
         target = root / entry
@@ -132,7 +140,8 @@ def try_reuse(job: Job, previous: tuple[Path, dict] | None, build_dir: Path) -> 
     sources = [run_dir / f"{job.name}.ipynb", run_dir / f"{job.name}.html"]
     if not all(path.exists() for path in sources):
         return False
-    for path in sources:
+    workbook = run_dir / f"{job.name}.xlsx"  # its workbook too, when the earlier run wrote one
+    for path in [*sources, *([workbook] if workbook.exists() else [])]:
         shutil.copy2(path, build_dir / path.name)
     job.status = "no_data" if entry.get("status") == "no_data" else "reused"
     job.note = entry.get("note")
