@@ -85,13 +85,73 @@ def data_sources(data_dir: Path) -> list[list]:
     return [[n, *row] for n, row in enumerate(rows, start=1)]
 
 
+def _number(text: str) -> object:
+    """A table cell as shown ("1,234", "13.7", "n/a") back to a number when it is one."""
+    try:
+        return float(text.replace(",", ""))
+    except ValueError:
+        return text
+
+
+def _cell(cell) -> object:
+    """A shown cell's value: a footnoted source ([1]) as its URL, a number as a number."""
+    link = cell.find("a")
+    text = cell.get_text(" ", strip=True)
+    if link is not None and link.get("href", "").startswith("http") and text.startswith("["):
+        return link["href"]
+    return _number(text)
+
+
+def shown_tables(executed: Path) -> list[tuple[str, list[str], list[list]]]:
+    """The tables a report shows (HTML outputs of its executed notebook), each titled by the
+    heading above it: (title, header, rows), cells back to numbers where they are numbers."""
+    import nbformat
+    from bs4 import BeautifulSoup
+
+    found, title = [], "table"
+    for cell in nbformat.read(str(executed), as_version=4).cells:
+        if cell.cell_type == "markdown":
+            headings = [line.lstrip("#").strip() for line in cell.source.splitlines() if line.startswith("#")]  # fmt: skip
+            title = headings[-1] if headings else title
+            continue
+        for output in cell.get("outputs", []):
+            page = output.get("data", {}).get("text/html", "")
+            for table in (
+                BeautifulSoup(page, "html.parser").find_all("table") if "<table" in page else []
+            ):
+                heads = table.select("thead tr")
+                header = [th.get_text(" ", strip=True) for th in heads[-1].find_all(["th", "td"])] if heads else []  # fmt: skip
+                body = table.select("tbody tr") or table.find_all("tr")[len(heads) :]
+                rows = [[_cell(c) for c in tr.find_all(["th", "td"])] for tr in body]
+                found.append((title, header, rows))
+    return found
+
+
+SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")  # characters Excel refuses in a sheet name
+
+
+def _sheet_title(number: int, title: str) -> str:
+    """Excel sheet names: 31 characters at most, none of SHEET_FORBIDDEN."""
+    return f"{number} {SHEET_FORBIDDEN.sub(' ', title)}"[:31].strip()
+
+
 def report_workbook(
-    target: Path, name: str, entry: dict, parameters: list[dict], sources: list[list]
+    target: Path,
+    name: str,
+    entry: dict,
+    parameters: list[dict],
+    sources: list[list],
+    executed: Path | None = None,
 ) -> Path:
-    """`<notebook>.xlsx`: sheets results, parameters, sources (see the module docstring)."""
+    """`<notebook>.xlsx`: sheets results, one per table the report shows (its headers carry the
+    units), parameters, sources (see the module docstring)."""
     book = Workbook()
     book.remove(book.active)
     _sheet(book, "results", RESULT_COLUMNS, _result_rows(entry.get("results", [])))
+    if executed is not None and executed.exists():
+        for number, (title, header, rows) in enumerate(shown_tables(executed), 1):
+            width = max([len(header), *(len(r) for r in rows)], default=0)
+            _sheet(book, _sheet_title(number, title), header + [""] * (width - len(header)), rows)
     _format_numbers(book, "results", "unit", ["value", "low", "high"])
     _sheet(
         book,
@@ -167,7 +227,8 @@ def write_run(
         if entry.get("status") == "reused" and (Path(build_dir) / f"{name}.xlsx").exists():
             continue  # copied with its report from the run it was reused from
         if entry.get("status") in ("ok", "reused", "failed", "no_data"):
-            written.append(_atomic(Path(build_dir) / f"{name}.xlsx", report_workbook, name, entry, parameters.get(name, []), sources))  # fmt: skip
+            executed = Path(build_dir) / f"{name}.ipynb"
+            written.append(_atomic(Path(build_dir) / f"{name}.xlsx", report_workbook, name, entry, parameters.get(name, []), sources, executed))  # fmt: skip
     written.append(_atomic(Path(build_dir) / "headlines.xlsx", headlines_workbook, current, reports_dir))  # fmt: skip
     return written
 

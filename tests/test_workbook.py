@@ -75,3 +75,16 @@ def test_the_run_writes_a_workbook_per_report_equal_to_results_json(collection_r
         assert row.value == pytest.approx(wanted["value"])
     index = (collection_run / "index.html").read_text()
     assert 'href="headlines.xlsx"' in index and 'href="02_brand_premium.xlsx"' in index
+
+
+def test_the_tables_a_report_shows_are_sheets_with_sources_as_urls(collection_run):
+    import openpyxl
+
+    book = openpyxl.load_workbook(collection_run / "04_globalization_payback.xlsx")
+    shown = [name for name in book.sheetnames if name[0].isdigit()]
+    assert shown and shown[0] == "1 What is known"
+    sheet = book["1 What is known"]
+    header = [c.value for c in sheet[1]]
+    assert header[:4] == ["topic", "fact", "value", "unit"]
+    sources = [row[header.index("source")] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert sources and all(str(url).startswith("http") for url in sources if url)
