@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from lib import paths, pipeline
+from lib import league, makers, paths, pipeline, results
 from tests.conftest import FROZEN_DATA, SMOKE_SCENARIO
 from tests.test_browser import CHROMIUM, FLAGS
 
@@ -200,13 +200,18 @@ def test_the_universe_page_shows_each_makers_numbers_and_sorts(cluster_run):
         page.goto((cluster_run / "index.html").as_uri())
         table = page.locator("#sort-maker")
         assert table.is_visible()
+        registry = makers.registry(FROZEN_DATA)
         for maker in MAKERS:
             content = json.loads((cluster_run / maker / "results.json").read_text())
-            premium = next(r for r in content["notebooks"]["02_brand_premium"]["results"] if r["name"] == "focus_premium_pct")  # fmt: skip
-            cell = table.locator(f'tr[data-maker="{maker}"] td[data-column="premium"]')
-            assert cell.inner_text().startswith(f"{premium['value']:.1f}%")
-            href = cell.locator("a").get_attribute("href")
-            assert (cluster_run / href).exists()
+            for column in league.COLUMNS:  # every number on the page is the recorded one
+                found = results.lookup(content, column.notebook, column.result)
+                cell = table.locator(f'tr[data-maker="{maker}"] td[data-column="{column.key}"]')
+                if column.key == "p_target" and not registry[maker].target_row:
+                    assert cell.inner_text() == "no target stated"
+                elif found is not None:
+                    assert cell.inner_text().startswith(results.format_value(found)), (maker, column.key)  # fmt: skip
+                href = cell.locator("a").get_attribute("href")
+                assert href == f"{maker}/{column.notebook}.html" and (cluster_run / href).exists()
         page.locator('#sort-maker th a[href="#sort-premium"]').click()
         sorted_table = page.locator("#sort-premium")
         assert sorted_table.is_visible() and not table.is_visible()
