@@ -11,10 +11,12 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import numpy as np
+import pandas as pd
 import papermill
 import pytest
 
-from lib import kernels, paths, pipeline, results
+from lib import data, kernels, paths, pipeline, results
 
 TESTS_DIR = Path(__file__).resolve().parent
 FIXTURE_NOTEBOOKS = TESTS_DIR / "notebooks"
@@ -76,3 +78,22 @@ def collection_run(tmp_path_factory) -> Path:
     )
     assert pipeline.run(options) == pipeline.EXIT_OK, (reports / "latest").exists()
     return (reports / "latest").resolve()
+
+
+# Shared by the sales tests: the frozen data's deliveries and holidays, and a synthetic series.
+
+
+@pytest.fixture(scope="session")
+def deliveries():
+    return data.load_deliveries(FROZEN_DATA)
+
+
+@pytest.fixture(scope="session")
+def holidays():
+    return data.load_holidays(FROZEN_DATA)
+
+
+def monthly(start: str, values) -> pd.Series:
+    """A monthly series with known values, starting at `start` (YYYY-MM)."""
+    index = pd.period_range(start, periods=len(values), freq="M")
+    return pd.Series(np.asarray(values, dtype=float), index=index, name="synthetic")

@@ -7,26 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lib import data
 from lib.sales import evaluation, models
 from lib.sales.inputs import series_at
 from lib.sales.simulation import calibration_factor, skill_weights
-from tests.conftest import FROZEN_DATA
-
-
-@pytest.fixture(scope="module")
-def deliveries():
-    return data.load_deliveries(FROZEN_DATA)
-
-
-@pytest.fixture(scope="module")
-def holidays():
-    return data.load_holidays(FROZEN_DATA)
-
-
-def monthly(start: str, values) -> pd.Series:
-    index = pd.period_range(start, periods=len(values), freq="M")
-    return pd.Series(np.asarray(values, dtype=float), index=index, name="synthetic")
+from tests.conftest import monthly
 
 
 def test_naive_baselines_closed_form():

@@ -7,20 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lib import data
 from lib.sales import models, seasonality
 from lib.sales.inputs import InsufficientHistory
-from tests.conftest import FROZEN_DATA
-
-
-@pytest.fixture(scope="module")
-def holidays():
-    return data.load_holidays(FROZEN_DATA)
-
-
-def monthly(start: str, values) -> pd.Series:
-    index = pd.period_range(start, periods=len(values), freq="M")
-    return pd.Series(np.asarray(values, dtype=float), index=index, name="synthetic")
+from tests.conftest import monthly
 
 
 def test_growth_curve_recovers_a_known_logistic():

@@ -8,25 +8,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from lib import data
 from lib.sales import models, simulation
 from lib.sales.seasonality import snapshot
-from tests.conftest import FROZEN_DATA
-
-
-@pytest.fixture(scope="module")
-def deliveries():
-    return data.load_deliveries(FROZEN_DATA)
-
-
-@pytest.fixture(scope="module")
-def holidays():
-    return data.load_holidays(FROZEN_DATA)
-
-
-def monthly(start: str, values) -> pd.Series:
-    index = pd.period_range(start, periods=len(values), freq="M")
-    return pd.Series(np.asarray(values, dtype=float), index=index, name="synthetic")
+from tests.conftest import monthly
 
 
 def test_probability_with_known_months_matches_the_lognormal_answer():
