@@ -129,7 +129,7 @@ def test_a_universe_on_a_dask_cluster_equals_the_local_run(cluster_run, tmp_path
         recorded = json.loads((cluster_run / maker / "results.json").read_text())["notebooks"]
         premium = next(r for r in recorded["02_brand_premium"]["results"] if r["name"] == "focus_premium_pct")  # fmt: skip
         row = sheet[(sheet["maker"] == maker) & (sheet["result"] == "focus_premium_pct")]
-        assert float(row["value"].iloc[0]) == premium["value"]
+        assert float(row["value"].iloc[0]) == pytest.approx(premium["value"], rel=1e-12)
     compared = ("01_sales_trajectory", "04_globalization_payback")  # the simulations; fewer kernels
     assert (
         universe(tmp_path, None, only=compared) == pipeline.EXIT_OK
