@@ -319,3 +319,104 @@ def test_many_problems_are_summarised(data_copy):
     path.write_text("\n".join(lines) + "\n")
     message = error_for(data.load_deliveries, data_copy)
     assert f"{len(lines) - 1} problem(s)" in message and "... and" in message
+
+
+# --- dates exist on the calendar, numbers lie in their declared ranges -------------------------
+
+
+@pytest.mark.parametrize(
+    ("filename", "line", "old", "new", "expected"),
+    [
+        (
+            "price_war_events.csv", 2, "2023-01-06", "2026-02-31",
+            "line 2, column 'date': value '2026-02-31' is not valid; expected a date that exists "
+            "on the calendar",
+        ),
+        (
+            "chinese_new_year.csv", 2, "2015-02-19", "2015-99-99",
+            "line 2, column 'date': value '2015-99-99' is not valid; expected a date as YYYY-MM-DD",
+        ),
+        (
+            "chinese_new_year.csv", 3, "2016-02-08", "2016-03-08",
+            "line 3, column 'date': value '2016-03-08' is not valid; expected a date in January or "
+            "February of the row's year",
+        ),
+        (
+            DELIVERIES, 6, "2022-11", "2022-13",
+            "line 6, column 'month': value '2022-13' is not valid; expected a month as YYYY-MM",
+        ),
+        (
+            "vehicle_trims.csv", 2, ",2023-07,", ",0000-07,",
+            "line 2, column 'launch_month': value '0000-07' is not valid; expected a month that "
+            "exists on the calendar, from 1990 to 2100",
+        ),
+        (
+            "assumptions.csv", 2, "2025-12-29", "2025-02-29",
+            "line 2, column 'as_of': value '2025-02-29' is not valid; expected a date that exists",
+        ),
+        (
+            "financials_quarterly.csv", 2, "2020FY", "0020FY",
+            "line 2, column 'period': value '0020FY' is not valid; expected a period of a year",
+        ),
+    ],
+)  # fmt: skip
+def test_impossible_dates_are_named_before_any_loader_parses_them(
+    data_copy, filename, line, old, new, expected
+):
+    """Before: 2026-02-31 and 2015-99-99 passed the format check, then pandas raised."""
+    edit_line(data_copy, filename, line, old, new)
+    with pytest.raises(data.DataError) as caught:
+        data.validate_all(data_copy)
+    assert expected in str(caught.value) and filename in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("filename", "row", "expected"),
+    [
+        (
+            "financials_quarterly.csv", "Leapmotor,2026Q1,gross_margin_pct,150,pct,{URL},",
+            "value 150.0 is not valid; expected a percentage from -100 to 100",
+        ),
+        (
+            "financials_quarterly.csv", "Leapmotor,2026Q1,revenue,1e308,RMB_mn,{URL},",
+            "value 1e+308 is not valid; expected from -10,000,000 to 10,000,000 for unit RMB_mn",
+        ),
+        (
+            "financials_quarterly.csv", "Leapmotor,2026Q1,vehicle_asp,-2e7,RMB,{URL},",
+            "value -20000000.0 is not valid; expected from -10,000,000 to 10,000,000 for unit RMB",
+        ),
+        (
+            "financials_quarterly.csv", "Leapmotor,2026Q1,overseas_outlets,-3,count,{URL},",
+            "value -3.0 is not valid; expected from 0 to 24,000,000 for unit count",
+        ),
+        (
+            "assumptions.csv", "industry_profit_margin_2030_pct,-150,pct,{URL},2026,",
+            "value -150.0 is not valid; expected a percentage from -100 to 100 for a margin",
+        ),
+        (
+            "assumptions.csv", "spain_assembly_start_month_2,13,month,{URL},2026,",
+            "value 13.0 is not valid; expected from 1 to 12 for unit month",
+        ),
+        (
+            "assumptions.csv", "plant_capacity_units_per_year,5e7,units_per_year,{URL},2026,",
+            "value 50000000.0 is not valid; expected from 0 to 24,000,000 for unit units_per_year",
+        ),
+        (
+            "assumptions.csv", "plant_cost,5,furlongs,{URL},2026,",
+            "column 'unit': value 'furlongs' is not valid; expected a known unit: one of EUR",
+        ),
+    ],
+)  # fmt: skip
+def test_every_number_has_a_plausible_range_named_with_line_and_column(
+    data_copy, filename, row, expected
+):
+    line = append_line(data_copy, filename, row.format(URL="https://example.org/a"))
+    with pytest.raises(data.DataError) as caught:
+        data.validate_all(data_copy)
+    message = str(caught.value)
+    assert f"line {line}, column '" in message and expected in message, message
+    assert filename in message
+
+
+def test_every_unit_of_the_financials_has_a_range():
+    assert set(data.UNIT_RANGES) >= data.FINANCIAL_UNITS

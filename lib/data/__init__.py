@@ -28,6 +28,7 @@ from lib.data.schemas import (
     DELIVERIES,
     DELIVERY_QUALITY,
     FINANCIAL_METRICS,
+    FINANCIAL_UNITS,
     FINANCIALS,
     FIRST_MONTH,
     HOLIDAYS,
@@ -37,6 +38,7 @@ from lib.data.schemas import (
     PRICE_WAR_EVENTS,
     SOURCE,
     TRIMS,
+    UNIT_RANGES,
     URL_PATTERN,
     DataError,
     Dataset,
@@ -45,9 +47,10 @@ from lib.data.schemas import (
 
 # Names other modules read from `lib.data` (the schemas and the reader live in its submodules).
 __all__ = [
-    "ASSUMPTIONS", "DATASETS", "DELIVERIES", "DELIVERY_QUALITY", "FINANCIAL_METRICS", "FINANCIALS",
-    "FIRST_MONTH", "HOLIDAYS", "MAKERS", "MAX_FILE_BYTES", "NOTE", "PRICE_WAR_EVENTS", "SOURCE",
-    "TRIMS", "URL_PATTERN", "_VALID", "DataError", "Dataset", "Field", "read_dataset", "read_file",
+    "ASSUMPTIONS", "DATASETS", "DELIVERIES", "DELIVERY_QUALITY", "FINANCIAL_METRICS",
+    "FINANCIAL_UNITS", "FINANCIALS", "FIRST_MONTH", "HOLIDAYS", "MAKERS", "MAX_FILE_BYTES", "NOTE",
+    "PRICE_WAR_EVENTS", "SOURCE", "TRIMS", "UNIT_RANGES", "URL_PATTERN", "_VALID", "DataError",
+    "Dataset", "Field", "read_dataset", "read_file",
 ]  # fmt: skip
 
 

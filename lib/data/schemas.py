@@ -12,6 +12,7 @@ import pandera.pandas as pa
 
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 DATE_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
+DAY_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
 PERIOD_PATTERN = r"^\d{4}(Q[1-4]|H[12]|FY|Q1-Q[234])$"
 # A web address: scheme http(s), a host name, an optional port, then a path with no whitespace,
 # quotes, backticks, backslashes or angle brackets (a source cell is never markup).
@@ -28,6 +29,32 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 FIRST_MONTH = "2015-01"
 # Deliveries of one maker in one month must be below this: BYD's best month in the data is ~510k.
 DELIVERIES_CEILING = 2_000_000
+# Every date, month, period and year in the data lies in these years (the data start in 2015,
+# targets and plans reach 2030): anything else is a typo.
+FIRST_YEAR, LAST_YEAR = 1990, 2100
+# Money in millions (RMB_mn, USD_mn, EUR_mn): at most ten trillion either way, over ten times BYD's
+# yearly revenue (777,102 RMB mn in 2025). Money per car or per item (RMB, USD, EUR): at most ten
+# million either way, the trims' guide price ceiling.
+MONEY_MN_BOUND = 10_000_000
+MONEY_BOUND = 10_000_000
+# The allowed range of a `value` in each unit of financials_quarterly.csv and assumptions.csv:
+# (low, high, what it is). A unit outside this table is refused, so every value has a range.
+UNIT_RANGES = {
+    "RMB_mn": (-MONEY_MN_BOUND, MONEY_MN_BOUND, "million yuan"),
+    "USD_mn": (-MONEY_MN_BOUND, MONEY_MN_BOUND, "million US dollars"),
+    "EUR_mn": (-MONEY_MN_BOUND, MONEY_MN_BOUND, "million euros"),
+    "RMB": (-MONEY_BOUND, MONEY_BOUND, "yuan per car or item"),
+    "USD": (-MONEY_BOUND, MONEY_BOUND, "US dollars per car or item"),
+    "EUR": (-MONEY_BOUND, MONEY_BOUND, "euros per car or item"),
+    "RMB_per_Wh": (0, 10, "yuan per watt-hour of battery (cells cost 0.3-0.9)"),
+    "pct": (-100, 1_000, "a percentage: a share, rate, margin or change"),
+    "units": (0, 12 * DELIVERIES_CEILING, "vehicles (a year at the delivery ceiling)"),
+    "units_per_year": (0, 12 * DELIVERIES_CEILING, "vehicles a year"),
+    "units_per_month": (0, DELIVERIES_CEILING, "vehicles a month"),
+    "count": (0, 12 * DELIVERIES_CEILING, "a count (stores, models, countries)"),
+    "month": (1, 12, "a calendar month"),
+    "year": (FIRST_YEAR, LAST_YEAR, "a calendar year"),
+}
 
 
 class DataError(ValueError):
@@ -79,6 +106,23 @@ def _matches(pattern: str, what: str) -> pa.Check:
     return pa.Check.str_matches(pattern, error=what)
 
 
+def _real_date(what: str) -> pa.Check:
+    """A date (YYYY, YYYY-MM or YYYY-MM-DD at its start, as in a period like 2025Q2) that exists
+    on the calendar, from FIRST_YEAR to LAST_YEAR; a malformed one is left to the pattern check."""
+
+    def ok(values: pd.Series) -> pd.Series:
+        parts = values.astype(str).str.extract(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?(?!\d)")
+        numbers = parts.apply(pd.to_numeric).fillna(1).astype("int64")
+        numbers.columns = ["year", "month", "day"]
+        shaped = parts[0].notna() & numbers["month"].between(1, 12) & numbers["day"].between(1, 31)
+        real = pd.to_datetime(numbers.where(shaped, 2000), errors="coerce").notna()
+        return ~shaped | (real & numbers["year"].between(FIRST_YEAR, LAST_YEAR))
+
+    return pa.Check(
+        ok, error=f"{what} that exists on the calendar, from {FIRST_YEAR} to {LAST_YEAR}"
+    )
+
+
 def current_month() -> str:
     """This month as YYYY-MM: the latest month a delivery can have (read at each check)."""
     return dt.date.today().strftime("%Y-%m")
@@ -103,6 +147,21 @@ class Rule:
     column: str
     expected: str
     ok: Callable[[pd.DataFrame], pd.Series]
+
+
+def _unit_rules(units: set[str] | dict) -> tuple[Rule, ...]:
+    """One rule per unit: the row's `value` within UNIT_RANGES for its `unit`."""
+    return tuple(
+        Rule(
+            "value",
+            f"from {low:,} to {high:,} for unit {unit} ({meaning})",
+            lambda df, unit=unit, low=low, high=high: (
+                (df["unit"] != unit) | df["value"].between(low, high)
+            ),
+        )
+        for unit, (low, high, meaning) in UNIT_RANGES.items()
+        if unit in units
+    )
 
 
 SOURCE = _text("a source URL (http:// or https://)", _matches(URL_PATTERN, "a source URL"))
@@ -163,6 +222,7 @@ DELIVERIES = Dataset(
             "a month as YYYY-MM",
             _matches(MONTH_PATTERN, "a month as YYYY-MM (month 01-12)"),
             _month_in_range("a month"),
+            _real_date("a month"),
         ),
         "deliveries": _int(
             f"a non-negative whole number of vehicles below {DELIVERIES_CEILING:,}",
@@ -188,6 +248,7 @@ FINANCIALS = Dataset(
         "period": _text(
             "a period",
             _matches(PERIOD_PATTERN, "a period like 2025Q2, 2025H1, 2025FY or 2025Q1-Q3"),
+            _real_date("a period of a year"),
         ),
         "metric": _text("a known metric", _one_of(FINANCIAL_METRICS, "a known metric")),
         "value": _float("a finite number"),
@@ -213,14 +274,7 @@ FINANCIALS = Dataset(
             "a growth rate from -100 to 1,000 for a metric ending in _growth_yoy_pct",
             lambda df: ~_percent_metric(df, growth=True) | df["value"].between(-100, 1_000),
         ),
-        Rule(
-            "value",
-            f"from 0 to {12 * DELIVERIES_CEILING:,} (a year at the delivery ceiling) for units or count",
-            lambda df: (
-                ~df["unit"].isin(["units", "count"])
-                | df["value"].between(0, 12 * DELIVERIES_CEILING)
-            ),
-        ),
+        *_unit_rules(FINANCIAL_UNITS),
     ),
 )
 
@@ -233,7 +287,10 @@ TRIMS = Dataset(
         "trim_name": _text("a trim name"),
         "model_year": _int("a model year", _between(2010, 2035, "a model year")),
         "launch_month": _text(
-            "a month as YYYY-MM", _matches(MONTH_PATTERN, "a month as YYYY-MM"), nullable=True
+            "a month as YYYY-MM",
+            _matches(MONTH_PATTERN, "a month as YYYY-MM"),
+            _real_date("a month"),
+            nullable=True,
         ),
         "segment": _text("a segment label", nullable=True),
         "body": _text("a body type", _one_of(TRIM_BODIES, "a body type")),
@@ -273,6 +330,7 @@ TRIMS = Dataset(
         "price_as_of": _text(
             "a date as YYYY or YYYY-MM",
             _matches(DATE_PATTERN, "a date as YYYY, YYYY-MM or YYYY-MM-DD"),
+            _real_date("a date"),
         ),
         "origin": _text("an origin", _one_of(TRIM_ORIGINS, "an origin")),
         "source_url": SOURCE,
@@ -286,9 +344,13 @@ ASSUMPTIONS = Dataset(
     {
         "name": _text("a snake_case name", _matches(r"^[a-z0-9_]+$", "a snake_case name")),
         "value": _float("a finite number"),
-        "unit": _text("a unit"),
+        "unit": _text("a known unit", _one_of(set(UNIT_RANGES), "a known unit")),
         "source_url": SOURCE,
-        "as_of": _text("a date", _matches(DATE_PATTERN, "a date as YYYY, YYYY-MM or YYYY-MM-DD")),
+        "as_of": _text(
+            "a date",
+            _matches(DATE_PATTERN, "a date as YYYY, YYYY-MM or YYYY-MM-DD"),
+            _real_date("a date"),
+        ),
         "note": NOTE,
     },
     unique=("name",),
@@ -306,20 +368,48 @@ ASSUMPTIONS = Dataset(
                 | (df["value"] > 0)
             ),
         ),
+        Rule(
+            "value",
+            "a percentage from -100 to 100 for a margin (unit pct, 'margin' or '_gm_' in the name)",
+            lambda df: (
+                (df["unit"] != "pct")
+                | ~df["name"].astype(str).str.contains("margin|_gm_")
+                | df["value"].between(-100, 100)
+            ),
+        ),
+        *_unit_rules(UNIT_RANGES),
     ),
 )
+
+
+def _new_year_ok(frame: pd.DataFrame) -> pd.Series:
+    """Chinese New Year falls between 21 January and 20 February; a date that does not parse is
+    the column checks' business."""
+    dates = pd.to_datetime(frame["date"], format="%Y-%m-%d", errors="coerce")
+    return dates.isna() | ((dates.dt.year == frame["year"]) & dates.dt.month.isin([1, 2]))
+
 
 HOLIDAYS = Dataset(
     "chinese_new_year.csv",
     {
-        "year": _int("a year", _between(1990, 2100, "a year")),
+        "year": _int("a year", _between(FIRST_YEAR, LAST_YEAR, "a year")),
         "date": _text(
-            "a date as YYYY-MM-DD", _matches(r"^\d{4}-\d{2}-\d{2}$", "a date as YYYY-MM-DD")
+            "a date as YYYY-MM-DD",
+            _matches(DAY_PATTERN, "a date as YYYY-MM-DD"),
+            _real_date("a date"),
         ),
         "source_url": SOURCE,
     },
     unique=("year",),
+    rules=(
+        Rule(
+            "date",
+            "a date in January or February of the row's year (Chinese New Year)",
+            _new_year_ok,
+        ),
+    ),
 )
+
 
 # The maker registry: the one place a maker's names are mapped (read through lib/makers.py).
 MAKERS = Dataset(
@@ -354,7 +444,9 @@ PRICE_WAR_EVENTS = Dataset(
     "price_war_events.csv",
     {
         "date": _text(
-            "a date as YYYY-MM-DD", _matches(r"^\d{4}-\d{2}-\d{2}$", "a date as YYYY-MM-DD")
+            "a date as YYYY-MM-DD",
+            _matches(DAY_PATTERN, "a date as YYYY-MM-DD"),
+            _real_date("a date"),
         ),
         "maker": _text(
             "a maker key", _matches(r"^[a-z0-9_]+$", "a maker key in snake_case"), nullable=True
