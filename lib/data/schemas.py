@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pandera.pandas as pa
+
+from lib import clock
 
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 DATE_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
@@ -124,8 +125,9 @@ def _real_date(what: str) -> pa.Check:
 
 
 def current_month() -> str:
-    """This month as YYYY-MM: the latest month a delivery can have (read at each check)."""
-    return dt.date.today().strftime("%Y-%m")
+    """This month as YYYY-MM: the latest month a delivery can have (read at each check; the
+    clock is `lib.clock`, which tests set)."""
+    return clock.today().strftime("%Y-%m")
 
 
 def _month_in_range(what: str) -> pa.Check:
