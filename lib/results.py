@@ -176,8 +176,84 @@ def table(results: list[Result] | None = None) -> pd.DataFrame:
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# Reading results back: every field checked for its type, never trusted
+
+NUMBER, TEXT, NONE = (int, float), (str,), (type(None),)
+RESULT_FIELDS = {
+    "name": TEXT, "value": NUMBER + TEXT + NONE, "unit": TEXT, "meaning": TEXT,
+    "low": NUMBER + NONE, "high": NUMBER + NONE, "role": TEXT + NONE, "table": (dict,),
+}  # fmt: skip
+RESULT_REQUIRED = ("name", "value", "unit", "meaning")
+ENTRY_FIELDS = {"title": TEXT, "status": TEXT, "note": TEXT + NONE, "results": (list,)}
+RUN_FIELDS = {
+    "run_id": TEXT, "kind": TEXT, "scenario": TEXT, "maker": TEXT + NONE,
+    "data_as_of": TEXT + NONE, "notebooks": (dict,), "makers": (dict,),
+}  # fmt: skip
+
+
+def _fits(value, kinds: tuple[type, ...]) -> bool:
+    """`value` is one of `kinds`; a bool is not a number, a number must be finite."""
+    if isinstance(value, bool):
+        return bool in kinds
+    if isinstance(value, float) and not math.isfinite(value):
+        return False
+    return isinstance(value, kinds)
+
+
+def wrong_fields(content, fields: dict[str, tuple], required=(), what: str = "") -> str | None:
+    """What is wrong with a JSON object read back (a missing `required` key, a key of `fields`
+    of another type), or None; `what` names the object in the message."""
+    where = f"{what}: " if what else ""
+    if not isinstance(content, dict):
+        return f"{where}expected an object, found {type(content).__name__}"
+    for key in required:
+        if key not in content:
+            return f"{where}'{key}' missing"
+    for key, kinds in fields.items():
+        if key in content and not _fits(content[key], kinds):
+            names = " or ".join("null" if k is type(None) else k.__name__ for k in kinds)
+            return f"{where}'{key}' is {json.dumps(content[key], default=str)[:40]}, expected {names}"  # fmt: skip
+    return None
+
+
+def result_problem(payload) -> str | None:
+    """What makes a recorded result unusable (a field missing or of the wrong type), or None."""
+    name = payload.get("name") if isinstance(payload, dict) else None
+    problem = wrong_fields(payload, RESULT_FIELDS, RESULT_REQUIRED, f"result {name!r}" if name else "a result")  # fmt: skip
+    if problem is None and not name.isidentifier():
+        return f"result {name!r}: its name is not an identifier"
+    if problem is None and payload.get("role") not in ROLES:
+        return f"result {name!r}: role {payload['role']!r} is not one of {ROLES}"
+    return problem
+
+
+def _run_problem(content) -> str | None:
+    if problem := wrong_fields(content, RUN_FIELDS, ("notebooks",)):
+        return problem
+    for name, entry in content["notebooks"].items():
+        if problem := wrong_fields(entry, ENTRY_FIELDS, ("results",), f"notebook {name!r}"):
+            return problem
+        for result in entry["results"]:
+            if problem := result_problem(result):
+                return f"notebook {name!r}, {problem}"
+    return None
+
+
+def content_problem(content) -> str | None:
+    """What makes a results.json unusable: the run's fields, each notebook's and each result's
+    (and a universe run's, each maker's) checked for type; None when it is sound."""
+    if problem := _run_problem(content):
+        return problem
+    for maker, inner in content.get("makers", {}).items():
+        if problem := _run_problem(inner):
+            return f"maker {maker!r}, {problem}"
+    return None
+
+
 def from_notebook(notebook: nbformat.NotebookNode | str | Path) -> list[dict]:
-    """Results recorded in an executed notebook (the last record of a name wins)."""
+    """Results recorded in an executed notebook (the last record of a name wins); ValueError
+    when one of them is not a well-formed result."""
     if not isinstance(notebook, nbformat.NotebookNode):
         notebook = nbformat.read(str(notebook), as_version=4)
     found: dict[str, dict] = {}
@@ -185,16 +261,27 @@ def from_notebook(notebook: nbformat.NotebookNode | str | Path) -> list[dict]:
         for output in cell.get("outputs", []):
             payload = output.get("data", {}).get(MIME_TYPE)
             if payload is not None:
+                if problem := result_problem(payload):
+                    raise ValueError(f"a recorded result is damaged: {problem}")
                 found[payload["name"]] = dict(payload)
     return list(found.values())
 
 
 def load(run_dir: str | Path) -> dict:
-    """The results.json of a run: {"notebooks": {name: {"status": ..., "results": [...]}}, ...}."""
+    """The results.json of a run: {"notebooks": {name: {"status": ..., "results": [...]}}, ...};
+    ValueError naming the file when it is not one (see `content_problem`)."""
     path = Path(run_dir) / "results.json"
     if not path.exists():
         raise FileNotFoundError(f"{path}: no results.json (has the run recorded its results yet?)")
-    return json.loads(path.read_text())
+    if not path.is_file():  # a FIFO would block the read
+        raise ValueError(f"{path}: not a regular file")
+    try:
+        content = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, RecursionError) as error:
+        raise ValueError(f"{path}: not valid JSON ({error})") from None
+    if problem := content_problem(content):
+        raise ValueError(f"{path}: {problem}")
+    return content
 
 
 def lookup(run_results: dict, notebook: str, name: str) -> dict | None:

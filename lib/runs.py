@@ -1,72 +1,104 @@
 """Earlier runs in a reports folder, read defensively: one damaged file never breaks a later run.
 
 Every reader of earlier runs (the runner's reuse and run list, the summary's comparisons, the
-history table) goes through here. A `manifest.json` or `results.json` that is not the expected
-JSON is skipped with one warning naming the file; `history.csv` is only appended to when its header
-is the expected one, otherwise it is moved aside and a new one started.
+history table, `lib pdf`) goes through here. A file the runner reads back is opened without
+following a symlink or blocking on a FIFO, and every field it holds is checked for its type; a
+`manifest.json` or `results.json` that fails is skipped with one warning naming the file.
+`history.csv` is only appended to when its header is the expected one, otherwise it is moved aside
+and a new one started; rows that are not history rows are skipped when it is read.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
+import errno
+import io
 import json
 import logging
+import math
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
+
+from lib import results
+from lib.results import NONE, NUMBER, TEXT
 
 log = logging.getLogger("lib.runs")
 
 HISTORY_NAME = "history.csv"
 HISTORY_FIELDS = ["run_id", "scenario", "data_as_of", "finished", "notebook", "result", "value", "low", "high", "unit"]  # fmt: skip
 PARTIAL_SUFFIX = ".partial"
+MAX_BYTES = 256 * 2**20  # no file the runner writes comes near this; a bigger one is not its own
+
+MANIFEST_FIELDS = {
+    "run_id": TEXT, "status": TEXT, "kind": TEXT, "scenario": TEXT, "data_as_of": TEXT + NONE,
+    "started": TEXT + NONE, "finished": TEXT + NONE, "duration_s": NUMBER + NONE,
+    "git_commit": TEXT, "data_hashes": (dict,), "notebooks": (list,), "makers": (dict,),
+}  # fmt: skip
+NOTEBOOK_FIELDS = {
+    "name": TEXT, "title": TEXT, "status": TEXT, "duration_s": NUMBER + NONE,
+    "parameters": (dict,), "overrides": (dict,), "input_hash": TEXT, "reused_from": TEXT + NONE,
+    "error": (dict,) + NONE, "note": TEXT + NONE, "html": TEXT + NONE, "ipynb": TEXT + NONE,
+}  # fmt: skip
 
 
 class DamagedFile(ValueError):
     """A run file that is not what the runner wrote; the message names it and says why."""
 
 
-def _read_object(path: Path) -> dict:
+def read_bytes(path: Path, limit: int = MAX_BYTES) -> bytes:
+    """A file's bytes, read only if it is a regular file (not a symlink, FIFO or device) of at
+    most `limit` bytes; DamagedFile otherwise."""
     try:
-        content = json.loads(path.read_text(encoding="utf-8"))
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise DamagedFile(f"{path}: is a symbolic link, not a file the runner wrote") from None
         raise DamagedFile(f"{path}: cannot be read ({error.strerror or error})") from None
-    except ValueError as error:
-        raise DamagedFile(f"{path}: not valid JSON ({error})") from None
+    with open(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise DamagedFile(f"{path}: not a regular file")
+        if info.st_size > limit:
+            raise DamagedFile(f"{path}: {info.st_size:,} bytes, more than the {limit:,} expected")
+        try:
+            return handle.read(limit + 1)
+        except OSError as error:
+            raise DamagedFile(f"{path}: cannot be read ({error.strerror or error})") from None
+
+
+def _read_object(path: Path) -> dict:
+    raw = read_bytes(path)
+    try:
+        content = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
+        raise DamagedFile(f"{path}: not valid JSON ({str(error)[:200]})") from None
     if not isinstance(content, dict):
         raise DamagedFile(f"{path}: expected a JSON object, found {type(content).__name__}")
     return content
 
 
-def _require(path: Path, content: dict, key: str, kind: type | tuple[type, ...]) -> None:
-    if not isinstance(content.get(key), kind):
-        raise DamagedFile(f"{path}: '{key}' missing or not {getattr(kind, '__name__', kind)}")
-
-
 def read_manifest(path: Path) -> dict:
-    """A run's manifest.json, checked for the fields readers rely on; DamagedFile otherwise."""
+    """A run's manifest.json, every field readers use checked for its type; DamagedFile otherwise."""
     manifest = _read_object(path)
-    for key in ("run_id", "status"):
-        _require(path, manifest, key, str)
-    notebooks = manifest.setdefault("notebooks", [])
-    if not isinstance(notebooks, list) or not all(
-        isinstance(n, dict) and isinstance(n.get("name"), str) for n in notebooks
-    ):
-        raise DamagedFile(f"{path}: 'notebooks' must be a list of objects with a 'name'")
+    manifest.setdefault("notebooks", [])
+    problem = results.wrong_fields(manifest, MANIFEST_FIELDS, ("run_id", "status"))
+    for entry in manifest["notebooks"] if problem is None else ():
+        problem = problem or results.wrong_fields(entry, NOTEBOOK_FIELDS, ("name",), "a notebook")  # fmt: skip
+    if problem:
+        raise DamagedFile(f"{path}: {problem}")
     return manifest
 
 
 def read_results(path: Path) -> dict:
-    """A run's results.json, checked for shape: {"notebooks": {name: {"results": [{...}]}}}."""
+    """A run's results.json, every field checked (`results.content_problem`); DamagedFile
+    otherwise."""
     content = _read_object(path)
-    _require(path, content, "notebooks", dict)
-    for name, entry in content["notebooks"].items():
-        results = entry.get("results") if isinstance(entry, dict) else None
-        if not isinstance(results, list) or not all(
-            isinstance(r, dict) and isinstance(r.get("name"), str) and "value" in r for r in results
-        ):
-            raise DamagedFile(f"{path}: notebook {name!r} has no valid 'results' list")
+    if problem := results.content_problem(content):
+        raise DamagedFile(f"{path}: {problem}")
     return content
 
 
@@ -137,14 +169,19 @@ def stale_partials(reports_dir: Path) -> list[Path]:
 # history.csv
 
 
-def history_is_valid(path: Path) -> bool:
-    """True when `path` is a CSV whose header is exactly the history's columns."""
+def _history_text(path: Path) -> str | None:
+    """history.csv's text when it is a regular UTF-8 file whose header is the history's columns."""
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            header = next(csv.reader(handle), None)
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return False
-    return header == HISTORY_FIELDS
+        text = read_bytes(path).decode("utf-8")
+        header = next(csv.reader(io.StringIO(text, newline="")), None)
+    except (DamagedFile, UnicodeDecodeError, csv.Error):
+        return None
+    return text if header == HISTORY_FIELDS else None
+
+
+def history_is_valid(path: Path) -> bool:
+    """True when `path` is a regular file, a CSV whose header is exactly the history's columns."""
+    return _history_text(path) is not None
 
 
 def set_aside(path: Path) -> Path:
@@ -155,31 +192,86 @@ def set_aside(path: Path) -> Path:
     return target
 
 
-def append_history(reports_dir: Path, rows: list[dict]) -> None:
-    """Append rows to history.csv; a file that is not the expected table is set aside first."""
+@contextlib.contextmanager
+def history_appended(reports_dir: Path, rows: list[dict]):
+    """Append `rows` to history.csv, then run the block; if either fails (a full disk), the file
+    is cut back to what it was, so that history lists only runs that were published. A file that
+    is not the expected table (or not a regular file) is set aside first, and a symlink is never
+    followed."""
+    if not rows:
+        yield
+        return
     path = Path(reports_dir) / HISTORY_NAME
-    if path.exists() and not history_is_valid(path):
+    if os.path.lexists(path) and not history_is_valid(path):
         kept = set_aside(path)
         log.warning(
             "%s is not the expected history table (header %s); kept it as %s and started a new one",
             path, ", ".join(HISTORY_FIELDS), kept.name,
         )  # fmt: skip
-    new = not path.exists()
-    with path.open("a", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=HISTORY_FIELDS)
-        if new:
+    flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    fd = os.open(path, flags, 0o644)
+    try:
+        size = os.fstat(fd).st_size
+        text = io.StringIO()
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            text.write("\n")  # an earlier row cut short (a crash) stays a row of its own
+        writer = csv.DictWriter(text, fieldnames=HISTORY_FIELDS)
+        if not size:
             writer.writeheader()
         writer.writerows(rows)
+        try:
+            _write_all(fd, text.getvalue().encode("utf-8"))
+            yield
+        except BaseException:
+            _undo_append(path, fd, size)
+            raise
+    finally:
+        os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    while data:
+        data = data[os.write(fd, data) :]
+
+
+def _undo_append(path: Path, fd: int, size: int) -> None:
+    try:
+        os.ftruncate(fd, size)
+        if not size:
+            path.unlink()  # it was created for these rows; an empty file would look damaged
+    except OSError as error:
+        log.warning("%s: could not take back the rows of an unpublished run (%s)", path, error)
 
 
 def read_history(reports_dir: Path) -> list[dict]:
-    """The rows of history.csv, or none (with a warning) when it is not the expected table."""
+    """The rows of history.csv, or none (with a warning) when it is not the expected table;
+    rows that are not history rows (a field missing, an interval that is not a number) are
+    skipped with one warning."""
     path = Path(reports_dir) / HISTORY_NAME
-    if not path.exists():
+    if not os.path.lexists(path):
         return []
-    if not history_is_valid(path):
+    text = _history_text(path)
+    try:
+        rows = list(csv.DictReader(io.StringIO(text or "", newline="")))
+    except csv.Error:  # e.g. a field over csv's size limit
+        text = None
+    if text is None:
         log.warning("%s is not the expected history table; ignoring it", path)
         return []
-    with path.open(newline="", encoding="utf-8") as handle:
-        rows = csv.DictReader(handle)
-        return [row for row in rows if None not in row and None not in row.values()]
+    good = [row for row in rows if _history_row(row)]
+    if len(good) < len(rows):
+        log.warning("%s: skipped %d row(s) that are not history rows", path, len(rows) - len(good))
+    return good
+
+
+def _history_row(row: dict) -> bool:
+    """A complete row with a run id, and an interval that is empty or finite numbers."""
+    if None in row or None in row.values() or not row["run_id"]:
+        return False
+    for key in ("low", "high"):
+        try:
+            if row[key] and not math.isfinite(float(row[key])):
+                return False
+        except ValueError:
+            return False
+    return True

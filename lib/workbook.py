@@ -5,7 +5,8 @@ unit, interval and meaning), the parameters it ran with and a `sources` sheet (e
 the data files the run read, numbered, with the rows that cite it). The index's `headlines.xlsx`
 holds the four headline answers of the latest run of each scenario and of the earlier runs.
 Values are written as numbers, exactly as in results.json; only their display format follows
-their unit (a probability shows as a percentage).
+their unit (a probability shows as a percentage). Every text is written as a text cell, never a
+formula, whatever it starts with (see `_text`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
 from lib import summary
@@ -28,19 +30,43 @@ FORMATS = {
 }  # fmt: skip
 
 
+# What a spreadsheet program reads as the start of a formula when a cell is typed or imported.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _clean(value: object) -> object:
+    """Text without the control characters XML cannot hold (each shown as U+FFFD)."""
+    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value) if isinstance(value, str) else value
+
+
+def _text(cell) -> None:
+    """Make a text cell a value, shown exactly: openpyxl writes any text starting with "=" as a
+    formula, so its type is set back to text; `quotePrefix` keeps it text when someone edits the
+    cell or saves the sheet as CSV."""
+    if isinstance(cell.value, str):
+        cell.data_type = "s"
+        if cell.value.startswith(FORMULA_START):
+            cell.quotePrefix = True
+
+
 def _sheet(book: Workbook, title: str, header: list[str], rows: list[list]) -> None:
-    """A sheet with a bold header row, frozen below it, columns sized to their text."""
+    """A sheet with a bold header row, frozen below it, columns sized to their text; every text
+    cell a value (`_text`)."""
     from openpyxl.styles import Font
 
     sheet = book.create_sheet(title)
-    sheet.append(header)
+    for row in [header, *rows]:
+        sheet.append([_clean(value) for value in row])
+    for row in sheet.iter_rows():
+        for cell in row:
+            _text(cell)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(row)
     sheet.freeze_panes = "A2"
     for index, name in enumerate(header, start=1):
-        width = max([len(str(name))] + [len(str(r[index - 1])) for r in rows[:200]])
+        width = max(
+            [len(str(name))] + [len(str(r[index - 1])) for r in rows[:200] if index <= len(r)]
+        )
         sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), 80)
 
 
@@ -85,12 +111,13 @@ def data_sources(data_dir: Path) -> list[list]:
     return [[n, *row] for n, row in enumerate(rows, start=1)]
 
 
+NUMBER = re.compile(r"-?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?")  # as tables show one: 1,234.5 or -0.25
+
+
 def _number(text: str) -> object:
-    """A table cell as shown ("1,234", "13.7", "n/a") back to a number when it is one."""
-    try:
-        return float(text.replace(",", ""))
-    except ValueError:
-        return text
+    """A table cell as shown ("1,234", "13.7", "n/a") back to a number when it reads as one;
+    any other text ("+1", "nan", "1e9", "1_000") stays text."""
+    return float(text.replace(",", "")) if NUMBER.fullmatch(text) else text
 
 
 def _cell(cell) -> object:

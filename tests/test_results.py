@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import nbformat
 import numpy as np
@@ -78,7 +79,8 @@ def test_from_notebook_reads_the_mime_outputs():
 
 
 def test_load_and_lookup(tmp_path):
-    content = {"notebooks": {"01_x": {"status": "ok", "results": [{"name": "a", "value": 1}]}}}
+    result = {"name": "a", "value": 1, "unit": "units", "meaning": "one"}
+    content = {"notebooks": {"01_x": {"status": "ok", "results": [result]}}}
     (tmp_path / "results.json").write_text(json.dumps(content))
     loaded = results.load(tmp_path)
     assert results.lookup(loaded, "01_x", "a")["value"] == 1
@@ -87,3 +89,64 @@ def test_load_and_lookup(tmp_path):
     )
     with pytest.raises(FileNotFoundError, match="no results.json"):
         results.load(tmp_path / "missing")
+
+
+GOOD = {"name": "p_x", "value": 0.4, "unit": "probability", "meaning": "chance", "low": 0.3,
+        "high": 0.5, "role": "headline"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"meaning": None}, "result 'p_x': 'meaning' is null, expected str"),
+        ({"unit": 5}, "result 'p_x': 'unit' is 5, expected str"),
+        ({"value": True}, "result 'p_x': 'value' is true, expected int or float or str or null"),
+        ({"value": float("nan")}, "'value' is NaN"),
+        ({"low": "0.3"}, "result 'p_x': 'low' is \"0.3\", expected int or float or null"),
+        ({"role": "boss"}, "result 'p_x': role 'boss' is not one of"),
+        ({"name": "p x"}, "result 'p x': its name is not an identifier"),
+        ({"name": ["p_x"]}, "'name' is [\"p_x\"], expected str"),
+    ],
+)
+def test_a_result_with_a_field_missing_or_of_another_type_is_named(change, problem):
+    assert results.result_problem(GOOD) is None
+    assert problem in results.result_problem(GOOD | change)
+    unit_missing = {k: v for k, v in GOOD.items() if k != "unit"}
+    assert results.result_problem(unit_missing) == "result 'p_x': 'unit' missing"
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ([], "expected an object, found list"),
+        ({"run_id": "r"}, "'notebooks' missing"),
+        ({"notebooks": {"01_x": {"results": {}}}}, "notebook '01_x': 'results' is {}, expected list"),
+        ({"notebooks": {"01_x": {"results": [], "note": 3}}}, "notebook '01_x': 'note' is 3"),
+        ({"notebooks": {"01_x": {"results": [GOOD | {"meaning": 1}]}}}, "notebook '01_x', result 'p_x': 'meaning'"),
+        ({"notebooks": {}, "maker": ["a"]}, "'maker' is [\"a\"], expected str or null"),
+        ({"notebooks": {}, "makers": {"nio": {"notebooks": 1}}}, "maker 'nio', 'notebooks' is 1"),
+    ],
+)  # fmt: skip
+def test_load_refuses_a_results_file_that_is_not_one_naming_file_and_field(tmp_path, content, problem):  # fmt: skip
+    (tmp_path / "results.json").write_text(json.dumps(content))
+    with pytest.raises(ValueError, match="results.json: ") as refused:
+        results.load(tmp_path)
+    assert problem in str(refused.value)
+
+
+def test_load_refuses_invalid_json_and_a_fifo_without_blocking(tmp_path):
+    (tmp_path / "results.json").write_text('{"notebooks": ')
+    with pytest.raises(ValueError, match="results.json: not valid JSON"):
+        results.load(tmp_path)
+    (tmp_path / "results.json").unlink()
+    os.mkfifo(tmp_path / "results.json")
+    with pytest.raises(ValueError, match="results.json: not a regular file"):
+        results.load(tmp_path)
+
+
+def test_from_notebook_refuses_a_damaged_result(tmp_path):
+    cell = nbformat.v4.new_code_cell("record")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={results.MIME_TYPE: {"name": "x"}})]  # fmt: skip
+    notebook = nbformat.v4.new_notebook(cells=[cell])
+    with pytest.raises(ValueError, match="a recorded result is damaged: result 'x': 'value' missing"):  # fmt: skip
+        results.from_notebook(notebook)

@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 import os
 import platform
+from collections.abc import Sequence
 from pathlib import Path
 
 from lib import render, results, runs, summary, workbook
@@ -181,33 +182,48 @@ def index_page(
     )
 
 
-def append_history(reports_dir: Path, plan_: Plan, jobs: list[Job], finished: str) -> None:
-    runs.append_history(
-        reports_dir,
-        [
-            {
-                "run_id": plan_.run_id, "scenario": plan_.scenario.name,
-                "data_as_of": plan_.data_as_of, "finished": finished, "notebook": job.name,
-                "result": result["name"], "value": result["value"], "low": result.get("low"),
-                "high": result.get("high"), "unit": result["unit"],
-            }
-            for job in jobs
-            for result in job.results
-        ],
-    )  # fmt: skip
+def history_rows(plan_: Plan, jobs: list[Job], finished: str) -> list[dict]:
+    """The run's rows for history.csv: one per recorded result."""
+    return [
+        {
+            "run_id": plan_.run_id, "scenario": plan_.scenario.name,
+            "data_as_of": plan_.data_as_of, "finished": finished, "notebook": job.name,
+            "result": result["name"], "value": result["value"], "low": result.get("low"),
+            "high": result.get("high"), "unit": result["unit"],
+        }
+        for job in jobs
+        for result in job.results
+    ]  # fmt: skip
 
 
-def publish(build_dir: Path, reports_dir: Path, run_id: str, success: bool) -> Path:
-    """Move the finished build into place; repoint `latest` only for a successful run."""
+def publish(
+    build_dir: Path, reports_dir: Path, run_id: str, success: bool, history: Sequence[dict] = ()
+) -> Path:
+    """Move the finished build into place; for a successful run also append `history` (its rows,
+    `history_rows`) to history.csv and repoint `latest`. All or nothing: when a step fails (a
+    full disk) the steps before it are undone, so the error raised means nothing was published."""
     final = reports_dir / run_id
-    os.replace(build_dir, final)
-    if success:
-        temporary = reports_dir / f".latest-{run_id}"
-        with contextlib.suppress(FileNotFoundError):
-            temporary.unlink()
-        temporary.symlink_to(run_id, target_is_directory=True)
-        os.replace(temporary, reports_dir / "latest")  # atomic on POSIX
+    with runs.history_appended(reports_dir, list(history) if success else []):
+        os.replace(build_dir, final)
+        if success:
+            try:
+                _repoint_latest(reports_dir, run_id)
+            except BaseException:
+                os.replace(final, build_dir)
+                raise
     return final
+
+
+def _repoint_latest(reports_dir: Path, run_id: str) -> None:
+    temporary = reports_dir / f".latest-{run_id}"
+    with contextlib.suppress(FileNotFoundError):
+        temporary.unlink()
+    temporary.symlink_to(run_id, target_is_directory=True)
+    try:
+        os.replace(temporary, reports_dir / "latest")  # atomic on POSIX
+    except OSError:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def run_status(jobs: list[Job]) -> str:

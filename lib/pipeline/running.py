@@ -33,7 +33,7 @@ from lib.pipeline.model import (
 from lib.pipeline.notebook import execute_notebook, failure, payload_for
 from lib.pipeline.planning import git_commit, new_run_id, plan, run_label
 from lib.pipeline.publishing import (
-    append_history,
+    history_rows,
     publish,
     results_json,
     run_status,
@@ -183,9 +183,8 @@ def execute(plan_: Plan, options: RunOptions) -> int:
         _execute_all(plan_, options, build_dir, commit)
         status = run_status(plan_.jobs)
         manifest = write_run_files(plan_, build_dir, status, commit)
-        final = publish(build_dir, plan_.reports_dir, plan_.run_id, status == "ok")
-        if status == "ok":
-            append_history(plan_.reports_dir, plan_, plan_.jobs, manifest["finished"])
+        history = history_rows(plan_, plan_.jobs, manifest["finished"])
+        final = publish(build_dir, plan_.reports_dir, plan_.run_id, status == "ok", history)
     except Interrupted as signal_:
         _discard(build_dir)
         log.error(
