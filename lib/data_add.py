@@ -9,32 +9,40 @@ identity key (`RULES`):
   unless `--replace --note WHY`, which writes it in place of the old row, the reason in its note;
 - any other row is new and goes where the file's order puts it.
 
-The merged file is validated as a whole, and only with `--apply` written: to a temporary file in
-the same folder, then renamed over the old one, so a crash leaves the old file or the new one,
-never half of one. Rows that are not replaced keep their exact bytes.
+New rows must name a maker of the registry (data/makers.csv) and hold no text that a spreadsheet
+would run as a formula. The merged file is validated as a whole, and only with `--apply` written:
+to a temporary file in the same folder, then renamed over the old one, so a crash leaves the old
+file or the new one, never half of one; a temporary file left by a killed run is removed by the
+next. New rows take the file's line endings; rows that are not replaced keep their exact bytes.
 """
 
 from __future__ import annotations
 
 import argparse
 import bisect
+import contextlib
 import csv
 import datetime
 import io
 import os
 import re
+import signal
 import stat
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from lib import data, paths
+from lib import data, makers, paths
 
-EXIT_OK, EXIT_BAD_INPUT = 0, 2
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 BOM = "\ufeff"
+# A text cell starting with one of these is run as a formula by spreadsheet programs.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# The temporary file of `apply`, named after the data file and the writing process: a later run
+# removes those whose process is gone (a killed run cannot clean up after itself).
+TEMPORARY = re.compile(r"^\.(?P<name>.+)\.data-add-(?P<pid>\d+)\.tmp$")
 
 
 @dataclass(frozen=True)
@@ -45,16 +53,22 @@ class Rules:
     order: tuple[str, ...]  # the file is sorted by these columns, or grouped if not sorted
     show: tuple[str, ...]  # the columns that describe a row in the listing, after its identity
     group: str | None  # the summary counts rows per value of this column
+    # The column naming a maker, and the registry field it must match ("key" or "company").
+    maker: tuple[str, str] | None = None
 
 
 RULES = {
     data.DELIVERIES.filename: Rules(
-        ("brand", "month"), ("brand", "month"), ("deliveries", "quality"), "brand"
+        ("brand", "month"), ("brand", "month"), ("deliveries", "quality"), "brand", ("brand", "key")
     ),
     # Sources differ on some figures and both are kept side by side (the loader flags them), so a
     # revision is the same source restating a figure; another source's figure is a new row.
     data.FINANCIALS.filename: Rules(
-        ("company", "period", "metric", "source_url"), ("company",), ("value", "unit"), "company"
+        ("company", "period", "metric", "source_url"),
+        ("company",),
+        ("value", "unit"),
+        "company",
+        ("company", "company"),
     ),
     # One trim name covers several configurations, each described on its own source page.
     data.TRIMS.filename: Rules(
@@ -67,7 +81,7 @@ RULES = {
     data.HOLIDAYS.filename: Rules(("year",), ("year",), ("date",), None),
     data.MAKERS.filename: Rules(("key",), ("key",), ("display_name", "company"), "key"),
     data.PRICE_WAR_EVENTS.filename: Rules(
-        ("date", "event"), ("date",), ("kind", "max_cut_pct"), "maker"
+        ("date", "event"), ("date",), ("kind", "max_cut_pct"), "maker", ("maker", "key")
     ),
 }
 
@@ -132,8 +146,9 @@ class Plan:
 # Reading
 
 
-def dataset_for(path: Path, into: str | None = None) -> data.Dataset:
-    """The data file FILE's rows belong to: `--into`, or the one whose columns its header has."""
+def dataset_for(path: Path, raw: bytes, into: str | None = None) -> data.Dataset:
+    """The data file FILE's rows (its bytes `raw`) belong to: `--into`, or the one whose columns
+    its header has."""
     by_name = {d.filename: d for d in data.DATASETS}
     if into:
         if Path(into).name in by_name:
@@ -142,12 +157,8 @@ def dataset_for(path: Path, into: str | None = None) -> data.Dataset:
             path, [f"--into {into}: not a data file; expected one of {', '.join(by_name)}"]
         )
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-        header = next(csv.reader(io.StringIO(text, newline=""), strict=True), [])
-    except FileNotFoundError:
-        raise data.DataError(path, ["file not found"]) from None
-    except OSError as error:
-        raise data.DataError(path, [f"cannot read the file ({error.strerror})"]) from None
+        first = raw[: raw.find(b"\n") + 1 or len(raw)].decode("utf-8-sig")  # a header is one line
+        header = next(csv.reader(io.StringIO(first, newline=""), strict=True), [])
     except UnicodeDecodeError as error:
         raise data.DataError(
             path, [f"not a CSV text file (undecodable byte at position {error.start})"]
@@ -169,10 +180,11 @@ def dataset_for(path: Path, into: str | None = None) -> data.Dataset:
     )
 
 
-def read_table(path: Path, dataset: data.Dataset) -> Table:
-    """Validate `path` with the dataset's schema and split it into rows that keep their text."""
-    frame, lines = data.read_file(path, dataset)
-    raw = path.read_bytes()
+def read_table(path: Path, dataset: data.Dataset, raw: bytes | None = None) -> Table:
+    """Validate `path` (or its bytes `raw`, read before) with the dataset's schema and split it
+    into rows that keep their text."""
+    raw = data.read_bytes(path) if raw is None else raw
+    frame, lines = data.read_file(path, dataset, raw)
     text, bom = raw.decode("utf-8-sig"), BOM if raw.startswith(BOM.encode()) else ""
     physical = list(io.StringIO(text, newline=""))  # the lines as the csv module counts them
     reader = csv.reader(physical, strict=True)
@@ -209,10 +221,13 @@ def plan_add(
     """Compare FILE with its data file; raise DataError on bad input. Revisions are accepted only
     with `replace_note` (the reason); without it the plan is refused (`content` is None)."""
     source = Path(source)
-    dataset = dataset_for(source, into)
+    raw = data.read_bytes(source)
+    dataset = dataset_for(source, raw, into)
     rules = RULES[dataset.filename]
-    new = read_table(source, dataset)
+    new = read_table(source, dataset, raw)
     _check_repeats(new, rules)
+    for row in new.rows:
+        row.raw = ""  # written anew, with the data file's line endings
     target = (Path(data_dir) if data_dir else paths.data_dir()) / dataset.filename
     old = read_table(target, dataset)
     plan = Plan(dataset, source, target, old.original, before=old.rows)
@@ -227,6 +242,8 @@ def plan_add(
             plan.revisions.append((match, row))
         else:
             plan.identical.append((match, row))
+    written = plan.added + [row for _, row in plan.revisions]  # identical rows are not written
+    _check_new_rows(source, written, dataset, data_dir)
     if plan.revisions and replace_note is None:  # refused: the summary shows the rest
         plan.after = _merge(plan, old.rows, None)
         return plan
@@ -251,6 +268,36 @@ def _check_repeats(table: Table, rules: Rules) -> None:
         first.setdefault(key, row.line)
     if problems:
         raise data.DataError(table.path, problems)
+
+
+def _check_new_rows(
+    source: Path, rows: list[Row], dataset: data.Dataset, data_dir: Path | None
+) -> None:
+    """Rows to be written name makers of the registry, and none of their text is a formula."""
+    problems = []
+    maker = RULES[dataset.filename].maker
+    if maker:
+        column, attribute = maker
+        known = {getattr(m, attribute) for m in makers.registry(data_dir).values()} - {None}
+        for row in rows:
+            value = row.cells[column]
+            if value and value not in known:
+                problems.append(
+                    f"line {row.line}, column '{column}': value {value!r} is not a maker in "
+                    f"{data.MAKERS.filename}; expected one of {', '.join(sorted(known))} (add the "
+                    "maker to the registry first)"
+                )
+    texts = [name for name, f in dataset.fields.items() if f.kind == "str"]
+    for row in rows:
+        for name in texts:
+            if row.cells[name].startswith(FORMULA_STARTS):
+                problems.append(
+                    f"line {row.line}, column '{name}': value {row.cells[name]!r} starts with "
+                    f"{row.cells[name][0]!r}, which a spreadsheet runs as a formula; expected "
+                    "text that starts otherwise (e.g. 'up 12%' for '+12%')"
+                )
+    if problems:
+        raise data.DataError(source, sorted(problems, key=lambda p: int(p.split()[1][:-1])))
 
 
 def _merge(plan: Plan, rows: list[Row], note: str | None) -> list[Row]:
@@ -307,17 +354,13 @@ def _validated(plan: Plan, old: Table, merged: list[Row]) -> bytes:
         chunks.append(text)
         line += len(list(io.StringIO(text, newline="")))
     content = (old.head + "".join(chunks)).encode()
-    with tempfile.TemporaryDirectory() as folder:
-        staged = Path(folder) / plan.dataset.filename
-        staged.write_bytes(content)
-        try:
-            data.read_file(staged, plan.dataset)
-        except data.DataError as error:
-            problems = [
-                re.sub(r"^line (\d+)", lambda m: origin.get(int(m[1]), m[0]), p)
-                for p in error.problems
-            ]
-            raise data.DataError(plan.target, [f"merged with {plan.source}:"] + problems) from None
+    try:
+        data.read_file(plan.target, plan.dataset, content)
+    except data.DataError as error:
+        problems = [
+            re.sub(r"^line (\d+)", lambda m: origin.get(int(m[1]), m[0]), p) for p in error.problems
+        ]
+        raise data.DataError(plan.target, [f"merged with {plan.source}:"] + problems) from None
     return content
 
 
@@ -326,32 +369,72 @@ def _validated(plan: Plan, old: Table, merged: list[Row]) -> bytes:
 
 
 def apply(plan: Plan) -> None:
-    """Install the merged file atomically: a temporary file in the same folder, synced, renamed."""
+    """Install the merged file atomically: a temporary file in the same folder, synced, renamed.
+    The temporary file is removed on any error or signal turned into an exception (see `main`);
+    one left by a killed run is removed here, by the next."""
     if plan.refused:
         raise ValueError("a refused plan cannot be applied")
-    if plan.target.read_bytes() != plan.original:
+    remove_stale_temporaries(plan.target.parent)
+    if data.read_bytes(plan.target) != plan.original:
         raise data.DataError(plan.target, ["changed while the new rows were checked: run again"])
     mode = stat.S_IMODE(plan.target.stat().st_mode)
-    staged = None
+    staged = plan.target.parent / f".{plan.target.name}.data-add-{os.getpid()}.tmp"
+    descriptor = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
-        with tempfile.NamedTemporaryFile(
-            dir=plan.target.parent, prefix=f".{plan.target.name}.", suffix=".tmp", delete=False
-        ) as handle:
-            staged = Path(handle.name)
+        with os.fdopen(descriptor, "wb") as handle:
             handle.write(plan.content)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(staged, mode)
         os.replace(staged, plan.target)
     except BaseException:
-        if staged:
-            staged.unlink(missing_ok=True)
+        staged.unlink(missing_ok=True)
         raise
     folder = os.open(plan.target.parent, os.O_RDONLY)
     try:
         os.fsync(folder)  # the rename itself survives a power cut
     finally:
         os.close(folder)
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Remove the temporary files of `apply` runs whose process is gone; return them."""
+    removed = []
+    for path in folder.glob(".*.data-add-*.tmp"):
+        match = TEMPORARY.match(path.name)
+        if match and not _alive(int(match["pid"])):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # this process writes no temporary file before looking for stale ones
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # another user's process, or not a process id we can ask about
+    return True
+
+
+class Stopped(BaseException):  # noqa: N818 - a signal, not an error
+    """SIGTERM or SIGHUP during `data add`: unwinds like an exception, so temporary files go."""
+
+
+@contextlib.contextmanager
+def _signals_stop():
+    def stop(signum, _frame):
+        raise Stopped(signal.Signals(signum).name)
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -498,8 +581,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="validate new rows, compare them with a data file and (with --apply) merge them",
         description=(__doc__ or "").split("\n\n", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Exit codes: 0 = could apply (or applied); 2 = bad input, a refused revision "
-        "or a failed write (the data file is then unchanged).",
+        epilog="Exit codes: 0 = could apply (or applied); 1 = the write failed or was stopped by "
+        "a signal; 2 = bad input or a refused revision (the data file is then unchanged).",
     )
     add.add_argument("file", type=Path, metavar="FILE.csv", help="the new rows, with a header")
     add.add_argument(
@@ -545,10 +628,17 @@ def main(arguments: argparse.Namespace) -> int:
         print("nothing written (use --apply)")
         return EXIT_OK
     try:
-        apply(plan)
-    except (OSError, data.DataError) as error:
-        print(f"could not write {plan.target}: {error}; it is unchanged", file=sys.stderr)
+        with _signals_stop():
+            apply(plan)
+    except data.DataError as error:
+        print(f"bad input:\n{error}\nnothing written", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as error:
+        print(f"could not write {plan.target}: {error}; it is unchanged", file=sys.stderr)
+        return EXIT_FAILED
+    except Stopped as stop:
+        print(f"stopped by {stop}; {plan.target} is the old file or the new one", file=sys.stderr)
+        return EXIT_FAILED
     print(
         f"wrote {plan.target}: {len(plan.added)} added, {len(plan.revisions)} replaced, "
         f"{len(plan.identical)} identical skipped; next: python -m lib check"

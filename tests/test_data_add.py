@@ -4,6 +4,8 @@ untouched row byte for byte. Runs on private copies of the frozen data (tests/da
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -37,6 +39,12 @@ def existing(folder: Path, prefix: str, filename: str = DELIVERIES) -> tuple[int
     lines = (folder / filename).read_text().splitlines()
     [(number, text)] = [(n, t) for n, t in enumerate(lines, 1) if t.startswith(prefix)]
     return number, text
+
+
+def register(folder: Path, key: str, company: str = "") -> None:
+    """A maker in the copy's registry, so that `data add` takes its rows."""
+    with (folder / data.MAKERS.filename).open("a") as handle:
+        handle.write(f"{key},{key},{company},,,,,,stated,{URL},\n")
 
 
 def is_subsequence(part: list[str], whole: list[str]) -> bool:
@@ -128,6 +136,8 @@ def test_only_identical_rows_write_nothing(data_copy, tmp_path):
 
 
 def test_new_rows_go_where_the_files_order_puts_them(data_copy, tmp_path):
+    register(data_copy, "zeekr")
+    register(data_copy, "aaa_motors")
     source = new_file(
         tmp_path,
         f"zeekr,2026-01,1000,stated,{URL},",
@@ -150,6 +160,7 @@ def test_a_file_in_no_sorted_order_gets_new_rows_after_their_group(data_copy, tm
     """financials_quarterly.csv is grouped by company, not sorted: a new Leapmotor row follows
     the last Leapmotor row, a new company goes at the end."""
     header = ",".join(data.FINANCIALS.fields)
+    register(data_copy, "aaa_motors", "Aaa Motors")
     source = new_file(
         tmp_path,
         f"Leapmotor,2030Q1,revenue,1.0,RMB_mn,{URL},",
@@ -305,3 +316,133 @@ def test_the_summary_per_maker_counts_months_gaps_closed_and_the_new_latest_mont
     assert "gaps closed: 2026-03, 2026-04" in line
     assert "new gap (unknown months): 2026-07" in line
     assert "new latest month 2026-08 (was 2026-06)" in line
+
+
+# --- hostile files and rows --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "directory"])
+def test_a_file_that_is_not_a_regular_file_is_refused_before_it_is_read(data_copy, tmp_path, kind):
+    """Before: a FIFO hung `data add`, /dev/zero read until MemoryError."""
+    path = {"fifo": tmp_path / "new.csv", "device": Path("/dev/zero"), "directory": tmp_path}[kind]
+    if kind == "fifo":
+        os.mkfifo(path)
+    result = subprocess.run(
+        [sys.executable, "-m", "lib", "data", "add", str(path), "--data-dir", str(data_copy)],
+        cwd=paths.PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    expected = "is a directory" if kind == "directory" else "is not a regular file"
+    assert f"{path}: 1 problem(s)" in result.stderr and expected in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_file_over_the_size_limit_is_refused_without_reading_it(data_copy, tmp_path):
+    path = new_file(tmp_path, f"leapmotor,2026-03,50000,stated,{URL},")
+    os.truncate(path, data.MAX_FILE_BYTES + 1)  # sparse: the size is known without the bytes
+    with pytest.raises(data.DataError, match=r"file is 50\.0 MB; the limit is 50 MB") as caught:
+        data_add.plan_add(path, data_copy)
+    assert caught.value.path == path
+
+
+@pytest.mark.parametrize("target_newline", ["\n", "\r\n"])
+def test_new_rows_take_the_data_files_line_endings(data_copy, tmp_path, target_newline):
+    """Before: a CRLF row was inserted with its CRLF into the LF data file."""
+    path = data_copy / DELIVERIES
+    path.write_bytes(path.read_bytes().replace(b"\n", target_newline.encode()))
+    source = tmp_path / "new.csv"
+    other = "\n" if target_newline == "\r\n" else "\r\n"
+    source.write_bytes(other.join([HEADER, f"leapmotor,2026-03,50000,stated,{URL},x", ""]).encode())
+    data_add.apply(data_add.plan_add(source, data_copy))
+    content = path.read_bytes()
+    assert f"leapmotor,2026-03,50000,stated,{URL},x{target_newline}".encode() in content
+    lines = content.split(target_newline.encode())
+    assert not any(other.encode() in line for line in lines) and len(lines) > 390
+
+
+def test_rows_for_makers_not_in_the_registry_are_refused(data_copy, tmp_path):
+    financial = ",".join(data.FINANCIALS.fields)
+    events = ",".join(data.PRICE_WAR_EVENTS.fields)
+    cases = [
+        (HEADER, f"zeekr,2026-01,1000,stated,{URL},", "column 'brand': value 'zeekr'"),
+        (financial, f"Zeekr,2026Q1,revenue,1.0,RMB_mn,{URL},", "column 'company': value 'Zeekr'"),
+        (
+            events,
+            f"2026-01-05,zeekr,price cut,cut,5,stated,{URL},",
+            "column 'maker': value 'zeekr'",
+        ),
+    ]
+    for header, row, expected in cases:
+        source = new_file(tmp_path, row, header=header)
+        with pytest.raises(data.DataError) as caught:
+            data_add.plan_add(source, data_copy)
+        assert f"line 2, {expected} is not a maker in makers.csv" in str(caught.value)
+    register(data_copy, "zeekr", "Zeekr")
+    for header, row, _ in cases:
+        assert len(data_add.plan_add(new_file(tmp_path, row, header=header), data_copy).added) == 1
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@"])
+def test_text_that_a_spreadsheet_would_run_as_a_formula_is_refused(data_copy, tmp_path, start):
+    source = new_file(
+        tmp_path,
+        f'leapmotor,2026-03,50000,stated,{URL},"{start}HYPERLINK(""http://x"")"',
+        f"leapmotor,2026-04,50000,stated,{URL},up 12% yoy",
+    )
+    before = (data_copy / DELIVERIES).read_bytes()
+    result = command(str(source), "--data-dir", str(data_copy), "--apply")
+    assert result.returncode == 2
+    assert f"line 2, column 'note': value '{start}HYPERLINK" in result.stderr
+    assert "runs as a formula" in result.stderr and "line 3" not in result.stderr
+    assert (data_copy / DELIVERIES).read_bytes() == before
+
+
+def test_a_negative_number_is_a_number_not_a_formula(data_copy, tmp_path):
+    header = ",".join(data.FINANCIALS.fields)
+    source = new_file(tmp_path, f"Leapmotor,2030Q1,net_income,-1100.0,RMB_mn,{URL},", header=header)
+    assert len(data_add.plan_add(source, data_copy).added) == 1
+
+
+# A child that runs `data add --apply` and stops inside the write, after its temporary file is
+# written, until it is signalled (the test's way of catching it mid-write).
+MID_WRITE = """
+import os, sys, time
+from lib import __main__ as cli
+def fsync_then_wait(descriptor):
+    print("staged", flush=True)
+    time.sleep(60)
+os.fsync = fsync_then_wait
+sys.exit(cli.main(["data", "add", sys.argv[1], "--data-dir", sys.argv[2], "--apply"]))
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL])
+def test_a_stopped_write_leaves_the_old_file_and_no_temporary_file(data_copy, tmp_path, signum):
+    """SIGTERM: the run removes its temporary file and exits 1. SIGKILL: it cannot; the next
+    `data add --apply` removes it (before: a `.tmp` file stayed in data/)."""
+    source = new_file(tmp_path, f"leapmotor,2026-03,50000,stated,{URL},")
+    files = {p.name: p.read_bytes() for p in data_copy.iterdir()}
+    child = subprocess.Popen(
+        [sys.executable, "-c", MID_WRITE, str(source), str(data_copy)],
+        cwd=paths.PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    while "staged" not in child.stdout.readline():
+        assert child.poll() is None, child.stderr.read()
+    assert [p.name for p in data_copy.glob(".*.tmp")] == [f".{DELIVERIES}.data-add-{child.pid}.tmp"]
+    child.send_signal(signum)
+    _, stderr = child.communicate(timeout=60)
+    if signum == signal.SIGTERM:
+        assert child.returncode == 1 and "stopped by SIGTERM" in stderr, stderr
+        assert "Traceback" not in stderr
+    else:
+        assert len(list(data_copy.glob(".*.tmp"))) == 1
+        result = command(str(source), "--data-dir", str(data_copy), "--apply")
+        assert result.returncode == 0, result.stderr
+        files[DELIVERIES] = (data_copy / DELIVERIES).read_bytes()  # the next run's write
+    assert {p.name: p.read_bytes() for p in data_copy.iterdir()} == files

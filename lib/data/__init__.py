@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from lib import paths
-from lib.data.reading import _VALID, read_dataset, read_file
+from lib.data.reading import _VALID, read_bytes, read_dataset, read_file
 from lib.data.schemas import (
     ASSUMPTIONS,
     DATASETS,
@@ -50,7 +50,7 @@ __all__ = [
     "ASSUMPTIONS", "DATASETS", "DELIVERIES", "DELIVERY_QUALITY", "FINANCIAL_METRICS",
     "FINANCIAL_UNITS", "FINANCIALS", "FIRST_MONTH", "HOLIDAYS", "MAKERS", "MAX_FILE_BYTES", "NOTE",
     "PRICE_WAR_EVENTS", "SOURCE", "TRIMS", "UNIT_RANGES", "URL_PATTERN", "_VALID", "DataError",
-    "Dataset", "Field", "read_dataset", "read_file",
+    "Dataset", "Field", "read_bytes", "read_dataset", "read_file",
 ]  # fmt: skip
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import stat
 from pathlib import Path
 
@@ -28,7 +29,7 @@ def _read_rows(
     path: Path, dataset: Dataset, raw: bytes | None = None
 ) -> tuple[pd.DataFrame, list[int]]:
     """Read a CSV (or its bytes `raw`) as text cells, with the line where each record starts."""
-    raw = _read_bytes(path) if raw is None else raw
+    raw = read_bytes(path) if raw is None else raw
     if not raw.strip():
         raise DataError(path, ["file is empty: expected a CSV header and at least one row"])
     try:
@@ -88,32 +89,44 @@ def _read_rows(
     return frame, lines
 
 
-def _read_bytes(path: Path) -> bytes:
-    """The file's bytes, or a DataError if it is missing, not a file, too large or unreadable."""
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes, or a DataError if it is missing, not a regular file, too large or
+    unreadable. A FIFO or device is refused before it is opened (reading one would wait for a
+    writer or never end); the open file is checked again, and read only up to the limit."""
     try:
-        info = path.stat()
+        if not stat.S_ISREG(path.stat().st_mode):
+            _refuse_kind(path, path.stat().st_mode)
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO swapped in: no wait
     except FileNotFoundError:
         raise DataError(
             path, ["file not found (set --data-dir or EVR_DATA_DIR to use another data folder)"]
         ) from None
     except OSError as error:
         raise DataError(path, [f"cannot be read ({error.strerror})"]) from None
-    if stat.S_ISDIR(info.st_mode):
-        raise DataError(path, ["is a directory; expected a CSV file"])
-    if not stat.S_ISREG(info.st_mode):
-        raise DataError(path, ["is not a regular file; expected a CSV file"])
-    if info.st_size > MAX_FILE_BYTES:
+    with os.fdopen(descriptor, "rb") as handle:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            _refuse_kind(path, info.st_mode)
+        try:
+            raw = handle.read(MAX_FILE_BYTES + 1) if info.st_size <= MAX_FILE_BYTES else b""
+        except OSError as error:
+            raise DataError(path, [f"cannot be read ({error.strerror})"]) from None
+    if info.st_size > MAX_FILE_BYTES or len(raw) > MAX_FILE_BYTES:
+        size = max(info.st_size, len(raw))
         raise DataError(
             path,
             [
-                f"file is {info.st_size / 2**20:,.1f} MB; the limit is "
-                f"{MAX_FILE_BYTES / 2**20:,.0f} MB (MAX_FILE_BYTES in lib/data.py, see data/README.md)"
+                f"file is {size / 2**20:,.1f} MB; the limit is {MAX_FILE_BYTES / 2**20:,.0f} MB "
+                "(MAX_FILE_BYTES in lib/data/schemas.py, see data/README.md)"
             ],
         )
-    try:
-        return path.read_bytes()
-    except OSError as error:
-        raise DataError(path, [f"cannot be read ({error.strerror})"]) from None
+    return raw
+
+
+def _refuse_kind(path: Path, mode: int) -> None:
+    if stat.S_ISDIR(mode):
+        raise DataError(path, ["is a directory; expected a CSV file"])
+    raise DataError(path, ["is not a regular file (a pipe, socket or device); expected a CSV file"])
 
 
 def _parse_types(
@@ -227,7 +240,7 @@ def read_dataset(dataset: Dataset, data_dir: Path | None = None) -> pd.DataFrame
     A file whose bytes were validated before in this process is not parsed again (`check` and
     the run's plan load the same files several times); the key is a hash of its content."""
     path = _path(dataset, data_dir)
-    raw = _read_bytes(path)
+    raw = read_bytes(path)
     key = (id(dataset), str(path), hashlib.sha256(raw).digest(), current_month())
     if key not in _VALID:
         text_frame, lines = _read_rows(path, dataset, raw)
@@ -246,11 +259,14 @@ def read_dataset(dataset: Dataset, data_dir: Path | None = None) -> pd.DataFrame
 # Typed loaders
 
 
-def read_file(path: Path | str, dataset: Dataset) -> tuple[pd.DataFrame, list[int]]:
-    """Read and validate a CSV at any path with `dataset`'s schema (new rows before `lib data add`
-    merges them); return the typed rows and the line where each starts."""
+def read_file(
+    path: Path | str, dataset: Dataset, raw: bytes | None = None
+) -> tuple[pd.DataFrame, list[int]]:
+    """Read and validate a CSV at any path (or its bytes `raw`, read before) with `dataset`'s
+    schema (new rows before `lib data add` merges them); return the typed rows and the line where
+    each starts."""
     path = Path(path)
-    text_frame, lines = _read_rows(path, dataset)
+    text_frame, lines = _read_rows(path, dataset, raw)
     frame, problems = _parse_types(text_frame, dataset, lines)
     if problems:
         raise DataError(path, problems)
