@@ -35,6 +35,7 @@ RANGE_PATTERN = re.compile(r"\[\s*(-?[\d_.eE+]+)\s*,\s*(-?[\d_.eE+]+)\s*\]\s*$")
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]+")  # a scenario name: a file in params/, no path
 MAX_SCENARIO_BYTES = 1024 * 1024  # the shipped scenarios are under 2 kB
 MAX_PROBLEMS_SHOWN = 20  # as for data errors: the first 20, then a count
+MAX_NESTING = 50  # a scenario is 3 levels deep (a list value adds one); deeper is not a scenario
 
 
 class ScenarioError(ValueError):
@@ -236,8 +237,11 @@ def scenario_path(name: str, params_dir: Path | None = None) -> Path:
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """Safe YAML without aliases (an alias can expand a few bytes into gigabytes) and without
-    duplicate keys (YAML would silently keep the last value)."""
+    """Safe YAML without aliases (an alias can expand a few bytes into gigabytes), without
+    duplicate keys (YAML would silently keep the last value) and at most MAX_NESTING levels deep
+    (the composer recurses once per level: 100,000 brackets overflowed Python's stack)."""
+
+    depth = 0
 
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
@@ -245,7 +249,16 @@ class _StrictLoader(yaml.SafeLoader):
                 None, None, "aliases (*name) are not allowed in a scenario file",
                 self.peek_event().start_mark,
             )  # fmt: skip
-        return super().compose_node(parent, index)
+        if self.depth >= MAX_NESTING:
+            raise yaml.composer.ComposerError(
+                None, None, f"nested more than {MAX_NESTING} levels deep",
+                self.peek_event().start_mark,
+            )  # fmt: skip
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
     def construct_mapping(self, node, deep=False):
         seen = {}

@@ -141,3 +141,23 @@ def test_shipped_scenarios_are_valid_and_explained(name):
             assert before.startswith("#"), (
                 f"{name}: {key} needs a comment with its reason or source"
             )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "notebooks: " + "[" * 100_000 + "]" * 100_000,  # before: RecursionError
+        "notebooks:\n  typed_parameters:\n    brands: " + "[" * 49 + "]" * 49,
+    ],
+)
+def test_nesting_deeper_than_a_scenario_is_refused_naming_the_file(tmp_path, text):
+    path = write(tmp_path, text)
+    with pytest.raises(scenarios.ScenarioError) as caught:
+        scenarios.load_scenario(str(path))
+    assert str(caught.value).startswith(f"{path}: not valid YAML: nested more than 50 levels deep")
+
+
+def test_nesting_up_to_the_limit_is_read(tmp_path):
+    values = "[" * 47 + "]" * 47  # notebooks, a notebook, a parameter, then 47 lists: 50 levels
+    scenario = scenarios.load_scenario(str(write(tmp_path, f"notebooks:\n  a:\n    b: {values}")))
+    assert scenario.overrides["a"]["b"] == eval(values)  # noqa: S307 - brackets only
