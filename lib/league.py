@@ -87,14 +87,21 @@ def _cell(maker: str, content: dict, column: Column, target_stated: bool) -> Cel
     return Cell(results.format_value(found), _number(found), href)
 
 
+def _target_stated(content: dict, maker) -> bool:
+    """Whether the maker's sales answer is about its own stated target: as notebook 01 recorded
+    it (the target year moves with the data), else whether the registry names a target row."""
+    recorded = _number(results.lookup(content, "01_sales_trajectory", "target_stated"))
+    return bool(recorded) if recorded is not None else bool(maker and maker.target_row)
+
+
 def league_table(makers_results: dict[str, dict], registry: dict) -> list[Row]:
     """One row per maker (registry order by key), a Cell per column; `makers_results` maps a maker
     key to its results.json content, `registry` is lib.makers.registry()."""
     rows = []
     for key in sorted(makers_results):
         maker = registry.get(key)
-        stated = bool(maker and maker.target_row)
         content = makers_results[key]
+        stated = _target_stated(content, maker)
         cells = {c.key: _cell(key, content, c, stated) for c in COLUMNS}
         rows.append(Row(key, maker.display_name if maker else key, cells))
     return rows

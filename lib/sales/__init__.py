@@ -12,12 +12,13 @@ had ended by each cutoff. The modules, in the order the analysis runs:
 - `evaluation`: naive baselines, the backtest, its summary, the hindsight bound, diagnostics
 - `analysis`: the projection, the comparison across makers, `analyse(inputs)`
 - `track`: the monthly forecast quantiles each run records, scored by later runs; out of sample
+- `resolution`: a complete year's outcome against its target and the calls made during it, scored
 - `charts`, `tables`, `report`: what readers see, built from the `Analysis`
 
 A notebook needs: `load_inputs`, `analyse`, `record`, the charts, the tables and the report text.
 """
 
-from lib.sales import track
+from lib.sales import resolution, track
 from lib.sales.analysis import (
     Analysis,
     Projection,
@@ -35,6 +36,7 @@ from lib.sales.charts import (
     models_chart,
     month_ends_chart,
     residuals_chart,
+    resolution_chart,
     seasonality_chart,
     target_chart,
     totals_chart,
@@ -49,8 +51,11 @@ from lib.sales.report import (
     peers_markdown,
     record,
     record_peers,
+    record_resolution,
+    resolution_markdown,
     skill_markdown,
 )
+from lib.sales.resolution import Resolution, resolve, year_to_resolve
 from lib.sales.seasonality import snapshot
 from lib.sales.tables import (
     annual_totals_table,
@@ -60,6 +65,7 @@ from lib.sales.tables import (
     horizon_table,
     model_tables,
     needs_table,
+    resolution_table,
     track_tables,
     weights_tables,
 )
@@ -70,6 +76,7 @@ __all__ = [
     "backtest_tables", "calibration_markdown", "caveats_markdown", "compare", "comparison_table",
     "comparison_tables", "fan_chart", "history_chart", "horizon_chart", "horizon_table", "load_inputs", "load_peer_scores",
     "model_tables", "models_chart", "month_ends_chart", "projections", "track", "track_tables", "needs_table", "peers_markdown", "project", "record", "record_peers", "residuals_chart",
-    "run_backtest", "seasonality_chart", "skill_markdown", "snapshot", "target_chart", "totals_chart",
+    "Resolution", "record_resolution", "resolution", "resolution_chart", "resolution_markdown",
+    "resolution_table", "resolve", "year_to_resolve", "run_backtest", "seasonality_chart", "skill_markdown", "snapshot", "target_chart", "totals_chart",
     "validate_parameters", "weights_tables", "yoy_chart",
 ]  # fmt: skip

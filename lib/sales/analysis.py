@@ -184,6 +184,8 @@ def months_reported(series: pd.Series, target_year: int) -> int:
     span = observed_span(series)
     if span.empty or span.index[-1].year < target_year:
         return 0
+    if span.index[-1].year > target_year:  # the year is over: the latest horizon is the nearest
+        return 11
     return min(int(span.index[-1].month), 11)
 
 

@@ -497,3 +497,41 @@ def month_ends_chart(month_ends: pd.DataFrame, name: str, data_through: str) -> 
         source=f"{DATA_SOURCE} to {data_through}; rolling origin, bench/peer_scores.json",
     )
     return fig
+
+
+def resolution_chart(resolution) -> plt.Figure | None:
+    """A complete year's calls: at each month-end, the 80% range and median of the year's total,
+    the chance given to the target above it, against the target and the outcome."""
+    calls = resolution.calls.dropna(subset=["median"])
+    if calls.empty or not resolution.resolved:
+        return None
+    ax = plots.axes(figsize=(9, 4.2))
+    x = np.arange(len(calls))
+    ax.vlines(x, calls["p10"] / 1e3, calls["p90"] / 1e3, color=plots.FOCUS_COLOR, lw=6, alpha=0.35, label="80% range")  # fmt: skip
+    ax.plot(x, calls["median"] / 1e3, "o", color=plots.FOCUS_COLOR, label="median forecast")
+    ax.axhline(resolution.outcome_units / 1e3, color="#1f2933", lw=1.5, label="outcome")
+    target_label = (
+        f"{resolution.year - 1} total" if resolution.target_basis == "last_year" else "target"
+    )
+    ax.axhline(resolution.target_units / 1e3, color=plots.REFERENCE_COLOR, lw=1.2, ls="--", label=target_label)  # fmt: skip
+    for xi, row in zip(x, calls.itertuples(), strict=True):
+        ax.annotate(f"{row.p_target:.0%}", (xi, row.p90 / 1e3), textcoords="offset points", xytext=(0, 5), ha="center", fontsize=8)  # fmt: skip
+    months = [pd.Period(c, freq="M") for c in calls["cutoff"]]
+    ax.set_xticks(x, [m.strftime("%b") for m in months])
+    low, high = ax.get_ylim()
+    ax.set_ylim(low, high + 0.08 * (high - low))  # room for the labels above the ranges
+    plots.thousands(ax)
+    ax.legend(fontsize=8, frameon=False)
+    verb = "above" if resolution.reached else "below"
+    plots.finish(
+        ax,
+        title=(
+            f"{resolution.name} ended {resolution.year} {abs(resolution.margin_pct):.1f}% {verb} "
+            f"{resolution.target_words}; the chance given to it at each month-end (above each "
+            f"range) scores a Brier score of {resolution.brier:.2f} (a constant 50%: 0.25)"
+        ),
+        xlabel=f"month-end of the call, {months[0]:%b %Y} to {months[-1]:%b %Y} (data up to it)",
+        ylabel=f"deliveries in {resolution.year} (thousands)",
+        source=f"{MODEL_SOURCE}; calls from earlier runs or reconstructed from the data known then",
+    )
+    return ax.figure

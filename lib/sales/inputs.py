@@ -75,6 +75,21 @@ def resolve_data_through(deliveries: pd.DataFrame, data_through: str) -> pd.Peri
     return month
 
 
+def default_target_year(cutoff: pd.Period) -> int:
+    """The first calendar year that the data up to `cutoff` do not hold in full."""
+    return cutoff.year + 1 if cutoff.month == 12 else cutoff.year
+
+
+def last_complete_year(cutoff: pd.Period) -> int:
+    """The latest calendar year whose December is at or before `cutoff`."""
+    return cutoff.year if cutoff.month == 12 else cutoff.year - 1
+
+
+def is_complete(year: int, cutoff: pd.Period) -> bool:
+    """True when the data up to `cutoff` reach the end of `year`."""
+    return year <= last_complete_year(cutoff)
+
+
 def _check_range(name: str, value: float, low: float, high: float) -> None:
     if not low <= value <= high:
         raise ValueError(f"{name} must be between {low:,} and {high:,}; got {value!r}")
@@ -109,11 +124,6 @@ def validate_parameters(
     if target_year < first.year:
         raise ValueError(
             f"target_year {target_year} is before the data: {maker} deliveries start in {first}"
-        )
-    if target_year < cutoff.year:
-        raise ValueError(
-            f"target_year {target_year} is before the data cutoff {cutoff}: that year is history, "
-            f"not a forecast; set data_through to {target_year - 1}-12 to backtest it"
         )
     horizon = (pd.Period(f"{target_year}-12", freq="M") - cutoff).n
     if horizon > MAX_HORIZON_MONTHS:
@@ -187,7 +197,8 @@ def load_inputs(
     **choices,
 ) -> Inputs:
     """Resolve the maker in the registry, load the data and check every parameter; `choices` are
-    `validate_parameters`' keyword parameters (backtest_paths, comparison_paths, ...).
+    `validate_parameters`' keyword parameters (backtest_paths, comparison_paths, ...). A
+    `target_year` of 0 is the first year the data do not hold in full (`default_target_year`).
 
     Raises `makers.UnknownMaker` for a key not in the registry, `makers.MissingData` when the
     maker has no monthly deliveries, and ValueError naming a bad parameter."""
@@ -199,6 +210,9 @@ def load_inputs(
             f"without a delivery history there is nothing to forecast"
         )
     assumptions = data.load_assumptions(data_dir)
+    target_year = int(target_year) or default_target_year(
+        resolve_data_through(deliveries, data_through)
+    )
     stated = makers.stated_target(entry, assumptions, target_year) or sourced_target(
         assumptions, maker, target_year
     )

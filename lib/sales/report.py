@@ -12,14 +12,24 @@ from lib import data, results
 from lib.sales.analysis import Analysis
 from lib.sales.evaluation import LABELS, PEER_LABELS, SHOWN_HORIZONS, PeerScores
 from lib.sales.models import MODEL_LABELS
+from lib.sales.resolution import (
+    CALL_TABLE,
+    UNINFORMED_BRIER,
+    UNINFORMED_LOG,
+    Resolution,
+    call_row,
+)
 
 # Misses that, when this many maker-years are scored, are worth naming as the largest.
 MIN_SCORED_TO_NAME_MISSES = 4
 
 
-def answer_markdown(analysis: Analysis) -> str:
+def answer_markdown(analysis: Analysis, resolution: Resolution | None = None) -> str:
     """The answer in two to six sentences; the outcome of a backtest (data after the cutoff) is
-    compared last, never used before."""
+    compared last, never used before. A target year the data hold in full is answered by its
+    `resolution`: the outcome and how the calls made during the year fared."""
+    if resolution is not None and resolution.year == analysis.inputs.settings.target_year:
+        return resolution_markdown(resolution)
     name = html.escape(analysis.inputs.name)
     projection, headline = analysis.projection, analysis.headline
     arithmetic, forecast = analysis.arithmetic, analysis.forecast
@@ -45,11 +55,22 @@ def answer_markdown(analysis: Analysis) -> str:
     )
     reported = ", ".join(pd.Period(m).strftime("%b") for m in arithmetic.reported_months)
     gap = arithmetic.required_monthly_run_rate_units / arithmetic.latest_run_rate_units - 1
-    text = (
-        f"**{name} reaches {target:,.0f} deliveries in {year} in "
-        f"{projection.p_reach_target:.0%} of simulated paths**{internal}. The median forecast is "
-        f"{projection.median:,.0f} vehicles, with an 80% range of {projection.p10:,.0f} to "
-        f"{projection.p90:,.0f}. With {reported or 'no month'} reported "
+    if analysis.inputs.target_basis == "last_year":
+        text = (
+            f"**No target stated yet for {year}: {name}'s median forecast is "
+            f"{projection.median:,.0f} vehicles (80% range {projection.p10:,.0f} to "
+            f"{projection.p90:,.0f}); it beats its {year - 1} total of {target:,.0f} in "
+            f"{projection.p_reach_target:.0%} of simulated paths.** With "
+        )
+    else:
+        text = (
+            f"**{name} reaches {target:,.0f} deliveries in {year} in "
+            f"{projection.p_reach_target:.0%} of simulated paths**{internal}. The median forecast "
+            f"is {projection.median:,.0f} vehicles, with an 80% range of {projection.p10:,.0f} to "
+            f"{projection.p90:,.0f}. With "
+        )
+    text += (
+        f"{reported or 'no month'} reported "
         f"({arithmetic.reported_units:,.0f} vehicles), the {len(arithmetic.missing_months)} "
         f"missing months need {arithmetic.required_monthly_run_rate_units:,.0f} a month, "
         f"{gap:+.0%} on the latest run-rate of {arithmetic.latest_run_rate_units:,.0f}."
@@ -87,9 +108,9 @@ def _target_source(analysis: Analysis) -> str:
     settings = inputs.settings
     if inputs.target_basis == "last_year":
         return (
-            f" {html.escape(inputs.name)} states no target for {settings.target_year} "
-            f"(data/makers.csv): the probability is that of delivering at least its "
-            f"{settings.target_year - 1} total of {settings.target_units:,.0f}."
+            f" The data hold no {html.escape(inputs.name)} target for {settings.target_year} "
+            f"(data/makers.csv, {data.ASSUMPTIONS.filename}): the chance shown is that of "
+            f"beating its {settings.target_year - 1} total, not of reaching a target."
         )
     return (
         f" The target of {settings.target_units:,.0f} is this report's parameter: "
@@ -231,6 +252,18 @@ def record(analysis: Analysis) -> None:
     )  # fmt: skip
     results.record("target_units", target, "units", f"delivery target tested for {name} in {year}")
     results.record("target_year", year, "year", "calendar year of the target")
+    results.record(
+        "target_stated", float(analysis.inputs.target_is_stated), "yes/no",
+        f"1 when the target is {name}'s own stated target for {year}, 0 when it is not "
+        f"({analysis.inputs.target_basis.replace('_', ' ')})",
+    )  # fmt: skip
+    if analysis.forecast.runs:  # a call on a year still open, for the runs that score it later
+        results.record_table(
+            CALL_TABLE,
+            call_row(analysis.inputs.maker.key, year, target, cutoff, projection),
+            "units",
+            f"this run's call on {name}'s {year} target, scored once the year is complete",
+        )
 
 
 def _suffix(k: int) -> str:
@@ -274,3 +307,91 @@ def record_peers(scores: PeerScores | None) -> None:
                     f"{words} of {PEER_LABELS.get(method, LABELS.get(method, method))} with {k} "
                     f"months of the year reported (rolling origin, data to {scores.data_through})",
                 )  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# A complete year: the outcome and the calls made during it (`lib.sales.resolution`)
+
+
+def resolution_markdown(resolution: Resolution) -> str:
+    """A complete year in words: the outcome against the target, how the call moved over the
+    year, how often its range held the outcome, and the Brier and log scores of the calls."""
+    name, year = html.escape(resolution.name), resolution.year
+    if not resolution.resolved:
+        return f"**{year} cannot be scored for {name}:** {html.escape(resolution.reason)}."
+    verb = "above" if resolution.reached else "below"
+    text = (
+        f"**{year} is complete: {name} delivered {resolution.outcome_units:,.0f} vehicles, "
+        f"{abs(resolution.margin_pct):.1f}% {verb} {html.escape(resolution.target_words)}.** "
+        f"{_basis_sentence(resolution)}"
+    )
+    calls = resolution.scored
+    if calls.empty:
+        return text + " No call on the year could be made or reconstructed from the data then."
+    said = "; ".join(
+        f"{_month_end_words(int(row.months_reported))} {row.p_target:.0%} "
+        f"(80% range {row.p10:,.0f}-{row.p90:,.0f})"
+        for row in calls.itertuples()
+        if row.months_reported in (0, 3, 6, 9, 11)
+    )
+    inside = int(calls["inside80"].astype(bool).sum())
+    reconstructed = int((calls["source"] == "reconstructed").sum())
+    text += (
+        f" The chance this method gave it: {said}. Its 80% range held the outcome at "
+        f"{inside} of {len(calls)} month-ends. Over the {len(calls)} calls the Brier score is "
+        f"{resolution.brier:.3f} and the log score {resolution.log_score:.3f} (lower is better; "
+        f"a constant 50% call scores {UNINFORMED_BRIER:.3f} and {UNINFORMED_LOG:.3f}). "
+        f"{len(calls) - reconstructed} of the calls come from earlier runs, {reconstructed} are "
+        f"reconstructed from the data known at each month-end."
+    )
+    return text
+
+
+def _basis_sentence(resolution: Resolution) -> str:
+    name, year = html.escape(resolution.name), resolution.year
+    if resolution.target_basis == "stated":
+        return f"The target is {name}'s own, as stated for {year} (data/assumptions.csv)."
+    if resolution.target_basis == "last_year":
+        return (
+            f"{name} stated no target for {year} in the data: the question scored is whether it "
+            f"beat its {year - 1} total."
+        )
+    return "The target is this report's parameter."
+
+
+def _month_end_words(k: int) -> str:
+    return "the December before" if k == 0 else f"{k} months in"
+
+
+def record_resolution(resolution: Resolution) -> None:
+    """Record the complete year's outcome and the scores of the calls made during it."""
+    name, year = resolution.name, resolution.year
+    results.record("resolved_year", year, "year", f"the complete year {name}'s calls are scored on")
+    if not resolution.resolved:
+        return
+    results.record(
+        "resolved_outcome_units", resolution.outcome_units, "units",
+        f"{name}'s deliveries in {year}, against a target of {resolution.target_units:,.0f} ({resolution.target_basis})",
+    )  # fmt: skip
+    results.record(
+        "resolved_target_units", resolution.target_units, "units", resolution.target_words
+    )
+    results.record(
+        "resolved_vs_target_pct", resolution.margin_pct, "pct",
+        f"{name}'s {year} deliveries above (+) or below (-) the target",
+    )  # fmt: skip
+    calls = resolution.scored
+    if calls.empty:
+        return
+    results.record(
+        "resolved_brier", resolution.brier, "score",
+        f"Brier score of the {len(calls)} month-end calls on {name}'s {year} target (0.25: a constant 50%)",
+    )  # fmt: skip
+    results.record(
+        "resolved_log_score", resolution.log_score, "score",
+        f"log score of the same calls ({UNINFORMED_LOG:.3f}: a constant 50%)",
+    )  # fmt: skip
+    results.record(
+        "resolved_calls", len(calls), "count",
+        f"month-end calls on {name}'s {year} target scored ({int((calls['source'] == 'reconstructed').sum())} reconstructed)",
+    )  # fmt: skip

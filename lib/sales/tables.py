@@ -197,6 +197,7 @@ TABLE_FORMATS = {
     "q50": "{:,.0f}",
     "q90": "{:,.0f}",
     "pit": "{:.2f}",
+    "p_target": "{:.0%}",
 }
 
 
@@ -242,6 +243,8 @@ COLUMN_LABELS = {
     "inside80": "inside 80% band",
     "pit": "PIT",
     "cutoff": "month-end",
+    "p_target": "chance of the target",
+    "source": "call from",
 }
 
 
@@ -271,3 +274,12 @@ def track_tables(scored: pd.DataFrame, month_ends: pd.DataFrame) -> list[Styler]
         frame = month_ends.assign(inside80=month_ends["inside80"].map({True: "yes", False: "no"}))
         shown.append(styled(frame))
     return shown
+
+
+def resolution_table(resolution) -> list[Styler]:
+    """The call at each month-end of a complete year (chance of the target, 80% range, whether
+    the outcome fell inside it, and where the call comes from)."""
+    if resolution.calls.empty:
+        return []
+    frame = resolution.calls[["cutoff", "months_reported", "p_target", "p10", "median", "p90", "inside80", "source"]]  # fmt: skip
+    return [styled(frame.assign(inside80=frame["inside80"].map({True: "yes", False: "no"})))]

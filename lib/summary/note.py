@@ -67,7 +67,12 @@ def _verdict_sales(found: dict, maker: str) -> tuple[str, str, str]:
         found["forecast_median_units"],
     )
     year = f" in {found['target_year']['value']}" if "target_year" in found else ""
+    if _resolved_answer(found):
+        return _verdict_resolved(found, maker)
     verdict = f"{_words(p).capitalize()}: {results.format_value(found['p_reach_target'])} chance that {maker} delivers {_num(target)}{year}"  # fmt: skip
+    if found.get("target_stated", {}).get("value") == 0 and "target_year" in found:
+        last = int(_value(found, "target_year")) - 1
+        verdict = f"No target stated yet{year}: {results.format_value(found['p_reach_target'])} chance that {maker} beats its {last} total of {_num(target)}"  # fmt: skip
     detail = f"Median forecast {_num(forecast)} (10th-90th percentile {_range(forecast)})."
     if "required_monthly_run_rate_units" in found and "latest_run_rate_units" in found:
         need, have = _value(found, "required_monthly_run_rate_units"), _value(found, "latest_run_rate_units")  # fmt: skip
@@ -76,6 +81,44 @@ def _verdict_sales(found: dict, maker: str) -> tuple[str, str, str]:
     if "track_inside80_pct" in found:  # how earlier forecasts did (about 80% is right)
         track = found["track_inside80_pct"]
         detail += f" Track record: {results.format_value(track)} of the {track['meaning']}."
+    if "resolved_brier" in found:
+        detail += f" Last complete year: {_last_year_record(found)}"
+    return verdict, detail, claim
+
+
+def _resolved_answer(found: dict) -> bool:
+    """True when the target year is complete: the answer is its outcome, not a chance."""
+    return (
+        "resolved_year" in found
+        and "target_year" in found
+        and found["resolved_year"]["value"] == found["target_year"]["value"]
+        and "resolved_outcome_units" in found
+    )
+
+
+def _last_year_record(found: dict) -> str:
+    """The calls on the last complete year, scored, in one sentence."""
+    year = int(_value(found, "resolved_year"))
+    pct = _value(found, "resolved_vs_target_pct")
+    return (
+        f"{year} ended {abs(pct):.1f}% {'above' if pct >= 0 else 'below'} "
+        f"{found['resolved_target_units']['meaning']}; the {int(_value(found, 'resolved_calls'))} "
+        f"month-end calls on it scored a Brier score of {_value(found, 'resolved_brier'):.3f} "
+        f"(a constant 50%: 0.250)."
+    )
+
+
+def _verdict_resolved(found: dict, maker: str) -> tuple[str, str, str]:
+    """A complete target year: the outcome, and how the calls during the year scored."""
+    year = int(_value(found, "resolved_year"))
+    outcome, pct = _value(found, "resolved_outcome_units"), _value(found, "resolved_vs_target_pct")
+    verdict = f"{year} is complete: {maker} delivered {outcome:,.0f}, {abs(pct):.1f}% {'above' if pct >= 0 else 'below'} {found['resolved_target_units']['meaning']}"  # fmt: skip
+    detail = (
+        _last_year_record(found)
+        if "resolved_brier" in found
+        else "No call on the year could be scored."
+    )
+    claim = f"The seed article's claim is settled for {year}: {maker} {'reached' if pct >= 0 else 'missed'} {_num(found['target_units'])}."  # fmt: skip
     return verdict, detail, claim
 
 

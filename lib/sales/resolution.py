@@ -1,0 +1,224 @@
+"""A year that has ended: what the maker delivered against its target, and how the method's call
+evolved over the year, scored now that the outcome is known.
+
+The call at each month-end of the year (k = 0..11 months reported, from the December before to
+November) is the answer notebook 01 gives with the data up to that month: the chance of reaching
+the target and the 80% range of the year's total. Calls come from earlier runs' records (the
+`target_call` table every run records) where a run was made at that month-end, otherwise they are
+reconstructed: the same backtest and projection run on the data up to that month only (the months
+as the data now hold them, later revisions included). Scores: the Brier score (mean squared
+difference between the probability and the outcome, 0 to 1, lower is better; 0.25 for a constant
+50%) and the log score (mean of -ln of the probability given to what happened; 0.693 for 50%).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from lib import makers, results
+from lib.sales.analysis import months_reported, project
+from lib.sales.evaluation import cutoff_for, run_backtest
+from lib.sales.inputs import Inputs, annual_totals, is_complete, last_complete_year, sourced_target
+from lib.sales.seasonality import snapshot
+
+CALL_TABLE = "target_call"  # every run's call on its target, read back by later runs
+CALL_COLUMNS = ["maker", "target_year", "target_units", "data_to", "p_target", "p10", "median", "p90"]  # fmt: skip
+NOTEBOOK = "01_sales_trajectory"
+LOG_SCORE_FLOOR = 0.001  # a call of 0% or 100% that turns out wrong scores as 0.1% (-ln = 6.9)
+UNINFORMED_BRIER, UNINFORMED_LOG = 0.25, float(np.log(2))  # a constant 50% call
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """A complete year: the outcome against the target and the calls made during the year.
+
+    `calls` has one row per month-end (cutoff, months_reported, source: "earlier run" or
+    "reconstructed", p_target, p10, median, p90 in vehicles, inside80); `reason` says why there is
+    no outcome or no call (then the scores are NaN)."""
+
+    maker: str
+    name: str
+    year: int
+    target_units: float
+    target_basis: str  # stated | last_year | parameter
+    outcome_units: float | None
+    missing_months: list[str]
+    calls: pd.DataFrame
+    reason: str = ""
+
+    @property
+    def resolved(self) -> bool:
+        return self.outcome_units is not None
+
+    @property
+    def reached(self) -> bool:
+        return self.resolved and self.outcome_units >= self.target_units
+
+    @property
+    def margin_pct(self) -> float:
+        """How far the outcome was above (+) or below (-) the target, percent of the target."""
+        return 100 * (self.outcome_units / self.target_units - 1) if self.resolved else np.nan
+
+    @property
+    def target_words(self) -> str:
+        """What the year is judged against, for readers: a target, or last year's total."""
+        if self.target_basis == "last_year":
+            return f"its {self.year - 1} total of {self.target_units:,.0f}"
+        return f"its {self.year} target of {self.target_units:,.0f}"
+
+    @property
+    def scored(self) -> pd.DataFrame:
+        return self.calls.dropna(subset=["p_target"]) if self.resolved else self.calls.iloc[:0]
+
+    @property
+    def brier(self) -> float:
+        return brier_score(self.scored["p_target"], self.reached) if len(self.scored) else np.nan
+
+    @property
+    def log_score(self) -> float:
+        return log_score(self.scored["p_target"], self.reached) if len(self.scored) else np.nan
+
+
+def brier_score(probabilities, outcome: bool) -> float:
+    """Mean squared difference between the probabilities (0-1) and the outcome (1 or 0)."""
+    p = np.asarray(probabilities, dtype=float)
+    return float(np.mean((p - float(outcome)) ** 2))
+
+
+def log_score(probabilities, outcome: bool) -> float:
+    """Mean of -ln(probability given to what happened), probabilities kept within
+    [LOG_SCORE_FLOOR, 1 - LOG_SCORE_FLOOR] so that one certain call stays finite."""
+    p = np.clip(np.asarray(probabilities, dtype=float), LOG_SCORE_FLOOR, 1 - LOG_SCORE_FLOOR)
+    return float(np.mean(-np.log(p if outcome else 1 - p)))
+
+
+def year_target(inputs: Inputs, year: int) -> tuple[float, str]:
+    """The target a complete year is judged against: the report's parameter when it is about that
+    year and set, else the maker's stated target, else its deliveries of the year before (raises
+    `makers.MissingData` when none is known)."""
+    settings = inputs.settings
+    if year == settings.target_year and inputs.target_basis == "parameter":
+        return settings.target_units, "parameter"
+    stated = makers.stated_target(inputs.maker, inputs.assumptions, year) or sourced_target(
+        inputs.assumptions, inputs.maker.key, year
+    )
+    return makers.resolve_target(
+        0, stated, inputs.deliveries, inputs.maker, year, inputs.financials
+    )
+
+
+def earlier_calls(earlier: Iterable, maker: str, year: int, target: float) -> pd.DataFrame:
+    """Calls that earlier finished runs (`lib.runs.finished`) recorded on this maker, year and
+    target, one per data month (the latest run wins)."""
+    frames = []
+    for run in earlier:
+        table = results.table_frame(results.lookup(run.results or {}, NOTEBOOK, CALL_TABLE))
+        if table is None or not set(CALL_COLUMNS) <= set(table.columns):
+            continue
+        mine = table[
+            (table["maker"] == maker)
+            & (pd.to_numeric(table["target_year"], errors="coerce") == year)
+            & ((pd.to_numeric(table["target_units"], errors="coerce") - target).abs() < 0.5)
+        ]
+        frames.append(mine[CALL_COLUMNS].assign(run_id=run.run_id))
+    if not frames:
+        return pd.DataFrame(columns=[*CALL_COLUMNS, "run_id"])
+    calls = pd.concat(frames, ignore_index=True).sort_values("run_id")
+    return calls.drop_duplicates("data_to", keep="last")
+
+
+def reconstructed_call(inputs: Inputs, year: int, target: float, cutoff: pd.Period) -> dict:
+    """Notebook 01's answer with the data up to `cutoff` only: its backtest at the months of
+    `year` the maker had reported then, and its projection (NaN when no model could run)."""
+    settings = inputs.settings
+    now = snapshot(inputs.deliveries, cutoff, inputs.holidays)
+    empty = {"p_target": np.nan, "p10": np.nan, "median": np.nan, "p90": np.nan}
+    if inputs.maker.key not in now.series:
+        return empty
+    k = months_reported(now.series[inputs.maker.key], year)
+    backtest = run_backtest(
+        inputs.deliveries, cutoff, inputs.holidays, settings.backtest_paths, settings.seed,
+        settings.weighting, settings.curve_window_months, k,
+    )  # fmt: skip
+    projection = project(
+        now, inputs.maker.key, target, year, inputs.holidays, backtest, settings.n_paths,
+        settings.seed, settings.curve_window_months,
+    )  # fmt: skip
+    if not projection.forecast.available:
+        return empty
+    return {
+        "p_target": projection.p_reach_target,
+        "p10": projection.p10,
+        "median": projection.median,
+        "p90": projection.p90,
+    }
+
+
+def calls_over_year(
+    inputs: Inputs, year: int, target: float, earlier: Iterable = ()
+) -> pd.DataFrame:
+    """The call at each month-end of `year` (k = 0..11): an earlier run's where one exists,
+    otherwise reconstructed from the data known then."""
+    recorded = earlier_calls(earlier, inputs.maker.key, year, target).set_index("data_to")
+    rows = []
+    for k in range(12):
+        cutoff = cutoff_for(year, k)
+        if str(cutoff) in recorded.index:
+            found = recorded.loc[str(cutoff)]
+            call = {c: float(found[c]) for c in ("p_target", "p10", "median", "p90")}
+            source = f"earlier run {found['run_id']}"
+        else:
+            call, source = reconstructed_call(inputs, year, target, cutoff), "reconstructed"
+        rows.append({"cutoff": str(cutoff), "months_reported": k, "source": source, **call})
+    return pd.DataFrame(rows)
+
+
+def resolve(inputs: Inputs, year: int, earlier: Iterable = ()) -> Resolution:
+    """The outcome of a complete `year` for the inputs' maker against its target, and the calls
+    made during the year, scored."""
+    maker, name = inputs.maker.key, inputs.name
+    empty = pd.DataFrame(columns=["cutoff", "months_reported", "source", "p_target", "p10", "median", "p90", "inside80"])  # fmt: skip
+    try:
+        target, basis = year_target(inputs, year)
+    except makers.MissingData as missing:
+        return Resolution(maker, name, year, np.nan, "", None, [], empty, str(missing))
+    months = pd.period_range(f"{year}-01", f"{year}-12", freq="M")
+    in_year = inputs.series.reindex(months)
+    missing = [str(m) for m in months if not in_year.get(m, np.nan) > 0]
+    outcome = None if missing else float(annual_totals(inputs.series).loc[year, "sum_of_months"])
+    reason = (
+        f"{len(missing)} month(s) of {year} are unknown in the data ({', '.join(missing)}), so "
+        "the outcome is not known"
+        if missing
+        else ""
+    )
+    calls = calls_over_year(inputs, year, target, earlier)
+    if outcome is not None:
+        calls["inside80"] = (calls["p10"] <= outcome) & (outcome <= calls["p90"])
+    else:
+        calls["inside80"] = np.nan
+    return Resolution(maker, name, year, target, basis, outcome, missing, calls, reason)
+
+
+def call_row(
+    maker: str, target_year: int, target: float, cutoff: pd.Period, projection
+) -> pd.DataFrame:
+    """This run's call as a one-row `target_call` table, for the runs after it."""
+    return pd.DataFrame(
+        [[maker, int(target_year), float(target), str(cutoff), projection.p_reach_target,
+          projection.p10, projection.median, projection.p90]],
+        columns=CALL_COLUMNS,
+    )  # fmt: skip
+
+
+def year_to_resolve(inputs: Inputs) -> int:
+    """The year a report looks back on: the target year when the data hold all of it, else the
+    last year they do."""
+    settings = inputs.settings
+    if is_complete(settings.target_year, settings.cutoff):
+        return settings.target_year
+    return last_complete_year(settings.cutoff)
