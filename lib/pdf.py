@@ -8,9 +8,11 @@ reports' print style keeps charts and tables whole on a page. The PDFs land in `
 from __future__ import annotations
 
 import html
-import json
+import os
 import shutil
 from pathlib import Path
+
+from lib import runs
 
 # Offline, sandbox-free flags for the Debian build (root in CI); no request leaves the machine.
 CHROMIUM_FLAGS = [
@@ -33,17 +35,25 @@ def chromium() -> str:
 
 
 def pages(run_dir: Path) -> list[Path]:
-    """The pages of a run in reading order: the index, then the reports by notebook number."""
+    """The pages of a run in reading order: the index, then the reports by notebook number;
+    PdfError naming a page that is not a regular file (a FIFO would hang the browser)."""
     reports = sorted(p for p in run_dir.glob("[0-9][0-9]_*.html"))
-    return [run_dir / "index.html", *reports] if (run_dir / "index.html").exists() else reports
+    found = [run_dir / "index.html", *reports] if os.path.lexists(run_dir / "index.html") else reports  # fmt: skip
+    for page in found:
+        if page.is_symlink() or not page.is_file():
+            raise PdfError(f"{page}: not a regular file; expected a page the runner wrote")
+    return found
 
 
 def header(run_dir: Path) -> str:
     """The line printed at the top of every page: run, scenario, data month (escaped)."""
-    manifest = json.loads((run_dir / "manifest.json").read_text())
+    try:
+        manifest = runs.read_manifest(run_dir / "manifest.json")
+    except runs.DamagedFile as error:
+        raise PdfError(f"not a run folder: {error}") from None
     text = (
-        f"Run {manifest.get('run_id', run_dir.name)} · scenario {manifest.get('scenario', '?')} · "
-        f"data to {manifest.get('data_as_of', '?')}"
+        f"Run {manifest['run_id']} · scenario {manifest.get('scenario', '?')} · "
+        f"data to {manifest.get('data_as_of') or '?'}"
     )
     return f'<div style="font-size:8px; width:100%; text-align:center; color:#52606d;">{html.escape(text)}</div>'  # fmt: skip
 
@@ -59,17 +69,22 @@ def print_run(run_dir: Path, out_dir: Path | None = None) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
     run_dir = Path(run_dir).resolve()
-    if not (run_dir / "manifest.json").exists():
+    if not os.path.lexists(run_dir / "manifest.json"):
         raise PdfError(f"{run_dir}: not a run folder (no manifest.json)")
+    top, sources = header(run_dir), pages(run_dir)
     out_dir = Path(out_dir or run_dir / "pdf")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    top = header(run_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise PdfError(
+            f"{out_dir}: cannot be made a folder for the PDFs ({error.strerror})"
+        ) from None
     printed = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page()
-            for source in pages(run_dir):
+            for source in sources:
                 page.goto(source.as_uri(), wait_until="load")
                 target = out_dir / f"{source.stem}.pdf"
                 page.pdf(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
+import io
 import json
 import logging
-import shutil
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -114,19 +116,45 @@ def input_hash(job: Job, plan_: Plan, lib_hash: str, done: dict[str, Job]) -> st
 
 
 def previous_run(reports_dir: Path) -> tuple[Path, dict] | None:
-    """The run `latest` points at, and its manifest; None (with a warning) when it is damaged."""
+    """The run `latest` points at, and its manifest; None (with a warning) when `latest` does not
+    point at a run folder of `reports_dir` or its manifest is damaged."""
     latest = reports_dir / "latest"
     if not latest.exists():
         return None
+    run_dir = latest.resolve()
+    if run_dir.parent != reports_dir.resolve():
+        log.warning("not reusing any notebook of the last run: %s points outside %s", latest, reports_dir)  # fmt: skip
+        return None
     try:
-        return latest.resolve(), runs.read_manifest(latest / "manifest.json")
+        return run_dir, runs.read_manifest(latest / "manifest.json")
     except runs.DamagedFile as error:
         log.warning("not reusing any notebook of the last run: %s", error)
         return None
 
 
+def _sound_files(run_dir: Path, name: str) -> tuple[dict[str, bytes], list[dict]]:
+    """The files of notebook `name` in `run_dir` (executed notebook, report, and its workbook when
+    sound) and the results the notebook recorded, all read once and checked: DamagedFile naming
+    the file when the notebook or its report is not what the runner wrote."""
+    files = {f"{name}{suffix}": runs.read_bytes(run_dir / f"{name}{suffix}") for suffix in (".ipynb", ".html")}  # fmt: skip
+    if not files[f"{name}.html"].rstrip().endswith(b"</html>"):
+        raise runs.DamagedFile(f"{run_dir / name}.html: cut short (no closing </html>)")
+    try:
+        notebook = nbformat.reads(files[f"{name}.ipynb"].decode("utf-8"), as_version=4)
+        recorded = results.from_notebook(notebook)
+    except Exception as error:  # damaged JSON fails nbformat in many ways (NotJSONError, ...)
+        raise runs.DamagedFile(f"{run_dir / name}.ipynb: not a readable executed notebook ({type(error).__name__}: {str(error)[:200]})") from None  # fmt: skip
+    with contextlib.suppress(runs.DamagedFile, zipfile.BadZipFile, EOFError):
+        workbook = runs.read_bytes(run_dir / f"{name}.xlsx")
+        with zipfile.ZipFile(io.BytesIO(workbook)) as archive:
+            if archive.testzip() is None:  # else the run writes it anew
+                files[f"{name}.xlsx"] = workbook
+    return files, recorded
+
+
 def try_reuse(job: Job, previous: tuple[Path, dict] | None, build_dir: Path) -> bool:
-    """Copy a notebook's outputs from the previous good run when its inputs are unchanged."""
+    """Copy a notebook's outputs from the previous good run when its inputs are unchanged and its
+    files are sound; a damaged one is executed again, with a warning naming the file."""
     if previous is None:
         return False
     run_dir, manifest = previous
@@ -137,14 +165,15 @@ def try_reuse(job: Job, previous: tuple[Path, dict] | None, build_dir: Path) -> 
         or entry.get("input_hash") != job.input_hash
     ):
         return False
-    sources = [run_dir / f"{job.name}.ipynb", run_dir / f"{job.name}.html"]
-    if not all(path.exists() for path in sources):
+    try:
+        files, recorded = _sound_files(run_dir, job.name)
+    except runs.DamagedFile as error:
+        log.warning("%s is executed again: %s", job.name, error)
         return False
-    workbook = run_dir / f"{job.name}.xlsx"  # its workbook too, when the earlier run wrote one
-    for path in [*sources, *([workbook] if workbook.exists() else [])]:
-        shutil.copy2(path, build_dir / path.name)
+    for filename, content in files.items():
+        (build_dir / filename).write_bytes(content)
     job.status = "no_data" if entry.get("status") == "no_data" else "reused"
     job.note = entry.get("note")
     job.reused_from = entry.get("reused_from") or manifest["run_id"]
-    job.results = results.from_notebook(build_dir / f"{job.name}.ipynb")
+    job.results = recorded
     return True
