@@ -16,6 +16,9 @@ from lib import data, data_add, paths, pipeline, scenarios  # noqa: E402
 
 MAX_JOBS = 32  # the collection has 5 notebooks; more workers only cost memory (each is a kernel)
 MAX_CELL_TIMEOUT = 86_400  # one day: a cell running longer is stuck, not slow
+MAX_CLUSTER_TIMEOUT = (
+    600  # seconds to reach a scheduler: longer is a wrong address, not a slow link
+)
 
 
 def _bounded(low: int, high: int):
@@ -31,6 +34,27 @@ def _bounded(low: int, high: int):
         return value
 
     return parse
+
+
+def _folder(text: str) -> Path:
+    """An argparse type: a folder path, not empty (an empty one would mean the current folder)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a folder path, got an empty one")
+    return Path(text)
+
+
+def _maker_keys(text: str) -> list[str]:
+    """An argparse type: maker keys separated by commas, at least one."""
+    keys = [key.strip() for key in text.split(",") if key.strip()]
+    if not keys:
+        raise argparse.ArgumentTypeError(f"expected maker keys separated by commas, got {text!r}")
+    return keys
+
+
+def _file(text: str) -> Path:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a file path, got an empty one")
+    return Path(text)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,7 +74,9 @@ def _parser() -> argparse.ArgumentParser:
             "(default: base)",
         )
         sub.add_argument(
-            "--data-dir", type=Path, help=f"data folder (default: data/, or ${paths.DATA_DIR_ENV})"
+            "--data-dir",
+            type=_folder,
+            help=f"data folder (default: data/, or ${paths.DATA_DIR_ENV})",
         )
         sub.add_argument(
             "--maker",
@@ -77,7 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--reports-dir",
-        type=Path,
+        type=_folder,
         help=f"reports folder (default: reports/, or ${paths.REPORTS_DIR_ENV})",
     )
     run.add_argument(
@@ -104,14 +130,33 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--makers",
-        type=lambda text: [k.strip() for k in text.split(",") if k.strip()],
+        type=_maker_keys,
         metavar="KEY,KEY",
         help="a universe run of these makers only (implies --universe)",
     )
-    run.add_argument(
+    cluster = run.add_argument_group(
+        "Dask cluster", "a universe run on an existing Dask scheduler (implies --universe)"
+    )
+    cluster.add_argument(
         "--cluster",
-        metavar="tcp://HOST:8786",
-        help="a universe run on this Dask scheduler (default: a local cluster of --jobs workers)",
+        metavar="ADDRESS",
+        help="tcp://127.0.0.1:PORT (this machine), or tls://HOST:PORT with the --tls-* files "
+        "(default: a local cluster of --jobs workers)",
+    )
+    cluster.add_argument("--tls-ca-file", type=_file, metavar="FILE", help="the cluster's CA certificate (PEM)")  # fmt: skip
+    cluster.add_argument("--tls-cert", type=_file, metavar="FILE", help="this client's certificate (PEM)")  # fmt: skip
+    cluster.add_argument("--tls-key", type=_file, metavar="FILE", help="this client's private key (PEM), unless in --tls-cert")  # fmt: skip
+    cluster.add_argument(
+        "--insecure-cluster",
+        action="store_true",
+        help="accept a plain tcp:// scheduler on another machine (no authentication: anyone who "
+        "reaches it can run code on its workers)",
+    )
+    cluster.add_argument(
+        "--cluster-timeout",
+        type=_bounded(1, MAX_CLUSTER_TIMEOUT),
+        metavar="SECONDS",
+        help=f"seconds to connect and hear the scheduler answer, 1 to {MAX_CLUSTER_TIMEOUT} (default: 10)",
     )
     run.add_argument("--quiet", action="store_true", help="log warnings and errors only")
 
@@ -180,6 +225,23 @@ def _pdf(run: Path) -> int:
     return 0
 
 
+def _cluster_given(arguments: argparse.Namespace) -> dict:
+    """The --cluster settings given on the command line, by option."""
+    given = {
+        "--tls-ca-file": arguments.tls_ca_file, "--tls-cert": arguments.tls_cert,
+        "--tls-key": arguments.tls_key, "--insecure-cluster": arguments.insecure_cluster,
+        "--cluster-timeout": arguments.cluster_timeout,
+    }  # fmt: skip
+    return {option: value for option, value in given.items() if value}
+
+
+def _cluster_options(arguments: argparse.Namespace) -> pipeline.ClusterOptions:
+    names = {"--tls-ca-file": "tls_ca_file", "--tls-cert": "tls_cert", "--tls-key": "tls_key",
+             "--insecure-cluster": "insecure", "--cluster-timeout": "timeout"}  # fmt: skip
+    given = _cluster_given(arguments)
+    return pipeline.ClusterOptions(arguments.cluster, **{names[o]: v for o, v in given.items()})
+
+
 def main(argv: list[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     quiet = getattr(arguments, "quiet", False)
@@ -217,11 +279,15 @@ def main(argv: list[str] | None = None) -> int:
         maker=arguments.maker,
     )
     names = pipeline.all_scenarios() if arguments.all_scenarios else None
+    if not arguments.cluster and any(_cluster_given(arguments).values()):
+        print(f"{', '.join(_cluster_given(arguments))} need --cluster", file=sys.stderr)
+        return pipeline.EXIT_BAD_INPUT
     if arguments.universe or arguments.makers or arguments.cluster:
         if arguments.maker:
             print("--maker and --universe/--makers exclude each other", file=sys.stderr)
             return pipeline.EXIT_BAD_INPUT
-        options.cluster = arguments.cluster
+        if arguments.cluster:
+            options.cluster = _cluster_options(arguments)
         return pipeline.run_universe(options, names or [options.scenario], arguments.makers)
     return pipeline.run(options, names)
 

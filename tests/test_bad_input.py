@@ -277,6 +277,26 @@ def test_run_options_out_of_bounds_are_refused(tmp_path, option, value, expected
     assert not (tmp_path / "reports").exists()  # refused before anything was touched
 
 
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (["--makers", ""], "argument --makers: expected maker keys separated by commas, got ''"),
+        (["--makers", " , ,"], "argument --makers: expected maker keys separated by commas"),
+        (["--reports-dir", ""], "argument --reports-dir: expected a folder path, got an empty one"),
+        (["--data-dir", " "], "argument --data-dir: expected a folder path, got an empty one"),
+    ],
+)
+def test_empty_makers_or_folders_are_refused(tmp_path, arguments, expected):
+    """`--makers ''` used to run one maker, `--reports-dir ''` to publish into the current folder."""
+    done = subprocess.run(
+        [sys.executable, "-m", "lib", "run", *arguments],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert expected in done.stderr
+    assert not list(tmp_path.iterdir())  # nothing written where it ran
+
+
 def test_a_scenario_name_cannot_leave_params(tmp_path):
     output = refused("check", "--scenario", "../tests/smoke")
     assert "--scenario '../tests/smoke': a scenario name may hold only letters, digits" in output

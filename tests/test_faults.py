@@ -330,3 +330,53 @@ def test_many_kernels_started_at_once_all_reply():
         return await asyncio.gather(*(start_one() for _ in range(12)))
 
     assert asyncio.run(start_all()) == ["ok"] * 12
+
+
+# ---------------------------------------------------------------------------------------------
+# Planted links and leftovers (issue 19)
+
+
+def test_a_symlinked_lock_is_refused_and_its_target_untouched(tmp_path, caplog):
+    options = make_project(tmp_path)
+    options.reports_dir.mkdir(parents=True)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    lock = options.reports_dir / pipeline.LOCK_NAME
+    lock.symlink_to(victim)
+    assert pipeline.run(options) == pipeline.EXIT_BAD_INPUT
+    assert any(f"{lock}: a symbolic link, where the runner keeps its lock file" in m for m in errors(caplog))  # fmt: skip
+    assert victim.read_text() == "precious\n"
+    assert sorted(p.name for p in options.reports_dir.iterdir()) == [pipeline.LOCK_NAME]
+    lock.unlink()
+    lock.mkdir()  # nor a folder in its place: refused, not a crash
+    assert pipeline.run(options) == pipeline.EXIT_BAD_INPUT
+    assert any(f"{lock}: not a regular file" in m for m in errors(caplog))
+
+
+def test_a_killed_runs_kernel_folders_are_removed_by_the_next_kernel(tmp_path):
+    slow_project(tmp_path)
+    runner = subprocess.Popen(
+        [sys.executable, "-c", RUNNER, str(tmp_path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    workers = {str(p.pid) for p in started_children(runner.pid)}
+    deadline = time.monotonic() + 120
+    folders: list[Path] = []
+    while not folders:  # a worker's kernel has its sockets and connection file in place
+        assert time.monotonic() < deadline, "no kernel folder appeared"
+        folders = [
+            f for f in Path(kernels.TEMP).glob("evr-kernel-*-*")
+            if f.name.split("-")[2] in workers and (f / "connection.json").exists()
+        ]  # fmt: skip
+        time.sleep(0.1)
+    tree = psutil.Process(runner.pid).children(recursive=True)
+    runner.kill()
+    runner.wait(timeout=30)
+    assert not descendants_gone(tree)
+    assert all(f.exists() for f in folders)  # what SIGKILL leaves behind
+    manager = kernels.IsolatedKernelManager(kernel_name="python3")  # the next kernel cleans up
+    try:
+        assert not [f for f in folders if f.exists()]
+        assert Path(manager._folder).exists()  # its own folder, named after a live process
+    finally:
+        os.rmdir(manager._folder)  # empty: its kernel was never started

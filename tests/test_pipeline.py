@@ -298,3 +298,69 @@ def test_a_report_that_cannot_be_rendered_fails_its_notebook(tmp_path, monkeypat
         == "10_typed ran but its report could not be rendered: RuntimeError: template missing"
     )
     assert not (options.reports_dir / "latest").exists()
+
+
+def add_notebook(folder: Path, name: str, parameters: str, code: str) -> None:
+    """A notebook of three cells: a title, a tagged parameters cell, `code`."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}  # fmt: skip
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(f"# {name}\n\nA fixture made by the test."),
+        nbformat.v4.new_code_cell(parameters, metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(code),
+    ]
+    nbformat.write(nb, folder / f"{name}.ipynb")
+
+
+def test_a_parameter_the_library_refuses_in_a_notebook_exits_2(tmp_path, caplog):
+    options = make_project(tmp_path)
+    add_notebook(
+        options.notebooks_dir, "30_range",
+        "low: float = 5.0  # low end [0, 10]\nhigh: float = 1.0  # high end [0, 10]",
+        "from lib.errors import BadParameter\nif low > high:\n"
+        "    raise BadParameter(f'low={low} is above high={high}; expected low <= high')",
+    )  # fmt: skip
+    assert pipeline.run(options) == pipeline.EXIT_BAD_INPUT
+    assert "bad parameter in 30_range: low=5.0 is above high=1.0; expected low <= high" in [
+        r.getMessage() for r in caplog.records
+    ]
+    assert not (options.reports_dir / "latest").exists()
+    (run,) = [p for p in options.reports_dir.iterdir() if p.is_dir()]
+    error = next(n for n in read_json(run / "manifest.json")["notebooks"] if n["name"] == "30_range")["error"]  # fmt: skip
+    assert error["ename"] == "BadParameter" and error["cell"] == 2
+
+
+def test_a_cell_timeout_names_the_notebook_cell_and_limit(tmp_path, caplog):
+    options = make_project(tmp_path)
+    add_notebook(
+        options.notebooks_dir, "30_sleeps", "seconds: float = 60.0  # how long [0, 60]",
+        "import time\nfor _ in range(int(seconds * 10)):\n    time.sleep(0.1)",
+    )  # fmt: skip
+    options.cell_timeout = 1
+    assert pipeline.run(options) == pipeline.EXIT_FAILED
+    (run,) = [p for p in options.reports_dir.iterdir() if p.is_dir()]
+    error = next(n for n in read_json(run / "manifest.json")["notebooks"] if n["name"] == "30_sleeps")["error"]  # fmt: skip
+    assert error["message"] == (
+        "30_sleeps stopped in cell In [2]: CellTimeout: the cell ran longer than the cell timeout "
+        "of 1 s (--cell-timeout)"
+    )
+    assert error["cell"] == 2 and error["cell_index"] == 2
+    assert not [r for r in caplog.records if "could not be written" in r.getMessage()]
+
+
+def test_files_the_runner_writes_never_follow_a_planted_link(tmp_path):
+    from lib.pipeline import model
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    planted = tmp_path / "manifest.json"
+    planted.symlink_to(victim)
+    for write in (lambda: model.write_json(planted, {"a": 1}), lambda: model.write_text(planted, "x")):  # fmt: skip
+        with pytest.raises(OSError, match="Too many levels of symbolic links"):
+            write()
+    assert victim.read_text() == "keep me"
+    fresh = tmp_path / "results.json"
+    model.write_json(fresh, {"a": 1})
+    assert read_json(fresh) == {"a": 1}

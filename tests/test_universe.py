@@ -30,46 +30,61 @@ def free_port() -> int:
 
 
 class Cluster:
-    """`dask scheduler` and `dask worker` processes, each in its own process group."""
+    """`dask scheduler` and `dask worker` processes on 127.0.0.1, each in its own process group;
+    with `tls` ({"ca": ..., "cert": ..., "key": ...}: PEM files) they speak only TLS."""
 
-    def __init__(self, workers: int = 2):
+    def __init__(self, workers: int = 2, tls: dict[str, Path] | None = None):
         port = free_port()
-        self.address = f"tcp://127.0.0.1:{port}"
-        self.scheduler = self._start(["scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"])  # fmt: skip
-        self.workers = [
-            self._start(
-                [
-                    "worker",
-                    self.address,
-                    "--nthreads",
-                    "1",
-                    "--no-dashboard",
-                    "--name",
-                    f"w{i}",
-                    "--death-timeout",
-                    "60",
-                ]
-            )  # fmt: skip
-            for i in range(workers)
-        ]
-        self._wait_for(workers)
+        self.tls = tls
+        self.address = f"{'tls' if tls else 'tcp'}://127.0.0.1:{port}"
+        protocol = ["--protocol", "tls"] if tls else []
+        self.scheduler = self._start(["scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard", *protocol, *self._tls_options()])  # fmt: skip
+        self.workers: list[subprocess.Popen] = []
+        for i in range(workers):
+            self.add_worker(f"w{i}")
+        self.wait_for(workers)
+
+    def _tls_options(self) -> list[str]:
+        if not self.tls:
+            return []
+        return ["--tls-ca-file", str(self.tls["ca"]), "--tls-cert", str(self.tls["cert"]), "--tls-key", str(self.tls["key"])]  # fmt: skip
+
+    def add_worker(self, name: str, cwd: Path = paths.PROJECT_ROOT, env: dict | None = None) -> subprocess.Popen:  # fmt: skip
+        """A worker started in `cwd` (another checkout, with `env` pointing Python at it)."""
+        worker = self._start(
+            ["worker", self.address, "--nthreads", "1", "--no-dashboard", "--name", name, "--death-timeout", "60", *self._tls_options()],
+            cwd, env,
+        )  # fmt: skip
+        self.workers.append(worker)
+        return worker
 
     @staticmethod
-    def _start(arguments: list[str]) -> subprocess.Popen:
+    def _start(arguments: list[str], cwd: Path = paths.PROJECT_ROOT, env: dict | None = None) -> subprocess.Popen:  # fmt: skip
         return subprocess.Popen(
-            [DASK, *arguments], cwd=paths.PROJECT_ROOT, start_new_session=True,
+            [DASK, *arguments], cwd=cwd, start_new_session=True, env=env,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
 
-    def _wait_for(self, workers: int) -> None:
+    def client(self, timeout: float = 5):
         from dask.distributed import Client
+        from distributed.security import Security
 
+        if not self.tls:
+            return Client(self.address, timeout=timeout)
+        security = Security(tls_ca_file=str(self.tls["ca"]), tls_client_cert=str(self.tls["cert"]), tls_client_key=str(self.tls["key"]), require_encryption=True)  # fmt: skip
+        return Client(self.address, timeout=timeout, security=security)
+
+    def names(self) -> list[str]:
+        """The names of the workers the scheduler knows now."""
+        with self.client() as client:
+            return sorted(str(w["name"]) for w in client.scheduler_info()["workers"].values())
+
+    def wait_for(self, workers: int) -> None:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             try:
-                with Client(self.address, timeout=5) as client:
-                    if len(client.scheduler_info()["workers"]) >= workers:
-                        return
+                if len(self.names()) >= workers:
+                    return
             except OSError:
                 pass
             time.sleep(0.5)
@@ -95,7 +110,7 @@ def dask_cluster():
 def universe(reports: Path, cluster: str | None, only: tuple[str, ...] = ()) -> int:
     options = pipeline.RunOptions(
         scenario=str(SMOKE_SCENARIO), data_dir=FROZEN_DATA, reports_dir=reports, jobs=2,
-        cluster=cluster, only=only,
+        cluster=pipeline.ClusterOptions(cluster) if cluster else None, only=only,
     )  # fmt: skip
     return pipeline.run_universe(options, [str(SMOKE_SCENARIO)], MAKERS)
 

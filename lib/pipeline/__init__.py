@@ -20,6 +20,7 @@ from lib.pipeline.model import (
     EXIT_LOCKED,
     EXIT_OK,
     BadInput,
+    ClusterOptions,
     Interrupted,
     Job,
     Plan,
@@ -34,7 +35,7 @@ from lib.pipeline.universe import run_universe
 
 __all__ = [
     "EXIT_BAD_INPUT", "EXIT_CODES", "EXIT_FAILED", "EXIT_LOCKED", "EXIT_OK", "LOCK_NAME",
-    "BadInput", "Interrupted", "Job", "Plan", "RunOptions", "all_scenarios", "check_reports_dir",
+    "BadInput", "ClusterOptions", "Interrupted", "Job", "Plan", "RunOptions", "all_scenarios", "check_reports_dir",
     "execute", "execute_notebook", "focus_maker", "freshness_note", "git_commit", "library_hash",
     "load_scenario", "new_run_id", "past_runs", "plan", "publish", "run", "run_label", "run_lock", "run_universe",
     "shown_path",

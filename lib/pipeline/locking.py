@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import logging
 import os
 import shutil
 import signal
+import stat
 import tempfile
 import time
 from pathlib import Path
 
-from lib import runs
+from lib import kernels, runs
 from lib.pipeline.model import LOCK_NAME, BadInput, iso, now, os_reason
 
 log = logging.getLogger("lib.pipeline")
@@ -47,16 +49,6 @@ def check_reports_dir(reports_dir: Path) -> None:
         )
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _lock_holders(lock_path: Path) -> list[int]:
     """Processes that have the lock file open (Linux /proc; empty elsewhere)."""
     target, holders = str(lock_path.resolve()), []
@@ -70,9 +62,10 @@ def _lock_holders(lock_path: Path) -> list[int]:
 def _take_over_stale_lock(handle, lock_path: Path) -> None:
     """The lock is held. If the run that took it is dead, stop what it left running and take the
     lock; if it is alive, raise BlockingIOError (another run is in progress)."""
-    words = lock_path.read_text().split()
+    handle.seek(0)
+    words = handle.read(200).split()
     owner = int(words[1]) if len(words) > 1 and words[0] == "pid" and words[1].isdigit() else None
-    if owner is None or _pid_alive(owner):
+    if owner is None or kernels.pid_alive(owner):
         raise BlockingIOError(lock_path)
     leftovers = _lock_holders(lock_path)
     log.warning(
@@ -91,6 +84,33 @@ def _take_over_stale_lock(handle, lock_path: Path) -> None:
     raise BlockingIOError(lock_path)
 
 
+def _open_lock(lock_path: Path, flags: int = os.O_RDWR | os.O_CREAT) -> int:
+    """The lock file's descriptor, never through a symbolic link (a planted link would make the
+    run overwrite its target) and only if it is a regular file; BadInput otherwise."""
+    try:
+        fd = os.open(lock_path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+    except OSError as error:
+        if error.errno not in (errno.ELOOP, errno.EISDIR):
+            raise
+        fd = None
+    if fd is None or not stat.S_ISREG(os.fstat(fd).st_mode):
+        kind = "a symbolic link" if lock_path.is_symlink() else "not a regular file"
+        if fd is not None:
+            os.close(fd)
+        raise BadInput(
+            f"{lock_path}: {kind}, where the runner keeps its lock file; remove it "
+            "(nothing was changed)"
+        )
+    return fd
+
+
+def lock_holder(reports_dir: Path) -> str:
+    """What the lock file says about the run that holds it ('pid 123 since ...')."""
+    with contextlib.suppress(OSError, BadInput), open(_open_lock(reports_dir / LOCK_NAME, os.O_RDONLY)) as handle:  # fmt: skip
+        return handle.read(200).strip()
+    return "unknown"
+
+
 @contextlib.contextmanager
 def run_lock(reports_dir: Path):
     """Hold an exclusive lock on the reports folder, or raise BlockingIOError at once.
@@ -100,7 +120,7 @@ def run_lock(reports_dir: Path):
     global _lock_fd
     reports_dir.mkdir(parents=True, exist_ok=True)
     lock_path = reports_dir / LOCK_NAME
-    handle = open(lock_path, "a+")  # noqa: SIM115 - held for the whole run
+    handle = open(_open_lock(lock_path), "r+", encoding="utf-8")  # noqa: SIM115 - held for the run
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

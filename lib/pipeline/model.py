@@ -7,11 +7,13 @@ import errno
 import hashlib
 import json
 import logging
+import os
 import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lib import scenarios
+from lib.errors import BadParameter
 
 log = logging.getLogger("lib.pipeline")
 
@@ -22,7 +24,8 @@ EXIT_OK = 0  # every selected notebook finished (or was reused); see `latest` ru
 EXIT_FAILED = 1  # a notebook failed, the run was killed or its files could not be written
 
 
-EXIT_BAD_INPUT = 2  # bad data, scenario, command line or reports folder; nothing was executed
+EXIT_BAD_INPUT = 2  # bad data, scenario, command line or reports folder (nothing was executed),
+# or a parameter a notebook's own checks refused (BAD_PARAMETER)
 
 
 EXIT_LOCKED = 3  # another run holds the lock on the reports folder; nothing was done
@@ -39,6 +42,21 @@ EXIT_CODES = {
 LOCK_NAME = ".run.lock"
 
 
+BAD_PARAMETER = BadParameter.__name__  # how papermill names it in a notebook's failed cell
+
+
+@dataclass(frozen=True)
+class ClusterOptions:
+    """--cluster and its security: checked and used by lib.pipeline.cluster."""
+
+    address: str
+    tls_ca_file: Path | None = None  # unset: Dask's config (distributed.comm.tls.ca-file)
+    tls_cert: Path | None = None  # ... distributed.comm.tls.client.cert
+    tls_key: Path | None = None  # ... distributed.comm.tls.client.key
+    insecure: bool = False  # --insecure-cluster: a plain tcp:// scheduler on another machine
+    timeout: float = 10.0  # seconds to connect and hear the scheduler answer
+
+
 @dataclass
 class RunOptions:
     scenario: str = "base"
@@ -51,7 +69,7 @@ class RunOptions:
     force: bool = False
     cell_timeout: int = 1800  # seconds a single cell may run before the run is failed
     maker: str | None = None  # --maker: every notebook's `maker`, over what the scenario says
-    cluster: str | None = None  # --cluster: a Dask scheduler for a universe run (else a local one)
+    cluster: ClusterOptions | None = None  # --cluster: a Dask scheduler (else a local cluster)
 
 
 @dataclass
@@ -116,8 +134,20 @@ def iso(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def open_for_writing(path: Path):
+    """A text file the runner writes, opened without following a symbolic link in its place: a
+    link planted in the reports folder cannot redirect the write to another file (ELOOP)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
+    return open(os.open(path, flags, 0o644), "w", encoding="utf-8")
+
+
+def write_text(path: Path, text: str) -> None:
+    with open_for_writing(path) as handle:
+        handle.write(text)
+
+
 def write_json(path: Path, content: dict) -> None:
-    path.write_text(json.dumps(content, indent=2, default=str) + "\n")
+    write_text(path, json.dumps(content, indent=2, default=str) + "\n")
 
 
 def os_reason(error: OSError) -> str:

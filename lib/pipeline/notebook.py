@@ -11,6 +11,8 @@ import shutil
 import time
 from pathlib import Path
 
+import nbformat
+
 from lib import data, kernels, paths, render, results
 from lib.pipeline.model import Job, Plan, RunOptions, iso, os_reason
 
@@ -59,9 +61,11 @@ def execute_notebook(payload: dict) -> dict:
         outcome["error"] = failure(
             where, error.ename, error.evalue, error.exec_count, error.cell_index
         )
+    except TimeoutError:  # nbclient's CellTimeoutError: an OSError, but nothing to do with disks
+        outcome["error"] = _timed_out(executed, name, payload["cell_timeout"])
     except OSError as error:  # e.g. the disk filled up while papermill saved the notebook
         outcome["error"] = failure(f"{name} could not be written", "OSError", os_reason(error))
-    except Exception as error:  # kernel death, timeout, unreadable notebook: still a report
+    except Exception as error:  # kernel death, unreadable notebook: still a report
         outcome["error"] = failure(f"{name} failed", type(error).__name__, str(error))
     outcome["duration_s"] = round(time.perf_counter() - started, 2)
     try:
@@ -99,6 +103,18 @@ def render_report(payload: dict, outcome: dict, build_dir: Path) -> None:
         where = f"{name} ran but its report could not be rendered"
         outcome["error"] = outcome["error"] or failure(where, type(error).__name__, str(error))
         outcome["status"] = "failed"
+
+
+def _timed_out(executed: Path, name: str, limit: int) -> dict:
+    """The failure of a cell stopped by --cell-timeout: the last cell that started executing."""
+    cell = cell_index = None
+    with contextlib.suppress(Exception):  # no executed notebook: the cell stays unnamed
+        cells = nbformat.read(executed, as_version=4).cells
+        cell_index = max(i for i, c in enumerate(cells) if c.get("execution_count") is not None)
+        cell = cells[cell_index].execution_count
+    where = f"{name} stopped in cell In [{cell}]" if cell else f"{name} stopped"
+    message = f"the cell ran longer than the cell timeout of {limit:,} s (--cell-timeout)"
+    return failure(where, "CellTimeout", message, cell, cell_index)
 
 
 def _disk_hint(path: Path, message: str) -> str:

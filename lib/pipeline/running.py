@@ -14,19 +14,26 @@ from dataclasses import replace
 from pathlib import Path
 
 from lib import kernels, paths, scenarios
-from lib.pipeline.locking import check_reports_dir, clean_stale_builds, held_lock_fd, run_lock
+from lib.pipeline.locking import (
+    check_reports_dir,
+    clean_stale_builds,
+    held_lock_fd,
+    lock_holder,
+    run_lock,
+)
 from lib.pipeline.model import (
+    BAD_PARAMETER,
     EXIT_BAD_INPUT,
     EXIT_FAILED,
     EXIT_LOCKED,
     EXIT_OK,
-    LOCK_NAME,
     BadInput,
     Interrupted,
     Job,
     Plan,
     RunOptions,
     now,
+    open_for_writing,
     os_reason,
     write_json,
 )
@@ -158,11 +165,18 @@ def _execute_all(plan_: Plan, options: RunOptions, build_dir: Path, commit: str)
         pool.shutdown(cancel_futures=True)
 
 
-def _start_log(build_dir: Path) -> logging.Handler:
-    handler = logging.FileHandler(build_dir / "run.log")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    logging.getLogger("lib").addHandler(handler)
-    return handler
+@contextlib.contextmanager
+def run_log(build_dir: Path):
+    """While the run builds: its log lines also go to `run.log` in its folder."""
+    with open_for_writing(build_dir / "run.log") as stream:
+        handler = logging.StreamHandler(stream)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        logging.getLogger("lib").addHandler(handler)
+        try:
+            yield
+        finally:
+            logging.getLogger("lib").removeHandler(handler)
+            handler.close()
 
 
 def execute(plan_: Plan, options: RunOptions) -> int:
@@ -172,38 +186,36 @@ def execute(plan_: Plan, options: RunOptions) -> int:
     written (full disk, folder gone), removes its build folder and leaves `latest` alone."""
     build_dir = plan_.reports_dir / f"{plan_.run_id}.partial"
     build_dir.mkdir(parents=True)
-    handler = _start_log(build_dir)
     commit = git_commit()
     saved_environment = dict(os.environ)
-    try:
-        log.info(
-            "run %s: scenario %s, %d notebook(s), data to %s, building in %s",
-            plan_.run_id, plan_.scenario.name, len(plan_.jobs), plan_.data_as_of, build_dir,
-        )  # fmt: skip
-        _execute_all(plan_, options, build_dir, commit)
-        status = run_status(plan_.jobs)
-        manifest = write_run_files(plan_, build_dir, status, commit)
-        history = history_rows(plan_, plan_.jobs, manifest["finished"])
-        final = publish(build_dir, plan_.reports_dir, plan_.run_id, status == "ok", history)
-    except Interrupted as signal_:
-        _discard(build_dir)
-        log.error(
-            "run %s stopped by %s: nothing was published; reports/latest still points at the last good run",
-            plan_.run_id, signal_,
-        )  # fmt: skip
-        raise
-    except OSError as error:
-        _discard(build_dir)
-        log.error(
-            "run %s FAILED: cannot write %s: %s; nothing was published",
-            plan_.run_id, error.filename or plan_.reports_dir, os_reason(error),
-        )  # fmt: skip
-        return EXIT_FAILED
-    finally:
-        logging.getLogger("lib").removeHandler(handler)
-        handler.close()
-        os.environ.clear()
-        os.environ.update(saved_environment)
+    with run_log(build_dir):
+        try:
+            log.info(
+                "run %s: scenario %s, %d notebook(s), data to %s, building in %s",
+                plan_.run_id, plan_.scenario.name, len(plan_.jobs), plan_.data_as_of, build_dir,
+            )  # fmt: skip
+            _execute_all(plan_, options, build_dir, commit)
+            status = run_status(plan_.jobs)
+            manifest = write_run_files(plan_, build_dir, status, commit)
+            history = history_rows(plan_, plan_.jobs, manifest["finished"])
+            final = publish(build_dir, plan_.reports_dir, plan_.run_id, status == "ok", history)
+        except Interrupted as signal_:
+            _discard(build_dir)
+            log.error(
+                "run %s stopped by %s: nothing was published; reports/latest still points at the last good run",
+                plan_.run_id, signal_,
+            )  # fmt: skip
+            raise
+        except OSError as error:
+            _discard(build_dir)
+            log.error(
+                "run %s FAILED: cannot write %s: %s; nothing was published",
+                plan_.run_id, error.filename or plan_.reports_dir, os_reason(error),
+            )  # fmt: skip
+            return EXIT_FAILED
+        finally:
+            os.environ.clear()
+            os.environ.update(saved_environment)
     return _report_outcome(plan_, manifest, final)
 
 
@@ -233,7 +245,16 @@ def _report_outcome(plan_: Plan, manifest: dict, final: Path) -> int:
         "run %s FAILED (%s); its reports are kept in %s; reports/latest still points at the last good run",
         plan_.run_id, failed, final,
     )  # fmt: skip
-    return EXIT_FAILED
+    return failed_exit({job.name: job for job in plan_.jobs})
+
+
+def failed_exit(jobs: dict[str, Job]) -> int:
+    """The exit code of a failed run: 2 (bad input) when a notebook refused one of its parameters
+    (lib.errors.BadParameter, raised by the library's checks once it ran), else 1."""
+    refused = {name: job for name, job in jobs.items() if job.error and job.error["ename"] == BAD_PARAMETER}  # fmt: skip
+    for name, job in refused.items():
+        log.error("bad parameter in %s: %s", name, job.error["evalue"])
+    return EXIT_BAD_INPUT if refused else EXIT_FAILED
 
 
 @contextlib.contextmanager
@@ -251,6 +272,11 @@ def _signals_interrupt():
             signal.signal(signum, handler)
 
 
+def refused(error: BadInput) -> int:
+    log.error("bad input, nothing was run:\n%s", error)
+    return EXIT_BAD_INPUT
+
+
 def under_lock(reports_dir: Path, body: Callable[[], int]) -> int:
     """Check the reports folder, take its lock, remove builds that killed runs left, then run
     `body`; turn what stops a run into its documented exit code and one log line."""
@@ -260,10 +286,9 @@ def under_lock(reports_dir: Path, body: Callable[[], int]) -> int:
             clean_stale_builds(reports_dir)
             return body()
     except BadInput as error:
-        log.error("bad input, nothing was run:\n%s", error)
-        return EXIT_BAD_INPUT
+        return refused(error)
     except BlockingIOError:
-        holder = (reports_dir / LOCK_NAME).read_text().strip()
+        holder = lock_holder(reports_dir)
         log.error("another run is writing to %s (%s); exiting without doing anything", reports_dir, holder)  # fmt: skip
         return EXIT_LOCKED
     except Interrupted:

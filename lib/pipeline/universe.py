@@ -28,11 +28,12 @@ from lib.pipeline.model import (
     now,
     os_reason,
     write_json,
+    write_text,
 )
 from lib.pipeline.notebook import payload_for, render_report
 from lib.pipeline.planning import git_commit, new_run_id, plan
 from lib.pipeline.publishing import publish, run_status, write_run_files
-from lib.pipeline.running import _discard, _record, _start_log, under_lock
+from lib.pipeline.running import _discard, _record, failed_exit, refused, run_log, under_lock
 
 log = logging.getLogger("lib.pipeline")
 
@@ -54,6 +55,10 @@ def run_universe(
 ) -> int:
     """Validate every scenario for every maker, then run each scenario's universe on Dask."""
     reports_dir = Path(options.reports_dir or paths.reports_dir()).resolve()
+    try:  # the address and its certificates, before anything is touched
+        scheduler = cluster.scheduler_target(options.cluster) if options.cluster else None
+    except BadInput as error:
+        return refused(error)
 
     def body() -> int:
         keys = universe_makers(options, requested)
@@ -61,11 +66,15 @@ def run_universe(
             {key: plan(replace(options, scenario=name, maker=key)) for key in keys}
             for name in scenario_names
         ]
-        client, local = cluster.start_client(options.cluster, options.jobs)
+        client, local = cluster.start_client(scheduler, options.jobs)
         try:
-            workers = cluster.check_workers(client, next(iter(plans[0].values())).data_dir)
-            where = options.cluster or f"a local cluster of {workers} worker(s)"
-            return max(execute_universe(by_maker, options, client, where) for by_maker in plans)
+            data_dir = next(iter(plans[0].values())).data_dir
+            mine = cluster.identity(str(data_dir))
+            workers = cluster.check_workers(client, data_dir, mine)
+            where = scheduler.address if scheduler else f"a local cluster of {workers} worker(s)"
+            return max(
+                execute_universe(by_maker, options, client, where, mine) for by_maker in plans
+            )
         finally:
             client.close()
             if local is not None:
@@ -74,33 +83,33 @@ def run_universe(
     return under_lock(reports_dir, body)
 
 
-def execute_universe(by_maker: dict[str, Plan], options: RunOptions, client, where: str) -> int:
-    """Submit every maker's notebooks as one graph, collect and render them here, publish."""
+def execute_universe(
+    by_maker: dict[str, Plan], options: RunOptions, client, where: str, mine: dict[str, str]
+) -> int:
+    """Submit every maker's notebooks as one graph (each task checks that its worker runs this
+    machine's checkout and data, `mine`), collect and render them here, publish."""
     first = next(iter(by_maker.values()))
     started = now()
     run_id = new_run_id(f"{first.scenario.name}-universe", first.reports_dir, started)
     build = first.reports_dir / f"{run_id}.partial"
     build.mkdir(parents=True)
-    handler = _start_log(build)
     commit = git_commit()
-    try:
-        log.info("universe run %s: %d maker(s) on %s, building in %s", run_id, len(by_maker), where, build)  # fmt: skip
-        submitted = _submit(by_maker, run_id, started, build, options, client, commit)
-        _collect(submitted, client)
-        status = _write_makers(by_maker, build, commit)
-        _write_universe(by_maker, build, run_id, status, started, commit, where)
-        publish(build, first.reports_dir, run_id, status == "ok")
-    except Interrupted as signal_:
-        _discard(build)
-        log.error("universe run %s stopped by %s: nothing was published", run_id, signal_)
-        raise
-    except OSError as error:
-        _discard(build)
-        log.error("universe run %s FAILED: cannot write %s: %s; nothing was published", run_id, error.filename or build, os_reason(error))  # fmt: skip
-        return EXIT_FAILED
-    finally:
-        logging.getLogger("lib").removeHandler(handler)
-        handler.close()
+    with run_log(build):
+        try:
+            log.info("universe run %s: %d maker(s) on %s, building in %s", run_id, len(by_maker), where, build)  # fmt: skip
+            submitted = _submit(by_maker, run_id, started, build, options, client, commit, mine)
+            _collect(submitted, client)
+            status = _write_makers(by_maker, build, commit)
+            _write_universe(by_maker, build, run_id, status, started, commit, where)
+            publish(build, first.reports_dir, run_id, status == "ok")
+        except Interrupted as signal_:
+            _discard(build)
+            log.error("universe run %s stopped by %s: nothing was published", run_id, signal_)
+            raise
+        except OSError as error:
+            _discard(build)
+            log.error("universe run %s FAILED: cannot write %s: %s; nothing was published", run_id, error.filename or build, os_reason(error))  # fmt: skip
+            return EXIT_FAILED
     if status == "ok":
         log.info("universe run %s finished: %s", run_id, first.reports_dir / run_id / "index.html")
         return EXIT_OK
@@ -108,10 +117,10 @@ def execute_universe(by_maker: dict[str, Plan], options: RunOptions, client, whe
         log.warning("universe run %s is partial (--only): published in %s; reports/latest is untouched", run_id, first.reports_dir / run_id)  # fmt: skip
         return EXIT_OK
     log.error("universe run %s FAILED; its reports are kept; reports/latest is untouched", run_id)
-    return EXIT_FAILED
+    return failed_exit({f"{key}/{job.name}": job for key, p in by_maker.items() for job in p.jobs})
 
 
-def _submit(by_maker, run_id, started, build, options, client, commit) -> dict:
+def _submit(by_maker, run_id, started, build, options, client, commit, mine) -> dict:
     """One task per selected notebook and maker; a notebook that reads results waits for them."""
     from lib.pipeline.cluster import TASK_RETRIES, run_task
 
@@ -125,7 +134,11 @@ def _submit(by_maker, run_id, started, build, options, client, commit) -> dict:
             if not job.selected:
                 job.status = "skipped"
                 continue
-            payload = dict(payload_for(job, plan_, folder, options, commit), title=job.spec.title)
+            payload = dict(
+                payload_for(job, plan_, folder, options, commit),
+                title=job.spec.title,
+                identity=mine,
+            )
             needs = [futures[n] for n in job.spec.needs if n in futures]
             future = client.submit(
                 run_task, payload, *needs, key=f"{run_id}/{key}/{job.name}", pure=False,
@@ -153,7 +166,7 @@ def _collect(submitted: dict, client) -> None:
             }  # fmt: skip
         text = outcome.pop("notebook", None)
         if text is not None:
-            (folder / f"{job.name}.ipynb").write_text(text, encoding="utf-8")
+            write_text(folder / f"{job.name}.ipynb", text)
             render_report(payload, outcome, folder)
         _record(job, outcome, maker=folder.name)
 
@@ -183,7 +196,8 @@ def _write_universe(by_maker, build, run_id, status, started, commit, where) -> 
     write_json(build / "manifest.json", manifest)
     workbook.write_universe(build, content)
     write_json(build / "results.json", {"run_id": run_id, "kind": "universe", "notebooks": {}, "makers": content})  # fmt: skip
-    (build / "index.html").write_text(
+    write_text(
+        build / "index.html",
         render.universe_html(
             title="Chinese EV makers: the coverage universe",
             run={"run_id": run_id, "status": status, "scenario": first.scenario.name,
@@ -196,7 +210,6 @@ def _write_universe(by_maker, build, run_id, status, started, commit, where) -> 
                         "Git commit": commit, "Executed on": where,
                         "Data": f"deliveries to {first.data_as_of}"},
         ),
-        encoding="utf-8",
     )  # fmt: skip
 
 
