@@ -35,8 +35,11 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _clean(value: object) -> object:
-    """Text without the control characters XML cannot hold (each shown as U+FFFD)."""
-    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value) if isinstance(value, str) else value
+    """Text as the file will give it back: without the control characters XML cannot hold (each
+    shown as U+FFFD), and a carriage return as the line feed XML reads it as."""
+    if not isinstance(value, str):
+        return value
+    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def _text(cell) -> None:

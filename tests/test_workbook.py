@@ -88,3 +88,78 @@ def test_the_tables_a_report_shows_are_sheets_with_sources_as_urls(collection_ru
     assert header[:4] == ["topic", "fact", "value", "unit"]
     sources = [row[header.index("source")] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert sources and all(str(url).startswith("http") for url in sources if url)
+
+
+# Text that a spreadsheet program would run as a formula if it were written as one.
+FORMULAS = [
+    "=cmd|' /C calc'!A0", '=HYPERLINK("http://evil.example/x","open me")', "=1+1", "+1",
+    "-1+2", "@SUM(A1)", "\t=1", "= china_margin_pct (sourced: 2025FY gross_margin_pct)",
+]  # fmt: skip
+
+
+def cells(path):
+    """Every cell of every sheet of a workbook, as openpyxl reads it."""
+    for sheet in openpyxl.load_workbook(path):
+        for row in sheet.iter_rows():
+            yield from row
+
+
+def no_formula(path) -> list:
+    """The cells of `path` that are formulas (the project writes none)."""
+    return [(c.parent.title, c.coordinate, c.value) for c in cells(path) if c.data_type == "f"]
+
+
+def executed_with_table(path, rows: list[list[str]]):
+    """An executed notebook whose output is one HTML table with these cells (text as shown)."""
+    import nbformat
+
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    cell = nbformat.v4.new_code_cell("show")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": f"<table><thead><tr><th>a</th><th>b</th></tr></thead><tbody>{body}</tbody></table>"})]  # fmt: skip
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("## Facts"), cell]), path)  # fmt: skip
+    return path
+
+
+def test_text_that_starts_like_a_formula_is_written_as_text_shown_exactly(tmp_path, data_dir):
+    """Every writer (report, headlines, universe), every place text comes from (results, the
+    scenario and maker, parameters, the tables a report shows): no formula, the text unchanged,
+    marked as text for someone who edits the cell; numbers stay numbers."""
+    reports = tmp_path / "reports"
+    write_run(reports, "20260901T000000-base")
+    run = write_run(reports, "20261001T000000-base")
+    content = run.content | {"scenario": FORMULAS[2], "maker": FORMULAS[3]}
+    recorded = content["notebooks"]["01_sales_trajectory"]["results"]
+    for result, text in zip(recorded, FORMULAS, strict=False):
+        result["meaning"] = text
+    parameters = {"01_sales_trajectory": [{"name": "peers", "value": FORMULAS[4], "default": "-1", "help": FORMULAS[5]}]}  # fmt: skip
+    executed_with_table(run.run_dir / "01_sales_trajectory.ipynb", [[FORMULAS[0], "1,234.5"], [FORMULAS[1], "-0.25"], [FORMULAS[7], "a\x07b\r\nc"]])  # fmt: skip
+    workbook.write_run(run.run_dir, content, parameters, data_dir, reports)
+    universe = workbook.universe_workbook(tmp_path / "universe.xlsx", {FORMULAS[6]: content})
+    books = [*run.run_dir.glob("*.xlsx"), universe]
+    assert len(books) == 6 and not [f for book in books for f in no_formula(book)]
+    shown = {c.value: c for book in books for c in cells(book) if isinstance(c.value, str)}
+    for text in FORMULAS:
+        assert text in shown and shown[text].data_type == "s" and shown[text].quotePrefix, text
+    assert "a\ufffdb\nc" in shown and not shown["a\ufffdb\nc"].quotePrefix  # XML holds no BEL
+    table = openpyxl.load_workbook(run.run_dir / "01_sales_trajectory.xlsx")["1 Facts"]
+    assert [[c.value for c in row] for row in table.iter_rows(min_row=2)] == [
+        [FORMULAS[0], 1234.5], [FORMULAS[1], -0.25], [FORMULAS[7], "a\ufffdb\nc"]
+    ]  # fmt: skip
+    results = openpyxl.load_workbook(run.run_dir / "01_sales_trajectory.xlsx")["results"]
+    assert results["B2"].value == 0.3 and results["B2"].data_type == "n"
+
+
+@pytest.mark.parametrize("text", ["nan", "inf", "1e9", "1_000", "+5", "12,34", ".5", "0x10"])
+def test_a_table_cell_is_a_number_only_when_it_reads_as_one_as_shown(text):
+    assert workbook._number(text) == text
+    assert workbook._number("-1,234.50") == -1234.5 and workbook._number("7") == 7.0
+
+
+def test_no_workbook_of_the_run_holds_a_formula(collection_run):
+    """The clean run's workbooks: not one formula cell; report 04's derived origin
+    ('= china_margin_pct (sourced: ...)') is a text cell."""
+    books = sorted(collection_run.glob("*.xlsx"))
+    assert len(books) >= 6
+    assert {book.name: no_formula(book) for book in books} == {book.name: [] for book in books}
+    derived = [c for c in cells(collection_run / "04_globalization_payback.xlsx") if isinstance(c.value, str) and c.value.startswith("= china_margin_pct")]  # fmt: skip
+    assert derived and all(c.data_type == "s" and c.quotePrefix for c in derived)
