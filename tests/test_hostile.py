@@ -23,6 +23,7 @@ import yaml
 from lib import data, paths, pipeline, render, tables
 from tests.conftest import SMOKE_SCENARIO
 from tests.test_browser import CHROMIUM, FLAGS
+from tests.test_workbook import cells, no_formula
 
 in_browser = [
     pytest.mark.browser,
@@ -36,6 +37,10 @@ URL_SUFFIX = "evr=%3Cscript%3Ealert(1)%3C/script%3E"
 # Identifier-like free-text columns get the payload appended to every value; the scenario then
 # names the hostile values (brands, series, trims, a company), so string parameters carry it too.
 HOSTILE_COMPANY = "NIO"
+# Text a spreadsheet program runs as a formula, put in front of data text (cycling over the rows)
+# and of the scenario's name; data cells are stripped, so "\t=1" is tested in test_workbook.py.
+FORMULAS = ["=cmd|' /C calc'!A0", '=HYPERLINK("http://evil.example/x","open me")', "=1+1", "+1", "-1+2", "@SUM(A1)"]  # fmt: skip
+FORMULA_COLUMNS = ("note", "event", "display_name")
 
 
 def payload(label: str) -> str:
@@ -58,7 +63,7 @@ def _free_text(dataset: data.Dataset) -> list[str]:
     ]
 
 
-def _hostile_value(dataset: data.Dataset, column: str, value: str) -> str:
+def _hostile_value(dataset: data.Dataset, column: str, value: str, row: int = 0) -> str:
     if not value:
         return value
     if column == "source_url":
@@ -69,7 +74,8 @@ def _hostile_value(dataset: data.Dataset, column: str, value: str) -> str:
         return value  # names of assumptions.csv rows, not text
     if dataset is data.MAKERS and column == "trim_brands":  # the badges, as hostile as the trims'
         return "|".join(badge + payload("brand") for badge in value.split("|"))
-    return value + payload(column)
+    formula = FORMULAS[row % len(FORMULAS)] if column in FORMULA_COLUMNS else ""
+    return formula + value + payload(column)
 
 
 def hostile_data(target: Path) -> Path:
@@ -80,8 +86,8 @@ def hostile_data(target: Path) -> Path:
         with (paths.PROJECT_ROOT / "data" / dataset.filename).open(newline="") as handle:
             reader = csv.DictReader(handle)
             rows = [
-                {k: _hostile_value(dataset, k, v) if k in columns else v for k, v in row.items()}
-                for row in reader
+                {k: _hostile_value(dataset, k, v, n) if k in columns else v for k, v in row.items()}
+                for n, row in enumerate(reader)
             ]
         with (target / dataset.filename).open("w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=reader.fieldnames)
@@ -106,7 +112,7 @@ def hostile_scenario(params_dir: Path) -> Path:
         f"{HOSTILE_COMPANY}{payload('company')}, XPeng"
     )
     params_dir.mkdir(parents=True)
-    path = params_dir / f"{name_payload('scenario_name')}.yaml"
+    path = params_dir / f"{FORMULAS[2]}{name_payload('scenario_name')}.yaml"
     path.write_text(yaml.safe_dump(scenario, allow_unicode=True))
     return path
 
@@ -292,3 +298,18 @@ def test_reports_show_markdown_and_run_values_as_text():
         assert f"&lt;img {MARK}={label} src=x onerror=alert(1)&gt;" in page, label
     assert f'content="{render.CSP}" http-equiv="Content-Security-Policy"' in page
     assert "script-src" not in render.CSP and "default-src 'none'" in render.CSP
+
+
+@pytest.mark.notebooks
+def test_the_workbooks_hold_hostile_text_as_text_never_a_formula(hostile_run):
+    """Every cell of every workbook of the run (reports' tables, parameters, headlines with the
+    scenario's name): no formula, and each formula-like text shown exactly, as a text cell."""
+    books = sorted(hostile_run.glob("*.xlsx"))
+    assert len(books) >= 6
+    assert {book.name: no_formula(book) for book in books} == {book.name: [] for book in books}
+    texts = [c for book in books for c in cells(book) if isinstance(c.value, str)]
+    for formula in FORMULAS:
+        found = [c for c in texts if c.value.startswith(formula)]
+        assert found and all(c.data_type == "s" and c.quotePrefix for c in found), formula
+    scenarios = {c.value for c in cells(hostile_run / "headlines.xlsx") if c.column == 1}
+    assert f"{FORMULAS[2]}{name_payload('scenario_name')}" in scenarios
