@@ -225,7 +225,21 @@ def result_problem(payload) -> str | None:
         return f"result {name!r}: its name is not an identifier"
     if problem is None and payload.get("role") not in ROLES:
         return f"result {name!r}: role {payload['role']!r} is not one of {ROLES}"
+    if problem is None and "table" in payload and not _is_table(payload["table"]):
+        return f"result {name!r}: 'table' is not columns (names) and rows of numbers and text, one per column"  # fmt: skip
     return problem
+
+
+def _is_table(table: dict) -> bool:
+    """A table as `record_table` writes it: {"columns": [names], "rows": [[cell per column]]}."""
+    columns, rows = table.get("columns"), table.get("rows")
+    return (
+        isinstance(columns, list)
+        and all(isinstance(c, str) for c in columns)
+        and isinstance(rows, list)
+        and all(isinstance(r, list) and len(r) == len(columns) for r in rows)
+        and all(_fits(cell, NUMBER + TEXT + NONE + (bool,)) for r in rows for cell in r)
+    )
 
 
 def _run_problem(content) -> str | None:

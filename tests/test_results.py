@@ -150,3 +150,20 @@ def test_from_notebook_refuses_a_damaged_result(tmp_path):
     notebook = nbformat.v4.new_notebook(cells=[cell])
     with pytest.raises(ValueError, match="a recorded result is damaged: result 'x': 'value' missing"):  # fmt: skip
         results.from_notebook(notebook)
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        {"columns": "ab", "rows": []},
+        {"columns": ["a", 1], "rows": []},
+        {"columns": ["a", "b"], "rows": [[1]]},
+        {"columns": ["a"], "rows": [[{"x": 1}]]},
+        {"columns": ["a"], "rows": [[float("inf")]]},
+        {"columns": ["a"]},
+    ],
+)
+def test_a_recorded_table_of_another_shape_is_damaged(table):
+    good = {"name": "t", "value": None, "unit": "units", "meaning": "m", "role": None}
+    assert results.result_problem(good | {"table": {"columns": ["a", "b"], "rows": [[1, "x"], [None, True]]}}) is None  # fmt: skip
+    assert "'table' is not columns (names) and rows" in results.result_problem(good | {"table": table})  # fmt: skip
