@@ -161,8 +161,9 @@ SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")  # characters Excel refuses in a s
 
 
 def _sheet_title(number: int, title: str) -> str:
-    """Excel sheet names: 31 characters at most, none of SHEET_FORBIDDEN."""
-    return f"{number} {SHEET_FORBIDDEN.sub(' ', title)}"[:31].strip()
+    """Excel sheet names: 31 characters at most, none of SHEET_FORBIDDEN, no apostrophe at the
+    end (Excel would call the file damaged)."""
+    return f"{number} {SHEET_FORBIDDEN.sub(' ', title)}"[:31].rstrip(" '")
 
 
 def report_workbook(

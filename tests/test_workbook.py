@@ -163,3 +163,11 @@ def test_no_workbook_of_the_run_holds_a_formula(collection_run):
     assert {book.name: no_formula(book) for book in books} == {book.name: [] for book in books}
     derived = [c for c in cells(collection_run / "04_globalization_payback.xlsx") if isinstance(c.value, str) and c.value.startswith("= china_margin_pct")]  # fmt: skip
     assert derived and all(c.data_type == "s" and c.quotePrefix for c in derived)
+
+
+def test_a_sheet_title_is_one_excel_accepts():
+    assert workbook._sheet_title(1, "What's known: [a/b]?") == "1 What's known   a b"
+    assert (
+        workbook._sheet_title(2, "x" * 27 + "'' y") == "2 " + "x" * 27
+    )  # no apostrophe at the end
+    assert len(workbook._sheet_title(3, "long " * 20)) <= 31
