@@ -19,7 +19,6 @@ next. New rows take the file's line endings; rows that are not replaced keep the
 from __future__ import annotations
 
 import argparse
-import bisect
 import contextlib
 import csv
 import datetime
@@ -190,11 +189,12 @@ def read_table(path: Path, dataset: data.Dataset, raw: bytes | None = None) -> T
     reader = csv.reader(physical, strict=True)
     header = [name.strip() for name in next(reader)]
     records = [r for r in reader if r]  # blank lines hold no record, as in lib.data
+    columns = {name: [_plain(v) for v in frame[name].tolist()] for name in dataset.fields}
     rows = []
     for number, (record, line) in enumerate(zip(records, lines, strict=True)):
         end = lines[number + 1] - 1 if number + 1 < len(lines) else len(physical)
         cells = {name: value.strip() for name, value in zip(header, record, strict=True)}
-        values = {name: _plain(frame[name].iloc[number]) for name in dataset.fields}
+        values = {name: column[number] for name, column in columns.items()}
         rows.append(Row(cells, values, line, "".join(physical[line - 1 : end])))
     head = "".join(physical[: lines[0] - 1])
     newline = "\r\n" if physical[0].endswith("\r\n") else "\n"
@@ -308,17 +308,20 @@ def _merge(plan: Plan, rows: list[Row], note: str | None) -> list[Row]:
         merged[merged.index(old)] = _revised(old, new, note)
     order = plan.rules.order
     keys = [row.key(order) for row in merged]
-    in_order = keys == sorted(keys)
+    if keys == sorted(keys):  # a stable sort puts new rows after the equal old ones, in turn
+        return sorted(merged + plan.added, key=lambda row: row.key(order))
+    # Grouped, not sorted: after the last row of its group, or at the end with its group.
+    last = {key: position for position, key in enumerate(keys)}
+    after: dict[int, list[Row]] = {}
+    tail: dict[tuple, list[Row]] = {}
     for row in plan.added:
         key = row.key(order)
-        if in_order:
-            position = bisect.bisect_right(keys, key)
-        else:  # grouped, not sorted: after the last row of its group, or at the end
-            same = [i for i, k in enumerate(keys) if k == key]
-            position = same[-1] + 1 if same else len(keys)
-        keys.insert(position, key)
-        merged.insert(position, row)
-    return merged
+        if key in last:
+            after.setdefault(last[key], []).append(row)
+        else:
+            tail.setdefault(key, []).append(row)
+    merged = [r for position, row in enumerate(merged) for r in (row, *after.get(position, ()))]
+    return merged + [row for rows in tail.values() for row in rows]
 
 
 def _revised(old: Row, new: Row, why: str) -> Row:
