@@ -199,3 +199,19 @@ def test_the_frozen_data_still_answer_2026(collection_run):
         for r in results.load(collection_run)["notebooks"]["01_sales_trajectory"]["results"]
     }
     assert found["target_year"] == 2026 and found["resolved_year"] == 2025
+
+
+@pytest.mark.notebooks
+def test_a_target_year_before_the_data_exits_2_naming_it(tmp_path, caplog):
+    scenario = tmp_path / "too_early.yaml"
+    scenario.write_text("notebooks:\n  01_sales_trajectory:\n    target_year: 2015\n")
+    options = pipeline.RunOptions(
+        scenario=str(scenario), only=("01_sales_trajectory",), data_dir=FROZEN_DATA,
+        reports_dir=tmp_path / "reports",
+    )  # fmt: skip
+    assert pipeline.run(options) == pipeline.EXIT_BAD_INPUT
+    assert any(
+        "bad parameter in 01_sales_trajectory: target_year 2015 is before the data" in r.getMessage()
+        for r in caplog.records
+    )
+    assert not (tmp_path / "reports" / "latest").exists()

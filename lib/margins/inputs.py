@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from lib import data, makers
+from lib.errors import BadParameter
 from lib.margins import breakeven
 from lib.margins.panel import (
     Panel,
@@ -82,7 +83,7 @@ def parse_peers(financials: pd.DataFrame, company: str, peers: str) -> list[str]
     names = [p.strip() for p in peers.split(",") if p.strip()] or known
     unknown = [p for p in names if p not in known]
     if unknown:
-        raise ValueError(
+        raise BadParameter(
             f"peers: unknown company {', '.join(map(repr, unknown))}; known companies: {', '.join(known)}"
         )
     return [p for p in dict.fromkeys(names) if p != company]
@@ -94,7 +95,7 @@ def optional_pct(value: float, name: str, bounds: tuple[float, float]) -> float 
         return None
     low, high = bounds
     if not low <= value <= high:
-        raise ValueError(
+        raise BadParameter(
             f"{name}: {value!r}; expected {ESTIMATE:g} (estimate) or a value in [{low:g}, {high:g}]"
         )
     return float(value)
@@ -133,7 +134,9 @@ def _quarters(panel: Panel, start_quarter: str, bridge_base_quarter: str):
     else:
         base = base_quarter(panel, start)
     if base >= start:
-        raise ValueError(f"bridge_base_quarter: {base} must come before the start quarter {start}")
+        raise BadParameter(
+            f"bridge_base_quarter: {base} must come before the start quarter {start}"
+        )
     return start, base
 
 
@@ -168,7 +171,7 @@ def load_inputs(
         target_volume_units = _default_target(entry, assumptions, financials, panels[company], start, data_dir)  # fmt: skip
     low, high = TARGET_VOLUME_RANGE
     if not low <= target_volume_units <= high:
-        raise ValueError(
+        raise BadParameter(
             f"target_volume_units: {target_volume_units!r}; expected a whole number of vehicles in [{low}, {high}]"
         )
     shown = [panels[c] for c in [company, *peer_names]]

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from lib import data, makers
+from lib.errors import BadParameter
 from lib.makers import Maker, MissingData
 from lib.payback.checks import check_scenario, parse_month
 from lib.payback.models import Timeline
@@ -121,7 +122,7 @@ def check_car_model(car_model: str, maker: Maker, assumptions: pd.DataFrame) -> 
             "the unit economics of a car sold overseas cannot be computed without one"
         )
     if car_model not in known:
-        raise ValueError(
+        raise BadParameter(
             f"unknown car_model {car_model!r}; cars with sourced Europe and China prices: {', '.join(known)}"
         )
     return car_model
@@ -245,20 +246,20 @@ def _check_run_parameters(parameters: Mapping[str, object]) -> None:
             f"unknown parameter(s): {', '.join(unknown)}; known: {', '.join(parameter_names())}"
         )
     if parameters["distribution"] not in DISTRIBUTIONS:
-        raise ValueError(
+        raise BadParameter(
             f"distribution must be one of {', '.join(DISTRIBUTIONS)}, got {parameters['distribution']!r}"
         )
     n_sims, seed = parameters["n_sims"], parameters["seed"]
     if not isinstance(n_sims, int) or isinstance(n_sims, bool) or n_sims < 1:
-        raise ValueError(f"n_sims must be a whole number >= 1, got {n_sims!r}")
+        raise BadParameter(f"n_sims must be a whole number >= 1, got {n_sims!r}")
     if not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
+        raise BadParameter(f"seed must be a whole number >= 0, got {seed!r}")
 
 
 def _resolve_one(name, value, maker, car_model, tables, fx_eur, fx_usd) -> Resolved:
     spec = MODEL_PARAMETERS[name]
     if _is_default(value) and not spec.sourced:
-        raise ValueError(f"{name} has no sourced default; give a value instead of {value!r}")
+        raise BadParameter(f"{name} has no sourced default; give a value instead of {value!r}")
     if spec.sourced:
         default = sourced_default(name, maker, car_model, tables, fx_eur, fx_usd)
         if _is_default(value):

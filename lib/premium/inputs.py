@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from lib import data, makers
+from lib.errors import BadParameter
 
 POWERTRAINS = ("bev", "erev", "phev")
 DRIVES = ("fwd", "rwd", "awd")
@@ -154,7 +155,7 @@ def flagship_trims(
         rows.loc[duplicated, "trim_name"] + " #" + (repeat[duplicated] + 1).astype(str)
     )
     if drive_if_missing and drive_if_missing not in DRIVES:
-        raise ValueError(
+        raise BadParameter(
             f"flagship_drive_if_missing={drive_if_missing!r}; expected one of "
             f"{', '.join(DRIVES)} or '' (no fill)"
         )
@@ -168,7 +169,7 @@ def flagship_trims(
         missing = [c for c in list(SPEC_COLUMNS) + ["body", "powertrain"] if pd.isna(row[c])]
         if missing:
             hint = " (set flagship_drive_if_missing to fill a blank drive layout)"
-            raise ValueError(
+            raise BadParameter(
                 f"flagship trim {row['trim_name']!r} ({row['brand']} {series}) has no value for "
                 f"{', '.join(missing)}, which the model needs{hint if 'drive' in missing else ''}"
             )
@@ -184,11 +185,13 @@ def check_settings(
         ("confidence_level", confidence_level),
     ]:
         if not 0.5 <= value < 1:
-            raise ValueError(f"{name}={value!r}; expected a coverage in [0.5, 1), e.g. 0.8 or 0.95")
+            raise BadParameter(
+                f"{name}={value!r}; expected a coverage in [0.5, 1), e.g. 0.8 or 0.95"
+            )
     if n_draws < 100:
-        raise ValueError(f"n_draws={n_draws!r}; expected at least 100 Monte Carlo draws")
+        raise BadParameter(f"n_draws={n_draws!r}; expected at least 100 Monte Carlo draws")
     if seed < 0:
-        raise ValueError(f"seed={seed!r}; expected a non-negative integer")
+        raise BadParameter(f"seed={seed!r}; expected a non-negative integer")
 
 
 def check_tier_edges(edges: Sequence[float]) -> tuple[float, ...]:
@@ -199,7 +202,7 @@ def check_tier_edges(edges: Sequence[float]) -> tuple[float, ...]:
         or values[0] < 0
         or any(b <= a for a, b in zip(values[:-1], values[1:], strict=True))
     ):
-        raise ValueError(
+        raise BadParameter(
             f"price_tier_edges_rmb={list(edges)!r}; expected at least two increasing lower edges >= 0"
         )
     return values
@@ -302,28 +305,28 @@ def prepare_study(
     comparisons = tuple(b for b in dict.fromkeys(comparison_brands) if b != focus)
     bad = [p for p in powertrains if p not in POWERTRAINS]
     if not powertrains or bad:
-        raise ValueError(
+        raise BadParameter(
             f"powertrains={list(powertrains)!r}; expected a non-empty list from {', '.join(POWERTRAINS)}"
         )
     years = sorted(frame["model_year"].unique())
     if not model_years or any(y not in years for y in model_years):
-        raise ValueError(
+        raise BadParameter(
             f"model_years={list(model_years)!r}; expected a non-empty list from {', '.join(map(str, years))}"
         )
     low, high = price_band_rmb
     if not 0 < low < high:
-        raise ValueError(
+        raise BadParameter(
             f"price band [{low:,.0f}, {high:,.0f}] yuan; expected 0 < price_band_low_rmb < price_band_high_rmb"
         )
     if min_brand_trims < 1:
-        raise ValueError(f"min_brand_trims={min_brand_trims}; expected at least 1")
+        raise BadParameter(f"min_brand_trims={min_brand_trims}; expected at least 1")
     sample, excluded = model_sample(frame, powertrains, model_years)
     counts = brand_counts(sample)["trims"]
     named = [("maker", focus), ("reference_brand", reference_brand)]
     for parameter, brand in named + [("comparison_brands", b) for b in comparisons]:
         if counts.get(brand, 0) == 0:
             in_data = int((frame["brand"] == brand).sum())
-            raise ValueError(
+            raise BadParameter(
                 f"{parameter}={brand!r}: too few trims for an estimate: none of its {in_data} trims "
                 f"has a guide price and every spec the model needs within powertrains="
                 f"{list(powertrains)} and model_years={list(model_years)}"
@@ -334,7 +337,7 @@ def prepare_study(
     for column, values in [("powertrain", powertrains), ("body", sample["body"].unique())]:
         outside = flagship[~flagship[column].isin(list(values))]
         if len(outside):
-            raise ValueError(
+            raise BadParameter(
                 f"flagship trim {outside['trim_name'].iloc[0]!r} has {column} "
                 f"{outside[column].iloc[0]!r}, which the model is not fitted on "
                 f"(fitted: {', '.join(map(str, sorted(values)))})"

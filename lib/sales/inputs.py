@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from lib import data, makers
+from lib.errors import BadParameter
 
 MAX_HORIZON_MONTHS = 36  # the models are tested on 12-month-ahead totals; three years is the limit
 WEIGHTINGS = ("inverse_error", "equal", "best")
@@ -57,18 +58,18 @@ def resolve_data_through(deliveries: pd.DataFrame, data_through: str) -> pd.Peri
     if text == "":
         return latest
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
-        raise ValueError(
+        raise BadParameter(
             f"data_through must be a month as YYYY-MM, or empty for the latest month in the data "
             f"({latest}); got {data_through!r}"
         )
     month = pd.Period(text, freq="M")
     if month > latest:
-        raise ValueError(
+        raise BadParameter(
             f"data_through {month} is after the latest month in the data ({latest}); "
             f"use an earlier month or leave it empty"
         )
     if month < earliest:
-        raise ValueError(
+        raise BadParameter(
             f"data_through {month} is before the first month in the data ({earliest}); "
             f"expected a month from {earliest} to {latest}"
         )
@@ -92,7 +93,22 @@ def is_complete(year: int, cutoff: pd.Period) -> bool:
 
 def _check_range(name: str, value: float, low: float, high: float) -> None:
     if not low <= value <= high:
-        raise ValueError(f"{name} must be between {low:,} and {high:,}; got {value!r}")
+        raise BadParameter(f"{name} must be between {low:,} and {high:,}; got {value!r}")
+
+
+def check_target_year(target_year: int, maker: str, first: pd.Period, cutoff: pd.Period) -> None:
+    """A target year from the maker's first month of data to MAX_HORIZON_MONTHS after the cutoff."""
+    if target_year < first.year:
+        raise BadParameter(
+            f"target_year {target_year} is before the data: {maker} deliveries start in {first}"
+        )
+    horizon = (pd.Period(f"{target_year}-12", freq="M") - cutoff).n
+    if horizon > MAX_HORIZON_MONTHS:
+        last_year = (cutoff + MAX_HORIZON_MONTHS - 11).year
+        raise BadParameter(
+            f"target_year {target_year} is {horizon} months after the data cutoff {cutoff}; "
+            f"the models are meant for at most {MAX_HORIZON_MONTHS} months (target_year up to {last_year})"
+        )
 
 
 def validate_parameters(
@@ -109,37 +125,27 @@ def validate_parameters(
     curve_window_months: int = 24,
     weighting: str = "inverse_error",
 ) -> Settings:
-    """Check every notebook parameter before any model runs; raise ValueError saying which and why."""
+    """Check every notebook parameter before any model runs; raise BadParameter saying which and why."""
     data.check_brand(deliveries, maker)
     if not np.isfinite(target_units) or target_units <= 0:
-        raise ValueError(
+        raise BadParameter(
             f"target_units must be a positive number of vehicles per year; got {target_units!r}"
         )
     cutoff = resolve_data_through(deliveries, data_through)
     first = deliveries.loc[deliveries["brand"] == maker, "month"].min()
     if first > cutoff:
-        raise ValueError(
+        raise BadParameter(
             f"maker {maker!r} has no deliveries up to data_through {cutoff}: its data start in {first}"
         )
-    if target_year < first.year:
-        raise ValueError(
-            f"target_year {target_year} is before the data: {maker} deliveries start in {first}"
-        )
-    horizon = (pd.Period(f"{target_year}-12", freq="M") - cutoff).n
-    if horizon > MAX_HORIZON_MONTHS:
-        last_year = (cutoff + MAX_HORIZON_MONTHS - 11).year
-        raise ValueError(
-            f"target_year {target_year} is {horizon} months after the data cutoff {cutoff}; "
-            f"the models are meant for at most {MAX_HORIZON_MONTHS} months (target_year up to {last_year})"
-        )
+    check_target_year(target_year, maker, first, cutoff)
     _check_range("n_paths", n_paths, 100, 1_000_000)
     _check_range("backtest_paths", backtest_paths, 100, 100_000)
     _check_range("comparison_paths", comparison_paths, 100, 100_000)
     _check_range("curve_window_months", curve_window_months, 12, 120)
     if weighting not in WEIGHTINGS:
-        raise ValueError(f"weighting must be one of {', '.join(WEIGHTINGS)}; got {weighting!r}")
+        raise BadParameter(f"weighting must be one of {', '.join(WEIGHTINGS)}; got {weighting!r}")
     if seed < 0:
-        raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
+        raise BadParameter(f"seed must be a non-negative integer; got {seed!r}")
     return Settings(
         maker, float(target_units), int(target_year), cutoff, int(n_paths), int(seed),
         int(backtest_paths), int(comparison_paths), int(curve_window_months), weighting,
@@ -210,9 +216,10 @@ def load_inputs(
             f"without a delivery history there is nothing to forecast"
         )
     assumptions = data.load_assumptions(data_dir)
-    target_year = int(target_year) or default_target_year(
-        resolve_data_through(deliveries, data_through)
-    )
+    cutoff = resolve_data_through(deliveries, data_through)
+    target_year = int(target_year) or default_target_year(cutoff)
+    first = deliveries.loc[deliveries["brand"] == maker, "month"].min()
+    check_target_year(target_year, maker, first, cutoff)  # before its target is looked up
     stated = makers.stated_target(entry, assumptions, target_year) or sourced_target(
         assumptions, maker, target_year
     )
