@@ -58,16 +58,18 @@ def read_bytes(path: Path, limit: int = MAX_BYTES) -> bytes:
         if error.errno == errno.ELOOP:
             raise DamagedFile(f"{path}: is a symbolic link, not a file the runner wrote") from None
         raise DamagedFile(f"{path}: cannot be read ({error.strerror or error})") from None
-    with open(fd, "rb") as handle:
+    try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
+        if not stat.S_ISREG(info.st_mode):  # checked on the open file: no race with a swap
             raise DamagedFile(f"{path}: not a regular file")
         if info.st_size > limit:
             raise DamagedFile(f"{path}: {info.st_size:,} bytes, more than the {limit:,} expected")
-        try:
+        with open(fd, "rb", closefd=False) as handle:
             return handle.read(limit + 1)
-        except OSError as error:
-            raise DamagedFile(f"{path}: cannot be read ({error.strerror or error})") from None
+    except OSError as error:
+        raise DamagedFile(f"{path}: cannot be read ({error.strerror or error})") from None
+    finally:
+        os.close(fd)
 
 
 def _read_object(path: Path) -> dict:

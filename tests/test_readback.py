@@ -118,14 +118,14 @@ def test_appending_history_is_taken_back_when_publishing_fails(tmp_path):
     assert not (fresh / runs.HISTORY_NAME).exists()  # not an empty file that looks damaged
 
 
-@pytest.mark.parametrize("kind", ["symlink", "fifo"])
-def test_a_history_that_is_a_symlink_or_fifo_is_set_aside_never_followed(tmp_path, kind):
+@pytest.mark.parametrize("kind", ["symlink", "fifo", "folder"])
+def test_a_history_that_is_a_symlink_fifo_or_folder_is_set_aside_never_followed(tmp_path, kind):
     victim = tmp_path / "victim.txt"
     victim.write_text("keep me\n")
     reports = tmp_path / "reports"
     reports.mkdir()
     path = reports / runs.HISTORY_NAME
-    path.symlink_to(victim) if kind == "symlink" else os.mkfifo(path)
+    {"symlink": lambda: path.symlink_to(victim), "fifo": lambda: os.mkfifo(path), "folder": path.mkdir}[kind]()  # fmt: skip
     assert runs.read_history(reports) == []
     with runs.history_appended(reports, [ROW]):
         pass
@@ -216,6 +216,7 @@ def test_a_fifo_report_in_latest_is_not_read_and_a_damaged_workbook_is_written_a
     statuses = {n["name"]: n["status"] for n in manifest_of_latest(options)["notebooks"]}
     assert statuses == {"10_typed": "ok", "20_reads": "reused"}
     assert any(f"{run_dir / '10_typed.html'}: not a regular file" in m for m in errors(caplog))
+    assert any(f"{run_dir / '20_reads.xlsx'}: not a sound workbook" in m for m in errors(caplog))
     book = openpyxl.load_workbook(options.reports_dir / "latest" / "20_reads.xlsx")
     assert "results" in book.sheetnames
 

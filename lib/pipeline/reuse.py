@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import ast
-import contextlib
 import functools
 import io
 import json
 import logging
+import os
 import zipfile
 from pathlib import Path
 
@@ -144,11 +144,16 @@ def _sound_files(run_dir: Path, name: str) -> tuple[dict[str, bytes], list[dict]
         recorded = results.from_notebook(notebook)
     except Exception as error:  # damaged JSON fails nbformat in many ways (NotJSONError, ...)
         raise runs.DamagedFile(f"{run_dir / name}.ipynb: not a readable executed notebook ({type(error).__name__}: {str(error)[:200]})") from None  # fmt: skip
-    with contextlib.suppress(runs.DamagedFile, zipfile.BadZipFile, EOFError):
-        workbook = runs.read_bytes(run_dir / f"{name}.xlsx")
-        with zipfile.ZipFile(io.BytesIO(workbook)) as archive:
-            if archive.testzip() is None:  # else the run writes it anew
-                files[f"{name}.xlsx"] = workbook
+    workbook = run_dir / f"{name}.xlsx"
+    if os.path.lexists(workbook):  # an earlier run may have written none
+        try:
+            content = runs.read_bytes(workbook)
+            with zipfile.ZipFile(io.BytesIO(content)) as archive:
+                if archive.testzip() is not None:
+                    raise zipfile.BadZipFile("a member fails its checksum")
+            files[workbook.name] = content
+        except (runs.DamagedFile, zipfile.BadZipFile, EOFError) as error:
+            log.warning("%s: not a sound workbook (%s); writing it anew", workbook, error)
     return files, recorded
 
 
