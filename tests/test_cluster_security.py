@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -286,7 +287,7 @@ def test_a_worker_from_another_checkout_that_joins_mid_run_runs_nothing(tmp_path
     assert code == pipeline.EXIT_FAILED, stderr
     assert "Traceback" not in stderr
     assert "was not run: worker tcp://127.0.0.1:" in stderr and "(name other) refused it" in stderr
-    assert "commit unknown (not a git checkout) (submitter " in stderr
+    assert re.search(r"submitting machine: .*lib [0-9a-f]{16} \(submitter [0-9a-f]{16}\)", stderr)
     (run,) = [p for p in (tmp_path / "project" / "reports").iterdir() if p.is_dir()]
     assert not (tmp_path / "project" / "reports" / "latest").exists()
     for maker in MAKERS:  # neither maker's notebook ran anywhere: both were refused
@@ -353,10 +354,10 @@ def test_a_universe_runs_on_a_tls_cluster(tls_cluster, tmp_path):
     options.cluster = pipeline.ClusterOptions(
         tls_cluster.address, tls_cluster.tls["ca"], tls_cluster.tls["cert"], tls_cluster.tls["key"]
     )
-    assert pipeline.run_universe(options, ["small"], MAKERS) == pipeline.EXIT_OK
+    assert pipeline.run_universe(options, ["small"], ["nio"]) == pipeline.EXIT_OK
     manifest = json.loads((options.reports_dir / "latest" / "manifest.json").read_text())
     assert manifest["executed_on"] == tls_cluster.address
-    assert manifest["makers"] == dict.fromkeys(MAKERS, "ok")
+    assert manifest["makers"] == {"nio": "ok"}
 
 
 @pytest.mark.parametrize("client", ["another CA", "plain tcp"])

@@ -273,9 +273,13 @@ def check_scheduler(address: str, security, timeout: float) -> None:
 
 
 def _unreachable(address: str, error: OSError) -> BadInput:
+    hint = (
+        "does it accept this client's certificate?" if address.startswith("tls://")
+        else "is it a tls:// scheduler?"
+    )  # fmt: skip
     return BadInput(
         f"--cluster {address}: cannot connect ({_one_line(error)}); is a Dask scheduler running "
-        "there, and does it accept this client's certificate?"
+        f"there, and {hint}"
     )
 
 
