@@ -20,7 +20,7 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
-from lib import summary
+from lib import data, summary
 
 URL = re.compile(r"https?://[^\s\"'<>)\]]+")
 RESULT_COLUMNS = ["result", "value", "low", "high", "unit", "role", "meaning"]
@@ -103,9 +103,12 @@ def _format_numbers(book: Workbook, title: str, unit_column: str, columns: list[
 
 
 def data_sources(data_dir: Path) -> list[list]:
-    """Every source URL of the data files: [n, file, url, rows citing it], numbered in file order."""
+    """Every source URL of the data files the run read (lib.data's datasets, checked before the
+    run; any other file in the folder is not read): [n, file, url, rows citing it], numbered in
+    file order."""
     rows = []
-    for path in sorted(Path(data_dir).glob("*.csv")):
+    names = sorted(dataset.filename for dataset in data.DATASETS)
+    for path in [Path(data_dir) / name for name in names if (Path(data_dir) / name).is_file()]:
         with path.open(newline="", encoding="utf-8") as handle:
             counts = Counter(
                 row.get("source_url", "") for row in csv.DictReader(handle) if row.get("source_url")

@@ -171,3 +171,11 @@ def test_a_sheet_title_is_one_excel_accepts():
         workbook._sheet_title(2, "x" * 27 + "'' y") == "2 " + "x" * 27
     )  # no apostrophe at the end
     assert len(workbook._sheet_title(3, "long " * 20)) <= 31
+
+
+def test_sources_come_from_the_data_files_only_never_another_file_in_the_folder(data_dir):
+    import os
+
+    os.mkfifo(data_dir / "zz_not_data.csv")  # reading it would block the run forever
+    (data_dir / "notes.csv").write_bytes(b"\xff\xfe not utf-8, source_url\n")
+    assert [row[1] for row in workbook.data_sources(data_dir)] == ["deliveries_monthly.csv"] * 2
