@@ -12,6 +12,7 @@ formula, whatever it starts with (see `_text`).
 from __future__ import annotations
 
 import csv
+import logging
 import re
 from collections import Counter
 from pathlib import Path
@@ -22,6 +23,7 @@ from openpyxl.utils import get_column_letter
 
 from lib import data, summary
 
+log = logging.getLogger("lib.workbook")
 URL = re.compile(r"https?://[^\s\"'<>)\]]+")
 RESULT_COLUMNS = ["result", "value", "low", "high", "unit", "role", "meaning"]
 FORMATS = {
@@ -160,6 +162,16 @@ def shown_tables(executed: Path) -> list[tuple[str, list[str], list[list]]]:
     return found
 
 
+def _tables_of(executed: Path) -> list[tuple[str, list[str], list[list]]]:
+    """`shown_tables`, or none (with a warning) when the executed notebook cannot be read: a
+    notebook that failed may have been cut short (a full disk); its workbook still gets written."""
+    try:
+        return shown_tables(executed)
+    except Exception as error:  # damaged JSON fails nbformat in many ways (NotJSONError, ...)
+        log.warning("%s: no tables in its workbook, the notebook cannot be read (%s: %s)", executed, type(error).__name__, str(error)[:200])  # fmt: skip
+        return []
+
+
 SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")  # characters Excel refuses in a sheet name
 
 
@@ -182,8 +194,8 @@ def report_workbook(
     book = Workbook()
     book.remove(book.active)
     _sheet(book, "results", RESULT_COLUMNS, _result_rows(entry.get("results", [])))
-    if executed is not None and executed.exists():
-        for number, (title, header, rows) in enumerate(shown_tables(executed), 1):
+    if executed is not None and executed.is_file():
+        for number, (title, header, rows) in enumerate(_tables_of(executed), 1):
             width = max([len(header), *(len(r) for r in rows)], default=0)
             _sheet(book, _sheet_title(number, title), header + [""] * (width - len(header)), rows)
     _format_numbers(book, "results", "unit", ["value", "low", "high"])

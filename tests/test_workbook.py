@@ -179,3 +179,16 @@ def test_sources_come_from_the_data_files_only_never_another_file_in_the_folder(
     os.mkfifo(data_dir / "zz_not_data.csv")  # reading it would block the run forever
     (data_dir / "notes.csv").write_bytes(b"\xff\xfe not utf-8, source_url\n")
     assert [row[1] for row in workbook.data_sources(data_dir)] == ["deliveries_monthly.csv"] * 2
+
+
+def test_a_failed_notebook_cut_short_still_gets_its_workbook_without_tables(tmp_path, data_dir, caplog):  # fmt: skip
+    reports = tmp_path / "reports"
+    run = write_run(reports, "20261001T000000-base")
+    executed = executed_with_table(run.run_dir / "01_sales_trajectory.ipynb", [["a", "1"]])
+    executed.write_bytes(executed.read_bytes()[:100])  # a full disk cut it short
+    content = run.content
+    content["notebooks"]["01_sales_trajectory"]["status"] = "failed"
+    workbook.write_run(run.run_dir, content, {}, data_dir, reports)
+    sheets = openpyxl.load_workbook(run.run_dir / "01_sales_trajectory.xlsx").sheetnames
+    assert sheets == ["results", "parameters", "sources", "about"]
+    assert any(str(executed) in r.getMessage() and "cannot be read" in r.getMessage() for r in caplog.records)  # fmt: skip
