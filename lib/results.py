@@ -68,6 +68,8 @@ def record(
             f"result {name!r}: role {role!r} must be one of {', '.join(map(str, ROLES))}"
         )
     result = Result(name, _plain(value), unit, meaning, _plain(low), _plain(high), role)
+    if problem := result_problem(result.to_json()):  # what a later reader would refuse
+        raise ValueError(problem)
     _recorded[name] = result
     try:
         from IPython.display import display
@@ -162,9 +164,26 @@ def format_value(result: Result | dict) -> str:
 
     suffix = "" if unit in ("probability", "share", "pct", "percent", "pp", "year") else f" {unit}"
     text = one(value) + suffix
-    if data.get("low") is not None and data.get("high") is not None:
+    if has_interval(data):
         text += f" [{one(data['low'])}, {one(data['high'])}]"
     return text
+
+
+def has_interval(result: Result | dict) -> bool:
+    """Whether a result carries an interval worth showing: both ends, and not of zero width
+    (a range from one value to itself says nothing; its meaning says why there is none)."""
+    data = result if isinstance(result, dict) else result.to_json()
+    low, high = data.get("low"), data.get("high")
+    return low is not None and high is not None and low != high
+
+
+# One scale of words for a probability, used by every text that words one (bands of 20 points).
+LIKELIHOOD_WORDS = ((0.8, "very likely"), (0.6, "likely"), (0.4, "about as likely as not"), (0.2, "unlikely"))  # fmt: skip
+
+
+def likelihood(probability: float) -> str:
+    """A probability in words: 'very likely' (80% or more) to 'very unlikely' (under 20%)."""
+    return next((word for edge, word in LIKELIHOOD_WORDS if probability >= edge), "very unlikely")
 
 
 def table(results: list[Result] | None = None) -> pd.DataFrame:

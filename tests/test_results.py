@@ -167,3 +167,11 @@ def test_a_recorded_table_of_another_shape_is_damaged(table):
     good = {"name": "t", "value": None, "unit": "units", "meaning": "m", "role": None}
     assert results.result_problem(good | {"table": {"columns": ["a", "b"], "rows": [[1, "x"], [None, True]]}}) is None  # fmt: skip
     assert "'table' is not columns (names) and rows" in results.result_problem(good | {"table": table})  # fmt: skip
+
+
+def test_record_refuses_what_a_reader_would_refuse():
+    with pytest.raises(ValueError, match="result 'x_units': 'unit' is null, expected str"):
+        results.record("x_units", 1, None, "one")
+    with pytest.raises(ValueError, match="result 'x_units': 'value' is"):
+        results.record("x_units", [1, 2], "units", "two")
+    assert results.recorded() == []
