@@ -4,12 +4,15 @@ A maker has one key (`leapmotor`, `li_auto`, ...), the key of its delivery serie
 every notebook's `maker` parameter. The registry says what that maker is called elsewhere: its
 display name, its company in the financials, its badges in the trims, and which sourced rows of
 `assumptions.csv` hold its transaction discount, EU duty, overseas-venture share and stated target.
-Nothing else in `lib/` spells out a maker's names.
+Facts the registry does not list are found here too, from sourced rows that name the maker's own
+cars: its flagship (`flagship`), its overseas venture (`has_overseas_venture`). Nothing else in
+`lib/` spells out a maker's names or facts.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -147,4 +150,72 @@ def resolve_target(
         f"{entry.display_name} states no {year} target (data/makers.csv target_row), and its "
         f"{year - 1} deliveries are neither complete in {data.DELIVERIES.filename} nor reported in "
         f"{data.FINANCIALS.filename}; set target_units"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Facts of one maker found in the sourced data
+
+# The price band the press expected a series at before launch: a maker's flagship question.
+FLAGSHIP_BAND_ROW = re.compile(
+    r"^premium_(?P<series>[a-z0-9]+)_rumoured_price_(?P<edge>low|high)_rmb$"
+)
+
+
+def _slug(series: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "", str(series).lower())
+
+
+def flagship(entry: Maker, assumptions: pd.DataFrame, trims: pd.DataFrame) -> str | None:
+    """The maker's flagship series, as vehicle_trims.csv names it: a series under one of its
+    badges for which assumptions.csv holds a sourced expected price band
+    (`premium_<series>_rumoured_price_low_rmb` and `_high_rmb`). None when the data name none:
+    the flagship question is then not applicable to this maker (never another maker's car)."""
+    own = trims.loc[trims["brand"].isin(entry.trim_brands), "series"].dropna().unique()
+    by_slug = {_slug(series): str(series) for series in own}
+    edges: dict[str, set[str]] = {}
+    for name in assumptions.index:
+        found = FLAGSHIP_BAND_ROW.match(str(name))
+        if found:
+            edges.setdefault(found["series"], set()).add(found["edge"])
+    named = [by_slug[s] for s, e in edges.items() if s in by_slug and e == {"low", "high"}]
+    return named[0] if named else None
+
+
+def flagship_band_rows(series: str) -> tuple[str, str]:
+    """The assumptions.csv rows of a flagship's expected price band (low, high)."""
+    return (f"premium_{_slug(series)}_rumoured_price_low_rmb", f"premium_{_slug(series)}_rumoured_price_high_rmb")  # fmt: skip
+
+
+def no_flagship(entry: Maker) -> str:
+    """Why the flagship question does not apply to a maker, in one phrase."""
+    return (
+        f"no flagship named in the data for {entry.display_name} (no series of its badges has a "
+        "sourced expected price band, rows premium_<series>_rumoured_price_low_rmb / _high_rmb "
+        "of assumptions.csv)"
+    )
+
+
+def names_maker(entry: Maker, text: pd.Series) -> pd.Series:
+    """Whether each text (e.g. a source's note) names the maker: its display name or one of its
+    badges as a whole word, any case."""
+    names = sorted({entry.display_name, *entry.trim_brands}, key=len, reverse=True)
+    pattern = r"(?<![A-Za-z0-9])(?:" + "|".join(re.escape(n) for n in names) + r")(?![A-Za-z0-9])"
+    return text.fillna("").astype(str).str.contains(pattern, case=False, regex=True)
+
+
+def has_overseas_venture(entry: Maker) -> bool:
+    """Whether the data hold an overseas venture of the maker: the registry names the sourced row
+    of its share in one (`venture_share_row`). The venture, plant, overseas price and volume rows
+    of assumptions.csv are that venture's; a maker without one has no overseas venture in the
+    data, and no other maker's venture stands in for it."""
+    return entry.venture_share_row is not None
+
+
+def no_overseas_venture(entry: Maker) -> str:
+    """Why the overseas question has no answer for a maker, in one sentence."""
+    return (
+        f"{entry.display_name}: no overseas venture in the data (data/makers.csv names no "
+        "venture_share_row for it, and the venture, plant, overseas price and volume rows of "
+        "assumptions.csv are another venture's)"
     )

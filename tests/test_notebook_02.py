@@ -44,11 +44,14 @@ def test_default_run_answers_the_question(run_notebook):
     p = value(found, "p_flagship_in_band")
     assert p == pytest.approx(0.4135, abs=1e-3)  # the frozen data's answer (README)
     assert found["focus_premium_pct"]["role"] == "headline"
+    assert value(found, "flagship_series") == "D19"  # Leapmotor's own, as the data name it
     # A gap is the same car's expected price under another badge minus under the maker's: priced
-    # for Tesla China instead, the car lists at Leapmotor's price plus that gap.
+    # for Tesla China instead (asked for: the D19 is not Tesla's), the car lists at Leapmotor's
+    # price plus that gap.
     _, tesla = run_notebook(
-        NOTEBOOK, maker="tesla_china", comparison_brands=["Leapmotor"], n_draws=300
-    )
+        NOTEBOOK, maker="tesla_china", comparison_brands=["Leapmotor"], n_draws=300,
+        flagship_series="D19",
+    )  # fmt: skip
     assert value(tesla, "flagship_price_rmb") == pytest.approx(price["value"] + gaps["Tesla"])
     assert value(tesla, "gap_to_leapmotor_rmb") == pytest.approx(-gaps["Tesla"])
     text = "".join(

@@ -19,8 +19,8 @@ DEFAULTS = {
     "model_years": [2023, 2024, 2025],
     "price_band_low_rmb": 250_000,
     "price_band_high_rmb": 300_000,
-    "flagship_series": "D19",
-    "flagship_trims": ["D19 BEV (115 kWh)", "D19 EREV (80.3 kWh)"],
+    "flagship_series": "",  # the maker's own flagship as the data name it
+    "flagship_trims": [],
     "flagship_drive_if_missing": "awd",
     "min_brand_trims": 10,
     "price_tier_edges_rmb": [0, 100_000, 150_000, 200_000, 250_000, 300_000, 400_000],
@@ -53,6 +53,31 @@ def test_default_study_on_the_frozen_data():
 def test_the_focus_badge_comes_from_the_registry_and_leaves_the_comparisons():
     found = study("tesla_china")
     assert found.focus == "Tesla" and "Tesla" not in found.comparisons
+
+
+def test_the_flagship_is_the_makers_own_as_the_data_name_it():
+    leapmotor = study()  # its series with a sourced expected price band: the D19, both trims
+    assert list(leapmotor.flagship["trim_name"]) == ["D19 BEV (115 kWh)", "D19 EREV (80.3 kWh)"]
+    assert leapmotor.has_flagship and leapmotor.no_flagship == ""
+    for maker in ("nio", "tesla_china", "xpeng"):  # no band named for any of their series
+        found = study(maker, comparison_brands=["Leapmotor"])
+        assert not found.has_flagship and found.band_rows.empty and found.launches.empty
+        assert "D19" not in set(found.flagship["series"])
+        name = found.maker.display_name
+        assert found.no_flagship.startswith(f"no flagship named in the data for {name} (")
+    # a band row for another maker's series does not make it this maker's flagship
+    registry, trims = makers.registry(FROZEN_DATA), data.load_trims(FROZEN_DATA)
+    assumptions = data.load_assumptions(FROZEN_DATA)
+    assert makers.flagship(registry["leapmotor"], assumptions, trims) == "D19"
+    assert makers.flagship(registry["nio"], assumptions, trims) is None
+    et9 = assumptions.loc[
+        ["premium_d19_rumoured_price_low_rmb", "premium_d19_rumoured_price_high_rmb"]
+    ]
+    et9.index = ["premium_et9_rumoured_price_low_rmb", "premium_et9_rumoured_price_high_rmb"]
+    assert makers.flagship(registry["nio"], pd.concat([assumptions, et9]), trims) == "ET9"
+    assert makers.flagship(registry["leapmotor"], pd.concat([assumptions.drop(index="premium_d19_rumoured_price_high_rmb"), et9]), trims) is None  # fmt: skip
+    # an explicit series is priced as asked
+    assert set(study("nio", flagship_series="ET9", comparison_brands=["Tesla"]).flagship["series"]) == {"ET9"}  # fmt: skip
 
 
 def test_the_band_sources_leave_out_the_launch_prices():

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from lib import makers
 from lib.premium import inputs, pricing
+from tests.conftest import FROZEN_DATA
 
 
 def test_launch_prices_pair_low_and_high_rows_of_the_maker():
@@ -23,9 +25,14 @@ def test_launch_prices_pair_low_and_high_rows_of_the_maker():
             "other",
         ],
     )
-    found = inputs.launch_prices(assumptions, "Leapmotor")
+    registry = makers.registry(FROZEN_DATA)
+    found = inputs.launch_prices(assumptions, registry["leapmotor"])
     assert found[["series", "low_rmb", "high_rmb"]].values.tolist() == [["D19", 219_800, 269_800]]
-    assert inputs.launch_prices(assumptions, "NIO").empty
+    assert inputs.launch_prices(assumptions, registry["nio"]).empty
+    # a maker is named as a word: 'NIO' inside 'uNIOn' or 'seNIOr' is not NIO
+    worded = assumptions.assign(note=["union D19 low", "senior D19 high", "", ""])
+    assert inputs.launch_prices(worded, registry["nio"]).empty
+    assert not inputs.launch_prices(worded.assign(note=["NIO's D19", "by nio", "", ""]), registry["nio"]).empty  # fmt: skip
 
 
 def test_the_launch_is_compared_with_the_model_prices_of_its_specs():

@@ -23,6 +23,8 @@ NOTEBOOKS = {
     "02_brand_premium": [
         result("focus_premium_pct", -20.0, "pct", "premium", -25.0, -15.0, role="headline"),
         result("reference_brand", "BYD", "brand"),
+        result("flagship_series", "D19", "series", "the maker's flagship series"),
+        result("price_band", "250,000-300,000 yuan", "text", "band"),
         result("flagship_price_rmb", 290_000.0, "RMB", "price", 230_000.0, 350_000.0),
         result("p_flagship_in_band", 0.41, "probability", "band"),
         result("focus_premium_upper_tier_pct", -31.0, "pct", "upper", -42.0, -17.0),

@@ -46,6 +46,11 @@ class BrandPremium:
     launches: pd.DataFrame = field(default_factory=pd.DataFrame)  # pricing.launch_comparison
 
     @property
+    def has_flagship(self) -> bool:
+        """Whether a flagship was priced (else the flagship question does not apply)."""
+        return self.study.has_flagship
+
+    @property
     def headline_trim(self) -> pd.Series:
         """The flagship trim the answer is about (the first one priced)."""
         return self.study.flagship.iloc[0]
@@ -93,10 +98,6 @@ def analyse(study: Study) -> BrandPremium:
     """Fit the hedonic model on the study's sample and derive every result of the report."""
     level = study.confidence_level
     fit = models.fit_hedonic(study.sample, study.reference)
-    prices = pricing.price_under_brands(
-        fit, study.flagship, study.badges, study.band, study.prediction_level
-    )
-    headline_trim = study.flagship.iloc[0]
     split = robustness.tier_premiums(fit, study.focus, [0, study.band[0]], level)
     upper = split[split["tier_low_rmb"] >= study.band[0]]
     return BrandPremium(
@@ -114,21 +115,32 @@ def analyse(study: Study) -> BrandPremium:
         ),
         tiers=robustness.tier_premiums(fit, study.focus, study.tier_edges, level),
         upper_tier=upper.iloc[0] if len(upper) else None,
-        flagship_prices=prices,
-        gaps=pricing.price_gaps(
-            fit,
-            headline_trim,
-            study.focus,
-            study.comparisons,
-            level,
-            study.n_draws,
-            random_seed(study),
-        ),  # fmt: skip
-        reach=pricing.spec_to_reach_band(fit, headline_trim, study.focus, study.band),
         transaction=robustness.transaction_comparison(fit, study.discounts, study.badges, level),
         tier_counts=robustness.tier_counts(study.trims, study.badges, study.tier_edges),
         market=market_position(study),
-        launches=pricing.launch_comparison(
+        **_flagship_results(study, fit),
+    )
+
+
+def _flagship_results(study: Study, fit: models.HedonicFit) -> dict[str, pd.DataFrame]:
+    """The flagship priced under each badge, its gaps, the levers to the band and the launches;
+    empty frames when the study prices no flagship (the question does not apply)."""
+    if not study.has_flagship:
+        empty = pd.DataFrame()
+        return {"flagship_prices": empty, "gaps": empty, "reach": empty, "launches": empty}
+    prices = pricing.price_under_brands(
+        fit, study.flagship, study.badges, study.band, study.prediction_level
+    )
+    headline_trim = study.flagship.iloc[0]
+    gaps = pricing.price_gaps(
+        fit, headline_trim, study.focus, study.comparisons, study.confidence_level,
+        study.n_draws, random_seed(study),
+    )  # fmt: skip
+    return {
+        "flagship_prices": prices,
+        "gaps": gaps,
+        "reach": pricing.spec_to_reach_band(fit, headline_trim, study.focus, study.band),
+        "launches": pricing.launch_comparison(
             prices, study.flagship, study.launches, study.focus, study.reference, study.band
         ),
-    )
+    }

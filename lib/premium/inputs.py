@@ -248,7 +248,7 @@ class Study:
     trims: pd.DataFrame  # every trim, with the model columns
     sample: pd.DataFrame  # trims the model is fitted on
     excluded: pd.DataFrame  # trims left out, counted by reason
-    flagship: pd.DataFrame  # trims priced under each badge (specs as used)
+    flagship: pd.DataFrame  # trims priced under each badge (specs as used); empty: none
     flagship_notes: tuple[str, ...]
     drive_if_missing: str
     band: tuple[float, float]  # target guide-price band, yuan
@@ -264,6 +264,11 @@ class Study:
     launches: pd.DataFrame = field(
         default_factory=pd.DataFrame
     )  # launch_prices(): sourced launch guide prices
+    no_flagship: str = ""  # why no flagship is priced (the flagship question does not apply)
+
+    @property
+    def has_flagship(self) -> bool:
+        return not self.flagship.empty
 
     @property
     def badges(self) -> list[str]:
@@ -331,6 +336,8 @@ def prepare_study(
                 f"has a guide price and every spec the model needs within powertrains="
                 f"{list(powertrains)} and model_years={list(model_years)}"
             )
+    if not flagship_series:  # no flagship named: nothing to price
+        return sample, excluded, frame.iloc[0:0], [], comparisons
     flagship, notes = flagship_trims(
         frame, flagship_series, flagship_trim_names, flagship_drive_if_missing
     )
@@ -380,7 +387,10 @@ def load_study(
         raise makers.UnknownMaker(makers.unknown_message(maker, list(registry)))
     found = registry[maker]
     trims = add_model_columns(data.load_trims(data_dir))
+    assumptions = data.load_assumptions(data_dir)
     band = (float(price_band_low_rmb), float(price_band_high_rmb))
+    # empty: the maker's own flagship as the data name it, or none (never another maker's car)
+    series = flagship_series or makers.flagship(found, assumptions, trims) or ""
     sample, excluded, flagship, notes, comparisons = prepare_study(
         trims,
         found,
@@ -389,12 +399,11 @@ def load_study(
         powertrains=powertrains,
         model_years=model_years,
         price_band_rmb=band,
-        flagship_series=flagship_series,
+        flagship_series=series,
         flagship_trim_names=flagship_trims,
         flagship_drive_if_missing=flagship_drive_if_missing,
         min_brand_trims=min_brand_trims,
     )
-    assumptions = data.load_assumptions(data_dir)
     own_rows = {m.badge: m.discount_row for m in registry.values() if m.badge and m.discount_row}
     brands = sorted(sample["brand"].unique())
     return Study(
@@ -417,21 +426,22 @@ def load_study(
         seed=int(seed),
         discounts=transaction_discounts(assumptions, brands, own_rows),
         discount_rows=_rows(assumptions, "transaction_discount_"),
-        band_rows=_rows(assumptions, "premium_d19_rumoured_"),
-        launches=launch_prices(assumptions, found.display_name),
+        band_rows=_band_rows(assumptions, series),
+        launches=launch_prices(assumptions, found),
+        no_flagship="" if series else makers.no_flagship(found),
     )
 
 
 LAUNCH_ROW = r"premium_(?P<series>[a-z0-9]+)_launch_price_(?P<edge>low|high)_rmb"
 
 
-def launch_prices(assumptions: pd.DataFrame, maker_name: str) -> pd.DataFrame:
+def launch_prices(assumptions: pd.DataFrame, maker: makers.Maker) -> pd.DataFrame:
     """Launch guide-price ranges of the maker's new series from the sourced
     `premium_<series>_launch_price_low_rmb` / `_high_rmb` rows of assumptions.csv whose note names
-    the maker: one row per series (upper-cased, as the trims name it), with low_rmb, high_rmb,
-    as_of, source_url."""
+    the maker (makers.names_maker): one row per series (upper-cased, as the trims name it), with
+    low_rmb, high_rmb, as_of, source_url."""
     columns = ["series", "low_rmb", "high_rmb", "as_of", "source_url"]
-    own = assumptions["note"].fillna("").str.lower().str.contains(maker_name.lower(), regex=False)
+    own = makers.names_maker(maker, assumptions["note"])
     found = assumptions[own].index.to_series().str.extract(f"^{LAUNCH_ROW}$").dropna()
     rows = []
     for series, edges in found.groupby("series", sort=True):
@@ -441,6 +451,14 @@ def launch_prices(assumptions: pd.DataFrame, maker_name: str) -> pd.DataFrame:
         low, high = assumptions.loc[by_edge["low"]], assumptions.loc[by_edge["high"]]
         rows.append([series.upper(), float(low["value"]), float(high["value"]), str(high["as_of"]), str(high["source_url"])])  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
+
+
+def _band_rows(assumptions: pd.DataFrame, series: str) -> pd.DataFrame:
+    """The sourced expected price band of the flagship series (none without a flagship, or for a
+    series the data give no band)."""
+    names = list(makers.flagship_band_rows(series)) if series else []
+    rows = assumptions[assumptions.index.isin(names)]
+    return rows[["value", "unit", "as_of", "note", "source_url"]].reset_index()
 
 
 def _rows(assumptions: pd.DataFrame, prefix: str) -> pd.DataFrame:

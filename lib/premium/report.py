@@ -43,13 +43,7 @@ def round_yuan(value: float) -> str:
     return f"{round(float(value), -3):,.0f}"
 
 
-def likelihood_words(probability: float) -> str:
-    """Plain words for a probability, as used in the answer."""
-    if probability >= 0.5:
-        return "more likely than not"
-    if probability >= 0.25:
-        return "a real possibility but less likely than not"
-    return "unlikely"
+likelihood_words = results.likelihood  # the project's one scale of words for a probability
 
 
 def band_text(band: tuple[float, float]) -> str:
@@ -115,16 +109,37 @@ def discount_sentence(discounts: pd.DataFrame, focus: str, comparisons: Sequence
     )
 
 
+def not_applicable(result: BrandPremium) -> str:
+    """The flagship question for a maker whose flagship the data do not name."""
+    return f"**The flagship question is not applicable:** {escape(result.study.no_flagship)}."
+
+
 def answer(result: BrandPremium) -> str:
     """The answer section: the premium, the flagship's price under its badge and the band."""
-    study, focus, trim, own = result.study, result.focus, result.headline_trim, result.own
-    headline, brand, reference = result.headline, escape(study.focus), escape(study.reference)
+    study, focus = result.study, result.focus
+    brand, reference = escape(study.focus), escape(study.reference)
     thin = (
         f" (its estimate rests on {focus.trims} trims only)"
         if focus.trims < study.min_brand_trims
         else ""
     )
     side = "below" if focus.premium_pct < 0 else "above"
+    premium = f"""
+## The answer
+
+Once specs are accounted for, a **{brand}** trim lists **{abs(focus.premium_pct):.0f}% {side}** the
+same car under the {reference} badge ({study.confidence_level:.0%} interval {focus.low_pct:+.0f}% to
+{focus.high_pct:+.0f}%, Kennedy-corrected, {focus.trims} trims in {focus.series} series, errors clustered
+by series){thin}."""
+    if not result.has_flagship:
+        return f"{premium} {discount_sentence(study.discounts, study.focus, study.comparisons)}\n\n{not_applicable(result)}\n"  # fmt: skip
+    return f"{premium} {_flagship_answer(result)}\n"
+
+
+def _flagship_answer(result: BrandPremium) -> str:
+    """The flagship's price under the maker's badge and its chance of landing in the band."""
+    study, trim, own = result.study, result.headline_trim, result.own
+    headline, brand, reference = result.headline, escape(study.focus), escape(study.reference)
     actual = trim["msrp_rmb"]
     actual_text = (
         f"; actual guide price as a {escape(trim['brand'])}: {round_yuan(actual)}"
@@ -132,21 +147,14 @@ def answer(result: BrandPremium) -> str:
         else ""
     )
     richest = result.richest
-    return f"""
-## The answer
-
-Once specs are accounted for, a **{brand}** trim lists **{abs(focus.premium_pct):.0f}% {side}** the
-same car under the {reference} badge ({study.confidence_level:.0%} interval {focus.low_pct:+.0f}% to
-{focus.high_pct:+.0f}%, Kennedy-corrected, {focus.trims} trims in {focus.series} series, errors clustered
-by series){thin}. Priced as a model-year {int(own["priced_as_year"])} car, the
+    return f"""Priced as a model-year {int(own["priced_as_year"])} car, the
 **{escape(trim["trim_name"])}** spec would list at about **{round_yuan(own["expected_rmb"])} yuan** under
 the {brand} badge ({study.prediction_level:.0%} prediction interval {round_yuan(own["low_rmb"])} to
 {round_yuan(own["high_rmb"])}{actual_text}), against {round_yuan(headline.loc[richest, "expected_rmb"])} under {escape(richest)} and
 {round_yuan(headline.loc[study.reference, "expected_rmb"])} under {reference}.
 The probability that its {brand} guide price falls inside {band_text(study.band)} is
 **{own["p_in_band"]:.0%}**, {likelihood_words(own["p_in_band"])} ({own["p_below_band"]:.0%} below
-the band, {own["p_above_band"]:.0%} above). {discount_sentence(study.discounts, study.focus, study.comparisons)}
-"""
+the band, {own["p_above_band"]:.0%} above). {discount_sentence(study.discounts, study.focus, study.comparisons)}"""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -262,15 +270,31 @@ def robustness_text(result: BrandPremium) -> str:
 
 
 def band_text_intro(result: BrandPremium) -> str:
+    """Where the band comes from (the flagship's sourced expected price band, when the data give
+    one), or why there is no flagship to price."""
+    study = result.study
+    if not result.has_flagship:
+        return not_applicable(result)
+    series = escape(study.flagship["series"].iloc[0])
+    if study.band_rows.empty:
+        return f"The target band is a parameter ({band_text(study.band)}); the data give no expected price band for the {series}."  # fmt: skip
     return (
-        f"The target band is a parameter ({band_text(result.study.band)}); its default is the "
-        "rumoured D19 price range:"
+        f"The target band is a parameter ({band_text(study.band)}); the sourced price band "
+        f"expected for the {series} before its launch:"
     )
+
+
+def band_rows_table(result: BrandPremium) -> Styler | None:
+    """The sourced rows of the flagship's expected price band (None when there are none)."""
+    rows = result.study.band_rows
+    return readable(rows) if result.has_flagship and not rows.empty else None
 
 
 def flagship_text(result: BrandPremium) -> str:
     """Which flagship specs were filled or adjusted, and why."""
     study = result.study
+    if not result.has_flagship:
+        return ""
     filled = any(note.startswith("drive layout blank") for note in study.flagship_notes)
     text = "Flagship specs used. "
     if filled:
@@ -283,11 +307,15 @@ def flagship_text(result: BrandPremium) -> str:
     return text
 
 
-def flagship_table(result: BrandPremium) -> Styler:
+def flagship_table(result: BrandPremium) -> Styler | None:
+    if not result.has_flagship:
+        return None
     return readable(result.study.flagship[FLAGSHIP_COLUMNS])
 
 
-def price_table(result: BrandPremium) -> Styler:
+def price_table(result: BrandPremium) -> Styler | None:
+    if not result.has_flagship:
+        return None
     level = f"{result.study.prediction_level:.0%}"
     names = {
         "expected_rmb": "expected (yuan)", "median_rmb": "median", "low_rmb": f"low ({level})",
@@ -298,6 +326,8 @@ def price_table(result: BrandPremium) -> Styler:
 
 
 def gaps_text(result: BrandPremium) -> str:
+    if not result.has_flagship:
+        return ""
     brand, level = escape(result.study.focus), result.study.confidence_level
     return (
         f"Gap between each comparison badge and {brand} for the "
@@ -307,7 +337,9 @@ def gaps_text(result: BrandPremium) -> str:
     )
 
 
-def gaps_table(result: BrandPremium) -> Styler:
+def gaps_table(result: BrandPremium) -> Styler | None:
+    if not result.has_flagship:
+        return None
     names = {
         "gap_rmb": "gap (yuan)", "low_rmb": "low", "high_rmb": "high",
         "gap_pct": "gap, % of that badge's price",
@@ -316,12 +348,18 @@ def gaps_table(result: BrandPremium) -> Styler:
 
 
 def reach_text(result: BrandPremium) -> str:
+    if not result.has_flagship:
+        return ""
     return (
         f"What would put the {escape(result.headline_trim['trim_name'])}'s expected "
         f"{escape(result.study.focus)} guide price at each edge of the band, one lever at a time "
         "(multipliers below 1 mean the spec could shrink; compare with the largest value among "
         "the fitted trims):"
     )
+
+
+def reach_table(result: BrandPremium) -> Styler | None:
+    return readable(result.reach) if result.has_flagship else None
 
 
 def transaction_text(result: BrandPremium) -> str:
@@ -346,6 +384,8 @@ def launch_text(result: BrandPremium) -> str:
     launched series' specs against its launch range, the premium the launch implies against the
     estimated one, and the band question answered with the real prices."""
     launches, study = result.launches, result.study
+    if not result.has_flagship:
+        return not_applicable(result)
     if launches.empty:
         return (
             "No launch price of this maker's new series is in `data/assumptions.csv` "
@@ -406,9 +446,11 @@ def launch_band_answer(result: BrandPremium) -> str:
         f"the {escape(r.series)} ({_yuan_range(r.launch_low_rmb, r.launch_high_rmb)}, {r.in_band})"
         for r in launches.itertuples()
     ]
+    which = " and ".join(escape(series) for series in inside["series"])
     return (
-        f"With the real prices, the band question has its answer: the D-series does list inside "
-        f"{band_text(band)}: " + "; ".join(parts)
+        f"With the real prices, the band question has its answer: the {which} "
+        f"{'lists' if len(inside) == 1 else 'list'} inside {band_text(band)}, at least in part: "
+        + "; ".join(parts)
     )
 
 
@@ -430,16 +472,32 @@ def launch_table(result: BrandPremium) -> Styler:
 def record(result: BrandPremium) -> list[results.Result]:
     """Record the study's headline results (names and units are read by the summary, the
     history and the tests: keep them stable)."""
-    study, focus, trim, own = result.study, result.focus, result.headline_trim, result.own
-    brand, reference, name = study.focus, study.reference, trim["trim_name"]
-    ci, pi = f"{study.confidence_level:.0%}", f"{study.prediction_level:.0%}"
+    study, focus = result.study, result.focus
+    brand, reference, ci = study.focus, study.reference, f"{study.confidence_level:.0%}"
     recorded = [
         results.record(
             "focus_premium_pct", focus.premium_pct, "pct",
             f"{brand} guide-price premium vs {reference} for the same specs (Kennedy-corrected; "
             f"low/high = {ci} CI, clustered by series)",
             low=focus.low_pct, high=focus.high_pct, role="headline",
-        )
+        ),
+        results.record("price_band", band_text(study.band), "text", "the target guide-price band of the flagship question"),
+    ]  # fmt: skip
+    if result.has_flagship:
+        recorded += record_flagship(result)
+    else:
+        recorded.append(results.record("flagship_series", None, "series", f"not applicable: {study.no_flagship}"))  # fmt: skip
+    return recorded + _record_others(result)
+
+
+def record_flagship(result: BrandPremium) -> list[results.Result]:
+    """The flagship series, its price under the maker's badge, its chance in the band and the
+    gap to each comparison badge."""
+    study, trim, own = result.study, result.headline_trim, result.own
+    brand, name = study.focus, trim["trim_name"]
+    ci, pi = f"{study.confidence_level:.0%}", f"{study.prediction_level:.0%}"
+    recorded = [
+        results.record("flagship_series", str(trim["series"]), "series", "the flagship series priced under each badge"),
     ]  # fmt: skip
     for row in result.gaps.itertuples():
         recorded.append(
@@ -450,7 +508,7 @@ def record(result: BrandPremium) -> list[results.Result]:
                 low=row.low_rmb, high=row.high_rmb,
             )
         )  # fmt: skip
-    recorded += [
+    return recorded + [
         results.record(
             "flagship_price_rmb", own["expected_rmb"], "RMB",
             f"{name} spec under the {brand} badge: expected guide price (lognormal mean); "
@@ -463,6 +521,11 @@ def record(result: BrandPremium) -> list[results.Result]:
             role="supporting",
         ),
     ]  # fmt: skip
+
+
+def _record_others(result: BrandPremium) -> list[results.Result]:
+    study, brand, reference = result.study, result.study.focus, result.study.reference
+    ci, recorded = f"{study.confidence_level:.0%}", []
     for spec, result_name_, meaning in [
         ("BEV only", "focus_premium_bev_only_pct", ", battery-electric trims only"),
         (
@@ -510,6 +573,7 @@ def record_launch(result: BrandPremium) -> list[results.Result]:
     row = launches.iloc[0] if not launches["priced"].any() else launches[launches["priced"]].iloc[0]
     series = row["series"]
     recorded = [
+        results.record("launch_series", series, "series", "the launched series compared with the model"),
         results.record("launch_price_low_rmb", row["launch_low_rmb"], "RMB", f"{series} launch guide price, low end (data/assumptions.csv)"),
         results.record("launch_price_high_rmb", row["launch_high_rmb"], "RMB", f"{series} launch guide price, high end"),
         results.record("launch_in_band_answer", launch_band_answer(result).split(": ", 1)[-1], "text", "the band question answered with the launch prices"),

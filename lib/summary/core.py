@@ -86,8 +86,10 @@ def find_run(run_dir: str = "") -> RunResults | None:
 
 
 def _sentence(shown: list[dict]) -> str:
-    """The headline's meaning, then each supporting number with its own."""
-    parts = [f"{r['meaning']}: **{results.format_value(r)}**" for r in shown]
+    """The headline's meaning, then each supporting number with its own; a supporting result
+    with no value (e.g. growth with no complete year before) is left out, not shown as n/a."""
+    kept = shown[:1] + [r for r in shown[1:] if r.get("value") is not None]
+    parts = [f"{r['meaning']}: **{results.format_value(r)}**" for r in kept]
     return "; ".join(parts) + "." if parts else ""
 
 

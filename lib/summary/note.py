@@ -31,10 +31,7 @@ class Verdict:
     href: str
 
 
-def _words(probability: float) -> str:
-    """A probability in the words analysts use (bands of 20 points)."""
-    bands = [(0.8, "very likely"), (0.6, "likely"), (0.4, "about as likely as not"), (0.2, "unlikely")]  # fmt: skip
-    return next((word for edge, word in bands if probability >= edge), "very unlikely")
+_words = results.likelihood  # one scale of words for every probability the note words
 
 
 def _num(result: dict | None, value: float | None = None) -> str:
@@ -45,10 +42,27 @@ def _num(result: dict | None, value: float | None = None) -> str:
 
 
 def _range(result: dict) -> str:
-    """'low-high' of a recorded interval, in the result's unit ('' without one)."""
-    if result.get("low") is None or result.get("high") is None:
+    """'low to high' of a recorded interval, in the result's unit ('' without one, or for one of
+    zero width, which is no range)."""
+    if not results.has_interval(result):
         return ""
     return f"{_num(result, result['low'])} to {_num(result, result['high'])}"
+
+
+def _with_range(result: dict, label: str = "") -> str:
+    """A recorded number and its interval in brackets ('13.7% (80% interval 10.0% to 17.1%)'); a
+    number without a range says so rather than showing one value twice."""
+    shown = _range(result)
+    if shown:
+        return f"{_num(result)} ({label + ' ' if label else ''}{shown})"
+    zero = result.get("low") is not None and result.get("low") == result.get("high")
+    return f"{_num(result)} (no range{': ' + _no_range_reason(result) if zero else ''})"
+
+
+def _no_range_reason(result: dict) -> str:
+    """Why a recorded interval has zero width: what its meaning says, else that it has none."""
+    found = re.search(r"no interval: ([^;)]+)", result.get("meaning", ""))
+    return found.group(1) if found else "its recorded interval has zero width"
 
 
 def _value(found: dict, name: str) -> float | str:
@@ -60,24 +74,39 @@ def _value(found: dict, name: str) -> float | str:
     return value
 
 
+def _target_basis(found: dict) -> str:
+    """What the tested target is, as notebook 01 recorded it: 'stated' (the maker's own),
+    'last year' (none stated: last year's total) or 'parameter' (set by the analyst)."""
+    stated = found.get("target_stated")
+    if stated is None:  # a run recorded before the basis was: the target is the stated one
+        return "stated"
+    if stated.get("value") == 1:
+        return "stated"
+    return "last year" if "(last year)" in stated.get("meaning", "") else "parameter"
+
+
 def _verdict_sales(found: dict, maker: str) -> tuple[str, str, str]:
+    if _resolved_answer(found):
+        return _verdict_resolved(found, maker)
     p, target, forecast = (
         _value(found, "p_reach_target"),
         found["target_units"],
         found["forecast_median_units"],
     )
     year = f" in {found['target_year']['value']}" if "target_year" in found else ""
-    if _resolved_answer(found):
-        return _verdict_resolved(found, maker)
-    verdict = f"{_words(p).capitalize()}: {results.format_value(found['p_reach_target'])} chance that {maker} delivers {_num(target)}{year}"  # fmt: skip
-    if found.get("target_stated", {}).get("value") == 0 and "target_year" in found:
+    chance, basis = results.format_value(found["p_reach_target"]), _target_basis(found)
+    verdict = f"{_words(p).capitalize()}: {chance} chance that {maker} delivers {_num(target)}{year}"  # fmt: skip
+    claim = f"That {maker} reaches its stated target of {_num(target)}{year} is {_words(p)} on the data so far."  # fmt: skip
+    if basis == "last year" and "target_year" in found:
         last = int(_value(found, "target_year")) - 1
-        verdict = f"No target stated yet{year}: {results.format_value(found['p_reach_target'])} chance that {maker} beats its {last} total of {_num(target)}"  # fmt: skip
-    detail = f"Median forecast {_num(forecast)} (10th-90th percentile {_range(forecast)})."
+        verdict = f"No target stated yet{year}: {chance} chance that {maker} beats its {last} total of {_num(target)}"  # fmt: skip
+        claim = f"That {maker} delivers more{year} than in {last} is {_words(p)} on the data so far."  # fmt: skip
+    elif basis == "parameter":
+        claim = f"That {maker} reaches {_num(target)}{year}, a target set for this run, is {_words(p)} on the data so far."  # fmt: skip
+    detail = f"Median forecast {_with_range(forecast, '10th-90th percentile')}."
     if "required_monthly_run_rate_units" in found and "latest_run_rate_units" in found:
         need, have = _value(found, "required_monthly_run_rate_units"), _value(found, "latest_run_rate_units")  # fmt: skip
         detail += f" The target needs {need:,.0f} a month for the rest of the year, {need / have - 1:+.0%} on the latest {have:,.0f} a month."  # fmt: skip
-    claim = f"The seed article's claim that {maker} reaches {_num(target)}{year} is {_words(p)} on the data so far."  # fmt: skip
     if "track_inside80_pct" in found:  # how earlier forecasts did (about 80% is right)
         track = found["track_inside80_pct"]
         detail += f" Track record: {results.format_value(track)} of the {track['meaning']}."
@@ -118,36 +147,66 @@ def _verdict_resolved(found: dict, maker: str) -> tuple[str, str, str]:
         if "resolved_brier" in found
         else "No call on the year could be scored."
     )
-    claim = f"The seed article's claim is settled for {year}: {maker} {'reached' if pct >= 0 else 'missed'} {_num(found['target_units'])}."  # fmt: skip
+    claim = f"The target is settled for {year}: {maker} {'reached' if pct >= 0 else 'missed'} {_num(found['target_units'])}."  # fmt: skip
     return verdict, detail, claim
+
+
+def _flagship(found: dict) -> str | None:
+    """The flagship series notebook 02 priced (None: not applicable for this maker)."""
+    if "flagship_series" not in found:  # a run recorded before the series was: the flagship's own
+        return "flagship" if "flagship_price_rmb" in found else None
+    return found["flagship_series"].get("value") if "flagship_price_rmb" in found else None
+
+
+def _launch_series(found: dict) -> str | None:
+    """The launched series notebook 02 compared (recorded, else read from the launch price's
+    meaning, '<series> launch guide price, low end'); None when no launch was recorded."""
+    if "launch_series" in found:
+        return found["launch_series"].get("value")
+    meaning = found.get("launch_price_low_rmb", {}).get("meaning", "")
+    return (
+        meaning.split(" launch guide price")[0]
+        if " launch guide price" in meaning
+        else "new series"
+    )
 
 
 def _verdict_premium(found: dict, maker: str) -> tuple[str, str, str]:
     premium, reference = found["focus_premium_pct"], _value(found, "reference_brand")
     pct = _value(found, "focus_premium_pct")
     side = "below" if pct < 0 else "above"
-    verdict = f"{maker}'s badge lists {abs(pct):.0f}% {side} {reference}'s for the same specs (95% interval {_range(premium)})"  # fmt: skip
-    flagship, p_band = found["flagship_price_rmb"], _value(found, "p_flagship_in_band")
-    detail = f"The flagship's specs would list at {_num(flagship)} (80% interval {_range(flagship)}), a {p_band:.0%} chance of landing inside the band."  # fmt: skip
-    claim = f"Can the D-series sell at 250,000-300,000 yuan under its badge? The model gives it a {p_band:.0%} chance."  # fmt: skip
-    launch = found.get("launch_price_high_rmb")
-    if launch and found.get("launch_price_low_rmb"):
-        low = found["launch_price_low_rmb"]
-        detail += f" The D19 launched at {_num(low)} to {_num(launch)}."
+    interval = f" (95% interval {_range(premium)})" if _range(premium) else ""
+    verdict = f"{maker}'s badge lists {abs(pct):.0f}% {side} {reference}'s for the same specs{interval}"  # fmt: skip
+    flagship, band = _flagship(found), _value(found, "price_band") if "price_band" in found else "the target band"  # fmt: skip
+    if flagship is None:
+        reason = found.get("flagship_series", {}).get("meaning", "no flagship named in the data")
+        return verdict, f"Flagship question not applicable: {reason}.", ""
+    price, p_band = found["flagship_price_rmb"], _value(found, "p_flagship_in_band")
+    detail = f"The {flagship}'s specs would list at {_with_range(price, '80% interval')} under {maker}'s badge, a {p_band:.0%} chance of landing inside {band}."  # fmt: skip
+    claim = f"Can the {flagship} sell at {band} under its badge? The model gives it a {p_band:.0%} chance ({_words(p_band)})."  # fmt: skip
+    launched = _launch_series(found)
+    if launched and "launch_price_low_rmb" in found and "launch_price_high_rmb" in found:
+        detail += f" The {launched} launched at {_num(found['launch_price_low_rmb'])} to {_num(found['launch_price_high_rmb'])}."  # fmt: skip
         if "launch_implied_premium_pct" in found:
             implied = _value(found, "launch_implied_premium_pct")
             below = implied < (premium.get("low") if premium.get("low") is not None else pct)
-            detail += f" Its launch prices imply {implied:+.0f}% against {reference} for its specs, against the estimated {pct:+.0f}%: {'priced below' if below else 'priced at or above'} the estimated brand discount."  # fmt: skip
+            detail += f" Its launch prices imply {implied:+.0f}% against {reference} for its specs, against the estimated {pct:+.0f}%: {'priced below' if below else 'priced at or above'} its estimated brand premium."  # fmt: skip
         if "launch_in_band_answer" in found:
-            claim = f"Can the D-series sell at 250,000-300,000 yuan? The launch prices answer it: {_value(found, 'launch_in_band_answer')}."  # fmt: skip
+            claim = f"Can {maker}'s new series sell at {band}? The launch prices answer it: {_value(found, 'launch_in_band_answer')}."  # fmt: skip
     return verdict, detail, claim
+
+
+def _latest_quarter(found: dict) -> str:
+    """'2026Q2' when notebook 03 recorded its quarter, else 'the latest quarter'."""
+    period = found.get("latest_period", {}).get("value")
+    return str(period) if period else "the latest quarter"
 
 
 def _verdict_margins(found: dict, maker: str) -> tuple[str, str, str]:
     cut10, latest = found["gm_at_target_cut10_pct"], found["latest_gross_margin_pct"]
     now, then = _value(found, "gm_at_target_cut10_pct"), _value(found, "latest_gross_margin_pct")
     word = "thinner than" if now < then else "no thinner than"
-    verdict = f"After a 10% price cut, gross margin at the target volume is {_num(cut10)} ({_range(cut10)}), {word} the {_num(latest)} of the latest quarter"  # fmt: skip
+    verdict = f"After a 10% price cut, gross margin at the target volume is {_with_range(cut10)}, {word} the {_num(latest)} of {_latest_quarter(found)}"  # fmt: skip
     detail = ""
     if "gm_at_target_current_pct" in found:
         detail = f"With prices held it would be {_num(found['gm_at_target_current_pct'])}."
@@ -172,30 +231,35 @@ def _verdict_payback(found: dict, maker: str) -> tuple[str, str, str]:
         detail += f" The NPV is negative in {_value(found, f'{best}_p_npv_negative'):.0%} of draws."
     if "export_p_npv_negative" in found and best != "export":
         detail += f" Exporting from China over EU duties loses money in {_value(found, 'export_p_npv_negative'):.0%}."  # fmt: skip
-    claim = f"Does going overseas pay back? {'More' if p >= 0.5 else 'Less'} likely than not ({p:.0%}), by {route}, the best of the routes modelled."  # fmt: skip
+    claim = f"Does going overseas pay back? {_words(p).capitalize()} ({p:.0%}), by {route}, the best of the routes modelled."  # fmt: skip
     return verdict, detail, claim
 
 
 VERDICTS = {"sales": _verdict_sales, "premium": _verdict_premium, "margins": _verdict_margins, "payback": _verdict_payback}  # fmt: skip
 
 
-def maker_name(run: RunResults | None) -> str:
-    """The display name of the run's maker (the notebooks' default when the run names none)."""
+def maker_name(run: RunResults | None, maker: str = "") -> str:
+    """The display name of the run's maker: the one its results name, else `maker` (the
+    summary's own `maker` parameter, the one the runner gives every notebook of the run), else
+    the notebooks' default."""
     from lib import makers, scenarios
 
-    key = (run.content.get("maker") if run else None) or scenarios.inspect(
-        paths.NOTEBOOKS_DIR / f"{QUESTIONS[0].notebook}.ipynb"
-    ).parameters["maker"].default
+    key = (
+        (run.content.get("maker") if run else None)
+        or maker
+        or scenarios.inspect(paths.NOTEBOOKS_DIR / f"{QUESTIONS[0].notebook}.ipynb").parameters["maker"].default
+    )  # fmt: skip
     try:
         return makers.get(key).display_name
     except Exception:  # an unknown or unreadable registry: the key still names it
         return str(key)
 
 
-def verdicts(run: RunResults | None) -> list[Verdict]:
+def verdicts(run: RunResults | None, maker: str = "") -> list[Verdict]:
     """The four answers as verdicts; an answer whose expected numbers are not all recorded (an
-    older run, another maker) falls back to its recorded meanings, and a missing one says so."""
-    maker, out = maker_name(run), []
+    older run, another maker) falls back to its recorded meanings, and a missing one says so.
+    `maker`: the maker's key when the run's results do not name it (see maker_name)."""
+    maker, out = maker_name(run, maker), []
     for answer in answers(run):
         href = f"{answer.question.notebook}.html"
         if not answer.available:
@@ -335,11 +399,11 @@ def _months_after(month: str, year: int) -> list[str]:
     return [str(p) for p in pd.period_range(start, f"{year}-12", freq="M")] if start.year <= year else []  # fmt: skip
 
 
-def watch_list(run: RunResults | None) -> list[str]:
+def watch_list(run: RunResults | None, maker: str = "") -> list[str]:
     """What to watch next month, from the recorded numbers: the deliveries needed a month, the
-    price band and launch prices, the margin break-even, the payback's main driver."""
+    flagship's price and launch prices, the margin break-even, the payback's main driver."""
     found = {a.question.key: found_results(a, run) for a in answers(run)}
-    items = []
+    name, items = maker_name(run, maker), []
     sales = found["sales"]
     with _skip():
         need, have = _value(sales, "required_monthly_run_rate_units"), _value(sales, "latest_run_rate_units")  # fmt: skip
@@ -351,10 +415,14 @@ def watch_list(run: RunResults | None) -> list[str]:
         items.append(f"**Monthly deliveries**: {need:,.0f} a month{when} reach {target}, against {have:,.0f} a month lately ({sales['latest_run_rate_units']['meaning'].split(' in ')[-1]}); a month below {have:,.0f} makes the target harder, one above {need:,.0f} makes it easier.")  # fmt: skip
     premium = found["premium"]
     with _skip():
-        text = f"**Price band**: the flagship's specs list at {_num(premium['flagship_price_rmb'])} under the badge ({_range(premium['flagship_price_rmb'])})"  # fmt: skip
-        if "launch_price_low_rmb" in premium:
-            text += f"; the D19 launched at {_num(premium['launch_price_low_rmb'])} to {_num(premium['launch_price_high_rmb'])}"  # fmt: skip
-        items.append(text + ": watch transaction discounts and the D99's trim specs.")
+        flagship = _flagship(premium)
+        if flagship is None:
+            raise KeyError("flagship_series")  # no flagship priced for this maker: nothing to watch
+        text = f"**Price band**: the {flagship}'s specs list at {_with_range(premium['flagship_price_rmb'])} under {name}'s badge"  # fmt: skip
+        launched = _launch_series(premium)
+        if launched and "launch_price_low_rmb" in premium:
+            text += f"; the {launched} launched at {_num(premium['launch_price_low_rmb'])} to {_num(premium['launch_price_high_rmb'])}"  # fmt: skip
+        items.append(text + f": watch {name}'s transaction discounts and the specs of its next launches.")  # fmt: skip
     margins = found["margins"]
     with _skip():
         items.append(f"**Margin break-even**: a 10% price cut needs {_value(margins, 'volume_increase_for_10pct_cut_pct'):+.0f}% volume to keep gross profit; the next quarter's gross margin against {_num(margins['latest_gross_margin_pct'])} in {_value(margins, 'latest_period')}.")  # fmt: skip
@@ -374,17 +442,36 @@ def risks(run: RunResults | None) -> list[str]:
             _value(found["sales"], "p_reach_target"),
             found["sales"]["forecast_median_units"],
         )
-        items.append(f"**Volume shortfall**: {1 - p:.0%} of simulated paths miss the target; one in ten ends below {_num(forecast, forecast['low'])}.")  # fmt: skip
+        low = (
+            f"; one in ten ends below {_num(forecast, forecast['low'])}" if _range(forecast) else ""
+        )
+        items.append(f"**Volume shortfall**: {1 - p:.0%} of simulated paths miss the target{low}.")  # fmt: skip
     with _skip():
-        upper = found["premium"]["focus_premium_upper_tier_pct"]
-        items.append(f"**Badge discount at the top**: on specs worth 250,000 yuan or more the badge lists {_num(upper)} against the reference ({_range(upper)}), deeper than across the range.")  # fmt: skip
+        premium = found["premium"]
+        upper, overall = premium["focus_premium_upper_tier_pct"], _value(premium, "focus_premium_pct")  # fmt: skip
+        reference, top = _value(premium, "reference_brand"), _value(premium, "focus_premium_upper_tier_pct")  # fmt: skip
+        compared = (
+            "lower than" if top < overall else "higher than" if top > overall else "the same as"
+        )
+        interval = f" ({_range(upper)})" if _range(upper) else ""
+        items.append(f"**The badge at the top**: on specs worth {_upper_edge(upper)} yuan or more the badge lists {_num(upper)} against {reference}{interval}, {compared} the {_num(premium['focus_premium_pct'])} across all trims.")  # fmt: skip
     with _skip():
         cut10 = found["margins"]["gm_at_target_cut10_pct"]
+        if not _range(cut10):
+            raise KeyError("no learning-rate range")  # no low end to show
         items.append(f"**Slow cost learning**: at the low end of the learning rate a 10% cut leaves {_num(cut10, cut10['low'])} gross margin at the target volume.")  # fmt: skip
     with _skip():
         best = _value(found["payback"], "best_strategy")
         items.append(f"**Overseas losses**: the best route still loses money in {_value(found['payback'], f'{best}_p_npv_negative'):.0%} of draws.")  # fmt: skip
     return items
+
+
+def _upper_edge(result: dict) -> str:
+    """The lower edge of the top tier, from the recorded meaning ('... worth 250,000+ yuan ...')."""
+    found = re.search(r"worth ([0-9,]+)\+ yuan", result.get("meaning", ""))
+    if found is None:
+        raise KeyError("upper tier edge")
+    return found.group(1)
 
 
 class _skip:
