@@ -78,11 +78,14 @@ def test_leapmotor_default_run(run_notebook):
 
 
 @pytest.mark.notebooks
-@pytest.mark.parametrize(("maker", "shown"), [("byd", "BYD's overseas business"), ("aito_hima", "AITO / HIMA's overseas business")])  # fmt: skip
-def test_other_makers_run_with_their_own_inputs(run_notebook, maker, shown):
-    executed, found = run_notebook(NAME, maker=maker, horizon_years=8, **SMALL)
-    check_results(found, horizon=8)
-    assert shown in answer_text(executed)
+def test_a_maker_without_an_overseas_venture_stops_with_no_data(run_notebook):
+    """Not another maker's venture: MissingData in the set-up cell, which the runner publishes as
+    a 'No data for this maker' report."""
+    with pytest.raises(papermill.PapermillExecutionError) as failure:
+        run_notebook(NAME, maker="nio", **SMALL)
+    assert failure.value.ename == "MissingData"
+    assert "NIO: no overseas venture in the data" in str(failure.value)
+    assert failure.value.exec_count <= 3  # the set-up cell, before any long work
 
 
 @pytest.mark.notebooks

@@ -1,7 +1,10 @@
 """lib.payback.inputs: sourced defaults per maker from the registry's rows (fallbacks labelled),
-clear errors on bad parameters, MissingData when the data lack what every maker needs."""
+clear errors on bad parameters, MissingData for a maker without an overseas venture in the data
+and when the data lack what the analysis needs."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import pytest
 
@@ -71,24 +74,39 @@ def test_sourced_defaults_for_leapmotor(setup):
     assert setup.resolved["maker_share_pct"].origin == "sourced"  # the registry's venture row
 
 
-def test_another_makers_inputs_come_from_its_registry_rows():
+def with_venture(tables: inputs.Tables, *keys: str) -> inputs.Tables:
+    """The tables with `keys` given an overseas venture (the venture share row of the frozen data),
+    to test how the model fills their own inputs."""
+    changed = {k: dataclasses.replace(tables.makers[k], venture_share_row="jv_leapmotor_share_pct") for k in keys}  # fmt: skip
+    return inputs.Tables(tables.assumptions, tables.financials, tables.makers | changed)
+
+
+@pytest.mark.parametrize("maker", ["byd", "nio", "xiaomi", "xpeng", "tesla_china", "li_auto", "aito_hima"])  # fmt: skip
+def test_a_maker_without_an_overseas_venture_in_the_data_is_missing_data(maker):
     tables = frozen_tables()
+    name = tables.makers[maker].display_name
+    with pytest.raises(MissingData) as missing:
+        inputs.resolve(default_parameters(maker=maker), tables)
+    assert str(missing.value).startswith(f"{name}: no overseas venture in the data (")
+    others = {m.display_name for m in tables.makers.values()} - {name}
+    assert not [other for other in others if other in str(missing.value)]  # never another maker
+
+
+def test_a_maker_with_a_venture_gets_its_own_registry_rows():
+    tables = with_venture(frozen_tables(), "byd", "tesla_china", "aito_hima", "nio")
     byd = inputs.resolve(default_parameters(maker="byd"), tables)
     assert byd.maker.display_name == "BYD"
     assert byd.scenario["europe_cvd_pct"].mode == pytest.approx(17.0)  # eu_cvd_byd_pct
     assert byd.resolved["europe_cvd_pct"].origin == "sourced"
-    assert byd.scenario["maker_share_pct"].mode == pytest.approx(100.0)  # no venture_share_row
-    assert byd.resolved["maker_share_pct"].origin.startswith("assumption (no source)")
+    assert byd.resolved["maker_share_pct"].origin == "sourced"  # its venture row
     assert "NEV market average" in byd.resolved["china_discount_pct"].origin  # no discount_row
+    assert byd.resolved["price_china_rmb"].origin == "sourced"  # the venture's own cars
     tesla = inputs.resolve(default_parameters(maker="tesla_china"), tables)
     assert tesla.scenario["europe_cvd_pct"].mode == pytest.approx(7.8)
     assert tesla.resolved["china_discount_pct"].origin == "sourced"  # its own discount row
     aito = inputs.resolve(default_parameters(maker="aito_hima"), tables)  # no financials: peers
     assert "median of the peers" in aito.resolved["china_margin_pct"].origin
-    assert "used for AITO / HIMA" in aito.resolved["price_china_rmb"].origin
-    nio = inputs.resolve(
-        default_parameters(maker="nio"), tables
-    )  # no EU duty row: other cooperating
+    nio = inputs.resolve(default_parameters(maker="nio"), tables)  # no EU duty row
     assert nio.scenario["europe_cvd_pct"].mode == pytest.approx(20.7)
     assert "assumption (other cooperating)" in nio.resolved["europe_cvd_pct"].origin
     scenario_duty = inputs.resolve(default_parameters(europe_cvd_pct=17.0), tables)
@@ -112,7 +130,7 @@ def test_no_car_priced_in_both_markets_is_missing_data():
 def test_no_margin_for_anyone_is_missing_data():
     tables = frozen_tables()
     no_margins = tables.financials[~tables.financials["metric"].str.contains("margin")]
-    bare = inputs.Tables(tables.assumptions, no_margins, tables.makers)
+    bare = with_venture(inputs.Tables(tables.assumptions, no_margins, tables.makers), "aito_hima")
     with pytest.raises(MissingData, match="AITO / HIMA has no usable gross margin in financials_quarterly.csv"):  # fmt: skip
         inputs.resolve(default_parameters(maker="aito_hima"), bare)
 

@@ -8,8 +8,8 @@ import re
 import pytest
 
 from lib import results
-from lib.payback import analysis, report
-from tests.test_payback_inputs import frozen_setup, frozen_tables
+from lib.payback import analysis, inputs, report
+from tests.test_payback_inputs import default_parameters, frozen_setup, frozen_tables, with_venture
 
 
 @pytest.fixture(scope="module")
@@ -37,14 +37,20 @@ def test_answer_states_the_best_route_and_its_numbers(result):
 
 
 def test_answer_names_the_maker_by_its_display_name():
-    other = analysis.analyse(frozen_setup(maker="aito_hima", n_sims=500), frozen_tables())
-    assert "AITO / HIMA's overseas business" in report.answer_markdown(other)
+    tables = with_venture(frozen_tables(), "aito_hima")  # a venture given to another maker
+    other = analysis.analyse(inputs.resolve(default_parameters(maker="aito_hima", n_sims=500), tables), tables)  # fmt: skip
+    assert "AITO / HIMA's 49% share of the venture" in report.answer_markdown(other)
+    every = " ".join(getattr(report, f"{n}_markdown")(other) for n in ("answer", "facts", "unit", "base", "calibration", "margin", "caveats"))  # fmt: skip
+    assert "Leapmotor" not in every and "Stellantis" not in every
 
 
 def test_caveats_read_the_sourced_figures(result):
     text = report.caveats_markdown(result)
-    assert "20.7% for 'other cooperating' exporters, 17% BYD, 7.8% Tesla" in text
-    assert "51/49 joint-venture terms" in text and "up to 40,000 a year from 2026-08" in text
+    assert (
+        "20.7% countervailing duty on Leapmotor's China-built cars, plus the 10% MFN duty" in text
+    )
+    assert "its 49% share of the venture" in text and "up to 40,000 a year from 2026-08" in text
+    assert not [name for name in ("BYD", "Tesla", "Stellantis") if name in text]  # other makers
 
 
 def test_every_paragraph_is_built(result):

@@ -12,7 +12,7 @@ import pandas as pd
 
 from lib.finance import discounted_payback, irr, npv
 from lib.payback import evidence
-from lib.payback.inputs import CAR_PRICES_MAKER, Setup, Tables, car_models
+from lib.payback.inputs import Setup, Tables, car_models
 from lib.payback.models import (
     MARKET_NAMES,
     STRATEGIES,
@@ -164,7 +164,6 @@ class Analysis:
     price_ratios: pd.Series
     break_even: dict[str, float]  # cars a year: europe_export, europe_local, sea_local
     tables: Tables
-    price_owner: str  # whose cars the sourced Europe and China prices are
 
     @property
     def horizon(self) -> int:
@@ -206,5 +205,4 @@ def analyse(setup: Setup, tables: Tables) -> Analysis:
             "sea_local": break_even_units(values, "sea", local=True),
         },
         tables=tables,
-        price_owner=tables.makers[CAR_PRICES_MAKER].display_name,
     )

@@ -1,5 +1,6 @@
 """What is known: the sourced facts on going overseas, and the base case checked against the few
-broker figures on Leapmotor International (CMBI's profit per car, Jefferies' T03 margins)."""
+broker figures on the maker's overseas venture (a broker's profit per car, another's margins of
+one car imported and assembled in Europe), as the sourced rows of assumptions.csv give them."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from lib.payback.uncertain import base_values
 OVERSEAS_METRICS = ("overseas_deliveries", "overseas_outlets", "export_share_pct")
 # Topic -> prefixes of the assumptions.csv rows that belong to it.
 FACT_TOPICS = {
-    "Leapmotor International: volumes, targets, outlets": ("overseas_", "export_share"),
+    "the overseas venture: volumes, targets, outlets": ("overseas_", "export_share"),
     "prices Europe vs China": ("price_europe_", "price_china_"),
     "tariffs": ("eu_", "malaysia_cbu", "malaysia_ckd", "malaysia_sales"),
     "local assembly": ("spain_", "malaysia_assembly", "poland_", "italy_", "jinhua_"),
@@ -31,9 +32,9 @@ def _text(value: object) -> str:
 
 
 def known_facts(maker: Maker, tables: Tables) -> pd.DataFrame:
-    """The sourced facts on going overseas: the maker's reported overseas rows, then Leapmotor
-    International's volumes and outlets, prices in Europe against China, tariffs, assembly plans
-    and deal terms. One row per fact (index topic, fact) with value, unit, as_of, source, note."""
+    """The sourced facts on going overseas: the maker's reported overseas rows, then its overseas
+    venture's volumes and outlets, prices in Europe against China, tariffs, assembly plans and
+    deal terms. One row per fact (index topic, fact) with value, unit, as_of, source, note."""
     rows = []
     fin = tables.financials
     if maker.company:
@@ -102,7 +103,7 @@ def calibration(setup: Setup, tables: Tables) -> Calibration:
     values = base_values(setup.scenario)
     share = tables.row("jv_profit_share_2025_cmbi_forecast_rmb_mn")
     units = tables.row("overseas_2025_cmbi_forecast_units")
-    jv = tables.row("jv_leapmotor_share_pct")
+    jv = tables.row(setup.maker.venture_share_row)
     cmbi_per_car = share.value / (jv.value / 100) / units.value * 1e6
     fixed = float(fixed_costs_rmb_mn(values, "europe"))
     model_per_car = float(unit_economics(values, "europe", local=False)["contribution"])
@@ -118,7 +119,7 @@ def calibration(setup: Setup, tables: Tables) -> Calibration:
     imported, assembled = tables.row("t03_gm_imported_pct"), tables.row("t03_gm_local_assembly_pct")
     price = f"T03 at EUR {JEFFERIES_T03_PRICE_EUR / 1e3:,.0f}k"
     cmbi_source = (
-        f"CMBI FY25E: Leapmotor's share RMB {share.value:,.0f} mn / {jv.value:.0f}% / "
+        f"CMBI FY25E: {setup.maker.display_name}'s share RMB {share.value:,.0f} mn / {jv.value:.0f}% / "
         f"{units.value:,.0f} cars [FORECAST]"
     )
     return Calibration(

@@ -1,10 +1,13 @@
 """Inputs and validation: the data the model reads, the notebook's parameters checked, and each
 sourced default filled in for the maker, with where it came from.
 
+Only a maker with an overseas venture in the data is modelled (`makers.has_overseas_venture`):
+the venture, plant, overseas price and volume rows of assumptions.csv are that venture's, so any
+other maker gets MissingData ("no overseas venture in the data"), never another maker's venture.
 A maker-specific figure comes from the row the maker registry (data/makers.csv) names; a maker
 without one gets the documented fallback, labelled as an assumption: the NEV market's average
-discount, the EU duty of 'other cooperating' exporters, a wholly owned overseas business, the
-median of the peers' latest gross margins."""
+discount, the EU duty of 'other cooperating' exporters, the median of the peers' latest gross
+margins."""
 
 from __future__ import annotations
 
@@ -23,15 +26,11 @@ from lib.payback.models import Timeline
 from lib.payback.parameters import MODEL_PARAMETERS, SOURCED, parameter_names
 from lib.payback.uncertain import DISTRIBUTIONS, Uncertain
 
-# The price_europe_<car>_eur / price_china_<car>_rmb rows of assumptions.csv are this maker's cars
-# (the only maker with sourced prices in both markets); other makers use them as a labelled proxy.
-CAR_PRICES_MAKER = "leapmotor"
 MARGIN_METRICS = ("vehicle_margin_pct", "gross_margin_pct")
 TRUSTED_FLAGS = ("stated", "derived")  # uncertain, unverified and forecast margins are never used
 # Fallback rows when the registry names no maker-specific one (see the module docstring).
 MARKET_DISCOUNT_ROW = "transaction_discount_nev_pct"
 OTHER_COOPERATING_CVD_ROW = "eu_cvd_other_cooperating_pct"
-WHOLLY_OWNED_SHARE_PCT = 100.0
 # Parameters whose sourced default is one assumptions.csv row, the same for every maker.
 SIMPLE_ROWS = {
     "europe_mfn_duty_pct": "eu_mfn_car_duty_pct",
@@ -102,6 +101,14 @@ def check_maker(key: str, tables: Tables) -> Maker:
     raise makers.UnknownMaker(makers.unknown_message(key, list(tables.makers)))
 
 
+def check_venture(maker: Maker) -> str:
+    """The row of the maker's share in its overseas venture; MissingData ("no overseas venture in
+    the data") for a maker without one: the venture rows are another maker's."""
+    if not makers.has_overseas_venture(maker):
+        raise MissingData(makers.no_overseas_venture(maker))
+    return maker.venture_share_row
+
+
 def car_models(assumptions: pd.DataFrame) -> list[str]:
     """Cars with both a sourced European and a sourced Chinese list price."""
     names = set(assumptions.index)
@@ -155,15 +162,6 @@ def _sourced(tables: Tables, *names: str, origin: str = "sourced") -> Resolved:
     return Resolved(rows[0].value, origin, urls, rows[0].note)
 
 
-def _car_price(name: str, row: str, maker: Maker, car_model: str, tables: Tables) -> Resolved:
-    found = _sourced(tables, row)
-    if maker.key == CAR_PRICES_MAKER:
-        return found
-    owner = tables.makers[CAR_PRICES_MAKER].display_name
-    what = f"sourced {owner} {car_model.upper()} price, used for {maker.display_name}"
-    return Resolved(found.value, f"{what} (assumption: no price for this maker)", found.source)
-
-
 def _maker_margin(maker: Maker, tables: Tables) -> Resolved:
     found = latest_margin(tables.financials, maker.company)
     if found is not None:
@@ -198,10 +196,10 @@ def sourced_default(
     name: str, maker: Maker, car_model: str, tables: Tables, rmb_per_eur: float, rmb_per_usd: float
 ) -> Resolved:
     """The sourced default of parameter `name` for `maker` and `car_model`."""
-    if name == "price_china_rmb":
-        return _car_price(name, f"price_china_{car_model}_rmb", maker, car_model, tables)
+    if name == "price_china_rmb":  # the venture's cars: its maker's (check_venture)
+        return _sourced(tables, f"price_china_{car_model}_rmb")
     if name == "europe_price_eur":
-        return _car_price(name, f"price_europe_{car_model}_eur", maker, car_model, tables)
+        return _sourced(tables, f"price_europe_{car_model}_eur")
     if name == "china_discount_pct":
         if maker.discount_row:
             return _sourced(tables, maker.discount_row)
@@ -210,10 +208,7 @@ def sourced_default(
     if name in ("china_margin_pct", "factory_margin_pct"):
         return _maker_margin(maker, tables)
     if name == "maker_share_pct":
-        if maker.venture_share_row:
-            return _sourced(tables, maker.venture_share_row)
-        origin = "assumption (no source): a wholly owned overseas business"
-        return Resolved(WHOLLY_OWNED_SHARE_PCT, origin, "")
+        return _sourced(tables, check_venture(maker))
     if name == "europe_cvd_pct":
         if maker.eu_cvd_row:
             return _sourced(tables, maker.eu_cvd_row)
@@ -279,9 +274,11 @@ def resolve(parameters: Mapping[str, object], tables: Tables) -> Setup:
 
     Numeric parameters at -1 and text parameters at "" take their sourced default (for the maker);
     other values are used as given (origin "scenario value"). Lists are [min, mode, max].
-    MissingData when the data lack what every maker needs (a car priced in both markets, a margin)."""
+    MissingData when the maker has no overseas venture in the data, or the data lack what the
+    analysis needs (a car priced in both markets, a margin)."""
     _check_run_parameters(parameters)
     maker = check_maker(str(parameters["maker"]), tables)
+    check_venture(maker)
     car_model = check_car_model(str(parameters["car_model"]).lower(), maker, tables.assumptions)
     kind = parameters["distribution"]
     timeline = Timeline(parameters["start_year"], parameters["horizon_years"])

@@ -9,6 +9,7 @@ import math
 
 from lib import results
 from lib.payback.analysis import Analysis
+from lib.payback.inputs import OTHER_COOPERATING_CVD_ROW
 from lib.payback.models import strategy
 from lib.payback.parameters import MODEL_PARAMETERS
 from lib.payback.simulation import LONG_PAYBACK_YEARS, SHORT_PAYBACK_YEARS, PaybackSummary
@@ -93,7 +94,7 @@ def answer_markdown(analysis: Analysis) -> str:
 def facts_markdown(analysis: Analysis) -> str:
     """European against Chinese list prices, and the duties a China-built car pays."""
     setup, ratios = analysis.setup, analysis.price_ratios
-    fx, owner = setup.mode("rmb_per_eur"), html.escape(analysis.price_owner)
+    fx, owner = setup.mode("rmb_per_eur"), _maker(analysis)
     each = ", ".join(f"{car.upper()} {r:.1f}x" for car, r in ratios.items())
     return (
         f"At {fx:g} RMB per EUR, {owner}'s European list prices are {ratios.min():.1f} to "
@@ -141,7 +142,7 @@ def calibration_markdown(analysis: Analysis) -> str:
     check = analysis.calibration
     cmbi, imported, gain = check.profit_per_car, check.t03_imported, check.t03_gain
     return (
-        "Two broker forecasts for Leapmotor International can be checked. At CMBI's 2025 volume the "
+        f"Two broker forecasts for {_maker(analysis)}'s overseas venture can be checked. At CMBI's 2025 volume the "
         f"base case leaves the venture RMB {cmbi.model:,.0f} a car after fixed costs, against RMB "
         f"{cmbi.broker:,.0f} implied by CMBI ({cmbi.model / cmbi.broker:.1f}x). For a T03 at EUR "
         f"{check.t03_price_eur:,.0f} the model puts the gain from assembling in Europe at "
@@ -214,15 +215,14 @@ def margin_markdown(analysis: Analysis) -> str:
 
 def caveats_markdown(analysis: Analysis) -> str:
     """Sources and caveats, the sourced figures read from the data."""
-    row = analysis.tables.row
-    cvd = {key: row(f"eu_cvd_{key}_pct").value for key in ("other_cooperating", "byd", "tesla")}
-    stellantis, leapmotor = row("jv_stellantis_share_pct").value, row("jv_leapmotor_share_pct").value  # fmt: skip
+    row, setup, maker = analysis.tables.row, analysis.setup, _maker(analysis)
+    share = row(setup.maker.venture_share_row).value
     sourced = (
-        f"EU duties (Implementing Regulation (EU) 2024/2754: {cvd['other_cooperating']:g}% for 'other "
-        f"cooperating' exporters, {cvd['byd']:g}% BYD, {cvd['tesla']:g}% Tesla, plus the "
-        f"{row('eu_mfn_car_duty_pct').value:g}% MFN duty), {html.escape(analysis.price_owner)}'s list "
-        f"prices in Europe and China, the {stellantis:.0f}/{leapmotor:.0f} joint-venture terms "
-        "(Stellantis / Leapmotor), overseas volumes, outlets and targets, Spain (up to "
+        f"EU duties (Implementing Regulation (EU) 2024/2754: {row(setup.maker.eu_cvd_row or OTHER_COOPERATING_CVD_ROW).value:g}% "
+        f"countervailing duty on {maker}'s China-built cars, plus the "
+        f"{row('eu_mfn_car_duty_pct').value:g}% MFN duty), {maker}'s list "
+        f"prices in Europe and China, its {share:.0f}% share of the venture, "
+        "overseas volumes, outlets and targets, Spain (up to "
         f"{row('spain_assembly_capacity_units_per_year').value:,.0f} a year from "
         f"{row('spain_assembly_start_year').value:.0f}-{row('spain_assembly_start_month').value:02.0f}, about USD {row('spain_assembly_investment_usd_mn').value:,.0f} mn) and Malaysia "
         f"(EUR {row('malaysia_assembly_investment_eur_mn').value:,.0f} mn) assembly, Malaysian "
@@ -235,7 +235,7 @@ def caveats_markdown(analysis: Analysis) -> str:
             "- **Assumptions with no source** are labelled in each table: logistics per car, dealer margins, VAT rates, fixed costs per outlet, marketing, market-entry investment, exchange rates, South-East Asian prices and volumes, the discount rate and risk premia. They drive the answer as much as the sourced facts do; change them as parameters.",
             "- The venture's accounts are not public: no paid-in capital, revenue or profit. The price the venture pays the maker for a car is modelled as the maker's China net price (its China gross margin), scaled by the export-spec cost; the customs value is that price plus freight.",
             f"- Simplifications: pre-tax cash flows, no working capital, no value after the horizon (conservative for NPV), one car model stands for the whole range, a kit costs as much as a whole car (conservative for local assembly), no anti-circumvention duties on kits, the Malaysian sales tax applied to locally assembled cars although the data say: {exemption} (conservative for South-East Asia), independent draws of the uncertain inputs.",
-            f"- For a maker other than {html.escape(analysis.price_owner)}, its car prices stand in (labelled) and the overseas business is taken as wholly owned unless the maker registry names a venture share or `maker_share_pct` says otherwise; the maker's own duty rate, margin and discount are used where the data have them.",
+            "- Only a maker with an overseas venture in the data is modelled (`data/makers.csv` venture_share_row): the venture, plant, price and volume rows of `data/assumptions.csv` are its venture's; the maker's own duty rate, margin and discount are used where the data have them.",
             "- Broker figures (CMBI, Jefferies) are forecasts and serve only as checks.",
         ]
     )  # fmt: skip

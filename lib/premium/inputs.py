@@ -303,7 +303,7 @@ def prepare_study(
         raise makers.MissingData(
             f"{maker.display_name}'s badge {focus} is the reference brand of this analysis, so its "
             "premium over itself is zero by construction; set reference_brand to another badge "
-            "(e.g. Tesla) to measure it"
+            "to measure it"
         )
     for brand in comparison_brands:
         check_brand(frame, brand, "comparison_brands")
