@@ -69,3 +69,19 @@ def test_reader_tables_escape_and_show_sources(leapmotor):
     history = margins.history_table(leapmotor).to_html()
     assert "(d)" in history  # a derived figure carries its letter
     assert "No figure" not in margins.duplicates_table(leapmotor).to_html()
+
+
+def test_a_maker_without_learning_shows_no_range_and_says_why():
+    byd = margins.analyse(margins.load_inputs("byd", data_dir=FROZEN_DATA))
+    assert not byd.cases.attrs["learning_applied"]  # no cumulative deliveries in the data
+    results.clear()
+    recorded = {r.name: r for r in margins.record(byd)}
+    results.clear()
+    for name in ("gm_at_target_cut10_pct", "gm_at_target_cut5_pct", "gm_at_target_current_pct"):
+        assert recorded[name].low is None and recorded[name].high is None
+        assert "no interval: no learning is applied" in recorded[name].meaning
+    assert "(not applied: no learning is applied" in recorded["learning_rate_pct"].meaning
+    text = margins.answer_markdown(byd)
+    cut10 = recorded["gm_at_target_cut10_pct"].value
+    assert f"**{cut10:.1f}%**" in text and f"{cut10:.1f}% to {cut10:.1f}%" not in text
+    assert "no range around it" in text

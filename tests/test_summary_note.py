@@ -156,3 +156,70 @@ def test_the_sales_verdict_reports_the_track_record_when_recorded(tmp_path):
     )
     detail = summary.verdicts(run)[0].detail
     assert "Track record: 90.0% of the months reported since that fell inside earlier runs' 80% bands (20 months" in detail  # fmt: skip
+
+
+def another_makers_run(tmp_path, changes: dict[str, list[dict]], drop=()) -> summary.RunResults:
+    """A run of NIO whose results.json does not name its maker (as a universe task's does not),
+    with results replaced or added by name, and some left out."""
+    run = write_run(tmp_path, "20261001T000000-base")
+    del run.content["maker"]
+    for notebook, rows in run.content["notebooks"].items():
+        kept = [r for r in rows["results"] if r["name"] not in drop]
+        by_name = {r["name"]: r for r in kept} | {r["name"]: r for r in changes.get(notebook, [])}
+        rows["results"] = list(by_name.values())
+    return run
+
+
+def test_the_note_names_the_maker_it_is_given_and_only_its_own_facts(tmp_path):
+    no_flagship = result("flagship_series", None, "series", "not applicable: no flagship named in the data for NIO (no band)")  # fmt: skip
+    run = another_makers_run(
+        tmp_path, {"02_brand_premium": [no_flagship]}, drop=("flagship_price_rmb", "p_flagship_in_band")
+    )  # fmt: skip
+    items = summary.verdicts(run, "nio")
+    text = " ".join(f"{v.verdict} {v.detail} {v.claim}" for v in items)
+    text += " ".join(summary.watch_list(run, "nio") + summary.risks(run))
+    assert "30% chance that NIO delivers 1,000,000 units in 2026" in text
+    assert "NIO's badge lists 20% below BYD's" in text
+    assert "Flagship question not applicable: not applicable: no flagship named in the data for NIO" not in text  # fmt: skip
+    assert "Flagship question not applicable: no flagship named in the data for NIO" in text
+    assert "Leapmotor" not in text and "D19" not in text and "D99" not in text
+    assert "seed article" not in text
+    assert not any(item.startswith("**Price band**") for item in summary.watch_list(run, "nio"))
+
+
+def test_zero_width_ranges_are_never_shown_as_intervals(tmp_path):
+    flat = result("gm_at_target_cut10_pct", 8.5, "pct", "gm; no interval: no learning is applied (no cumulative deliveries)", 8.5, 8.5, role="headline")  # fmt: skip
+    run = another_makers_run(tmp_path, {"03_price_war_margins": [flat]})
+    margins = summary.verdicts(run, "byd")[2]
+    assert "8.5% (no range: no learning is applied (no cumulative deliveries)" in margins.verdict
+    assert "8.5% to 8.5%" not in margins.verdict + margins.detail + margins.claim
+    assert not any("Slow cost learning" in item for item in summary.risks(run))
+    from lib import results
+
+    assert results.format_value(flat) == "8.5%"  # no '[8.5%, 8.5%]'
+
+
+def test_one_scale_of_words_for_every_probability(tmp_path):
+    p58 = result("best_p_payback_horizon", 0.58, "probability", "within the 10-year horizon", role="headline")  # fmt: skip
+    run = another_makers_run(tmp_path, {"04_globalization_payback": [p58]})
+    payback = summary.verdicts(run, "leapmotor")[3]
+    assert payback.verdict.startswith("About as likely as not to pay back")
+    assert "About as likely as not (58%)" in payback.claim and "more likely than not" not in payback.claim  # fmt: skip
+    from lib import results
+    from lib.premium import report
+
+    assert report.likelihood_words is results.likelihood  # the premium report words it the same
+    assert [results.likelihood(p) for p in (0.05, 0.2, 0.58, 0.6, 0.99)] == [
+        "very unlikely", "unlikely", "about as likely as not", "likely", "very likely",
+    ]  # fmt: skip
+
+
+def test_a_target_that_is_last_years_total_and_a_missing_value_are_worded(tmp_path):
+    basis = result("target_stated", 0.0, "yes/no", "1 when ..., 0 when it is not (last year)")
+    growth = result("required_growth_pct", None, "pct", "growth over None deliveries that the target needs", role="supporting")  # fmt: skip
+    run = another_makers_run(tmp_path, {"01_sales_trajectory": [basis, growth]})
+    sales = summary.verdicts(run, "xiaomi")[0]
+    assert sales.verdict.startswith("No target stated yet in 2026: 30% chance that Xiaomi beats its 2025 total")  # fmt: skip
+    assert sales.claim == "That Xiaomi delivers more in 2026 than in 2025 is unlikely on the data so far."  # fmt: skip
+    answer = summary.answers(run)[0]
+    assert "None" not in answer.sentence and "growth over" not in answer.sentence

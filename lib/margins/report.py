@@ -34,11 +34,18 @@ def _pct(value: float, digits: int = 1) -> str:
 
 
 def _range(case: pd.Series) -> str:
+    """'13.7% (10.0% to 17.1%)'; just the margin when the range has zero width (no learning)."""
+    if case.low_pct == case.high_pct:
+        return f"{case.gross_margin_pct:.1f}%"
     return f"{case.gross_margin_pct:.1f}% ({case.low_pct:.1f}% to {case.high_pct:.1f}%)"
 
 
 # ---------------------------------------------------------------------------------------------
 # Headline numbers
+
+
+# Why a maker's margins at the target volume carry no range (the learning rate is not applied).
+NO_LEARNING = "no learning is applied (the data do not give the maker's cumulative deliveries)"
 
 
 def record(result: Analysis) -> list[results.Result]:
@@ -60,7 +67,8 @@ def record(result: Analysis) -> list[results.Result]:
         results.record("latest_gross_margin_pct", 100 * result.margin_now, "pct",
                        f"{name} {result.basis_text} in {start}", role="supporting"),
         results.record("learning_rate_pct", 100 * learning.rate, "pct",
-                       f"unit-cost fall per doubling of cumulative deliveries, {learning.source}; 95% interval",
+                       f"unit-cost fall per doubling of cumulative deliveries, {learning.source}; 95% interval"
+                       + ("" if result.cases.attrs["learning_applied"] else f" (not applied: {NO_LEARNING})"),
                        low=100 * low, high=100 * high),
         results.record("fixed_cost_share_pct", 100 * result.fixed_share, "pct",
                        f"share of cost of sales that is fixed, {how}",
@@ -73,6 +81,7 @@ def record(result: Analysis) -> list[results.Result]:
         results.record("target_volume_units", result.inputs.target_volume_units, "units",
                        f"annual deliveries of the target case ({result.target_change:+.0%} on {result.volume_basis})"),
     ]  # fmt: skip
+    learned = bool(result.cases.attrs["learning_applied"])
     for result_name, cut in TARGET_CASES.items():
         case = result.case(cut)
         out.append(
@@ -80,9 +89,10 @@ def record(result: Analysis) -> list[results.Result]:
                 result_name,
                 float(case.gross_margin_pct),
                 "pct",
-                f"gross margin at the target volume, {case.case}; interval from the learning rate",
-                low=float(case.low_pct),
-                high=float(case.high_pct),
+                f"gross margin at the target volume, {case.case}; "
+                + ("interval from the learning rate" if learned else f"no interval: {NO_LEARNING}"),
+                low=float(case.low_pct) if learned else None,
+                high=float(case.high_pct) if learned else None,
                 role=ROLES.get(result_name, "supporting"),
             )
         )
@@ -116,7 +126,8 @@ def answer_markdown(result: Analysis) -> str:
     else:
         learning_text = (
             f"The data do not give {name}'s cumulative deliveries, so no learning is applied: at {start}'s unit cost and "
-            f"revenue per vehicle gross margin stays at **{hold.gross_margin_pct:.1f}%**."
+            f"revenue per vehicle gross margin stays at **{hold.gross_margin_pct:.1f}%**, with no range around it "
+            "(the range comes from the learning rate)."
         )
     cut = _pct(HEADLINE_CUT, 0)
     if np.isfinite(result.need_for_cut):

@@ -180,7 +180,7 @@ def _verdict_premium(found: dict, maker: str) -> tuple[str, str, str]:
     flagship, band = _flagship(found), _value(found, "price_band") if "price_band" in found else "the target band"  # fmt: skip
     if flagship is None:
         reason = found.get("flagship_series", {}).get("meaning", "no flagship named in the data")
-        return verdict, f"Flagship question not applicable: {reason}.", ""
+        return verdict, f"Flagship question not applicable: {reason.removeprefix('not applicable: ')}.", ""  # fmt: skip
     price, p_band = found["flagship_price_rmb"], _value(found, "p_flagship_in_band")
     detail = f"The {flagship}'s specs would list at {_with_range(price, '80% interval')} under {maker}'s badge, a {p_band:.0%} chance of landing inside {band}."  # fmt: skip
     claim = f"Can the {flagship} sell at {band} under its badge? The model gives it a {p_band:.0%} chance ({_words(p_band)})."  # fmt: skip
