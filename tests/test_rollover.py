@@ -157,7 +157,10 @@ def test_earlier_runs_calls_are_used_where_they_exist(rolled, open_2027, tmp_pat
     table = pd.DataFrame(
         [["leapmotor", 2026, target, month, 0.31, 9e5, 1e6, 1.1e6] for month in made]
         + [["nio", 2026, target, "2026-11", 0.99, 1.0, 2.0, 3.0],  # another maker's call
-           ["leapmotor", 2026, target + 1, "2026-11", 0.99, 1.0, 2.0, 3.0]],  # another target
+           ["leapmotor", 2026, target + 1, "2026-11", 0.99, 1.0, 2.0, 3.0],  # another target
+           ["leapmotor", 2026, target, "2026-11", "high", 1.0, 2.0, 3.0],  # damaged: skipped
+           ["leapmotor", 2026, target, "2026-11", 1.5, 1.0, 2.0, 3.0],  # not a probability
+           ["leapmotor", 2026, target, "2026-11", 0.5, 3.0, 2.0, 1.0]],  # quantiles reversed
         columns=resolution.CALL_COLUMNS,
     )  # fmt: skip
     payload = results.record_table(resolution.CALL_TABLE, table, "units", "test")

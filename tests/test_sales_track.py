@@ -44,6 +44,13 @@ def test_months_not_reported_or_makers_unknown_are_not_scored():
     assert track.score(table(), {"m": series({"2026-07": np.nan})}).empty
 
 
+def test_a_quantile_that_is_not_a_number_skips_its_row_not_the_run():
+    damaged = pd.concat([table(), table()], ignore_index=True).astype(object)
+    damaged.loc[0, "q50"] = "lots"  # an earlier run's table with text where a number belongs
+    scored = track.score(damaged, {"m": series({"2026-07": 100.0})})
+    assert len(scored) == 1 and scored["q50"].iloc[0] == 100.0
+
+
 def write_run(folder, run_id: str, result: dict | None) -> None:
     folder.mkdir()
     (folder / "manifest.json").write_text(json.dumps({"run_id": run_id, "status": "ok"}))

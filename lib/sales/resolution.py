@@ -119,10 +119,18 @@ def earlier_calls(earlier: Iterable, maker: str, year: int, target: float) -> pd
         table = results.table_frame(results.lookup(run.results or {}, NOTEBOOK, CALL_TABLE))
         if table is None or not set(CALL_COLUMNS) <= set(table.columns):
             continue
+        numbers = {c: pd.to_numeric(table[c], errors="coerce") for c in CALL_COLUMNS[1:3] + CALL_COLUMNS[4:]}  # fmt: skip
+        table = table.assign(**numbers)
+        sane = (  # a damaged earlier run's rows are skipped, never trusted
+            table["p_target"].between(0, 1)
+            & (table["p10"] <= table["median"])
+            & (table["median"] <= table["p90"])
+        )
         mine = table[
-            (table["maker"] == maker)
-            & (pd.to_numeric(table["target_year"], errors="coerce") == year)
-            & ((pd.to_numeric(table["target_units"], errors="coerce") - target).abs() < 0.5)
+            sane
+            & (table["maker"] == maker)
+            & (table["target_year"] == year)
+            & ((table["target_units"] - target).abs() < 0.5)
         ]
         frames.append(mine[CALL_COLUMNS].assign(run_id=run.run_id))
     if not frames:

@@ -67,7 +67,9 @@ def pit(quantiles: np.ndarray, actual: float) -> float:
 
 
 def score(table: pd.DataFrame, series_by_maker: Mapping[str, pd.Series]) -> pd.DataFrame:
-    """The rows of a quantile table whose month is now reported, scored against the actual."""
+    """The rows of a quantile table whose month is now reported, scored against the actual;
+    rows whose quantiles are not numbers (a damaged earlier run) are skipped."""
+    table = table.assign(**{c: pd.to_numeric(table[c], errors="coerce") for c in QUANTILE_COLUMNS})
     rows = []
     for row in table.itertuples(index=False):
         series = series_by_maker.get(row.maker)
