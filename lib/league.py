@@ -77,7 +77,12 @@ def _cell(maker: str, content: dict, column: Column, target_stated: bool) -> Cel
         word = {"failed": "failed", "missing": "not run", "skipped": "not run"}.get(status, status)
         return Cell(word, None, href if status == "failed" else None, f"the notebook {word}")
     if column.key == "p_target" and not target_stated:
-        return Cell("no target stated", None, href, "no stated target in data/makers.csv")
+        return Cell(_no_target_text(content, found), None, href, "no stated target in the data")
+    if column.key == "gm_latest" and _number(found) is not None:
+        # quarters and bases differ between makers (a company's gross margin, a segment's): label
+        period = results.lookup(content, column.notebook, "latest_period")
+        when = f" ({period['value']})" if period and period.get("value") else ""
+        return Cell(results.format_value(found) + when, _number(found), href, found.get("meaning", ""))  # fmt: skip
     if column.key == "payback" and found is not None:
         strategy = results.lookup(content, column.notebook, "best_strategy")
         route = f" ({strategy['value']})" if strategy and strategy.get("value") else ""
@@ -85,6 +90,15 @@ def _cell(maker: str, content: dict, column: Column, target_stated: bool) -> Cel
     if found is None or _number(found) is None:
         return Cell("n/a", None, href, f"{column.result} not recorded")
     return Cell(results.format_value(found), _number(found), href)
+
+
+def _no_target_text(content: dict, found: dict | None) -> str:
+    """'no target stated', with the chance the maker's report gives instead (of beating the year
+    before's total) when it recorded one, so the page says what the report says."""
+    year = _number(results.lookup(content, "01_sales_trajectory", "target_year"))
+    if _number(found) is None or year is None:
+        return "no target stated"
+    return f"no target stated; {results.format_value(found)} to beat its {year - 1:.0f} total"
 
 
 def _target_stated(content: dict, maker) -> bool:

@@ -71,3 +71,16 @@ def test_the_chart_title_states_the_finding():
     title = figure._suptitle.get_text()
     assert "A is the likeliest to reach its own target (40%)" in title
     assert "B's badge carries the highest premium (10.0%" in title
+
+
+def test_the_latest_margin_names_its_quarter_and_no_target_gives_the_reports_chance():
+    recorded = content()
+    recorded["notebooks"]["03_price_war_margins"]["results"].append(result("latest_period", "2025Q3", "quarter"))  # fmt: skip
+    recorded["notebooks"]["01_sales_trajectory"]["results"].append(result("target_year", 2026, "year"))  # fmt: skip
+    rows = league.league_table({"a": content(), "b": recorded}, registry())
+    a, b = rows[0].cells, rows[1].cells
+    assert a["gm_latest"].text == "15.0%"  # no quarter recorded: none shown
+    assert b["gm_latest"].text == "15.0% (2025Q3)" and b["gm_latest"].value == 15.0
+    assert b["gm_latest"].note == "latest_gross_margin_pct"  # the recorded meaning: its basis
+    assert b["p_target"].text == "no target stated; 40% to beat its 2025 total"
+    assert b["p_target"].value is None  # not sorted with makers' own targets
