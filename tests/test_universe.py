@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -247,3 +248,77 @@ def test_the_universe_page_shows_each_makers_numbers_and_sorts(cluster_run):
         assert page.locator("img").evaluate("img => img.naturalWidth") > 0
         assert not errors, errors
         browser.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Every maker's pages are about that maker (issue 21), read from the universe run above
+
+# The reports whose prose is checked for other makers' names and facts; notebook 01 pools every
+# maker's years in its backtest and notebook 03 compares every maker's margins (labelled
+# comparisons), so only their numbers are checked there.
+OWN_PAGES = ("02_brand_premium", "04_globalization_payback", "05_summary")
+NUMBER = r"-?\d[\d,]*(?:\.\d+)?%?"
+ZERO_WIDTH = re.compile(rf"(?<![\d.])({NUMBER})(?: [A-Za-z]+)? to \1(?![\d.%])|\[({NUMBER}), \2\]")
+
+
+def visible_prose(page: Path) -> str:
+    """What a reader sees of a report outside its tables (the tables are the labelled
+    comparisons: peers, parameters, sources), as one line."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    for hidden in soup(["script", "style", "table"]):
+        hidden.decompose()
+    return re.sub(r"\s+", " ", soup.get_text(" "))
+
+
+def names_of(maker: makers.Maker) -> set[str]:
+    return {n for n in (maker.display_name, maker.company, *maker.trim_brands) if n}
+
+
+def facts_of(maker: makers.Maker) -> set[str]:
+    """What names a maker's own cars in the data: its flagship and launched series."""
+    from lib import data
+    from lib.premium import inputs
+
+    assumptions, trims = data.load_assumptions(FROZEN_DATA), data.load_trims(FROZEN_DATA)
+    flagship = makers.flagship(maker, assumptions, trims)
+    return {*([flagship] if flagship else []), *inputs.launch_prices(assumptions, maker)["series"]}
+
+
+def allowed_names(run_dir: Path, key: str, page: str) -> set[str]:
+    """Other makers' names a page may show: notebook 02 compares the maker's badge with every
+    brand in the trims (its tables, diagnostics and reference); the note quotes the reference."""
+    from lib import data
+
+    if page == "02_brand_premium":
+        return set(data.load_trims(FROZEN_DATA)["brand"])
+    content = json.loads((run_dir / key / "results.json").read_text())
+    reference = results.lookup(content, "02_brand_premium", "reference_brand")
+    return {reference["value"]} if page == "05_summary" and reference else set()
+
+
+def pages_problems(run_dir: Path, keys: list[str]) -> list[str]:
+    """Every maker's reports against its own facts: no 'None', no zero-width range, and in
+    OWN_PAGES no other maker's name (outside the comparisons it labels) or car."""
+    registry, problems = makers.registry(FROZEN_DATA), []
+    for key in keys:
+        others = {n for k, m in registry.items() if k != key for n in names_of(m) | facts_of(m)}
+        others -= names_of(registry[key]) | facts_of(registry[key])
+        cars = {n for k, m in registry.items() if k != key for n in facts_of(m)}
+        for page in sorted((run_dir / key).glob("0*.html")):
+            text = visible_prose(page)
+            if re.search(r"\bNone\b", text):
+                problems.append(f"{key}/{page.name}: shows 'None'")
+            problems += [f"{key}/{page.name}: zero-width range {m.group(0)!r}" for m in ZERO_WIDTH.finditer(text)]  # fmt: skip
+            if page.stem not in OWN_PAGES:
+                continue
+            for name in sorted(others - (allowed_names(run_dir, key, page.stem) - cars)):
+                for found in re.finditer(rf"(?<![\w/]){re.escape(name)}(?![\w])", text):
+                    around = text[max(0, found.start() - 80) : found.end() + 40]
+                    problems.append(f"{key}/{page.name} names {name}: ...{around}...")
+    return problems
+
+
+def test_every_makers_pages_are_about_that_maker(cluster_run):
+    assert not pages_problems(cluster_run, MAKERS), "\n".join(pages_problems(cluster_run, MAKERS))
