@@ -41,7 +41,7 @@ BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # The temporary file of `apply`, named after the data file and the writing process: a later run
 # removes those whose process is gone (a killed run cannot clean up after itself).
-TEMPORARY = re.compile(r"^\.(?P<name>.+)\.data-add-(?P<pid>\d+)\.tmp$")
+TEMPORARY = re.compile(r"^\..+\.data-add-(?P<pid>\d+)\.tmp$")
 
 
 @dataclass(frozen=True)
@@ -274,30 +274,27 @@ def _check_new_rows(
     source: Path, rows: list[Row], dataset: data.Dataset, data_dir: Path | None
 ) -> None:
     """Rows to be written name makers of the registry, and none of their text is a formula."""
-    problems = []
-    maker = RULES[dataset.filename].maker
-    if maker:
-        column, attribute = maker
-        known = {getattr(m, attribute) for m in makers.registry(data_dir).values()} - {None}
-        for row in rows:
-            value = row.cells[column]
-            if value and value not in known:
-                problems.append(
-                    f"line {row.line}, column '{column}': value {value!r} is not a maker in "
-                    f"{data.MAKERS.filename}; expected one of {', '.join(sorted(known))} (add the "
-                    "maker to the registry first)"
-                )
+    column, attribute = RULES[dataset.filename].maker or (None, None)
+    known = {getattr(m, attribute) for m in makers.registry(data_dir).values()} if column else set()
     texts = [name for name, f in dataset.fields.items() if f.kind == "str"]
+    problems = []
     for row in rows:
-        for name in texts:
-            if row.cells[name].startswith(FORMULA_STARTS):
-                problems.append(
-                    f"line {row.line}, column '{name}': value {row.cells[name]!r} starts with "
-                    f"{row.cells[name][0]!r}, which a spreadsheet runs as a formula; expected "
-                    "text that starts otherwise (e.g. 'up 12%' for '+12%')"
-                )
+        value = row.cells.get(column)
+        if value and value not in known:
+            problems.append(
+                f"line {row.line}, column '{column}': value {value!r} is not a maker in "
+                f"{data.MAKERS.filename}; expected one of {', '.join(sorted(known - {None}))} "
+                "(add the maker to the registry first)"
+            )
+        problems += [
+            f"line {row.line}, column '{name}': value {row.cells[name]!r} starts with "
+            f"{row.cells[name][0]!r}, which a spreadsheet runs as a formula; expected text that "
+            "starts otherwise (e.g. 'up 12%' for '+12%')"
+            for name in texts
+            if row.cells[name].startswith(FORMULA_STARTS)
+        ]
     if problems:
-        raise data.DataError(source, sorted(problems, key=lambda p: int(p.split()[1][:-1])))
+        raise data.DataError(source, problems)
 
 
 def _merge(plan: Plan, rows: list[Row], note: str | None) -> list[Row]:
@@ -400,15 +397,12 @@ def apply(plan: Plan) -> None:
         os.close(folder)
 
 
-def remove_stale_temporaries(folder: Path) -> list[Path]:
-    """Remove the temporary files of `apply` runs whose process is gone; return them."""
-    removed = []
+def remove_stale_temporaries(folder: Path) -> None:
+    """Remove the temporary files of `apply` runs whose process is gone."""
     for path in folder.glob(".*.data-add-*.tmp"):
         match = TEMPORARY.match(path.name)
         if match and not _alive(int(match["pid"])):
             path.unlink(missing_ok=True)
-            removed.append(path)
-    return removed
 
 
 def _alive(pid: int) -> bool:
