@@ -1,4 +1,4 @@
-"""Command line: `python -m lib run | list | check`. See README, "Command-line reference"."""
+"""Command line: `python -m lib run | list | check | data | cache | pdf`. See README, "Command-line reference"."""
 
 from __future__ import annotations
 
@@ -12,10 +12,13 @@ from pathlib import Path
 # start-up; notebook schemas never use that format, so the command line goes without it.
 sys.modules.setdefault("rfc3987_syntax", None)
 
-from lib import data, data_add, paths, pipeline, scenarios  # noqa: E402
+from lib import cache, data, data_add, paths, pipeline, scenarios  # noqa: E402
 
 MAX_JOBS = 32  # the collection has 5 notebooks; more workers only cost memory (each is a kernel)
 MAX_CELL_TIMEOUT = 86_400  # one day: a cell running longer is stuck, not slow
+CACHE_DIR_HELP = (
+    f"cache folder (default: ${cache.CACHE_DIR_ENV}, else .cache in the reports folder)"
+)
 MAX_CLUSTER_TIMEOUT = (
     600  # seconds to reach a scheduler: longer is a wrong address, not a slow link
 )
@@ -159,6 +162,9 @@ def _parser() -> argparse.ArgumentParser:
         help=f"seconds to connect and hear the scheduler answer, 1 to {MAX_CLUSTER_TIMEOUT} (default: 10)",
     )
     run.add_argument("--quiet", action="store_true", help="log warnings and errors only")
+    caching = run.add_mutually_exclusive_group()
+    caching.add_argument("--cache-dir", type=_folder, metavar="DIR", help=CACHE_DIR_HELP)
+    caching.add_argument("--no-cache", action="store_true", help="compute every result, store none")
 
     commands.add_parser(
         "list", help="the notebooks and their parameters (name, type, default, help)"
@@ -168,6 +174,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     common(check)
     data_add.add_parser(commands)
+    shown = commands.add_parser(
+        "cache", help="the cache's entries and size; `cache clear` empties it"
+    )
+    shown.add_argument("action", nargs="?", choices=["clear"], help="remove every entry")
+    shown.add_argument("--cache-dir", type=_folder, metavar="DIR", help=CACHE_DIR_HELP)
+    shown.add_argument("--reports-dir", type=_folder, help=f"reports folder (default: reports/, or ${paths.REPORTS_DIR_ENV})")  # fmt: skip
     pdf = commands.add_parser(
         "pdf", help="print a run's index and reports to PDF (headless Chromium)"
     )
@@ -225,6 +237,32 @@ def _pdf(run: Path) -> int:
     return 0
 
 
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:,.1f} MB"
+
+
+def _cache(arguments: argparse.Namespace) -> int:
+    """Show the cache's entries and size per cached function, or clear it."""
+    where = arguments.cache_dir or cache.folder(arguments.reports_dir)
+    try:
+        if arguments.action == "clear":
+            files, size = cache.clear(where)
+            print(f"removed {files} file(s), {_megabytes(size)}, from {where}")
+            return 0
+        found = cache.summary(where)
+    except cache.Unusable as error:
+        print(f"bad input: {error}", file=sys.stderr)
+        return pipeline.EXIT_BAD_INPUT
+    except OSError as error:
+        print(f"cannot read {where}: {error.strerror or error}", file=sys.stderr)
+        return pipeline.EXIT_FAILED
+    total = sum(count for count, _ in found.values()), sum(size for _, size in found.values())
+    print(f"cache in {where}: {total[0]} file(s), {_megabytes(total[1])}")
+    for name, (count, size) in sorted(found.items()):
+        print(f"    {name}: {count} file(s), {_megabytes(size)}")
+    return 0
+
+
 def _cluster_given(arguments: argparse.Namespace) -> dict:
     """The --cluster settings given on the command line, by option."""
     given = {
@@ -268,6 +306,8 @@ def main(argv: list[str] | None = None) -> int:
         return _pdf(arguments.run or paths.reports_dir() / "latest")
     if arguments.command == "check":
         return _check(arguments)
+    if arguments.command == "cache":
+        return _cache(arguments)
     options = pipeline.RunOptions(
         scenario=arguments.scenario,
         only=tuple(arguments.only),
@@ -277,6 +317,8 @@ def main(argv: list[str] | None = None) -> int:
         force=arguments.force,
         cell_timeout=arguments.cell_timeout,
         maker=arguments.maker,
+        cache_dir=arguments.cache_dir,
+        use_cache=not arguments.no_cache,
     )
     names = pipeline.all_scenarios() if arguments.all_scenarios else None
     if not arguments.cluster and any(_cluster_given(arguments).values()):

@@ -16,7 +16,7 @@ import pandas as pd
 import papermill
 import pytest
 
-from lib import data, kernels, paths, pipeline, results
+from lib import cache, data, kernels, paths, pipeline, results
 
 TESTS_DIR = Path(__file__).resolve().parent
 FIXTURE_NOTEBOOKS = TESTS_DIR / "notebooks"
@@ -36,6 +36,14 @@ def execute(notebook: Path, output: Path, parameters: dict | None = None, cwd: P
     )
     executed = nbformat.read(str(output), as_version=4)
     return executed, {r["name"]: r for r in results.from_notebook(executed)}
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path_factory, monkeypatch):
+    """Each test's computations cached in a folder of its own (lib/cache.py): nothing written to
+    the project's reports/.cache, reports folders made by tests hold only runs, no test served
+    another's results."""
+    monkeypatch.setenv(cache.CACHE_DIR_ENV, str(tmp_path_factory.mktemp("cache", numbered=True)))
 
 
 @pytest.fixture

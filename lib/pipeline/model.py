@@ -70,6 +70,8 @@ class RunOptions:
     cell_timeout: int = 1800  # seconds a single cell may run before the run is failed
     maker: str | None = None  # --maker: every notebook's `maker`, over what the scenario says
     cluster: ClusterOptions | None = None  # --cluster: a Dask scheduler (else a local cluster)
+    cache_dir: Path | None = None  # --cache-dir (default: $EVR_CACHE_DIR, else <reports>/.cache)
+    use_cache: bool = True  # --no-cache: every expensive result computed, none stored
 
 
 @dataclass

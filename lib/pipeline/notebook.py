@@ -13,17 +13,18 @@ from pathlib import Path
 
 import nbformat
 
-from lib import data, kernels, paths, render, results
+from lib import cache, data, kernels, paths, render, results
 from lib.pipeline.model import Job, Plan, RunOptions, iso, os_reason
 
 log = logging.getLogger("lib.pipeline")
 
 
 def environment(
-    data_dir: Path, reports_dir: Path, build_dir: Path, scenario: str
+    data_dir: Path, reports_dir: Path, build_dir: Path, scenario: str, cached: dict[str, str]
 ) -> dict[str, str]:
-    """Variables the kernels inherit: where the data, reports and this run live."""
+    """Variables the kernels inherit: where the data, reports, this run and the cache live."""
     return {
+        **cached,
         paths.DATA_DIR_ENV: str(data_dir),
         paths.REPORTS_DIR_ENV: str(reports_dir),
         paths.RUN_DIR_ENV: str(build_dir),
@@ -202,7 +203,14 @@ def payload_for(job: Job, plan_: Plan, build_dir: Path, options: RunOptions, com
         "overrides": job.overrides,
         "cell_timeout": options.cell_timeout,
         "environment": environment(
-            plan_.data_dir, plan_.reports_dir, build_dir, plan_.scenario.name
+            plan_.data_dir,
+            plan_.reports_dir,
+            build_dir,
+            plan_.scenario.name,
+            cache.environment(
+                options.cache_dir or cache.folder(plan_.reports_dir),
+                options.use_cache and cache.enabled(),
+            ),
         ),
         "context": {
             "run_id": plan_.run_id,

@@ -16,7 +16,7 @@ import pandas as pd
 from scipy.optimize import minimize
 from statsmodels.stats.diagnostic import acorr_ljungbox
 
-from lib import paths
+from lib import cache, paths
 from lib.sales.inputs import WEIGHTINGS, annual_totals, series_at
 from lib.sales.models import MODEL_LABELS, MODELS
 from lib.sales.seasonality import snapshot
@@ -159,6 +159,7 @@ BACKTEST_COLUMNS = [
 ]  # fmt: skip
 
 
+@cache.memoize(Backtest)  # the same for every maker: computed once per data, code, parameters
 @single_threaded_blas()
 def run_backtest(
     deliveries: pd.DataFrame,
