@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from lib import cache
 from lib.premium.inputs import PRICE_COLUMN, TRANSACTION_PRICE_COLUMN
 from lib.premium.models import HedonicFit, brand_premiums, fit_hedonic, premium_of, spec_price
 
@@ -75,6 +76,7 @@ def transaction_comparison(
     return table.reset_index()
 
 
+@cache.memoize()  # eight hedonic refits: the same in every scenario and re-run
 def robustness(
     sample: pd.DataFrame,
     focus: str,
