@@ -299,7 +299,7 @@ def prepare_study(
     frame = add_model_columns(trims)
     focus = focus_badge(frame, maker)
     check_brand(frame, reference_brand, "reference_brand")
-    if focus == reference_brand:  # a report that says so, e.g. for BYD in a run over every maker
+    if focus == reference_brand:  # a report that says so (a run over every maker meets it)
         raise makers.MissingData(
             f"{maker.display_name}'s badge {focus} is the reference brand of this analysis, so its "
             "premium over itself is zero by construction; set reference_brand to another badge "

@@ -67,7 +67,7 @@ def _chart_sales(ax: plt.Axes, found: dict) -> str:
 
 
 def _brand_label(result: dict) -> str:
-    """'Tesla' from a gap's meaning ('... under Tesla minus under ...'), else from its name."""
+    """The badge from a gap's meaning ('... under <badge> minus under ...'), else from its name."""
     match = re.search(r"under (.+?) minus", result["meaning"])
     return match.group(1) if match else result["name"].removeprefix("gap_to_").removesuffix("_rmb")
 
