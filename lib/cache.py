@@ -1,11 +1,12 @@
 """A shared cache of expensive results, keyed by content digests of everything they depend on.
 
 `@memoize(ResultClass)` on a function whose value depends only on its arguments and the code
-stores each value under the SHA-256 of the function's name, the code (`code_digest`: every
-Python file of lib/, requirements.txt and the Python version: any edit to lib/ or a pinned
-package changes every key, the simple safe choice) and the arguments (`digest`: DataFrames by
-content, with pandas' row hashes, column names and dtypes). A changed cell, parameter or line of
-lib/ is a new key: nothing stale is served.
+stores each value under the SHA-256 of the function's name, its code (`code_digest`: its module
+and every lib module it imports, directly or through others, read from their sources, plus
+requirements.txt and the Python version) and its arguments (`digest`: DataFrames by content,
+with pandas' row hashes, column names and dtypes). A changed cell, parameter, pinned package or
+line of a lib module the function can run is a new key: nothing stale is served. Edits to the
+modules it cannot reach (another analysis, the runner) keep its entries.
 
 Entries are NumPy .npz archives read with allow_pickle=False (reading one runs no code) behind a
 header with the payload's length and SHA-256: a truncated or damaged entry is reported in one log
@@ -152,9 +153,7 @@ def code_files(source: Path, root: Path | None = None) -> list[Path]:
         seen.add(path)
         for name in _lib_imports(path, dotted):
             parts = name.split(".")[1:]
-            for depth in range(
-                len(parts) + 1
-            ):  # lib.a.b: lib/__init__.py, lib/a/__init__.py, lib/a/b.py
+            for depth in range(len(parts) + 1):  # lib.a.b: lib/, lib/a/ (__init__), lib/a/b.py
                 base = root.joinpath(*parts[:depth])
                 for candidate in (base.with_suffix(".py"), base / "__init__.py"):
                     if candidate.is_file():
@@ -354,7 +353,7 @@ def _reason(error: OSError) -> str:
 
 
 def memoize(result_type: type | None = None):
-    """Cache the function's values by the digest of its name, lib/'s code and its arguments
+    """Cache the function's values by the digest of its name, its code and its arguments
     (bound to its signature with defaults, so positional and keyword calls share an entry).
     `result_type`: the dataclass it returns (fields: frames and scalars), or None for a frame."""
 
@@ -372,7 +371,7 @@ def memoize(result_type: type | None = None):
             try:
                 code = code_digest(source)
                 entry = folder() / f"{name}-{key(name, dict(bound.arguments), code)}{SUFFIX}"
-            except Uncacheable as error:
+            except Exception as error:  # an argument or source it cannot digest: compute
                 _warn_once(name, "cache: %s is computed, not cached: %s", name, error)
                 return function(*args, **kwargs)
             value = _look_up(entry, result_type)
@@ -405,10 +404,10 @@ def _store(entry: Path, value, result_type: type | None, name: str) -> None:
         if digest(deserialise(content, result_type)) != digest(value):
             raise Uncacheable("it does not read back exactly")
         write(entry, content)
-    except Uncacheable as error:
-        _warn_once(name, "cache: %s is computed, not cached: %s", name, error)
     except OSError as error:
         _warn_once(str(entry.parent), "cache: cannot write to %s (%s): computing without it", entry.parent, _reason(error))  # fmt: skip
+    except Exception as error:  # Uncacheable, or a value the encoder cannot take
+        _warn_once(name, "cache: %s is computed, not cached: %s", name, error)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -155,6 +155,19 @@ def test_arguments_it_cannot_digest_are_computed_with_one_warning(store, caplog)
     assert len(caplog.records) == 1 and "computed, not cached" in caplog.text
 
 
+@cache.memoize()
+def months(n: int) -> pd.DataFrame:
+    CALLS.append(n)
+    return pd.DataFrame({"month": pd.period_range("2026-01", periods=n, freq="M")})
+
+
+def test_a_value_it_cannot_store_exactly_is_computed_with_one_warning(store, caplog):
+    caplog.set_level(logging.WARNING, "lib.cache")
+    assert months(3)["month"].dtype == "period[M]" and len(months(3)) == 3
+    assert len(CALLS) == 2 and entries(store) == []
+    assert len(caplog.records) == 1 and "tests.test_cache.months is computed, not cached" in caplog.text  # fmt: skip
+
+
 def damage(entry: Path, how: str) -> None:
     content = entry.read_bytes()
     if how == "truncated":
