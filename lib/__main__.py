@@ -214,10 +214,12 @@ def _check(arguments: argparse.Namespace) -> int:
         f"data in {plan.data_dir}: "
         + ", ".join(f"{name} {rows} rows" for name, rows in counts.items())
     )
-    print(f"deliveries to {plan.data_as_of}; latest month per maker:")
+    print(f"deliveries to {plan.data_as_of}; latest month per maker, and targets on file:")
+    targets = data.target_summary(data.load_targets(plan.data_dir))
     for row in plan.freshness:
         stale = f"  STALE: missing {', '.join(row['missing'])}" if row["stale"] else ""
-        print(f"    {row['brand']}: {row['latest']}{stale}")
+        stated = targets.get(row["brand"], "none")
+        print(f"    {row['brand']}: {row['latest']}{stale}  targets: {stated}")
     print("gaps (unknown months, not zero):")
     for gap in data.delivery_gaps(data.load_deliveries(plan.data_dir)).itertuples():
         print(f"    {gap.brand}: {gap.first} to {gap.last} ({gap.months} months)")

@@ -82,6 +82,13 @@ RULES = {
     data.PRICE_WAR_EVENTS.filename: Rules(
         ("date", "event"), ("date",), ("kind", "max_cut_pct"), "maker", ("maker", "key")
     ),
+    data.TARGETS.filename: Rules(
+        ("maker", "year", "scope", "kind", "stated_on"),
+        ("maker", "year"),
+        ("target_units", "target_low_units", "target_high_units", "quality"),
+        "maker",
+        ("maker", "key"),
+    ),
 }
 
 
@@ -179,11 +186,13 @@ def dataset_for(path: Path, raw: bytes, into: str | None = None) -> data.Dataset
     )
 
 
-def read_table(path: Path, dataset: data.Dataset, raw: bytes | None = None) -> Table:
+def read_table(
+    path: Path, dataset: data.Dataset, raw: bytes | None = None, allow_empty: bool = False
+) -> Table:
     """Validate `path` (or its bytes `raw`, read before) with the dataset's schema and split it
-    into rows that keep their text."""
+    into rows that keep their text; `allow_empty` accepts a header without rows."""
     raw = data.read_bytes(path) if raw is None else raw
-    frame, lines = data.read_file(path, dataset, raw)
+    frame, lines = data.read_file(path, dataset, raw, allow_empty)
     text, bom = raw.decode("utf-8-sig"), BOM if raw.startswith(BOM.encode()) else ""
     physical = list(io.StringIO(text, newline=""))  # the lines as the csv module counts them
     reader = csv.reader(physical, strict=True)
@@ -196,8 +205,10 @@ def read_table(path: Path, dataset: data.Dataset, raw: bytes | None = None) -> T
         cells = {name: value.strip() for name, value in zip(header, record, strict=True)}
         values = {name: column[number] for name, column in columns.items()}
         rows.append(Row(cells, values, line, "".join(physical[line - 1 : end])))
-    head = "".join(physical[: lines[0] - 1])
     newline = "\r\n" if physical[0].endswith("\r\n") else "\n"
+    head = "".join(physical[: lines[0] - 1] if lines else physical)
+    if not head.endswith(("\n", "\r")):
+        head += newline  # a header alone, without its line end: rows go on the next line
     return Table(path, raw, bom + head, rows, newline)
 
 
@@ -229,7 +240,7 @@ def plan_add(
     for row in new.rows:
         row.raw = ""  # written anew, with the data file's line endings
     target = (Path(data_dir) if data_dir else paths.data_dir()) / dataset.filename
-    old = read_table(target, dataset)
+    old = read_table(target, dataset, allow_empty=True)  # a new data file: its header alone
     plan = Plan(dataset, source, target, old.original, before=old.rows)
     known = {}
     for row in old.rows:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lib import data
+from lib import data, data_add
 from tests.conftest import FROZEN_DATA
 
 DELIVERIES = "deliveries_monthly.csv"
@@ -56,7 +56,7 @@ def test_frozen_data_row_counts():
     assert counts == {
         DELIVERIES: 392, "financials_quarterly.csv": 668, "vehicle_trims.csv": 2643,
         "assumptions.csv": 104, "chinese_new_year.csv": 16, "price_war_events.csv": 11,
-        "makers.csv": 8,
+        "makers.csv": 8, "targets.csv": 10,
     }  # fmt: skip
 
 
@@ -420,3 +420,102 @@ def test_every_number_has_a_plausible_range_named_with_line_and_column(
 
 def test_every_unit_of_the_financials_has_a_range():
     assert set(data.UNIT_RANGES) >= data.FINANCIAL_UNITS
+
+
+# --- targets.csv: stated annual targets ---------------------------------------------------------
+
+TARGETS = "targets.csv"
+URL = "https://example.org/a"
+
+
+def test_shipped_targets_name_registry_makers_with_ranges_in_order():
+    targets = data.load_targets()
+    assert set(targets["maker"]) <= set(data.read_dataset(data.MAKERS)["key"])
+    ranged = targets.dropna(subset=["target_low_units"])
+    assert (ranged["target_low_units"] <= ranged["target_units"]).all()
+    assert (ranged["target_units"] <= ranged["target_high_units"]).all()
+    assert set(targets["kind"]) <= data.TARGET_KINDS and set(targets["scope"]) <= data.TARGET_SCOPES
+
+
+def test_frozen_targets_load_typed_and_summarised():
+    targets = data.load_targets(FROZEN_DATA)
+    assert targets["year"].dtype == "int64" and targets["target_units"].dtype == "int64"
+    leap = targets[(targets["maker"] == "leapmotor") & (targets["year"] == 2026)]
+    assert leap[["kind", "target_units", "stated_on"]].values.tolist() == [
+        ["initial", 1_000_000, "2025-12-28"],
+        ["internal", 1_050_000, "2026-02-05"],
+    ]
+    summary = data.target_summary(targets)
+    assert summary["leapmotor"] == (
+        "2024 initial; 2025 initial, overseas initial, revised; 2026 initial, internal"
+    )
+    assert summary["nio"] == "2026 initial" and "byd" not in summary
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        (
+            "leapmotor,2027,series,hoped,1200000,,,2026-11-02,stated,{URL},",
+            "column 'kind': value 'hoped' is not valid; expected a target kind: one of initial, "
+            "internal, long_range, revised",
+        ),
+        (
+            "leapmotor,2027,series,initial,1200000,1300000,1100000,2026-11-02,stated,{URL},",
+            "column 'target_low_units': value 1300000 is not valid; expected at most "
+            "target_high_units and at most target_units",
+        ),
+        (
+            "leapmotor,2027,series,initial,1200000,1000000,,2026-11-02,stated,{URL},",
+            "column 'target_low_units': value 1000000 is not valid; expected blank, or given with "
+            "target_high_units",
+        ),
+        (
+            "leap_motor,2027,series,initial,1200000,,,2026-11-02,stated,{URL},",
+            "column 'maker': value 'leap_motor' is not valid; expected a maker key of makers.csv, "
+            "one of aito_hima, byd, leapmotor",
+        ),
+        (
+            "leapmotor,2027,series,initial,1200000,,,2026-02-30,stated,{URL},",
+            "column 'stated_on': value '2026-02-30' is not valid; expected a date that exists on "
+            "the calendar",
+        ),
+        (
+            "leapmotor,2027,series,initial,0,,,2026-11-02,stated,{URL},",
+            "column 'target_units': value 0 is not valid; expected the headline target",
+        ),
+        (
+            "leapmotor,2026,series,initial,1000000,,,2025-12-28,stated,{URL},",
+            "duplicate row for (maker=leapmotor, year=2026, scope=series, kind=initial, "
+            "stated_on=2025-12-28)",
+        ),
+    ],
+)  # fmt: skip
+def test_bad_target_rows_are_named_by_file_line_and_column(data_copy, row, expected):
+    line = append_line(data_copy, TARGETS, row.format(URL=URL))
+    with pytest.raises(data.DataError) as caught:
+        data.validate_all(data_copy)
+    message = str(caught.value)
+    assert str(data_copy / TARGETS) in message and f"line {line}" in message
+    assert expected in message, message
+
+
+def test_data_add_fills_a_new_targets_file_from_its_header(data_copy, tmp_path):
+    """A data file holding only its header (a new table) takes its first rows through data add."""
+    path = data_copy / TARGETS
+    header, *rows = path.read_text().splitlines()
+    path.write_text(header + "\n")
+    assert "header but no data rows" in error_for(data.load_targets, data_copy)
+    new = tmp_path / "new.csv"
+    new.write_text("\n".join([header, rows[1], rows[0]]) + "\n")  # found by its header
+    plan = data_add.plan_add(new, data_copy)
+    assert plan.dataset is data.TARGETS and len(plan.added) == 2
+    data_add.apply(plan)
+    assert path.read_text().splitlines() == [header, rows[0], rows[1]]  # the file's order
+    assert len(data.load_targets(data_copy)) == 2
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text(header + "\n" + rows[2].replace("leapmotor", "zeekr", 1) + "\n")
+    with pytest.raises(
+        data.DataError, match="line 2, column 'maker': value 'zeekr' is not a maker"
+    ):
+        data_add.plan_add(unknown, data_copy)

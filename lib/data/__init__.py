@@ -12,6 +12,7 @@ reported by `delivery_gaps` so models can treat them as missing.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 from dataclasses import dataclass
@@ -37,20 +38,25 @@ from lib.data.schemas import (
     NOTE,
     PRICE_WAR_EVENTS,
     SOURCE,
+    TARGET_KINDS,
+    TARGET_SCOPES,
+    TARGETS,
     TRIMS,
     UNIT_RANGES,
     URL_PATTERN,
     DataError,
     Dataset,
     Field,
+    registry_rule,
 )
 
 # Names other modules read from `lib.data` (the schemas and the reader live in its submodules).
 __all__ = [
     "ASSUMPTIONS", "DATASETS", "DELIVERIES", "DELIVERY_QUALITY", "FINANCIAL_METRICS",
     "FINANCIAL_UNITS", "FINANCIALS", "FIRST_MONTH", "HOLIDAYS", "MAKERS", "MAX_FILE_BYTES", "NOTE",
-    "PRICE_WAR_EVENTS", "SOURCE", "TRIMS", "UNIT_RANGES", "URL_PATTERN", "_VALID", "DataError",
-    "Dataset", "Field", "read_bytes", "read_dataset", "read_file",
+    "PRICE_WAR_EVENTS", "SOURCE", "TARGET_KINDS", "TARGET_SCOPES", "TARGETS", "TRIMS",
+    "UNIT_RANGES", "URL_PATTERN", "_VALID", "DataError", "Dataset", "Field", "read_bytes",
+    "read_dataset", "read_file", "registry_rule",
 ]  # fmt: skip
 
 
@@ -163,6 +169,23 @@ def load_price_war_events(data_dir: Path | None = None) -> pd.DataFrame:
     return frame.sort_values("date", kind="mergesort", ignore_index=True)
 
 
+def load_targets(data_dir: Path | None = None) -> pd.DataFrame:
+    """Makers' stated annual delivery targets (data/README.md, targets.csv): maker (a registry
+    key), year, scope, kind, target_units (a range's low end), target_low_units and
+    target_high_units (a range's ends, else <NA>), stated_on (text: YYYY-MM-DD, YYYY-MM or blank),
+    quality, source_url, note; sorted by maker, year and date stated (blank last)."""
+    keys = read_dataset(MAKERS, data_dir)["key"]
+    checked = dataclasses.replace(TARGETS, rules=TARGETS.rules + (registry_rule("maker", keys),))
+    directory = Path(data_dir) if data_dir else paths.data_dir()
+    frame, _ = read_file(directory / TARGETS.filename, checked)  # small: read anew, not cached
+    frame["year"] = frame["year"].astype("int64")
+    frame["target_units"] = frame["target_units"].astype("int64")
+    frame.attrs["source_file"] = str(directory / TARGETS.filename)
+    return frame.sort_values(
+        ["maker", "year", "stated_on"], na_position="last", kind="mergesort", ignore_index=True
+    )
+
+
 LOADERS = {
     DELIVERIES.filename: load_deliveries,
     FINANCIALS.filename: load_financials,
@@ -171,6 +194,7 @@ LOADERS = {
     HOLIDAYS.filename: load_holidays,
     PRICE_WAR_EVENTS.filename: load_price_war_events,
     MAKERS.filename: lambda data_dir=None: read_dataset(MAKERS, data_dir),
+    TARGETS.filename: load_targets,
 }
 
 
@@ -272,3 +296,16 @@ def freshness(deliveries: pd.DataFrame) -> pd.DataFrame:
             "stale": [n >= STALE_AFTER_MONTHS for n in behind],
         }
     ).reset_index(drop=True)
+
+
+def target_summary(targets: pd.DataFrame) -> dict[str, str]:
+    """Each maker's targets on file (`load_targets`), by year in the file's order, e.g. "2025
+    initial, overseas initial, revised; 2026 initial" (a scope other than the series is named)."""
+    labels = targets["kind"].where(
+        targets["scope"] == "series", targets["scope"] + " " + targets["kind"]
+    )
+    years = labels.groupby([targets["maker"], targets["year"]], sort=False).agg(", ".join)
+    return {
+        maker: "; ".join(f"{year} {kinds}" for (_, year), kinds in group.items())
+        for maker, group in years.groupby(level=0, sort=False)
+    }

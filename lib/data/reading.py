@@ -26,9 +26,10 @@ def _path(dataset: Dataset, data_dir: Path | None) -> Path:
 
 
 def _read_rows(
-    path: Path, dataset: Dataset, raw: bytes | None = None
+    path: Path, dataset: Dataset, raw: bytes | None = None, allow_empty: bool = False
 ) -> tuple[pd.DataFrame, list[int]]:
-    """Read a CSV (or its bytes `raw`) as text cells, with the line where each record starts."""
+    """Read a CSV (or its bytes `raw`) as text cells, with the line where each record starts;
+    a header without rows is refused unless `allow_empty` (a new file `data add` fills)."""
     raw = read_bytes(path) if raw is None else raw
     if not raw.strip():
         raise DataError(path, ["file is empty: expected a CSV header and at least one row"])
@@ -82,7 +83,7 @@ def _read_rows(
             )
     if problems:
         raise DataError(path, problems)
-    if not records:
+    if not records and not allow_empty:
         raise DataError(path, ["file has a header but no data rows"])
     frame = pd.DataFrame(records, columns=header)[expected]
     frame = frame.apply(lambda col: col.str.strip()).replace("", pd.NA)
@@ -260,13 +261,13 @@ def read_dataset(dataset: Dataset, data_dir: Path | None = None) -> pd.DataFrame
 
 
 def read_file(
-    path: Path | str, dataset: Dataset, raw: bytes | None = None
+    path: Path | str, dataset: Dataset, raw: bytes | None = None, allow_empty: bool = False
 ) -> tuple[pd.DataFrame, list[int]]:
     """Read and validate a CSV at any path (or its bytes `raw`, read before) with `dataset`'s
     schema (new rows before `lib data add` merges them); return the typed rows and the line where
-    each starts."""
+    each starts. `allow_empty` accepts a header without rows (a data file `data add` fills)."""
     path = Path(path)
-    text_frame, lines = _read_rows(path, dataset, raw)
+    text_frame, lines = _read_rows(path, dataset, raw, allow_empty)
     frame, problems = _parse_types(text_frame, dataset, lines)
     if problems:
         raise DataError(path, problems)

@@ -466,4 +466,85 @@ PRICE_WAR_EVENTS = Dataset(
 )
 
 
-DATASETS = (DELIVERIES, FINANCIALS, TRIMS, ASSUMPTIONS, HOLIDAYS, MAKERS, PRICE_WAR_EVENTS)
+# How a stated target came about: the first one for the year, a later change, one reported from
+# inside the company, or a goal set more than a year ahead in a multi-year plan.
+TARGET_KINDS = {"initial", "revised", "internal", "long_range"}
+# What a target counts, against the maker's delivery series: the same volume, a wider total (the
+# group, or all vehicles where the series counts cars), one of its brands, or its sales abroad.
+TARGET_SCOPES = {"series", "group", "brand", "overseas"}
+TARGET_UNITS_LOW, TARGET_UNITS_HIGH = 1, UNIT_RANGES["units"][1]
+
+
+def _target_units(what: str, nullable: bool = False) -> Field:
+    expected = (
+        f"{what}: a whole number of vehicles from {TARGET_UNITS_LOW:,} to {TARGET_UNITS_HIGH:,}"
+    )
+    return _int(expected, _between(TARGET_UNITS_LOW, TARGET_UNITS_HIGH, what), nullable=nullable)
+
+
+# Makers' stated annual delivery targets: a record of what each said and when (data/README.md).
+TARGETS = Dataset(
+    "targets.csv",
+    {
+        "maker": _text(
+            "a maker key of makers.csv", _matches(r"^[a-z0-9_]+$", "a maker key in snake_case")
+        ),
+        "year": _int("the target's year", _between(2015, LAST_YEAR, "a year")),
+        "scope": _text("what the target counts", _one_of(TARGET_SCOPES, "a scope")),
+        "kind": _text("a target kind", _one_of(TARGET_KINDS, "a target kind")),
+        "target_units": _target_units("the headline target (a range's low end)"),
+        "target_low_units": _target_units("a range's low end", nullable=True),
+        "target_high_units": _target_units("a range's high end", nullable=True),
+        "stated_on": _text(
+            "the date it was stated, YYYY-MM-DD or YYYY-MM (blank: the source gives none)",
+            _matches(DATE_PATTERN, "a date as YYYY-MM-DD, YYYY-MM or YYYY"),
+            _real_date("a date"),
+            nullable=True,
+        ),
+        "quality": _text("a quality flag", _one_of(DELIVERY_QUALITY, "a quality flag")),
+        "source_url": SOURCE,
+        "note": NOTE,
+    },
+    unique=("maker", "year", "scope", "kind", "stated_on"),
+    rules=(
+        Rule(
+            "target_low_units",
+            "at most target_high_units and at most target_units (a range's low end)",
+            lambda df: (
+                (df["target_low_units"] <= df["target_high_units"])
+                & (df["target_low_units"] <= df["target_units"])
+            ),
+        ),
+        Rule(
+            "target_high_units",
+            "at least target_units (a range's high end)",
+            lambda df: df["target_high_units"] >= df["target_units"],
+        ),
+        Rule(
+            "target_low_units",
+            "blank, or given with target_high_units (a range has both ends)",
+            lambda df: df["target_high_units"].notna(),
+        ),
+        Rule(
+            "target_high_units",
+            "blank, or given with target_low_units (a range has both ends)",
+            lambda df: df["target_low_units"].notna(),
+        ),
+    ),
+)
+
+
+def registry_rule(column: str, keys) -> Rule:
+    """`column` holds a key of the maker registry: a check across files, built when a loader has
+    read makers.csv (`data add` checks new rows against the registry itself)."""
+    known = sorted(keys)
+    return Rule(
+        column,
+        f"a maker key of makers.csv, one of {', '.join(known)} (add the maker to the registry first)",
+        lambda df: df[column].isin(known),
+    )
+
+
+DATASETS = (
+    DELIVERIES, FINANCIALS, TRIMS, ASSUMPTIONS, HOLIDAYS, MAKERS, PRICE_WAR_EVENTS, TARGETS,
+)  # fmt: skip
