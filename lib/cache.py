@@ -291,7 +291,8 @@ def _checked(where: Path, create: bool) -> bool:
     """True when `where` is a real folder (created when `create`); Unusable when it is a symbolic
     link or not a folder; False when it does not exist."""
     if create:
-        where.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):  # a file or link in its place: said below
+            where.mkdir(parents=True, exist_ok=True)
     try:
         mode = os.lstat(where).st_mode
     except FileNotFoundError:

@@ -285,6 +285,7 @@ def test_a_folder_that_is_a_file_or_a_link_falls_back_with_one_warning(tmp_path,
         assert_same(first, second)
         assert len(CALLS) == 2
         assert len(caplog.records) == 1 and str(tmp_path / where) in caplog.text
+        assert ("symbolic link" if where == "link" else "not a folder") in caplog.text
     assert list(target.iterdir()) == []  # the link was not followed
     assert (tmp_path / "file").read_text() == "not a folder"
 
