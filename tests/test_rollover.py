@@ -214,7 +214,8 @@ def test_a_target_year_before_the_data_exits_2_naming_it(tmp_path, caplog):
     )  # fmt: skip
     assert pipeline.run(options) == pipeline.EXIT_BAD_INPUT
     assert any(
-        "bad parameter in 01_sales_trajectory: target_year 2015 is before the data" in r.getMessage()
+        "bad parameter in 01_sales_trajectory: target_year 2015 is before the data"
+        in r.getMessage()
         for r in caplog.records
     )
     assert not (tmp_path / "reports" / "latest").exists()
