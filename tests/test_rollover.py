@@ -219,3 +219,15 @@ def test_a_target_year_before_the_data_exits_2_naming_it(tmp_path, caplog):
         for r in caplog.records
     )
     assert not (tmp_path / "reports" / "latest").exists()
+
+
+def test_a_year_without_a_registry_target_is_judged_against_its_first_initial_target():
+    """The targets table (frozen copy): Leapmotor 2025's first initial target is 500,000 (revised
+    to 580,000-650,000 later), Xiaomi 2025's 300,000 (revised twice); the revisions do not count."""
+    inputs = sales.load_inputs("leapmotor", 0, 0, "", 300, 7, data_dir=FROZEN_DATA, **FAST)
+    assert resolution.year_target(inputs, 2025) == (500_000.0, "initial")
+    assert resolution.year_target(inputs, 2024) == (250_000.0, "initial")
+    assert resolution.year_target(inputs, 2026)[1] == "stated"  # the registry's row first
+    xiaomi = sales.load_inputs("xiaomi", 400_000, 0, "", 300, 7, data_dir=FROZEN_DATA, **FAST)
+    assert resolution.year_target(xiaomi, 2025) == (300_000.0, "initial")
+    assert resolution.initial_target(None, "xiaomi", 2025) is None

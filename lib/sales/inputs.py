@@ -174,6 +174,7 @@ class Inputs:
     target_basis: str = (
         "parameter"  # parameter | stated (the registry's row) | last_year (none stated)
     )
+    targets: pd.DataFrame | None = None  # targets.csv: every stated target on record
 
     @property
     def name(self) -> str:
@@ -243,6 +244,7 @@ def load_inputs(
         stated_target=stated,
         internal_target=sourced_target(assumptions, maker, target_year, "internal"),
         target_basis=basis,
+        targets=data.load_targets(data_dir),
     )
 
 

@@ -351,10 +351,15 @@ def _basis_sentence(resolution: Resolution) -> str:
     name, year = html.escape(resolution.name), resolution.year
     if resolution.target_basis == "stated":
         return f"The target is {name}'s own, as stated for {year} (data/assumptions.csv)."
+    if resolution.target_basis == "initial":
+        return (
+            f"The target is the first one {name} stated for {year} for its own series "
+            f"(data/targets.csv; later revisions are not what the year is judged against)."
+        )
     if resolution.target_basis == "last_year":
         return (
-            f"{name} stated no target for {year} in the data: the question scored is whether it "
-            f"beat its {year - 1} total."
+            f"{name} stated no target for {year} in the data (data/assumptions.csv, "
+            f"data/targets.csv): the question scored is whether it beat its {year - 1} total."
         )
     return "The target is this report's parameter."
 

@@ -44,7 +44,7 @@ class Resolution:
     name: str
     year: int
     target_units: float
-    target_basis: str  # stated | last_year | parameter
+    target_basis: str  # stated | initial (targets.csv) | last_year | parameter
     outcome_units: float | None
     missing_months: list[str]
     calls: pd.DataFrame
@@ -98,17 +98,35 @@ def log_score(probabilities, outcome: bool) -> float:
 
 def year_target(inputs: Inputs, year: int) -> tuple[float, str]:
     """The target a complete year is judged against: the report's parameter when it is about that
-    year and set, else the maker's stated target, else its deliveries of the year before (raises
-    `makers.MissingData` when none is known)."""
+    year and set, else the maker's stated target (the registry's row, else its first initial
+    target for its own series in targets.csv: "initial"), else its deliveries of the year before
+    (raises `makers.MissingData` when none is known)."""
     settings = inputs.settings
     if year == settings.target_year and inputs.target_basis == "parameter":
         return settings.target_units, "parameter"
     stated = makers.stated_target(inputs.maker, inputs.assumptions, year) or sourced_target(
         inputs.assumptions, inputs.maker.key, year
     )
+    initial = initial_target(inputs.targets, inputs.maker.key, year)
+    if stated is None and initial is not None:
+        return initial, "initial"
     return makers.resolve_target(
         0, stated, inputs.deliveries, inputs.maker, year, inputs.financials
     )
+
+
+def initial_target(targets: pd.DataFrame | None, maker: str, year: int) -> float | None:
+    """The first initial target the maker stated for its own series in `year` (a range's low
+    end), from the targets table; None when the table has none."""
+    if targets is None:
+        return None
+    rows = targets[
+        (targets["maker"] == maker)
+        & (targets["year"] == year)
+        & (targets["scope"] == "series")
+        & (targets["kind"] == "initial")
+    ]
+    return float(rows["target_units"].iloc[0]) if len(rows) else None
 
 
 def earlier_calls(earlier: Iterable, maker: str, year: int, target: float) -> pd.DataFrame:
