@@ -19,7 +19,6 @@ next. New rows take the file's line endings; rows that are not replaced keep the
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import datetime
 import io
@@ -33,7 +32,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lib import data, makers, paths
+from lib import data, errors, makers, paths
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 BOM = "\ufeff"
@@ -432,17 +431,8 @@ class Stopped(BaseException):  # noqa: N818 - a signal, not an error
     """SIGTERM or SIGHUP during `data add`: unwinds like an exception, so temporary files go."""
 
 
-@contextlib.contextmanager
-def _signals_stop():
-    def stop(signum, _frame):
-        raise Stopped(signal.Signals(signum).name)
-
-    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+def _stopped(signum: int) -> Stopped:
+    return Stopped(signal.Signals(signum).name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -636,7 +626,7 @@ def main(arguments: argparse.Namespace) -> int:
         print("nothing written (use --apply)")
         return EXIT_OK
     try:
-        with _signals_stop():
+        with errors.raise_on_termination(_stopped):
             apply(plan)
     except data.DataError as error:
         print(f"bad input:\n{error}\nnothing written", file=sys.stderr)

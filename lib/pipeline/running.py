@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from lib import kernels, paths, scenarios
+from lib import errors, kernels, paths, scenarios
 from lib.pipeline.locking import (
     check_reports_dir,
     clean_stale_builds,
@@ -257,21 +257,6 @@ def failed_exit(jobs: dict[str, Job]) -> int:
     return EXIT_BAD_INPUT if refused else EXIT_FAILED
 
 
-@contextlib.contextmanager
-def _signals_interrupt():
-    """While a run executes, SIGTERM and SIGHUP stop it cleanly (see Interrupted)."""
-
-    def interrupt(signum, _frame):
-        raise Interrupted(signum)
-
-    previous = {s: signal.signal(s, interrupt) for s in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-
-
 def refused(error: BadInput) -> int:
     log.error("bad input, nothing was run:\n%s", error)
     return EXIT_BAD_INPUT
@@ -282,7 +267,7 @@ def under_lock(reports_dir: Path, body: Callable[[], int]) -> int:
     `body`; turn what stops a run into its documented exit code and one log line."""
     try:
         check_reports_dir(reports_dir)
-        with run_lock(reports_dir), _signals_interrupt():
+        with run_lock(reports_dir), errors.raise_on_termination(Interrupted):
             clean_stale_builds(reports_dir)
             return body()
     except BadInput as error:
