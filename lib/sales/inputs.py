@@ -221,9 +221,7 @@ def load_inputs(
     target_year = int(target_year) or default_target_year(cutoff)
     first = deliveries.loc[deliveries["brand"] == maker, "month"].min()
     check_target_year(target_year, maker, first, cutoff)  # before its target is looked up
-    stated = makers.stated_target(entry, assumptions, target_year) or sourced_target(
-        assumptions, maker, target_year
-    )
+    stated = stated_target(entry, assumptions, target_year)
     financials = data.load_financials(data_dir)
     target_units, basis = makers.resolve_target(
         target_units, stated, deliveries, entry, target_year, financials
@@ -245,6 +243,15 @@ def load_inputs(
         internal_target=sourced_target(assumptions, maker, target_year, "internal"),
         target_basis=basis,
         targets=data.load_targets(data_dir),
+    )
+
+
+def stated_target(
+    entry: makers.Maker, assumptions: pd.DataFrame, year: int
+) -> data.Assumption | None:
+    """The maker's sourced target for `year`: the registry's row, else `sourced_target`'s."""
+    return makers.stated_target(entry, assumptions, year) or sourced_target(
+        assumptions, entry.key, year
     )
 
 

@@ -22,7 +22,13 @@ import pandas as pd
 from lib import makers, results
 from lib.sales.analysis import months_reported, project
 from lib.sales.evaluation import cutoff_for, run_backtest
-from lib.sales.inputs import Inputs, annual_totals, is_complete, last_complete_year, sourced_target
+from lib.sales.inputs import (
+    Inputs,
+    annual_totals,
+    is_complete,
+    last_complete_year,
+    stated_target,
+)
 from lib.sales.seasonality import snapshot
 
 CALL_TABLE = "target_call"  # every run's call on its target, read back by later runs
@@ -104,9 +110,7 @@ def year_target(inputs: Inputs, year: int) -> tuple[float, str]:
     settings = inputs.settings
     if year == settings.target_year and inputs.target_basis == "parameter":
         return settings.target_units, "parameter"
-    stated = makers.stated_target(inputs.maker, inputs.assumptions, year) or sourced_target(
-        inputs.assumptions, inputs.maker.key, year
-    )
+    stated = stated_target(inputs.maker, inputs.assumptions, year)
     initial = initial_target(inputs.targets, inputs.maker.key, year)
     if stated is None and initial is not None:
         return initial, "initial"
