@@ -528,7 +528,7 @@ def resolution_chart(resolution) -> plt.Figure | None:
         title=(
             f"{resolution.name} ended {resolution.year} {abs(resolution.margin_pct):.1f}% {verb} "
             f"{resolution.target_words}; the chance given to it at each month-end (above each "
-            f"range) scores a Brier score of {resolution.brier:.2f} (a constant 50%: 0.25)"
+            f"range) scores a Brier score of {resolution.brier:.3f} (a constant 50%: 0.250)"
         ),
         xlabel=f"month-end of the call, {months[0]:%b %Y} to {months[-1]:%b %Y} (data up to it)",
         ylabel=f"deliveries in {resolution.year} (thousands)",
