@@ -31,9 +31,12 @@ def notebook_seconds(output: Path) -> tuple[float, list[tuple[float, str]]]:
     """Wall time of one papermill run, and its three slowest cells (seconds, first line)."""
     started = time.perf_counter()
     papermill.execute_notebook(
-        str(NOTEBOOK), str(output), kernel_name="python3", cwd=str(paths.NOTEBOOKS_DIR),
+        str(NOTEBOOK),
+        str(output),
+        kernel_name="python3",
+        cwd=str(paths.NOTEBOOKS_DIR),
         progress_bar=False,
-    )  # fmt: skip
+    )
     wall = time.perf_counter() - started
     cells = nbformat.read(str(output), as_version=4).cells
     timed = [
@@ -68,9 +71,13 @@ def model_seconds_in_fresh_process(blas_threads: str | None) -> float:
         environment["OPENBLAS_NUM_THREADS"] = blas_threads
     code = "from bench.bench_premium import model_seconds; print(model_seconds())"
     output = subprocess.run(
-        [sys.executable, "-c", code], env=environment, check=True, capture_output=True, text=True,
+        [sys.executable, "-c", code],
+        env=environment,
+        check=True,
+        capture_output=True,
+        text=True,
         cwd=paths.PROJECT_ROOT,
-    )  # fmt: skip
+    )
     return float(output.stdout.strip().splitlines()[-1])
 
 

@@ -41,9 +41,14 @@ def _notebook_seconds(parameters: dict) -> float:
 
 FIT_FUNCTIONS = ("_fit_sarimax", "fit_logistic", "pooled_seasonal_profile")
 SIMULATION_FUNCTIONS = (
-    "_simulate_state_space", "_smoothed_gap_draws", "_ar1_noise", "multivariate_normal",
-    "mix_paths", "calibrate_paths", "annual_path_totals",
-)  # fmt: skip
+    "_simulate_state_space",
+    "_smoothed_gap_draws",
+    "_ar1_noise",
+    "multivariate_normal",
+    "mix_paths",
+    "calibrate_paths",
+    "annual_path_totals",
+)
 
 
 def _phase_seconds(stats: pstats.Stats, names: tuple[str, ...], path_part: str) -> float:
@@ -71,9 +76,15 @@ def _parts(n_paths: int) -> dict:
     projection = sales.project(now, "leapmotor", 1e6, 2026, holidays, backtest, n_paths, 2026)
     timings["projection_s"] = time.perf_counter() - started - timings["backtest_s"]
     sales.comparison_table(
-        now, 2026, holidays, backtest, 2000, 2026, known={"leapmotor": projection},
+        now,
+        2026,
+        holidays,
+        backtest,
+        2000,
+        2026,
+        known={"leapmotor": projection},
         names={key: maker.display_name for key, maker in inputs.registry.items()},
-    )  # fmt: skip
+    )
     profiler.disable()
     total = time.perf_counter() - started
     timings["comparison_s"] = total - timings["backtest_s"] - timings["projection_s"]

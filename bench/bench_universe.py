@@ -25,10 +25,22 @@ from lib import makers, paths
 def universe(reports: Path, workers: int) -> tuple[float, dict]:
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "lib", "run", "--universe", "--jobs", str(workers),
-         "--reports-dir", str(reports), "--quiet"],
-        check=True, capture_output=True, cwd=paths.PROJECT_ROOT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "lib",
+            "run",
+            "--universe",
+            "--jobs",
+            str(workers),
+            "--reports-dir",
+            str(reports),
+            "--quiet",
+        ],
+        check=True,
+        capture_output=True,
+        cwd=paths.PROJECT_ROOT,
+    )
     wall = time.perf_counter() - started
     return wall, json.loads((reports / "latest" / "manifest.json").read_text())
 
@@ -46,17 +58,34 @@ def empty_notebook_seconds(folder: Path, repeats: int = 3) -> float:
     from lib.pipeline import notebook
 
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}  # fmt: skip
-    nb.cells = [nbformat.v4.new_markdown_cell("# Empty\n\nNothing."), nbformat.v4.new_code_cell("from lib import results")]  # fmt: skip
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Empty\n\nNothing."),
+        nbformat.v4.new_code_cell("from lib import results"),
+    ]
     source = folder / "empty.ipynb"
     nbformat.write(nb, source)
     times = []
     for _ in range(repeats):
         payload = {
-            "name": "empty", "path": str(source), "build_dir": str(folder), "overrides": {},
-            "cell_timeout": 600, "environment": {},
-            "context": {"run_id": "bench", "scenario": "base", "data_as_of": "", "parameters": [], "provenance": {}},
-        }  # fmt: skip
+            "name": "empty",
+            "path": str(source),
+            "build_dir": str(folder),
+            "overrides": {},
+            "cell_timeout": 600,
+            "environment": {},
+            "context": {
+                "run_id": "bench",
+                "scenario": "base",
+                "data_as_of": "",
+                "parameters": [],
+                "provenance": {},
+            },
+        }
         started = time.perf_counter()
         notebook.execute_notebook(payload)
         times.append(time.perf_counter() - started)

@@ -146,9 +146,18 @@ def _parser() -> argparse.ArgumentParser:
         help="tcp://127.0.0.1:PORT (this machine), or tls://HOST:PORT with the --tls-* files "
         "(default: a local cluster of --jobs workers)",
     )
-    cluster.add_argument("--tls-ca-file", type=_file, metavar="FILE", help="the cluster's CA certificate (PEM)")  # fmt: skip
-    cluster.add_argument("--tls-cert", type=_file, metavar="FILE", help="this client's certificate (PEM)")  # fmt: skip
-    cluster.add_argument("--tls-key", type=_file, metavar="FILE", help="this client's private key (PEM), unless in --tls-cert")  # fmt: skip
+    cluster.add_argument(
+        "--tls-ca-file", type=_file, metavar="FILE", help="the cluster's CA certificate (PEM)"
+    )
+    cluster.add_argument(
+        "--tls-cert", type=_file, metavar="FILE", help="this client's certificate (PEM)"
+    )
+    cluster.add_argument(
+        "--tls-key",
+        type=_file,
+        metavar="FILE",
+        help="this client's private key (PEM), unless in --tls-cert",
+    )
     cluster.add_argument(
         "--insecure-cluster",
         action="store_true",
@@ -179,7 +188,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     shown.add_argument("action", nargs="?", choices=["clear"], help="remove every entry")
     shown.add_argument("--cache-dir", type=_folder, metavar="DIR", help=CACHE_DIR_HELP)
-    shown.add_argument("--reports-dir", type=_folder, help=f"reports folder (default: reports/, or ${paths.REPORTS_DIR_ENV})")  # fmt: skip
+    shown.add_argument(
+        "--reports-dir",
+        type=_folder,
+        help=f"reports folder (default: reports/, or ${paths.REPORTS_DIR_ENV})",
+    )
     pdf = commands.add_parser(
         "pdf", help="print a run's index and reports to PDF (headless Chromium)"
     )
@@ -268,16 +281,23 @@ def _cache(arguments: argparse.Namespace) -> int:
 def _cluster_given(arguments: argparse.Namespace) -> dict:
     """The --cluster settings given on the command line, by option."""
     given = {
-        "--tls-ca-file": arguments.tls_ca_file, "--tls-cert": arguments.tls_cert,
-        "--tls-key": arguments.tls_key, "--insecure-cluster": arguments.insecure_cluster,
+        "--tls-ca-file": arguments.tls_ca_file,
+        "--tls-cert": arguments.tls_cert,
+        "--tls-key": arguments.tls_key,
+        "--insecure-cluster": arguments.insecure_cluster,
         "--cluster-timeout": arguments.cluster_timeout,
-    }  # fmt: skip
+    }
     return {option: value for option, value in given.items() if value}
 
 
 def _cluster_options(arguments: argparse.Namespace) -> pipeline.ClusterOptions:
-    names = {"--tls-ca-file": "tls_ca_file", "--tls-cert": "tls_cert", "--tls-key": "tls_key",
-             "--insecure-cluster": "insecure", "--cluster-timeout": "timeout"}  # fmt: skip
+    names = {
+        "--tls-ca-file": "tls_ca_file",
+        "--tls-cert": "tls_cert",
+        "--tls-key": "tls_key",
+        "--insecure-cluster": "insecure",
+        "--cluster-timeout": "timeout",
+    }
     given = _cluster_given(arguments)
     return pipeline.ClusterOptions(arguments.cluster, **{names[o]: v for o, v in given.items()})
 

@@ -91,7 +91,12 @@ def environment(cache_dir: Path, use: bool = True) -> dict[str, str]:
             if created:  # the first entry makes it: a run that stores nothing leaves no folder
                 cache_dir.rmdir()
         except OSError as error:
-            _warn_once(str(cache_dir), "cache: cannot use %s (%s): computing without it", cache_dir, _reason(error))  # fmt: skip
+            _warn_once(
+                str(cache_dir),
+                "cache: cannot use %s (%s): computing without it",
+                cache_dir,
+                _reason(error),
+            )
             use = False
     return {CACHE_DIR_ENV: str(cache_dir), NO_CACHE_ENV: "" if use else "1"}
 
@@ -103,7 +108,10 @@ def environment(cache_dir: Path, use: bool = True) -> dict[str, str]:
 def _feed(h, value) -> None:
     """Add `value` to hash `h`, unambiguously (type, length and order are part of it)."""
     if isinstance(value, pd.DataFrame):
-        _feed(h, ("frame", len(value), [repr(c) for c in value.columns], [str(t) for t in value.dtypes]))  # fmt: skip
+        _feed(
+            h,
+            ("frame", len(value), [repr(c) for c in value.columns], [str(t) for t in value.dtypes]),
+        )
         h.update(pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes())
     elif isinstance(value, pd.Series):
         _feed(h, ("series", len(value), repr(value.name), str(value.dtype)))
@@ -219,7 +227,9 @@ def key(name: str, arguments: dict, code: str) -> str:
 
 def _encode(value, arrays: dict, top: bool = True) -> dict:
     if isinstance(value, pd.DataFrame):
-        if not (isinstance(value.index, pd.RangeIndex) and value.index.equals(pd.RangeIndex(len(value)))):  # fmt: skip
+        if not (
+            isinstance(value.index, pd.RangeIndex) and value.index.equals(pd.RangeIndex(len(value)))
+        ):
             raise Uncacheable("a frame with an index other than 0..n-1")
         columns = []
         for name, column in value.items():
@@ -392,9 +402,19 @@ def _look_up(entry: Path, result_type: type | None):
     try:
         return read(entry, result_type)
     except Damaged as problem:
-        _warn_once(f"{entry} {problem}", "cache entry %s is damaged (%s): computing it again", entry, problem)  # fmt: skip
+        _warn_once(
+            f"{entry} {problem}",
+            "cache entry %s is damaged (%s): computing it again",
+            entry,
+            problem,
+        )
     except OSError as error:
-        _warn_once(str(entry.parent), "cache: cannot read %s (%s): computing without it", entry.parent, _reason(error))  # fmt: skip
+        _warn_once(
+            str(entry.parent),
+            "cache: cannot read %s (%s): computing without it",
+            entry.parent,
+            _reason(error),
+        )
     return _MISS
 
 
@@ -406,7 +426,12 @@ def _store(entry: Path, value, result_type: type | None, name: str) -> None:
             raise Uncacheable("it does not read back exactly")
         write(entry, content)
     except OSError as error:
-        _warn_once(str(entry.parent), "cache: cannot write to %s (%s): computing without it", entry.parent, _reason(error))  # fmt: skip
+        _warn_once(
+            str(entry.parent),
+            "cache: cannot write to %s (%s): computing without it",
+            entry.parent,
+            _reason(error),
+        )
     except Exception as error:  # Uncacheable, or a value the encoder cannot take
         _warn_once(name, "cache: %s is computed, not cached: %s", name, error)
 
@@ -422,9 +447,10 @@ def entries(where: Path) -> list[os.DirEntry]:
         return []
     with os.scandir(where) as found:
         return [
-            e for e in found
+            e
+            for e in found
             if e.name.endswith((SUFFIX, TEMPORARY)) and not e.is_dir(follow_symlinks=False)
-        ]  # fmt: skip
+        ]
 
 
 def summary(where: Path) -> dict[str, tuple[int, int]]:

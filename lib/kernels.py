@@ -71,9 +71,11 @@ class IsolatedKernelManager(AsyncKernelManager):
             remove_leftovers()
         self._folder = private_folder("kernel")
         super().__init__(
-            transport="ipc", ip=os.path.join(self._folder, "k"),
-            connection_file=os.path.join(self._folder, "connection.json"), **kwargs,
-        )  # fmt: skip
+            transport="ipc",
+            ip=os.path.join(self._folder, "k"),
+            connection_file=os.path.join(self._folder, "connection.json"),
+            **kwargs,
+        )
         weakref.finalize(self, shutil.rmtree, self._folder, True)  # if never shut down
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:

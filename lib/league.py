@@ -25,19 +25,49 @@ class Column:
 
 
 COLUMNS = (
-    Column("p_target", "P(own target)", "01_sales_trajectory", "p_reach_target",
-           "chance of reaching the maker's own stated target for the year"),
-    Column("forecast", "Forecast, median [80%]", "01_sales_trajectory", "forecast_median_units",
-           "median forecast of the year's deliveries and its 80% range, vehicles"),
-    Column("premium", "Brand premium [95%]", "02_brand_premium", "focus_premium_pct",
-           "list price of the maker's badge against the reference brand, same specs, %"),
-    Column("gm_latest", "Gross margin, latest", "03_price_war_margins", "latest_gross_margin_pct",
-           "latest reported gross margin, %"),
-    Column("gm_cut10", "GM at target, 10% cut", "03_price_war_margins", "gm_at_target_cut10_pct",
-           "gross margin at the target volume after a 10% price cut, %"),
-    Column("payback", "Overseas payback P", "04_globalization_payback", "best_p_payback_horizon",
-           "chance the best overseas route pays back within the horizon"),
-)  # fmt: skip
+    Column(
+        "p_target",
+        "P(own target)",
+        "01_sales_trajectory",
+        "p_reach_target",
+        "chance of reaching the maker's own stated target for the year",
+    ),
+    Column(
+        "forecast",
+        "Forecast, median [80%]",
+        "01_sales_trajectory",
+        "forecast_median_units",
+        "median forecast of the year's deliveries and its 80% range, vehicles",
+    ),
+    Column(
+        "premium",
+        "Brand premium [95%]",
+        "02_brand_premium",
+        "focus_premium_pct",
+        "list price of the maker's badge against the reference brand, same specs, %",
+    ),
+    Column(
+        "gm_latest",
+        "Gross margin, latest",
+        "03_price_war_margins",
+        "latest_gross_margin_pct",
+        "latest reported gross margin, %",
+    ),
+    Column(
+        "gm_cut10",
+        "GM at target, 10% cut",
+        "03_price_war_margins",
+        "gm_at_target_cut10_pct",
+        "gross margin at the target volume after a 10% price cut, %",
+    ),
+    Column(
+        "payback",
+        "Overseas payback P",
+        "04_globalization_payback",
+        "best_p_payback_horizon",
+        "chance the best overseas route pays back within the horizon",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -82,7 +112,9 @@ def _cell(maker: str, content: dict, column: Column, target_stated: bool) -> Cel
         # quarters and bases differ between makers (a company's gross margin, a segment's): label
         period = results.lookup(content, column.notebook, "latest_period")
         when = f" ({period['value']})" if period and period.get("value") else ""
-        return Cell(results.format_value(found) + when, _number(found), href, found.get("meaning", ""))  # fmt: skip
+        return Cell(
+            results.format_value(found) + when, _number(found), href, found.get("meaning", "")
+        )
     if column.key == "payback" and found is not None:
         strategy = results.lookup(content, column.notebook, "best_strategy")
         route = f" ({strategy['value']})" if strategy and strategy.get("value") else ""
@@ -144,8 +176,15 @@ def league_chart(rows: list[Row], makers_results: dict[str, dict]):
         for y, row in enumerate(rows):
             cell = row.cells[column.key]
             if cell.value is None:
-                ax.text(0.02, y, cell.text, va="center", fontsize=8, color=plots.NEUTRAL_COLOR,
-                        transform=ax.get_yaxis_transform())  # fmt: skip
+                ax.text(
+                    0.02,
+                    y,
+                    cell.text,
+                    va="center",
+                    fontsize=8,
+                    color=plots.NEUTRAL_COLOR,
+                    transform=ax.get_yaxis_transform(),
+                )
                 continue
             found, _ = _find(makers_results[row.maker], column)
             low, high = (found or {}).get("low"), (found or {}).get("high")
@@ -171,9 +210,13 @@ def _chart_title(rows: list[Row]) -> str:
     stated = [r for r in rows if r.cells["p_target"].value is not None]
     if stated:
         best = max(stated, key=lambda r: r.cells["p_target"].value)
-        parts.append(f"{best.display_name} is the likeliest to reach its own target ({best.cells['p_target'].text})")  # fmt: skip
+        parts.append(
+            f"{best.display_name} is the likeliest to reach its own target ({best.cells['p_target'].text})"
+        )
     priced = [r for r in rows if r.cells["premium"].value is not None]
     if priced:
         top = max(priced, key=lambda r: r.cells["premium"].value)
-        parts.append(f"{top.display_name}'s badge carries the highest premium ({top.cells['premium'].text})")  # fmt: skip
+        parts.append(
+            f"{top.display_name}'s badge carries the highest premium ({top.cells['premium'].text})"
+        )
     return "; ".join(parts) or "The four answers across makers"

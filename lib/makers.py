@@ -67,7 +67,7 @@ def registry(data_dir: Path | None = None) -> dict[str, Maker]:
             company=_blank(row.company),
             trim_brands=tuple(
                 b.strip() for b in (_blank(row.trim_brands) or "").split("|") if b.strip()
-            ),  # fmt: skip
+            ),
             discount_row=_blank(row.discount_row),
             eu_cvd_row=_blank(row.eu_cvd_row),
             venture_share_row=_blank(row.venture_share_row),
@@ -184,7 +184,10 @@ def flagship(entry: Maker, assumptions: pd.DataFrame, trims: pd.DataFrame) -> st
 
 def flagship_band_rows(series: str) -> tuple[str, str]:
     """The assumptions.csv rows of a flagship's expected price band (low, high)."""
-    return (f"premium_{_slug(series)}_rumoured_price_low_rmb", f"premium_{_slug(series)}_rumoured_price_high_rmb")  # fmt: skip
+    return (
+        f"premium_{_slug(series)}_rumoured_price_low_rmb",
+        f"premium_{_slug(series)}_rumoured_price_high_rmb",
+    )
 
 
 def no_flagship(entry: Maker) -> str:

@@ -16,10 +16,15 @@ from lib import runs
 
 # Offline, sandbox-free flags for the Debian build (root in CI); no request leaves the machine.
 CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-    "--disable-background-networking", "--disable-component-update",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-background-networking",
+    "--disable-component-update",
     "--host-resolver-rules=MAP * ~NOTFOUND",
-]  # fmt: skip
+]
 MARGIN = {"top": "18mm", "bottom": "16mm", "left": "12mm", "right": "12mm"}
 
 
@@ -38,7 +43,9 @@ def pages(run_dir: Path) -> list[Path]:
     """The pages of a run in reading order: the index, then the reports by notebook number;
     PdfError naming a page that is not a regular file (a FIFO would hang the browser)."""
     reports = sorted(p for p in run_dir.glob("[0-9][0-9]_*.html"))
-    found = [run_dir / "index.html", *reports] if os.path.lexists(run_dir / "index.html") else reports  # fmt: skip
+    found = (
+        [run_dir / "index.html", *reports] if os.path.lexists(run_dir / "index.html") else reports
+    )
     for page in found:
         if page.is_symlink() or not page.is_file():
             raise PdfError(f"{page}: not a regular file; expected a page the runner wrote")
@@ -55,7 +62,7 @@ def header(run_dir: Path) -> str:
         f"Run {manifest['run_id']} · scenario {manifest.get('scenario', '?')} · "
         f"data to {manifest.get('data_as_of') or '?'}"
     )
-    return f'<div style="font-size:8px; width:100%; text-align:center; color:#52606d;">{html.escape(text)}</div>'  # fmt: skip
+    return f'<div style="font-size:8px; width:100%; text-align:center; color:#52606d;">{html.escape(text)}</div>'
 
 
 FOOTER = (
@@ -88,9 +95,14 @@ def print_run(run_dir: Path, out_dir: Path | None = None) -> list[Path]:
                 page.goto(source.as_uri(), wait_until="load")
                 target = out_dir / f"{source.stem}.pdf"
                 page.pdf(
-                    path=str(target), format="A4", print_background=True, margin=MARGIN,
-                    display_header_footer=True, header_template=top, footer_template=FOOTER,
-                )  # fmt: skip
+                    path=str(target),
+                    format="A4",
+                    print_background=True,
+                    margin=MARGIN,
+                    display_header_footer=True,
+                    header_template=top,
+                    footer_template=FOOTER,
+                )
                 printed.append(target)
         finally:
             browser.close()

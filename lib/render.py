@@ -63,13 +63,18 @@ def _reader_outputs(
     and papermill's error cell go too, and so does every section after the point it stopped."""
     if no_data:
         stop = next(
-            (i for i, c in enumerate(notebook.cells) if any(o.output_type == "error" for o in c.get("outputs", []))),
+            (
+                i
+                for i, c in enumerate(notebook.cells)
+                if any(o.output_type == "error" for o in c.get("outputs", []))
+            ),
             len(notebook.cells),
-        )  # fmt: skip
+        )
         notebook.cells = [
-            c for c in notebook.cells[:stop]
+            c
+            for c in notebook.cells[:stop]
             if PAPERMILL_ERROR_TAG not in c.get("metadata", {}).get("tags", [])
-        ]  # fmt: skip
+        ]
     for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.outputs = [

@@ -89,12 +89,16 @@ def record_table(name: str, frame: pd.DataFrame, unit: str, meaning: str) -> dic
     if not name.isidentifier():
         raise ValueError(f"result name {name!r} must be a snake_case identifier")
     payload = {
-        "name": name, "value": None, "unit": unit, "meaning": meaning, "role": None,
+        "name": name,
+        "value": None,
+        "unit": unit,
+        "meaning": meaning,
+        "role": None,
         "table": {
             "columns": [str(c) for c in frame.columns],
             "rows": [[_cell(v) for v in row] for row in frame.itertuples(index=False)],
         },
-    }  # fmt: skip
+    }
     json.dumps(payload, allow_nan=False)  # fails here, naming nothing silently, if not JSON-safe
     _tables[name] = payload
     try:
@@ -178,7 +182,12 @@ def has_interval(result: Result | dict) -> bool:
 
 
 # One scale of words for a probability, used by every text that words one (bands of 20 points).
-LIKELIHOOD_WORDS = ((0.8, "very likely"), (0.6, "likely"), (0.4, "about as likely as not"), (0.2, "unlikely"))  # fmt: skip
+LIKELIHOOD_WORDS = (
+    (0.8, "very likely"),
+    (0.6, "likely"),
+    (0.4, "about as likely as not"),
+    (0.2, "unlikely"),
+)
 
 
 def likelihood(probability: float) -> str:
@@ -200,15 +209,26 @@ def table(results: list[Result] | None = None) -> pd.DataFrame:
 
 NUMBER, TEXT, NONE = (int, float), (str,), (type(None),)
 RESULT_FIELDS = {
-    "name": TEXT, "value": NUMBER + TEXT + NONE, "unit": TEXT, "meaning": TEXT,
-    "low": NUMBER + NONE, "high": NUMBER + NONE, "role": TEXT + NONE, "table": (dict,),
-}  # fmt: skip
+    "name": TEXT,
+    "value": NUMBER + TEXT + NONE,
+    "unit": TEXT,
+    "meaning": TEXT,
+    "low": NUMBER + NONE,
+    "high": NUMBER + NONE,
+    "role": TEXT + NONE,
+    "table": (dict,),
+}
 RESULT_REQUIRED = ("name", "value", "unit", "meaning")
 ENTRY_FIELDS = {"title": TEXT, "status": TEXT, "note": TEXT + NONE, "results": (list,)}
 RUN_FIELDS = {
-    "run_id": TEXT, "kind": TEXT, "scenario": TEXT, "maker": TEXT + NONE,
-    "data_as_of": TEXT + NONE, "notebooks": (dict,), "makers": (dict,),
-}  # fmt: skip
+    "run_id": TEXT,
+    "kind": TEXT,
+    "scenario": TEXT,
+    "maker": TEXT + NONE,
+    "data_as_of": TEXT + NONE,
+    "notebooks": (dict,),
+    "makers": (dict,),
+}
 
 
 def _fits(value, kinds: tuple[type, ...]) -> bool:
@@ -232,20 +252,24 @@ def wrong_fields(content, fields: dict[str, tuple], required=(), what: str = "")
     for key, kinds in fields.items():
         if key in content and not _fits(content[key], kinds):
             names = " or ".join("null" if k is type(None) else k.__name__ for k in kinds)
-            return f"{where}'{key}' is {json.dumps(content[key], default=str)[:40]}, expected {names}"  # fmt: skip
+            return (
+                f"{where}'{key}' is {json.dumps(content[key], default=str)[:40]}, expected {names}"
+            )
     return None
 
 
 def result_problem(payload) -> str | None:
     """What makes a recorded result unusable (a field missing or of the wrong type), or None."""
     name = payload.get("name") if isinstance(payload, dict) else None
-    problem = wrong_fields(payload, RESULT_FIELDS, RESULT_REQUIRED, f"result {name!r}" if name else "a result")  # fmt: skip
+    problem = wrong_fields(
+        payload, RESULT_FIELDS, RESULT_REQUIRED, f"result {name!r}" if name else "a result"
+    )
     if problem is None and not name.isidentifier():
         return f"result {name!r}: its name is not an identifier"
     if problem is None and payload.get("role") not in ROLES:
         return f"result {name!r}: role {payload['role']!r} is not one of {ROLES}"
     if problem is None and "table" in payload and not _is_table(payload["table"]):
-        return f"result {name!r}: 'table' is not columns (names) and rows of numbers and text, one per column"  # fmt: skip
+        return f"result {name!r}: 'table' is not columns (names) and rows of numbers and text, one per column"
     return problem
 
 

@@ -29,20 +29,49 @@ from lib.results import NONE, NUMBER, TEXT
 log = logging.getLogger("lib.runs")
 
 HISTORY_NAME = "history.csv"
-HISTORY_FIELDS = ["run_id", "scenario", "data_as_of", "finished", "notebook", "result", "value", "low", "high", "unit"]  # fmt: skip
+HISTORY_FIELDS = [
+    "run_id",
+    "scenario",
+    "data_as_of",
+    "finished",
+    "notebook",
+    "result",
+    "value",
+    "low",
+    "high",
+    "unit",
+]
 PARTIAL_SUFFIX = ".partial"
 MAX_BYTES = 256 * 2**20  # no file the runner writes comes near this; a bigger one is not its own
 
 MANIFEST_FIELDS = {
-    "run_id": TEXT, "status": TEXT, "kind": TEXT, "scenario": TEXT, "data_as_of": TEXT + NONE,
-    "started": TEXT + NONE, "finished": TEXT + NONE, "duration_s": NUMBER + NONE,
-    "git_commit": TEXT, "data_hashes": (dict,), "notebooks": (list,), "makers": (dict,),
-}  # fmt: skip
+    "run_id": TEXT,
+    "status": TEXT,
+    "kind": TEXT,
+    "scenario": TEXT,
+    "data_as_of": TEXT + NONE,
+    "started": TEXT + NONE,
+    "finished": TEXT + NONE,
+    "duration_s": NUMBER + NONE,
+    "git_commit": TEXT,
+    "data_hashes": (dict,),
+    "notebooks": (list,),
+    "makers": (dict,),
+}
 NOTEBOOK_FIELDS = {
-    "name": TEXT, "title": TEXT, "status": TEXT, "duration_s": NUMBER + NONE,
-    "parameters": (dict,), "overrides": (dict,), "input_hash": TEXT, "reused_from": TEXT + NONE,
-    "error": (dict,) + NONE, "note": TEXT + NONE, "html": TEXT + NONE, "ipynb": TEXT + NONE,
-}  # fmt: skip
+    "name": TEXT,
+    "title": TEXT,
+    "status": TEXT,
+    "duration_s": NUMBER + NONE,
+    "parameters": (dict,),
+    "overrides": (dict,),
+    "input_hash": TEXT,
+    "reused_from": TEXT + NONE,
+    "error": (dict,) + NONE,
+    "note": TEXT + NONE,
+    "html": TEXT + NONE,
+    "ipynb": TEXT + NONE,
+}
 
 
 class DamagedFile(ValueError):
@@ -89,7 +118,7 @@ def read_manifest(path: Path) -> dict:
     manifest.setdefault("notebooks", [])
     problem = results.wrong_fields(manifest, MANIFEST_FIELDS, ("run_id", "status"))
     for entry in manifest["notebooks"] if problem is None else ():
-        problem = problem or results.wrong_fields(entry, NOTEBOOK_FIELDS, ("name",), "a notebook")  # fmt: skip
+        problem = problem or results.wrong_fields(entry, NOTEBOOK_FIELDS, ("name",), "a notebook")
     if problem:
         raise DamagedFile(f"{path}: {problem}")
     return manifest
@@ -208,8 +237,10 @@ def history_appended(reports_dir: Path, rows: list[dict]):
         kept = set_aside(path)
         log.warning(
             "%s is not the expected history table (header %s); kept it as %s and started a new one",
-            path, ", ".join(HISTORY_FIELDS), kept.name,
-        )  # fmt: skip
+            path,
+            ", ".join(HISTORY_FIELDS),
+            kept.name,
+        )
     flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
     fd = os.open(path, flags, 0o644)
     try:

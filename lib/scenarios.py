@@ -246,14 +246,18 @@ class _StrictLoader(yaml.SafeLoader):
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
             raise yaml.constructor.ConstructorError(
-                None, None, "aliases (*name) are not allowed in a scenario file",
+                None,
+                None,
+                "aliases (*name) are not allowed in a scenario file",
                 self.peek_event().start_mark,
-            )  # fmt: skip
+            )
         if self.depth >= MAX_NESTING:
             raise yaml.composer.ComposerError(
-                None, None, f"nested more than {MAX_NESTING} levels deep",
+                None,
+                None,
+                f"nested more than {MAX_NESTING} levels deep",
                 self.peek_event().start_mark,
-            )  # fmt: skip
+            )
         self.depth += 1
         try:
             return super().compose_node(parent, index)
@@ -270,9 +274,11 @@ class _StrictLoader(yaml.SafeLoader):
                 continue
             if first != key_node.start_mark.line + 1:
                 raise yaml.constructor.ConstructorError(
-                    f"in the mapping from line {node.start_mark.line + 1}", None,
-                    f"duplicate key {key!r} (first at line {first})", key_node.start_mark,
-                )  # fmt: skip
+                    f"in the mapping from line {node.start_mark.line + 1}",
+                    None,
+                    f"duplicate key {key!r} (first at line {first})",
+                    key_node.start_mark,
+                )
         return super().construct_mapping(node, deep)
 
 

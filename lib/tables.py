@@ -42,7 +42,9 @@ def _footnoted_sources(style: Styler, frame: pd.DataFrame) -> Styler:
     """Source URLs as numbered links ([1], [2], ...) in their cells, listed in full under the
     table: a long raw URL in a cell makes the table unreadable. URLs are escaped here."""
     columns = [c for c in frame.columns if str(c).lower() in SOURCE_COLUMNS]
-    urls = list(dict.fromkeys(v for c in columns for v in frame[c] if isinstance(v, str) and URL.match(v)))  # fmt: skip
+    urls = list(
+        dict.fromkeys(v for c in columns for v in frame[c] if isinstance(v, str) and URL.match(v))
+    )
     if not urls:
         return style
     number = {url: i for i, url in enumerate(urls, 1)}
@@ -58,6 +60,11 @@ def _footnoted_sources(style: Styler, frame: pd.DataFrame) -> Styler:
     )
     return (
         style.format(link, subset=columns)
-        .set_caption(f'<span class="evr-sources-title">Sources</span><ol class="evr-sources">{notes}</ol>')
-        .set_table_styles([{"selector": "caption", "props": "caption-side: bottom; text-align: left;"}], overwrite=False)
-    )  # fmt: skip
+        .set_caption(
+            f'<span class="evr-sources-title">Sources</span><ol class="evr-sources">{notes}</ol>'
+        )
+        .set_table_styles(
+            [{"selector": "caption", "props": "caption-side: bottom; text-align: left;"}],
+            overwrite=False,
+        )
+    )

@@ -27,9 +27,17 @@ log = logging.getLogger("lib.workbook")
 URL = re.compile(r"https?://[^\s\"'<>)\]]+")
 RESULT_COLUMNS = ["result", "value", "low", "high", "unit", "role", "meaning"]
 FORMATS = {
-    "probability": "0.0%", "share": "0.0%", "pct": "0.00", "percent": "0.00", "pp": "0.00",
-    "RMB": "#,##0", "units": "#,##0", "RMB_mn": "#,##0.0", "year": "0", "years": "0.0",
-}  # fmt: skip
+    "probability": "0.0%",
+    "share": "0.0%",
+    "pct": "0.00",
+    "percent": "0.00",
+    "pp": "0.00",
+    "RMB": "#,##0",
+    "units": "#,##0",
+    "RMB_mn": "#,##0.0",
+    "year": "0",
+    "years": "0.0",
+}
 
 
 # What a spreadsheet program reads as the start of a formula when a cell is typed or imported.
@@ -85,7 +93,7 @@ def _result_rows(results: list[dict]) -> list[list]:
             r["unit"],
             r.get("role") or "",
             r["meaning"],
-        ]  # fmt: skip
+        ]
         for r in results
     ]
 
@@ -146,7 +154,11 @@ def shown_tables(executed: Path) -> list[tuple[str, list[str], list[list]]]:
     found, title = [], "table"
     for cell in nbformat.read(str(executed), as_version=4).cells:
         if cell.cell_type == "markdown":
-            headings = [line.lstrip("#").strip() for line in cell.source.splitlines() if line.startswith("#")]  # fmt: skip
+            headings = [
+                line.lstrip("#").strip()
+                for line in cell.source.splitlines()
+                if line.startswith("#")
+            ]
             title = headings[-1] if headings else title
             continue
         for output in cell.get("outputs", []):
@@ -155,7 +167,11 @@ def shown_tables(executed: Path) -> list[tuple[str, list[str], list[list]]]:
                 BeautifulSoup(page, "html.parser").find_all("table") if "<table" in page else []
             ):
                 heads = table.select("thead tr")
-                header = [th.get_text(" ", strip=True) for th in heads[-1].find_all(["th", "td"])] if heads else []  # fmt: skip
+                header = (
+                    [th.get_text(" ", strip=True) for th in heads[-1].find_all(["th", "td"])]
+                    if heads
+                    else []
+                )
                 body = table.select("tbody tr") or table.find_all("tr")[len(heads) :]
                 rows = [[_cell(c) for c in tr.find_all(["th", "td"])] for tr in body]
                 found.append((title, header, rows))
@@ -168,7 +184,12 @@ def _tables_of(executed: Path) -> list[tuple[str, list[str], list[list]]]:
     try:
         return shown_tables(executed)
     except Exception as error:  # damaged JSON fails nbformat in many ways (NotJSONError, ...)
-        log.warning("%s: no tables in its workbook, the notebook cannot be read (%s: %s)", executed, type(error).__name__, str(error)[:200])  # fmt: skip
+        log.warning(
+            "%s: no tables in its workbook, the notebook cannot be read (%s: %s)",
+            executed,
+            type(error).__name__,
+            str(error)[:200],
+        )
         return []
 
 
@@ -221,16 +242,31 @@ def report_workbook(
 
 def _headline_rows(run: summary.RunResults) -> list[list]:
     content = run.content
-    keys = [content.get("scenario", ""), content.get("maker") or "", run.run_id, content.get("data_as_of", "")]  # fmt: skip
+    keys = [
+        content.get("scenario", ""),
+        content.get("maker") or "",
+        run.run_id,
+        content.get("data_as_of", ""),
+    ]
     rows = []
     for answer in summary.answers(run):
         if answer.available:
             r = answer.headline
-            rows.append(keys + [answer.question.key, answer.question.notebook, *_result_rows([r])[0]])  # fmt: skip
+            rows.append(
+                keys + [answer.question.key, answer.question.notebook, *_result_rows([r])[0]]
+            )
     return rows
 
 
-HEADLINE_COLUMNS = ["scenario", "maker", "run", "data_as_of", "question", "notebook", *RESULT_COLUMNS]  # fmt: skip
+HEADLINE_COLUMNS = [
+    "scenario",
+    "maker",
+    "run",
+    "data_as_of",
+    "question",
+    "notebook",
+    *RESULT_COLUMNS,
+]
 
 
 def headlines_workbook(
@@ -248,7 +284,9 @@ def headlines_workbook(
     book = Workbook()
     book.remove(book.active)
     by_scenario = [row for run in latest.values() for row in _headline_rows(run)]
-    every = [row for run_id in sorted(finished, reverse=True) for row in _headline_rows(finished[run_id])]  # fmt: skip
+    every = [
+        row for run_id in sorted(finished, reverse=True) for row in _headline_rows(finished[run_id])
+    ]
     for title, rows in [("scenarios", by_scenario), ("runs", every)]:
         _sheet(book, title, HEADLINE_COLUMNS, rows)
         _format_numbers(book, title, "unit", ["value", "low", "high"])
@@ -274,8 +312,20 @@ def write_run(
             continue  # copied with its report from the run it was reused from
         if entry.get("status") in ("ok", "reused", "failed", "no_data"):
             executed = Path(build_dir) / f"{name}.ipynb"
-            written.append(_atomic(Path(build_dir) / f"{name}.xlsx", report_workbook, name, entry, parameters.get(name, []), sources, executed))  # fmt: skip
-    written.append(_atomic(Path(build_dir) / "headlines.xlsx", headlines_workbook, current, reports_dir))  # fmt: skip
+            written.append(
+                _atomic(
+                    Path(build_dir) / f"{name}.xlsx",
+                    report_workbook,
+                    name,
+                    entry,
+                    parameters.get(name, []),
+                    sources,
+                    executed,
+                )
+            )
+    written.append(
+        _atomic(Path(build_dir) / "headlines.xlsx", headlines_workbook, current, reports_dir)
+    )
     return written
 
 
@@ -286,7 +336,10 @@ def universe_workbook(target: Path, makers_results: dict[str, dict]) -> Path:
     book.remove(book.active)
     headlines, every = [], []
     for maker, content in sorted(makers_results.items()):
-        headlines += [[row[0], maker, *row[2:]] for row in _headline_rows(summary.RunResults(Path(maker), content))]  # fmt: skip
+        headlines += [
+            [row[0], maker, *row[2:]]
+            for row in _headline_rows(summary.RunResults(Path(maker), content))
+        ]
         for notebook, entry in content.get("notebooks", {}).items():
             every += [[maker, notebook, *row] for row in _result_rows(entry.get("results", []))]
     _sheet(book, "headlines", HEADLINE_COLUMNS, headlines)

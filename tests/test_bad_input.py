@@ -29,8 +29,11 @@ def lib(*arguments: str) -> subprocess.CompletedProcess:
     """`python -m lib ...` from the project root; no run may end in a traceback."""
     result = subprocess.run(
         [sys.executable, "-m", "lib", *arguments],
-        capture_output=True, text=True, cwd=paths.PROJECT_ROOT, timeout=300,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        cwd=paths.PROJECT_ROOT,
+        timeout=300,
+    )
     assert "Traceback" not in result.stdout + result.stderr, result.stderr[-3000:]
     return result
 
@@ -290,8 +293,11 @@ def test_empty_makers_or_folders_are_refused(tmp_path, arguments, expected):
     """`--makers ''` used to run one maker, `--reports-dir ''` to publish into the current folder."""
     done = subprocess.run(
         [sys.executable, "-m", "lib", "run", *arguments],
-        capture_output=True, text=True, cwd=tmp_path, timeout=300,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert expected in done.stderr
     assert not list(tmp_path.iterdir())  # nothing written where it ran
@@ -323,6 +329,16 @@ def test_delivery_gaps_on_known_series():
     ).sample(frac=1, random_state=1)  # the order of rows must not matter
     gaps = data.delivery_gaps(frame)
     assert gaps.to_dict("records") == [
-        {"brand": "a", "first": pd.Period("2020-02", "M"), "last": pd.Period("2020-03", "M"), "months": 2},
-        {"brand": "a", "first": pd.Period("2020-06", "M"), "last": pd.Period("2020-08", "M"), "months": 3},
-    ]  # fmt: skip
+        {
+            "brand": "a",
+            "first": pd.Period("2020-02", "M"),
+            "last": pd.Period("2020-03", "M"),
+            "months": 2,
+        },
+        {
+            "brand": "a",
+            "first": pd.Period("2020-06", "M"),
+            "last": pd.Period("2020-08", "M"),
+            "months": 3,
+        },
+    ]

@@ -114,7 +114,9 @@ def test_the_key_follows_data_parameters_and_code(frame):
     for parameters in ({"scale": 1.0000001}, {"scale": 1}, {"scale": 1.0, "extra": None}):
         assert cache.key("fit", {"frame": frame, **parameters}, code) != base
     assert cache.key("other", {"frame": frame, "scale": 1.0}, code) != base
-    assert cache.key("fit", {"frame": frame, "scale": 1.0}, cache.code_digest(Path(__file__))) != base  # fmt: skip
+    assert (
+        cache.key("fit", {"frame": frame, "scale": 1.0}, cache.code_digest(Path(__file__))) != base
+    )
 
 
 EVALUATION = paths.PROJECT_ROOT / "lib" / "sales" / "evaluation.py"
@@ -137,7 +139,11 @@ def test_the_code_digest_follows_every_lib_file_the_function_can_run(tmp_path):
     shutil.copy(paths.PROJECT_ROOT / "requirements.txt", tmp_path)
     source = copy / "sales" / "evaluation.py"
     assert cache.code_digest(source, copy) == code
-    for edited, changes in (("margins/report.py", False), ("data/reading.py", True), ("sales/models.py", True)):  # fmt: skip
+    for edited, changes in (
+        ("margins/report.py", False),
+        ("data/reading.py", True),
+        ("sales/models.py", True),
+    ):
         module = copy / edited
         original = module.read_text()
         module.write_text(original + "\n# an edit\n")
@@ -165,7 +171,10 @@ def test_a_value_it_cannot_store_exactly_is_computed_with_one_warning(store, cap
     caplog.set_level(logging.WARNING, "lib.cache")
     assert months(3)["month"].dtype == "period[M]" and len(months(3)) == 3
     assert len(CALLS) == 2 and entries(store) == []
-    assert len(caplog.records) == 1 and "tests.test_cache.months is computed, not cached" in caplog.text  # fmt: skip
+    assert (
+        len(caplog.records) == 1
+        and "tests.test_cache.months is computed, not cached" in caplog.text
+    )
 
 
 def damage(entry: Path, how: str) -> None:
@@ -255,7 +264,7 @@ def test_two_processes_writing_the_same_entry_do_no_harm(store, tmp_path):
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-        )  # fmt: skip
+        )
         for _ in range(2)
     ]
     go.touch()
@@ -264,12 +273,16 @@ def test_two_processes_writing_the_same_entry_do_no_harm(store, tmp_path):
         assert writer.returncode == 0, err
         assert out.startswith("ok") and "damaged" not in err
     assert outputs[0][0] == outputs[1][0]  # the same value in both
-    assert [p.name for p in store.iterdir() if not p.name.endswith(cache.SUFFIX)] == []  # no temporary files left  # fmt: skip
+    assert [
+        p.name for p in store.iterdir() if not p.name.endswith(cache.SUFFIX)
+    ] == []  # no temporary files left
     (entry,) = entries(store)
     assert cache.digest(cache.read(entry)) == outputs[0][0].split()[1]
 
 
-def test_a_folder_that_is_a_file_or_a_link_falls_back_with_one_warning(tmp_path, frame, monkeypatch, caplog):  # fmt: skip
+def test_a_folder_that_is_a_file_or_a_link_falls_back_with_one_warning(
+    tmp_path, frame, monkeypatch, caplog
+):
     caplog.set_level(logging.WARNING, "lib.cache")
     monkeypatch.delenv(cache.NO_CACHE_ENV, raising=False)
     target = tmp_path / "target"
@@ -290,7 +303,12 @@ def test_a_folder_that_is_a_file_or_a_link_falls_back_with_one_warning(tmp_path,
     assert (tmp_path / "file").read_text() == "not a folder"
 
 
-def test_a_read_only_or_full_disk_falls_back_with_one_warning(tmp_path, mounts, monkeypatch, caplog):  # noqa: F811  # fmt: skip
+def test_a_read_only_or_full_disk_falls_back_with_one_warning(
+    tmp_path,
+    mounts,  # noqa: F811 - the shared fixture
+    monkeypatch,
+    caplog,
+):
     caplog.set_level(logging.WARNING, "lib.cache")
     monkeypatch.delenv(cache.NO_CACHE_ENV, raising=False)
     for options, why in (("ro,size=1m", "Read-only"), ("size=16k", "No space left")):
@@ -348,7 +366,17 @@ def test_notebook_01_records_the_same_results_with_and_without_the_cache(tmp_pat
     scenario, shared = tmp_path / "small.yaml", tmp_path / "shared"
     scenario.write_text(SMALL)
     monkeypatch.setenv(cache.CACHE_DIR_ENV, str(shared))
-    inputs = sales.load_inputs("leapmotor", 0, 0, "2023-06", 300, 2026, backtest_paths=100, comparison_paths=100, data_dir=FROZEN_DATA)  # fmt: skip
+    inputs = sales.load_inputs(
+        "leapmotor",
+        0,
+        0,
+        "2023-06",
+        300,
+        2026,
+        backtest_paths=100,
+        comparison_paths=100,
+        data_dir=FROZEN_DATA,
+    )
     sales.analyse(inputs)
     sales.resolve(inputs, sales.year_to_resolve(inputs))
     monkeypatch.delenv(cache.CACHE_DIR_ENV)

@@ -44,7 +44,7 @@ def messages(caplog) -> str:
         (
             ["--cluster", "garbage"],
             "--cluster 'garbage': expected tcp://HOST:PORT or tls://HOST:PORT",
-        ),  # fmt: skip
+        ),
         (["--cluster", "tcp://"], "--cluster 'tcp://': expected tcp://HOST:PORT"),
         (["--cluster", "http://x"], "--cluster 'http://x': expected tcp://HOST:PORT"),
         (["--cluster", "tcp://localhost:abc"], "(PORT 1 to 65535)"),
@@ -56,7 +56,7 @@ def messages(caplog) -> str:
         (
             ["--cluster", "tls://127.0.0.1:8786"],
             "a tls:// scheduler needs --tls-ca-file and --tls-cert",
-        ),  # fmt: skip
+        ),
         (
             [
                 "--cluster",
@@ -65,7 +65,7 @@ def messages(caplog) -> str:
                 "/nonexistent/ca.pem",
                 "--tls-cert",
                 "/nonexistent/c.pem",
-            ],  # fmt: skip
+            ],
             "--tls-ca-file /nonexistent/ca.pem: not a file",
         ),
         (
@@ -92,8 +92,19 @@ def test_an_unreadable_certificate_is_named(tmp_path, caplog):
     junk = tmp_path / "ca.pem"
     junk.write_text("not a certificate\n")
     reports = tmp_path / "reports"
-    code = main(["run", "--reports-dir", str(reports), "--cluster", "tls://127.0.0.1:8786",
-                 "--tls-ca-file", str(junk), "--tls-cert", str(junk)])  # fmt: skip
+    code = main(
+        [
+            "run",
+            "--reports-dir",
+            str(reports),
+            "--cluster",
+            "tls://127.0.0.1:8786",
+            "--tls-ca-file",
+            str(junk),
+            "--tls-cert",
+            str(junk),
+        ]
+    )
     assert code == pipeline.EXIT_BAD_INPUT
     assert "--cluster tls://127.0.0.1:8786: the TLS files cannot be used" in messages(caplog)
     assert not reports.exists()
@@ -155,24 +166,46 @@ def a_good_earlier_run(reports: Path) -> dict[str, str]:
     ],
     ids=["huge-length", "silent"],
 )
-def test_a_port_that_answers_junk_or_nothing_is_refused_and_the_lock_released(tmp_path, answer, expected):  # fmt: skip
+def test_a_port_that_answers_junk_or_nothing_is_refused_and_the_lock_released(
+    tmp_path, answer, expected
+):
     reports = tmp_path / "reports"
     before = a_good_earlier_run(reports)
     listener = Listener(answer)
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "lib", "run", "--makers", "nio", "--data-dir", str(FROZEN_DATA),
-             "--reports-dir", str(reports), "--cluster", f"tcp://127.0.0.1:{listener.port}",
-             "--cluster-timeout", "2"],
-            capture_output=True, text=True, cwd=paths.PROJECT_ROOT, timeout=120,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "lib",
+                "run",
+                "--makers",
+                "nio",
+                "--data-dir",
+                str(FROZEN_DATA),
+                "--reports-dir",
+                str(reports),
+                "--cluster",
+                f"tcp://127.0.0.1:{listener.port}",
+                "--cluster-timeout",
+                "2",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=paths.PROJECT_ROOT,
+            timeout=120,
+        )
     finally:
         listener.close()
     assert done.returncode == pipeline.EXIT_BAD_INPUT, done.stderr
     assert "Traceback" not in done.stderr
     assert f"--cluster tcp://127.0.0.1:{listener.port}: {expected}" in done.stderr
     assert os.readlink(reports / "latest") == "20260101T000000-base"
-    assert sorted(p.name for p in reports.iterdir()) == [".run.lock", "20260101T000000-base", "latest"]  # fmt: skip
+    assert sorted(p.name for p in reports.iterdir()) == [
+        ".run.lock",
+        "20260101T000000-base",
+        "latest",
+    ]
     assert {p.name: p.read_text() for p in (reports / "latest").iterdir()} == before
     with pipeline.run_lock(reports):  # free: the refused run let go of it
         pass
@@ -189,7 +222,9 @@ def test_junk_of_any_shape_is_not_a_scheduler(answer):
     listener = Listener(answer)
     address = f"tcp://127.0.0.1:{listener.port}"
     try:
-        with pytest.raises(pipeline.BadInput, match="something answers there, but not Dask's protocol"):  # fmt: skip
+        with pytest.raises(
+            pipeline.BadInput, match="something answers there, but not Dask's protocol"
+        ):
             cluster.check_scheduler(address, Security(), timeout=5)
     finally:
         listener.close()
@@ -202,9 +237,11 @@ def test_junk_of_any_shape_is_not_a_scheduler(answer):
 def test_a_task_on_a_worker_with_another_checkout_refuses_to_run():
     mine = cluster.identity(str(FROZEN_DATA))
     payload = {
-        "name": "10_typed", "title": "Typed", "identity": dict(mine, lib="f" * 16),
+        "name": "10_typed",
+        "title": "Typed",
+        "identity": dict(mine, lib="f" * 16),
         "environment": {paths.DATA_DIR_ENV: str(FROZEN_DATA)},
-    }  # fmt: skip
+    }
     outcome = cluster.run_task(payload)  # no path, no kernel: it must not get that far
     assert outcome["status"] == "failed" and outcome["notebook"] is None
     assert outcome["error"]["ename"] == cluster.WRONG_WORKER
@@ -243,11 +280,15 @@ def slow_universe_project(root: Path) -> None:
     (root / "params").mkdir()
     shutil.copytree(FROZEN_DATA, root / "data")
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}  # fmt: skip
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.cells = [
         nbformat.v4.new_markdown_cell("# Slow\n\nSleeps, then records how long."),
         nbformat.v4.new_code_cell(
-            'maker: str = "leapmotor"  # the maker\nseconds: float = 120.0  # how long to sleep [0, 600]',  # fmt: skip
+            'maker: str = "leapmotor"  # the maker\nseconds: float = 120.0  # how long to sleep [0, 600]',
             metadata={"tags": ["parameters"]},
         ),
         nbformat.v4.new_code_cell(SLOW),
@@ -258,7 +299,9 @@ def slow_universe_project(root: Path) -> None:
 def other_checkout(root: Path) -> dict[str, str]:
     """A copy of lib/ with one more file and no git: what a worker from another commit runs.
     Returns the environment that makes Python import it."""
-    shutil.copytree(paths.PROJECT_ROOT / "lib", root / "lib", ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    shutil.copytree(
+        paths.PROJECT_ROOT / "lib", root / "lib", ignore=shutil.ignore_patterns("__pycache__")
+    )
     (root / "lib" / "changed_elsewhere.py").write_text('"""A change this checkout has."""\n')
     return dict(os.environ, PYTHONPATH=str(root))
 
@@ -270,8 +313,11 @@ def test_a_worker_from_another_checkout_that_joins_mid_run_runs_nothing(tmp_path
     try:
         runner = subprocess.Popen(
             [sys.executable, "-c", RUNNER, str(tmp_path / "project"), dask_cluster.address],
-            cwd=paths.PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            cwd=paths.PROJECT_ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         deadline = time.monotonic() + 120
         while not list((tmp_path / "project" / "reports").glob("*.partial/run.log")):
             assert time.monotonic() < deadline and runner.poll() is None, runner.stderr.read()
@@ -317,7 +363,7 @@ def certificates(folder: Path, name: str) -> dict[str, Path]:
             "2",
             "-subj",
             f"/CN={name} CA",
-        ],  # fmt: skip
+        ],
         ["req", *key, "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={name}"],
         [
             "x509",
@@ -333,10 +379,14 @@ def certificates(folder: Path, name: str) -> dict[str, Path]:
             f"{name}.pem",
             "-days",
             "2",
-        ],  # fmt: skip
+        ],
     ):
         subprocess.run(["openssl", *command], cwd=folder, check=True, capture_output=True)
-    return {"ca": folder / f"{name}-ca.pem", "cert": folder / f"{name}.pem", "key": folder / f"{name}.key"}  # fmt: skip
+    return {
+        "ca": folder / f"{name}-ca.pem",
+        "cert": folder / f"{name}.pem",
+        "key": folder / f"{name}.key",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -365,17 +415,41 @@ def test_a_tls_cluster_refuses_clients_without_its_certificates(tls_cluster, tmp
     port = tls_cluster.address.rsplit(":", 1)[1]
     if client == "another CA":
         rogue = certificates(tmp_path / "rogue", "rogue")
-        given = ["--cluster", tls_cluster.address, "--tls-ca-file", str(rogue["ca"]),
-                 "--tls-cert", str(rogue["cert"]), "--tls-key", str(rogue["key"])]  # fmt: skip
+        given = [
+            "--cluster",
+            tls_cluster.address,
+            "--tls-ca-file",
+            str(rogue["ca"]),
+            "--tls-cert",
+            str(rogue["cert"]),
+            "--tls-key",
+            str(rogue["key"]),
+        ]
         address = tls_cluster.address
     else:
         address = f"tcp://127.0.0.1:{port}"
         given = ["--cluster", address]
     done = subprocess.run(
-        [sys.executable, "-m", "lib", "run", "--makers", "nio", "--data-dir", str(FROZEN_DATA),
-         "--reports-dir", str(tmp_path / "reports"), "--cluster-timeout", "3", *given],
-        capture_output=True, text=True, cwd=paths.PROJECT_ROOT, timeout=120,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "lib",
+            "run",
+            "--makers",
+            "nio",
+            "--data-dir",
+            str(FROZEN_DATA),
+            "--reports-dir",
+            str(tmp_path / "reports"),
+            "--cluster-timeout",
+            "3",
+            *given,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=paths.PROJECT_ROOT,
+        timeout=120,
+    )
     assert done.returncode == pipeline.EXIT_BAD_INPUT, done.stderr
     assert "Traceback" not in done.stderr
     assert f"--cluster {address}: " in done.stderr

@@ -54,10 +54,15 @@ def test_shipped_data_loads_with_types():
 def test_frozen_data_row_counts():
     counts = data.validate_all(FROZEN_DATA)
     assert counts == {
-        DELIVERIES: 392, "financials_quarterly.csv": 668, "vehicle_trims.csv": 2643,
-        "assumptions.csv": 104, "chinese_new_year.csv": 16, "price_war_events.csv": 11,
-        "makers.csv": 8, "targets.csv": 10,
-    }  # fmt: skip
+        DELIVERIES: 392,
+        "financials_quarterly.csv": 668,
+        "vehicle_trims.csv": 2643,
+        "assumptions.csv": 104,
+        "chinese_new_year.csv": 16,
+        "price_war_events.csv": 11,
+        "makers.csv": 8,
+        "targets.csv": 10,
+    }
 
 
 def test_leapmotor_annual_totals_match_reported_totals():
@@ -328,38 +333,59 @@ def test_many_problems_are_summarised(data_copy):
     ("filename", "line", "old", "new", "expected"),
     [
         (
-            "price_war_events.csv", 2, "2023-01-06", "2026-02-31",
+            "price_war_events.csv",
+            2,
+            "2023-01-06",
+            "2026-02-31",
             "line 2, column 'date': value '2026-02-31' is not valid; expected a date that exists "
             "on the calendar",
         ),
         (
-            "chinese_new_year.csv", 2, "2015-02-19", "2015-99-99",
+            "chinese_new_year.csv",
+            2,
+            "2015-02-19",
+            "2015-99-99",
             "line 2, column 'date': value '2015-99-99' is not valid; expected a date as YYYY-MM-DD",
         ),
         (
-            "chinese_new_year.csv", 3, "2016-02-08", "2016-03-08",
+            "chinese_new_year.csv",
+            3,
+            "2016-02-08",
+            "2016-03-08",
             "line 3, column 'date': value '2016-03-08' is not valid; expected a date in January or "
             "February of the row's year",
         ),
         (
-            DELIVERIES, 6, "2022-11", "2022-13",
+            DELIVERIES,
+            6,
+            "2022-11",
+            "2022-13",
             "line 6, column 'month': value '2022-13' is not valid; expected a month as YYYY-MM",
         ),
         (
-            "vehicle_trims.csv", 2, ",2023-07,", ",0000-07,",
+            "vehicle_trims.csv",
+            2,
+            ",2023-07,",
+            ",0000-07,",
             "line 2, column 'launch_month': value '0000-07' is not valid; expected a month that "
             "exists on the calendar, from 1990 to 2100",
         ),
         (
-            "assumptions.csv", 2, "2025-12-29", "2025-02-29",
+            "assumptions.csv",
+            2,
+            "2025-12-29",
+            "2025-02-29",
             "line 2, column 'as_of': value '2025-02-29' is not valid; expected a date that exists",
         ),
         (
-            "financials_quarterly.csv", 2, "2020FY", "0020FY",
+            "financials_quarterly.csv",
+            2,
+            "2020FY",
+            "0020FY",
             "line 2, column 'period': value '0020FY' is not valid; expected a period of a year",
         ),
     ],
-)  # fmt: skip
+)
 def test_impossible_dates_are_named_before_any_loader_parses_them(
     data_copy, filename, line, old, new, expected
 ):
@@ -374,39 +400,47 @@ def test_impossible_dates_are_named_before_any_loader_parses_them(
     ("filename", "row", "expected"),
     [
         (
-            "financials_quarterly.csv", "Leapmotor,2026Q1,gross_margin_pct,150,pct,{URL},",
+            "financials_quarterly.csv",
+            "Leapmotor,2026Q1,gross_margin_pct,150,pct,{URL},",
             "value 150.0 is not valid; expected a percentage from -100 to 100",
         ),
         (
-            "financials_quarterly.csv", "Leapmotor,2026Q1,revenue,1e308,RMB_mn,{URL},",
+            "financials_quarterly.csv",
+            "Leapmotor,2026Q1,revenue,1e308,RMB_mn,{URL},",
             "value 1e+308 is not valid; expected from -10,000,000 to 10,000,000 for unit RMB_mn",
         ),
         (
-            "financials_quarterly.csv", "Leapmotor,2026Q1,vehicle_asp,-2e7,RMB,{URL},",
+            "financials_quarterly.csv",
+            "Leapmotor,2026Q1,vehicle_asp,-2e7,RMB,{URL},",
             "value -20000000.0 is not valid; expected from -10,000,000 to 10,000,000 for unit RMB",
         ),
         (
-            "financials_quarterly.csv", "Leapmotor,2026Q1,overseas_outlets,-3,count,{URL},",
+            "financials_quarterly.csv",
+            "Leapmotor,2026Q1,overseas_outlets,-3,count,{URL},",
             "value -3.0 is not valid; expected from 0 to 24,000,000 for unit count",
         ),
         (
-            "assumptions.csv", "industry_profit_margin_2030_pct,-150,pct,{URL},2026,",
+            "assumptions.csv",
+            "industry_profit_margin_2030_pct,-150,pct,{URL},2026,",
             "value -150.0 is not valid; expected a percentage from -100 to 100 for a margin",
         ),
         (
-            "assumptions.csv", "spain_assembly_start_month_2,13,month,{URL},2026,",
+            "assumptions.csv",
+            "spain_assembly_start_month_2,13,month,{URL},2026,",
             "value 13.0 is not valid; expected from 1 to 12 for unit month",
         ),
         (
-            "assumptions.csv", "plant_capacity_units_per_year,5e7,units_per_year,{URL},2026,",
+            "assumptions.csv",
+            "plant_capacity_units_per_year,5e7,units_per_year,{URL},2026,",
             "value 50000000.0 is not valid; expected from 0 to 24,000,000 for unit units_per_year",
         ),
         (
-            "assumptions.csv", "plant_cost,5,furlongs,{URL},2026,",
+            "assumptions.csv",
+            "plant_cost,5,furlongs,{URL},2026,",
             "column 'unit': value 'furlongs' is not valid; expected a known unit: one of EUR",
         ),
     ],
-)  # fmt: skip
+)
 def test_every_number_has_a_plausible_range_named_with_line_and_column(
     data_copy, filename, row, expected
 ):
@@ -490,7 +524,7 @@ def test_frozen_targets_load_typed_and_summarised():
             "stated_on=2025-12-28)",
         ),
     ],
-)  # fmt: skip
+)
 def test_bad_target_rows_are_named_by_file_line_and_column(data_copy, row, expected):
     line = append_line(data_copy, TARGETS, row.format(URL=URL))
     with pytest.raises(data.DataError) as caught:

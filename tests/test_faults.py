@@ -44,7 +44,9 @@ def errors(caplog) -> list[str]:
 def tmpfs(path: Path, options: str) -> None:
     """Mount a small tmpfs (root only); skip the test where mounting is not allowed."""
     path.mkdir(parents=True, exist_ok=True)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)], capture_output=True)  # fmt: skip
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)], capture_output=True
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
 
@@ -144,8 +146,11 @@ def test_latest_that_is_a_real_folder_or_file_is_refused(tmp_path, caplog):
 def run_command(*arguments: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "lib", "run", "--only", "01_sales_trajectory", *arguments],
-        capture_output=True, text=True, cwd=cwd, timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
 
 
 @pytest.mark.parametrize("where", ["file", "root"])
@@ -209,13 +214,17 @@ def slow_project(root: Path) -> pipeline.RunOptions:
     options = make_project(root)
     for name in ("11_slow", "12_slow"):
         nb = nbformat.v4.new_notebook()
-        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}  # fmt: skip
+        nb.metadata["kernelspec"] = {
+            "name": "python3",
+            "display_name": "Python 3",
+            "language": "python",
+        }
         nb.cells = [
             nbformat.v4.new_markdown_cell(f"# {name}\n\nSleeps, then records how long."),
             nbformat.v4.new_code_cell(
                 "seconds: float = 8.0  # how long to sleep [0, 60]",
                 metadata={"tags": ["parameters"]},
-            ),  # fmt: skip
+            ),
             nbformat.v4.new_code_cell(SLOW_NOTEBOOK),
         ]
         nbformat.write(nb, Path(options.notebooks_dir) / f"{name}.ipynb")
@@ -258,8 +267,10 @@ def test_a_killed_run_never_blocks_the_next(tmp_path):
     for signum in (signal.SIGTERM, signal.SIGKILL, signal.SIGKILL, signal.SIGTERM):
         runner = subprocess.Popen(
             [sys.executable, "-c", RUNNER, str(tmp_path)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         tree = started_children(runner.pid)
         time.sleep(rng.uniform(0.0, 5.0))  # somewhere in kernel start-up or execution
         tree = psutil.Process(runner.pid).children(recursive=True) or tree
@@ -286,16 +297,21 @@ def test_a_lock_kept_by_a_dead_runs_leftovers_is_taken_over(tmp_path, caplog):
     options.reports_dir.mkdir(parents=True)
     lock = options.reports_dir / pipeline.LOCK_NAME
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import fcntl, os, sys, time
             handle = open({str(lock)!r}, "a+")
             fcntl.flock(handle, fcntl.LOCK_EX)
             handle.write("pid 999999999 since yesterday\\n"); handle.flush()
             print("locked", flush=True)
             time.sleep(600)
-        """)],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert holder.stdout.readline().strip() == "locked"
     assert pipeline.run(options) == pipeline.EXIT_OK
     assert holder.wait(timeout=15) == -signal.SIGKILL
@@ -344,7 +360,10 @@ def test_a_symlinked_lock_is_refused_and_its_target_untouched(tmp_path, caplog):
     lock = options.reports_dir / pipeline.LOCK_NAME
     lock.symlink_to(victim)
     assert pipeline.run(options) == pipeline.EXIT_BAD_INPUT
-    assert any(f"{lock}: a symbolic link, where the runner keeps its lock file" in m for m in errors(caplog))  # fmt: skip
+    assert any(
+        f"{lock}: a symbolic link, where the runner keeps its lock file" in m
+        for m in errors(caplog)
+    )
     assert victim.read_text() == "precious\n"
     assert sorted(p.name for p in options.reports_dir.iterdir()) == [pipeline.LOCK_NAME]
     lock.unlink()
@@ -357,17 +376,19 @@ def test_a_killed_runs_kernel_folders_are_removed_by_the_next_kernel(tmp_path):
     slow_project(tmp_path)
     runner = subprocess.Popen(
         [sys.executable, "-c", RUNNER, str(tmp_path)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     workers = {str(p.pid) for p in started_children(runner.pid)}
     deadline = time.monotonic() + 120
     folders: list[Path] = []
     while not folders:  # a worker's kernel has its sockets and connection file in place
         assert time.monotonic() < deadline, "no kernel folder appeared"
         folders = [
-            f for f in Path(kernels.TEMP).glob("evr-kernel-*-*")
+            f
+            for f in Path(kernels.TEMP).glob("evr-kernel-*-*")
             if f.name.split("-")[2] in workers and (f / "connection.json").exists()
-        ]  # fmt: skip
+        ]
         time.sleep(0.1)
     tree = psutil.Process(runner.pid).children(recursive=True)
     runner.kill()

@@ -32,9 +32,16 @@ def test_makers_two_or_more_months_behind_are_stale_with_the_months_missing():
 def plan_with(latest: dict[str, str]) -> pipeline.Plan:
     table = data.freshness(deliveries(latest))
     return pipeline.Plan(
-        "r", scenarios.Scenario("base", None, "", {}), [], Path("."), Path("."),
-        "2026-09", {}, dt.datetime.now(dt.UTC), table.to_dict("records"),
-    )  # fmt: skip
+        "r",
+        scenarios.Scenario("base", None, "", {}),
+        [],
+        Path("."),
+        Path("."),
+        "2026-09",
+        {},
+        dt.datetime.now(dt.UTC),
+        table.to_dict("records"),
+    )
 
 
 def test_the_note_names_the_focus_maker_and_every_stale_one():

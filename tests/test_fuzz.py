@@ -118,12 +118,48 @@ def assert_clean(code: int, message: str, allowed=(0, 2, 3)) -> None:
 # Cells that broke or nearly broke a check: impossible dates, huge and odd numbers, formulas,
 # markup, quotes and line breaks, control characters.
 EDGE_CELLS = [
-    "", " ", "2026-02-31", "2015-99-99", "2026-13", "0000-01", "9999-12-31", "2026-02-29",
-    "1e308", "-1e308", "inf", "-inf", "nan", "NaN", "1e-320", "0x10", "1_000", "  7 ", "-0",
-    "99999999999999999999999", "=1+1", "+12% yoy", "-cut", "@SUM(A1)", "=cmd|' /C calc'!A0",
-    '"', '""', "a,b", "line\nbreak", "cr\rhere", "\t", "\x00", "\ufeff", "<script>x</script>",
-    "[a](https://evil.example)", "https://", "http://x", "leapmotor", "Leapmotor", "pct", "units",
-]  # fmt: skip
+    "",
+    " ",
+    "2026-02-31",
+    "2015-99-99",
+    "2026-13",
+    "0000-01",
+    "9999-12-31",
+    "2026-02-29",
+    "1e308",
+    "-1e308",
+    "inf",
+    "-inf",
+    "nan",
+    "NaN",
+    "1e-320",
+    "0x10",
+    "1_000",
+    "  7 ",
+    "-0",
+    "99999999999999999999999",
+    "=1+1",
+    "+12% yoy",
+    "-cut",
+    "@SUM(A1)",
+    "=cmd|' /C calc'!A0",
+    '"',
+    '""',
+    "a,b",
+    "line\nbreak",
+    "cr\rhere",
+    "\t",
+    "\x00",
+    "\ufeff",
+    "<script>x</script>",
+    "[a](https://evil.example)",
+    "https://",
+    "http://x",
+    "leapmotor",
+    "Leapmotor",
+    "pct",
+    "units",
+]
 cells = st.one_of(
     st.sampled_from(EDGE_CELLS),
     st.text(max_size=30),
@@ -248,25 +284,40 @@ def test_data_add_refuses_what_is_not_a_csv_file(work, kind):
 
 values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
     max_leaves=8,
-)  # fmt: skip
+)
 names = st.sampled_from(NOTEBOOKS) | st.text(max_size=12)
-parameters = st.sampled_from(["n_paths", "target_units", "maker", "seed", "price_cut_pct"]) | st.text(max_size=10)  # fmt: skip
+parameters = st.sampled_from(
+    ["n_paths", "target_units", "maker", "seed", "price_cut_pct"]
+) | st.text(max_size=10)
 scenario_documents = st.fixed_dictionaries(
     {},
     optional={
         "description": values,
         "maker": st.sampled_from(MAKER_KEYS) | values,
-        "notebooks": st.dictionaries(names, st.dictionaries(parameters, values, max_size=3) | values, max_size=3),
+        "notebooks": st.dictionaries(
+            names, st.dictionaries(parameters, values, max_size=3) | values, max_size=3
+        ),
         "extra": values,
     },
-).map(lambda document: yaml.safe_dump(document, allow_unicode=True))  # fmt: skip
+).map(lambda document: yaml.safe_dump(document, allow_unicode=True))
 EDGE_YAML = [
-    "", "---\n...\n", "a: &x [1]\nb: *x\n", "notebooks: {a: 1, a: 2}\n", "notebooks: [" * 60,
-    "notebooks:\n  01_sales_trajectory:\n    n_paths: .nan\n", "maker: [1, 2]\n", "!!python/object:os.system {}\n",
-    "notebooks: !!binary aGVsbG8=\n", "\t\tbad indent:\n", "? [a, b]\n: 1\n", "notebooks:\n  - 1\n",
-]  # fmt: skip
+    "",
+    "---\n...\n",
+    "a: &x [1]\nb: *x\n",
+    "notebooks: {a: 1, a: 2}\n",
+    "notebooks: [" * 60,
+    "notebooks:\n  01_sales_trajectory:\n    n_paths: .nan\n",
+    "maker: [1, 2]\n",
+    "!!python/object:os.system {}\n",
+    "notebooks: !!binary aGVsbG8=\n",
+    "\t\tbad indent:\n",
+    "? [a, b]\n: 1\n",
+    "notebooks:\n  - 1\n",
+]
 scenario_texts = scenario_documents | st.sampled_from(EDGE_YAML) | st.text(max_size=60)
 
 
@@ -286,17 +337,33 @@ def test_any_scenario_file_is_read_or_refused_naming_the_file(work, text):
 # --- the command line ---------------------------------------------------------------------------
 
 REFUSED = [  # each is refused before a run starts
-    ["--jobs", "0"], ["--jobs", "33"], ["--jobs", "many"], ["--cell-timeout", "0"],
-    ["--cell-timeout", "1e9"], ["--scenario", "../etc/passwd"], ["--scenario", "no/such.yaml"],
-    ["--scenario", "nonexistent_scenario"], ["--only", "99_no_such_notebook"],
-    ["--data-dir", "/nonexistent/data"], ["--maker", "no_such_maker"], ["--no-such-option"],
-]  # fmt: skip
+    ["--jobs", "0"],
+    ["--jobs", "33"],
+    ["--jobs", "many"],
+    ["--cell-timeout", "0"],
+    ["--cell-timeout", "1e9"],
+    ["--scenario", "../etc/passwd"],
+    ["--scenario", "no/such.yaml"],
+    ["--scenario", "nonexistent_scenario"],
+    ["--only", "99_no_such_notebook"],
+    ["--data-dir", "/nonexistent/data"],
+    ["--maker", "no_such_maker"],
+    ["--no-such-option"],
+]
 OPTIONS = [
-    ["--force"], ["--quiet"], ["--jobs", "1"], ["--scenario", "base"], ["--scenario", "bear"],
-    ["--only", "01_sales_trajectory"], ["--cell-timeout", "5"], ["--all-scenarios"],
+    ["--force"],
+    ["--quiet"],
+    ["--jobs", "1"],
+    ["--scenario", "base"],
+    ["--scenario", "bear"],
+    ["--only", "01_sales_trajectory"],
+    ["--cell-timeout", "5"],
+    ["--all-scenarios"],
     ["--maker", "nio"],
-]  # fmt: skip
-free = st.text(alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=15)  # fmt: skip
+]
+free = st.text(
+    alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=15
+)
 
 
 @st.composite
@@ -336,7 +403,6 @@ def command_lines(draw, reports: Path, data_dir: Path) -> list[str]:
             str(data_dir),
         ]
     return draw(st.lists(free, max_size=4))
-    # fmt: skip
 
 
 @FAST
@@ -368,10 +434,17 @@ def test_the_command_line_as_a_process_never_shows_a_traceback_or_hangs(work, da
 # --- data text in reports -----------------------------------------------------------------------
 
 MARKDOWN_EDGES = [
-    "[a](https://evil.example/x)", "<https://auto.example>", "https://bare.example/y",
-    "www.example.com", "![i](https://example.com/i.png)", "![i](../data/makers.csv)",
-    "[j](javascript:alert(1))", "[r][1]", "[e](mailto:a@b.c)", "a@b.example",
-]  # fmt: skip
+    "[a](https://evil.example/x)",
+    "<https://auto.example>",
+    "https://bare.example/y",
+    "www.example.com",
+    "![i](https://example.com/i.png)",
+    "![i](../data/makers.csv)",
+    "[j](javascript:alert(1))",
+    "[r][1]",
+    "[e](mailto:a@b.c)",
+    "a@b.example",
+]
 markdown_text = st.lists(
     st.sampled_from(MARKDOWN_EDGES)
     | st.text(alphabet=st.sampled_from(list("[]()<>!:/.-_*`#@ahtpswxy ")), max_size=25),

@@ -39,7 +39,14 @@ URL_SUFFIX = "evr=%3Cscript%3Ealert(1)%3C/script%3E"
 HOSTILE_COMPANY = "NIO"
 # Text a spreadsheet program runs as a formula, put in front of data text (cycling over the rows)
 # and of the scenario's name; data cells are stripped, so "\t=1" is tested in test_workbook.py.
-FORMULAS = ["=cmd|' /C calc'!A0", '=HYPERLINK("http://evil.example/x","open me")', "=1+1", "+1", "-1+2", "@SUM(A1)"]  # fmt: skip
+FORMULAS = [
+    "=cmd|' /C calc'!A0",
+    '=HYPERLINK("http://evil.example/x","open me")',
+    "=1+1",
+    "+1",
+    "-1+2",
+    "@SUM(A1)",
+]
 FORMULA_COLUMNS = ("note", "event", "display_name")
 
 
@@ -210,10 +217,22 @@ def test_a_hostile_maker_is_refused_before_anything_runs(tmp_path):
     path = tmp_path / "hostile-maker.yaml"
     path.write_text(yaml.safe_dump(scenario))
     done = subprocess.run(
-        [sys.executable, "-m", "lib", "run", "--scenario", str(path), "--reports-dir",
-         str(tmp_path / "reports"), "--only", "01_sales_trajectory"],
-        capture_output=True, text=True, cwd=paths.PROJECT_ROOT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "lib",
+            "run",
+            "--scenario",
+            str(path),
+            "--reports-dir",
+            str(tmp_path / "reports"),
+            "--only",
+            "01_sales_trajectory",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=paths.PROJECT_ROOT,
+    )
     assert done.returncode == pipeline.EXIT_BAD_INPUT, done.stderr
     assert f"unknown maker {payload('maker')!r}" in done.stderr and "known makers: " in done.stderr
     assert "Traceback" not in done.stderr
@@ -288,7 +307,7 @@ def test_reports_show_markdown_and_run_values_as_text():
                 "help": payload("help"),
                 "changed": True,
             }
-        ],  # fmt: skip
+        ],
         provenance={"Data": payload("data_dir")},
     )
     page = render.notebook_html(notebook, context)

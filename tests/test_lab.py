@@ -51,11 +51,17 @@ ANSWER = re.compile(r"Leapmotor reaches 1,000,000 deliveries in 2026 in (\d+)% o
 def start_lab(root: Path, runtime: Path, config: Path, log: Path) -> subprocess.Popen:
     """JupyterLab on `root`, on a free port of 127.0.0.1 that the server picks itself."""
     command = [
-        str(JUPYTER), "lab", "--no-browser", "--ip=127.0.0.1", "--ServerApp.port=0",
-        f"--ServerApp.root_dir={root}", f"--IdentityProvider.token={os.urandom(16).hex()}",
+        str(JUPYTER),
+        "lab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        "--ServerApp.port=0",
+        f"--ServerApp.root_dir={root}",
+        f"--IdentityProvider.token={os.urandom(16).hex()}",
         # IPC sockets (in the short runtime folder): no TCP port to collide with other kernels.
-        "--KernelManager.transport=ipc", *OFFLINE,
-    ]  # fmt: skip
+        "--KernelManager.transport=ipc",
+        *OFFLINE,
+    ]
     if os.geteuid() == 0:
         command.append("--allow-root")
     env = os.environ | {

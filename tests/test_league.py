@@ -16,22 +16,37 @@ def result(name, value, unit, low=None, high=None):
 def content(p=0.4, premium=-20.0, margins_status="ok", note=None):
     return {
         "notebooks": {
-            "01_sales_trajectory": {"status": "ok", "results": [
-                result("p_reach_target", p, "probability"),
-                result("forecast_median_units", 900_000, "units", 800_000, 1_100_000)]},
-            "02_brand_premium": {"status": "ok", "results": [
-                result("focus_premium_pct", premium, "pct", premium - 5, premium + 5)]},
-            "03_price_war_margins": {"status": margins_status, "note": note, "results": [] if margins_status != "ok" else [
-                result("latest_gross_margin_pct", 15.0, "pct"),
-                result("gm_at_target_cut10_pct", 13.7, "pct", 10.0, 17.1)]},
+            "01_sales_trajectory": {
+                "status": "ok",
+                "results": [
+                    result("p_reach_target", p, "probability"),
+                    result("forecast_median_units", 900_000, "units", 800_000, 1_100_000),
+                ],
+            },
+            "02_brand_premium": {
+                "status": "ok",
+                "results": [result("focus_premium_pct", premium, "pct", premium - 5, premium + 5)],
+            },
+            "03_price_war_margins": {
+                "status": margins_status,
+                "note": note,
+                "results": []
+                if margins_status != "ok"
+                else [
+                    result("latest_gross_margin_pct", 15.0, "pct"),
+                    result("gm_at_target_cut10_pct", 13.7, "pct", 10.0, 17.1),
+                ],
+            },
             "04_globalization_payback": {"status": "failed", "results": []},
         }
-    }  # fmt: skip
+    }
 
 
 def registry():
     def maker(key, target_row):
-        return makers.Maker(key, key.upper(), None, (), None, None, None, target_row, "https://x.org", "")  # fmt: skip
+        return makers.Maker(
+            key, key.upper(), None, (), None, None, None, target_row, "https://x.org", ""
+        )
 
     return {"a": maker("a", "a_target_2026_units"), "b": maker("b", None)}
 
@@ -75,8 +90,12 @@ def test_the_chart_title_states_the_finding():
 
 def test_the_latest_margin_names_its_quarter_and_no_target_gives_the_reports_chance():
     recorded = content()
-    recorded["notebooks"]["03_price_war_margins"]["results"].append(result("latest_period", "2025Q3", "quarter"))  # fmt: skip
-    recorded["notebooks"]["01_sales_trajectory"]["results"].append(result("target_year", 2026, "year"))  # fmt: skip
+    recorded["notebooks"]["03_price_war_margins"]["results"].append(
+        result("latest_period", "2025Q3", "quarter")
+    )
+    recorded["notebooks"]["01_sales_trajectory"]["results"].append(
+        result("target_year", 2026, "year")
+    )
     rows = league.league_table({"a": content(), "b": recorded}, registry())
     a, b = rows[0].cells, rows[1].cells
     assert a["gm_latest"].text == "15.0%"  # no quarter recorded: none shown

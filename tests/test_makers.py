@@ -108,7 +108,10 @@ def test_the_command_line_maker_wins_over_the_scenario(tmp_path):
 def test_an_unknown_maker_is_refused_before_any_kernel_starts(tmp_path):
     options = make_project(tmp_path)
     options.maker = "leapmotr"
-    with pytest.raises(pipeline.BadInput, match="10_typed: parameter maker: unknown maker 'leapmotr': did you mean leapmotor"):  # fmt: skip
+    with pytest.raises(
+        pipeline.BadInput,
+        match="10_typed: parameter maker: unknown maker 'leapmotr': did you mean leapmotor",
+    ):
         pipeline.plan(options)
     done = subprocess.run(
         [sys.executable, "-m", "lib", "check", "--maker", "nio0"], capture_output=True, text=True
@@ -133,12 +136,16 @@ results.record("answer", 1.0, "pct", "an answer", role="headline")
 def no_data_project(root: Path) -> pipeline.RunOptions:
     options = make_project(root)
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}  # fmt: skip
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.cells = [
         nbformat.v4.new_markdown_cell("# Margins\n\nWhat margin survives."),
         nbformat.v4.new_code_cell(
             'maker: str = "leapmotor"  # maker key', metadata={"tags": ["parameters"]}
-        ),  # fmt: skip
+        ),
         nbformat.v4.new_code_cell(NO_DATA),
         nbformat.v4.new_markdown_cell("## A section after the answer"),
     ]

@@ -26,7 +26,9 @@ def test_headline_numbers_on_the_frozen_data(leapmotor):
 
 def test_fixed_share_feeds_the_bridge_the_breakeven_and_the_map(leapmotor):
     share, margin = leapmotor.fixed_share, leapmotor.margin_now
-    assert leapmotor.fixed_estimate is not None and share == pytest.approx(leapmotor.fixed_estimate.share)  # fmt: skip
+    assert leapmotor.fixed_estimate is not None and share == pytest.approx(
+        leapmotor.fixed_estimate.share
+    )
     assert leapmotor.need_for_cut_fixed == pytest.approx(
         breakeven.breakeven_volume_increase(breakeven.contribution_margin(margin, share), 0.10)
     )

@@ -39,7 +39,10 @@ def test_each_chart_returns_its_figure_and_draws_on_a_given_axes(leapmotor, name
 def test_titles_state_the_findings_of_the_result(leapmotor):
     titles = {name: _title(getattr(margins, name)(leapmotor)) for name in CHARTS}
     plt.close("all")
-    assert titles["gross_margin_chart"] == "Leapmotor's gross margin moved from -8.9% in 2022Q3 to 15.0% in 2025Q4"  # fmt: skip
+    assert (
+        titles["gross_margin_chart"]
+        == "Leapmotor's gross margin moved from -8.9% in 2022Q3 to 15.0% in 2025Q4"
+    )
     assert titles["breakeven_chart"].startswith("A 10% cut needs 200% more vehicles")
     change = leapmotor.bridge.change
     assert f"Gross profit rose RMB {change:,.0f} mn" in titles["bridge_chart"]

@@ -25,17 +25,26 @@ def test_the_default_maker_starts_from_its_latest_usable_quarter(leapmotor):
 
 
 def test_a_maker_without_financials_is_missing_data():
-    with pytest.raises(makers.MissingData, match=r"AITO / HIMA has no financials in financials_quarterly.csv"):  # fmt: skip
+    with pytest.raises(
+        makers.MissingData, match=r"AITO / HIMA has no financials in financials_quarterly.csv"
+    ):
         inputs.load_inputs("aito_hima", data_dir=FROZEN_DATA)
 
 
 def test_a_maker_without_a_usable_gross_margin_is_missing_data(data_copy):
     path = data_copy / "financials_quarterly.csv"
     lines = path.read_text().splitlines(keepends=True)
-    kept = [line for line in lines if not (line.startswith("XPeng,") and ("margin" in line or "gross_profit" in line))]  # fmt: skip
+    kept = [
+        line
+        for line in lines
+        if not (line.startswith("XPeng,") and ("margin" in line or "gross_profit" in line))
+    ]
     assert len(kept) < len(lines)
     path.write_text("".join(kept))
-    with pytest.raises(makers.MissingData, match=r"XPeng has 0 quarter\(s\) with revenue, deliveries and gross margin"):  # fmt: skip
+    with pytest.raises(
+        makers.MissingData,
+        match=r"XPeng has 0 quarter\(s\) with revenue, deliveries and gross margin",
+    ):
         inputs.load_inputs("xpeng", data_dir=data_copy)
 
 
@@ -52,7 +61,7 @@ def test_unknown_maker_and_peers_are_clear_errors():
         (
             {"fixed_cost_share_pct": 95.0},
             r"fixed_cost_share_pct: 95.0; expected -1 \(estimate\) or a value in \[0, 90\]",
-        ),  # fmt: skip
+        ),
         ({"learning_rate_pct": -5.0}, r"learning_rate_pct: -5.0; expected -1"),
         ({"target_volume_units": -5}, r"target_volume_units: -5; expected a whole number"),
         ({"price_cut_pct": (10.0, 5.0, 1.0)}, "price_cut: the grid is empty"),
@@ -68,7 +77,7 @@ def test_bad_parameters_name_the_parameter(parameters, message):
 
 def test_peers_keep_their_order_and_drop_the_maker_and_repeats():
     financials = data.load_financials(FROZEN_DATA)
-    assert inputs.parse_peers(financials, "XPeng", "NIO, XPeng, Li Auto, NIO") == ["NIO", "Li Auto"]  # fmt: skip
+    assert inputs.parse_peers(financials, "XPeng", "NIO, XPeng, Li Auto, NIO") == ["NIO", "Li Auto"]
 
 
 def test_events_come_from_the_data_file_numbered_within_the_charts_quarters(leapmotor):
@@ -93,10 +102,17 @@ def test_charts_mark_events_from_the_price_war_start_on(data_copy):
 
 def test_battery_labels_follow_the_row_name_not_its_position(leapmotor):
     rates = leapmotor.battery_rates.set_index("name")
-    assert rates.loc["margins_battery_learning_rate_storage_pct", "label"] == "battery storage (Kittner et al.)"  # fmt: skip
+    assert (
+        rates.loc["margins_battery_learning_rate_storage_pct", "label"]
+        == "battery storage (Kittner et al.)"
+    )
     assert rates.loc["margins_battery_learning_rate_cells_pct", "rate"] == pytest.approx(0.20)
-    renamed = pd.DataFrame({"value": [30.0]}, index=pd.Index(["margins_battery_learning_rate_new_pct"], name="name"))  # fmt: skip
-    assert inputs.battery_rates(renamed)["label"].tolist() == ["margins_battery_learning_rate_new_pct"]  # fmt: skip
+    renamed = pd.DataFrame(
+        {"value": [30.0]}, index=pd.Index(["margins_battery_learning_rate_new_pct"], name="name")
+    )
+    assert inputs.battery_rates(renamed)["label"].tolist() == [
+        "margins_battery_learning_rate_new_pct"
+    ]
 
 
 def test_industry_rows_carry_their_year(leapmotor):

@@ -114,9 +114,16 @@ def test_flagged_rows_never_drive_the_latest_quarter(financials):
 def test_an_uncertain_figure_in_a_data_folder_is_not_used(data_copy):
     path = data_copy / "financials_quarterly.csv"
     text = path.read_text()
-    stated = "Leapmotor,2025Q4,gross_margin_pct,15.0,pct,https://m.huxiu.com/article/4842670.html?type=text,Dolphin Research: +0.5pp QoQ to ~15%"  # fmt: skip
+    stated = "Leapmotor,2025Q4,gross_margin_pct,15.0,pct,https://m.huxiu.com/article/4842670.html?type=text,Dolphin Research: +0.5pp QoQ to ~15%"
     assert stated in text
-    path.write_text(text.replace(stated, stated.replace("Dolphin Research: +0.5pp QoQ to ~15%", "UNCERTAIN: Dolphin Research ~15%")))  # fmt: skip
+    path.write_text(
+        text.replace(
+            stated,
+            stated.replace(
+                "Dolphin Research: +0.5pp QoQ to ~15%", "UNCERTAIN: Dolphin Research ~15%"
+            ),
+        )
+    )
     changed = panel.quarterly_panel(data.load_financials(data_copy), "Leapmotor")
     assert changed.table.loc[pd.Period("2025Q4", "Q"), "gross_margin_pct_flag"] == "uncertain"
     assert panel.latest_quarter(changed) == pd.Period("2025Q3", "Q")

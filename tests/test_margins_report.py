@@ -19,7 +19,11 @@ def test_record_keeps_the_names_units_and_roles_the_summary_reads(leapmotor):
     results.clear()
     assert recorded["gm_at_target_cut10_pct"].role == "headline"
     supporting = {n for n, r in recorded.items() if r.role == "supporting"}
-    assert supporting == {"gm_at_target_current_pct", "gm_at_target_cut5_pct", "latest_gross_margin_pct"}  # fmt: skip
+    assert supporting == {
+        "gm_at_target_current_pct",
+        "gm_at_target_cut5_pct",
+        "latest_gross_margin_pct",
+    }
     assert (
         recorded["latest_period"].value == "2025Q4" and recorded["latest_period"].unit == "quarter"
     )
@@ -38,7 +42,9 @@ def test_the_answer_is_written_from_the_results(leapmotor):
 
 def test_text_from_the_data_is_escaped(data_copy):
     path = data_copy / "makers.csv"
-    path.write_text(path.read_text().replace(",Leapmotor,Leapmotor,", ",Leap<b>motor</b>,Leapmotor,", 1))  # fmt: skip
+    path.write_text(
+        path.read_text().replace(",Leapmotor,Leapmotor,", ",Leap<b>motor</b>,Leapmotor,", 1)
+    )
     hostile = margins.analyse(margins.load_inputs("leapmotor", data_dir=data_copy))
     text = margins.answer_markdown(hostile)
     assert "Leap&lt;b&gt;motor&lt;/b&gt;" in text and "<b>" not in text

@@ -76,9 +76,16 @@ def test_notebook_01_models_treat_the_new_month_as_known(next_month):
     month = appended[maker]
     deliveries, holidays = data.load_deliveries(folder), data.load_holidays(folder)
     settings = sales.validate_parameters(
-        deliveries, maker, 1_000_000, month.year, "", 300, 1,
-        backtest_paths=100, comparison_paths=100,
-    )  # fmt: skip
+        deliveries,
+        maker,
+        1_000_000,
+        month.year,
+        "",
+        300,
+        1,
+        backtest_paths=100,
+        comparison_paths=100,
+    )
     assert settings.cutoff == month  # the default cutoff is the new month
     data_now = sales.snapshot(deliveries, settings.cutoff, holidays)
     backtest = sales.run_backtest(deliveries, settings.cutoff, holidays, 100, 1)

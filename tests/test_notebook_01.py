@@ -54,7 +54,16 @@ def test_default_maker_answers_with_consistent_numbers(run_notebook):
     assert value["backtest_cases"] == 13
     # Every run records the monthly forecast quantiles of every maker it forecasts, for later runs.
     quantiles = results.table_frame(found["monthly_forecast_quantiles"])
-    assert quantiles.columns.tolist() == ["maker", "data_to", "month", "q10", "q25", "q50", "q75", "q90"]  # fmt: skip
+    assert quantiles.columns.tolist() == [
+        "maker",
+        "data_to",
+        "month",
+        "q10",
+        "q25",
+        "q50",
+        "q75",
+        "q90",
+    ]
     leap = quantiles[quantiles["maker"] == "leapmotor"]
     assert leap["month"].tolist()[-6:] == [f"2026-{m:02d}" for m in range(7, 13)]
     assert (leap["q10"] <= leap["q50"]).all() and (leap["q50"] <= leap["q90"]).all()

@@ -49,9 +49,12 @@ def test_default_run_answers_the_question(run_notebook):
     # for Tesla China instead (asked for: the D19 is not Tesla's), the car lists at Leapmotor's
     # price plus that gap.
     _, tesla = run_notebook(
-        NOTEBOOK, maker="tesla_china", comparison_brands=["Leapmotor"], n_draws=300,
+        NOTEBOOK,
+        maker="tesla_china",
+        comparison_brands=["Leapmotor"],
+        n_draws=300,
         flagship_series="D19",
-    )  # fmt: skip
+    )
     assert value(tesla, "flagship_price_rmb") == pytest.approx(price["value"] + gaps["Tesla"])
     assert value(tesla, "gap_to_leapmotor_rmb") == pytest.approx(-gaps["Tesla"])
     text = "".join(

@@ -94,7 +94,9 @@ def test_lower_duty_scenario_raises_export_npv(run_notebook):
     _, base = run_notebook(NAME, **SMALL)
     assert duty["export_median_npv_rmb_mn"]["value"] > base["export_median_npv_rmb_mn"]["value"]
     # the Malaysian route does not depend on EU duties: same draws, same numbers
-    assert math.isclose(duty["sea_median_npv_rmb_mn"]["value"], base["sea_median_npv_rmb_mn"]["value"])  # fmt: skip
+    assert math.isclose(
+        duty["sea_median_npv_rmb_mn"]["value"], base["sea_median_npv_rmb_mn"]["value"]
+    )
 
 
 @pytest.mark.notebooks
@@ -104,7 +106,7 @@ def test_lower_duty_scenario_raises_export_npv(run_notebook):
         (
             {"europe_volume_growth_pct": [40.0, 20.0, 10.0]},
             "europe_volume_growth_pct: min 40 is above max 10",
-        ),  # fmt: skip
+        ),
         ({"maker": "tata"}, "unknown maker 'tata': known makers:"),
     ],
 )

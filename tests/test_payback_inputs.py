@@ -29,33 +29,67 @@ def setup():
 
 def default_parameters(**changes) -> dict:
     parameters = {
-        "maker": "leapmotor", "car_model": "b10", "start_year": 2026, "horizon_years": 10,
-        "include_factory_margin": False, "n_sims": 1000, "seed": 11, "distribution": "triangular",
-        "discount_rate_pct": 9.0, "price_china_rmb": -1, "china_discount_pct": -1,
-        "china_vat_pct": 13.0, "china_margin_pct": -1, "factory_margin_pct": -1,
-        "unit_cost_change_pct": [0.0, 10.0, 40.0], "maker_share_pct": -1,
-        "rmb_per_eur": [7.4, 7.9, 8.4], "rmb_per_usd": 7.2, "europe_price_eur": -1,
-        "europe_price_realization_pct": [-20.0, -10.0, 0.0], "europe_sales_tax_pct": 20.0,
-        "europe_dealer_margin_pct": [8.0, 10.0, 14.0], "europe_logistics_eur": [1000.0, 1500.0, 2500.0],
-        "europe_cvd_pct": -1, "europe_mfn_duty_pct": -1, "europe_kit_duty_pct": 4.5,
-        "europe_kit_logistics_pct": 70.0, "europe_assembly_eur": [400.0, 700.0, 1000.0],
-        "europe_plant_capacity_units": -1, "europe_plant_start": "", "europe_plant_capex_rmb_mn": -1,
-        "europe_entry_investment_eur_mn": [100.0, 250.0, 400.0], "europe_outlets": 1600,
-        "europe_outlet_cost_eur_k": [15.0, 30.0, 45.0], "europe_marketing_eur_mn": [40.0, 80.0, 120.0],
+        "maker": "leapmotor",
+        "car_model": "b10",
+        "start_year": 2026,
+        "horizon_years": 10,
+        "include_factory_margin": False,
+        "n_sims": 1000,
+        "seed": 11,
+        "distribution": "triangular",
+        "discount_rate_pct": 9.0,
+        "price_china_rmb": -1,
+        "china_discount_pct": -1,
+        "china_vat_pct": 13.0,
+        "china_margin_pct": -1,
+        "factory_margin_pct": -1,
+        "unit_cost_change_pct": [0.0, 10.0, 40.0],
+        "maker_share_pct": -1,
+        "rmb_per_eur": [7.4, 7.9, 8.4],
+        "rmb_per_usd": 7.2,
+        "europe_price_eur": -1,
+        "europe_price_realization_pct": [-20.0, -10.0, 0.0],
+        "europe_sales_tax_pct": 20.0,
+        "europe_dealer_margin_pct": [8.0, 10.0, 14.0],
+        "europe_logistics_eur": [1000.0, 1500.0, 2500.0],
+        "europe_cvd_pct": -1,
+        "europe_mfn_duty_pct": -1,
+        "europe_kit_duty_pct": 4.5,
+        "europe_kit_logistics_pct": 70.0,
+        "europe_assembly_eur": [400.0, 700.0, 1000.0],
+        "europe_plant_capacity_units": -1,
+        "europe_plant_start": "",
+        "europe_plant_capex_rmb_mn": -1,
+        "europe_entry_investment_eur_mn": [100.0, 250.0, 400.0],
+        "europe_outlets": 1600,
+        "europe_outlet_cost_eur_k": [15.0, 30.0, 45.0],
+        "europe_marketing_eur_mn": [40.0, 80.0, 120.0],
         "europe_volume_start_units": [50_000.0, 80_000.0, 120_000.0],
         "europe_volume_growth_pct": [5.0, 20.0, 40.0],
         "europe_volume_ceiling_units": [150_000.0, 250_000.0, 400_000.0],
-        "europe_risk_premium_pct": 1.0, "sea_price_vs_china_pct": [110.0, 130.0, 150.0],
-        "sea_price_realization_pct": [-15.0, -5.0, 0.0], "sea_sales_tax_pct": -1,
-        "sea_dealer_margin_pct": [6.0, 8.0, 12.0], "sea_logistics_eur": [400.0, 700.0, 1200.0],
-        "sea_import_duty_pct": -1, "sea_excise_pct": -1, "sea_kit_duty_pct": -1,
-        "sea_kit_logistics_pct": 70.0, "sea_assembly_eur": [200.0, 400.0, 700.0],
-        "sea_plant_capacity_units": 20_000.0, "sea_plant_start": "", "sea_plant_capex_rmb_mn": -1,
-        "sea_entry_investment_eur_mn": [10.0, 25.0, 50.0], "sea_outlets": 100,
-        "sea_outlet_cost_eur_k": [10.0, 20.0, 30.0], "sea_marketing_eur_mn": [3.0, 6.0, 10.0],
-        "sea_volume_start_units": [2000.0, 5000.0, 10_000.0], "sea_volume_growth_pct": [10.0, 30.0, 50.0],
-        "sea_volume_ceiling_units": [20_000.0, 40_000.0, 60_000.0], "sea_risk_premium_pct": 3.0,
-    }  # fmt: skip
+        "europe_risk_premium_pct": 1.0,
+        "sea_price_vs_china_pct": [110.0, 130.0, 150.0],
+        "sea_price_realization_pct": [-15.0, -5.0, 0.0],
+        "sea_sales_tax_pct": -1,
+        "sea_dealer_margin_pct": [6.0, 8.0, 12.0],
+        "sea_logistics_eur": [400.0, 700.0, 1200.0],
+        "sea_import_duty_pct": -1,
+        "sea_excise_pct": -1,
+        "sea_kit_duty_pct": -1,
+        "sea_kit_logistics_pct": 70.0,
+        "sea_assembly_eur": [200.0, 400.0, 700.0],
+        "sea_plant_capacity_units": 20_000.0,
+        "sea_plant_start": "",
+        "sea_plant_capex_rmb_mn": -1,
+        "sea_entry_investment_eur_mn": [10.0, 25.0, 50.0],
+        "sea_outlets": 100,
+        "sea_outlet_cost_eur_k": [10.0, 20.0, 30.0],
+        "sea_marketing_eur_mn": [3.0, 6.0, 10.0],
+        "sea_volume_start_units": [2000.0, 5000.0, 10_000.0],
+        "sea_volume_growth_pct": [10.0, 30.0, 50.0],
+        "sea_volume_ceiling_units": [20_000.0, 40_000.0, 60_000.0],
+        "sea_risk_premium_pct": 3.0,
+    }
     parameters.update(changes)
     return parameters
 
@@ -77,11 +111,16 @@ def test_sourced_defaults_for_leapmotor(setup):
 def with_venture(tables: inputs.Tables, *keys: str) -> inputs.Tables:
     """The tables with `keys` given an overseas venture (the venture share row of the frozen data),
     to test how the model fills their own inputs."""
-    changed = {k: dataclasses.replace(tables.makers[k], venture_share_row="jv_leapmotor_share_pct") for k in keys}  # fmt: skip
+    changed = {
+        k: dataclasses.replace(tables.makers[k], venture_share_row="jv_leapmotor_share_pct")
+        for k in keys
+    }
     return inputs.Tables(tables.assumptions, tables.financials, tables.makers | changed)
 
 
-@pytest.mark.parametrize("maker", ["byd", "nio", "xiaomi", "xpeng", "tesla_china", "li_auto", "aito_hima"])  # fmt: skip
+@pytest.mark.parametrize(
+    "maker", ["byd", "nio", "xiaomi", "xpeng", "tesla_china", "li_auto", "aito_hima"]
+)
 def test_a_maker_without_an_overseas_venture_in_the_data_is_missing_data(maker):
     tables = frozen_tables()
     name = tables.makers[maker].display_name
@@ -131,7 +170,9 @@ def test_no_margin_for_anyone_is_missing_data():
     tables = frozen_tables()
     no_margins = tables.financials[~tables.financials["metric"].str.contains("margin")]
     bare = with_venture(inputs.Tables(tables.assumptions, no_margins, tables.makers), "aito_hima")
-    with pytest.raises(MissingData, match="AITO / HIMA has no usable gross margin in financials_quarterly.csv"):  # fmt: skip
+    with pytest.raises(
+        MissingData, match="AITO / HIMA has no usable gross margin in financials_quarterly.csv"
+    ):
         inputs.resolve(default_parameters(maker="aito_hima"), bare)
 
 
@@ -152,37 +193,37 @@ def test_tables_load_reads_the_given_data_dir(data_copy):
             {"car_model": "x9"},
             ValueError,
             "unknown car_model 'x9'; cars with sourced Europe and China prices: b05, b10, c10, t03",
-        ),  # fmt: skip
+        ),
         ({"europe_volume_growth_pct": [40.0, 20.0, 10.0]}, ValueError, "min 40 is above max 10"),
         (
             {"europe_volume_start_units": [-10.0, 5.0, 10.0]},
             ValueError,
             "europe_volume_start_units must be >= 0",
-        ),  # fmt: skip
+        ),
         ({"europe_price_eur": -500.0}, ValueError, "europe_price_eur must be >= 0"),
         ({"discount_rate_pct": -101.0}, ValueError, "above -100%"),
         (
             {"sea_volume_ceiling_units": [5000.0, 40_000.0, 60_000.0]},
             ValueError,
             "sea_volume_ceiling_units min 5,000 is below sea_volume_start_units max 10,000",
-        ),  # fmt: skip
+        ),
         (
             {"europe_plant_start": "next year"},
             ValueError,
             "europe_plant_start must be a month as YYYY-MM",
-        ),  # fmt: skip
+        ),
         (
             {"distribution": "normal"},
             ValueError,
             "distribution must be one of triangular, uniform",
-        ),  # fmt: skip
+        ),
         ({"china_vat_pct": -1}, ValueError, "china_vat_pct has no sourced default"),
         ({"horizon_years": 0}, ValueError, "horizon_years must be a whole number >= 1"),
         (
             {"europe_dealer_margin_pct": [8.0, 10.0, 120.0]},
             ValueError,
             "europe_dealer_margin_pct must be below 100%",
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_bad_parameters_fail_with_a_clear_message(changes, error, message):

@@ -45,20 +45,38 @@ def test_timeline_needs_a_positive_horizon():
 def simple_values(**changes) -> dict:
     """A small case every number of which can be followed by hand (see the test below)."""
     values = {
-        "discount_rate_pct": 0.0, "rmb_per_eur": 1.0, "rmb_per_usd": 1.0,
-        "price_china_rmb": 113.0, "china_discount_pct": 0.0, "china_vat_pct": 13.0,
-        "china_margin_pct": 20.0, "factory_margin_pct": 20.0, "unit_cost_change_pct": 0.0,
+        "discount_rate_pct": 0.0,
+        "rmb_per_eur": 1.0,
+        "rmb_per_usd": 1.0,
+        "price_china_rmb": 113.0,
+        "china_discount_pct": 0.0,
+        "china_vat_pct": 13.0,
+        "china_margin_pct": 20.0,
+        "factory_margin_pct": 20.0,
+        "unit_cost_change_pct": 0.0,
         "maker_share_pct": 100.0,
-        "europe_price_eur": 240.0, "europe_price_realization_pct": 0.0,
-        "europe_sales_tax_pct": 20.0, "europe_dealer_margin_pct": 10.0,
-        "europe_logistics_eur": 10.0, "europe_cvd_pct": 10.0, "europe_mfn_duty_pct": 0.0,
-        "europe_kit_duty_pct": 0.0, "europe_kit_logistics_pct": 50.0, "europe_assembly_eur": 5.0,
-        "europe_plant_capacity_units": 0.0, "europe_plant_start": "2030-01",
-        "europe_plant_capex_rmb_mn": 0.0, "europe_entry_investment_eur_mn": 0.1,
-        "europe_outlets": 0, "europe_outlet_cost_eur_k": 0.0, "europe_marketing_eur_mn": 0.02,
-        "europe_volume_start_units": 1000.0, "europe_volume_growth_pct": 0.0,
-        "europe_volume_ceiling_units": 1000.0, "europe_risk_premium_pct": 0.0,
-    }  # fmt: skip
+        "europe_price_eur": 240.0,
+        "europe_price_realization_pct": 0.0,
+        "europe_sales_tax_pct": 20.0,
+        "europe_dealer_margin_pct": 10.0,
+        "europe_logistics_eur": 10.0,
+        "europe_cvd_pct": 10.0,
+        "europe_mfn_duty_pct": 0.0,
+        "europe_kit_duty_pct": 0.0,
+        "europe_kit_logistics_pct": 50.0,
+        "europe_assembly_eur": 5.0,
+        "europe_plant_capacity_units": 0.0,
+        "europe_plant_start": "2030-01",
+        "europe_plant_capex_rmb_mn": 0.0,
+        "europe_entry_investment_eur_mn": 0.1,
+        "europe_outlets": 0,
+        "europe_outlet_cost_eur_k": 0.0,
+        "europe_marketing_eur_mn": 0.02,
+        "europe_volume_start_units": 1000.0,
+        "europe_volume_growth_pct": 0.0,
+        "europe_volume_ceiling_units": 1000.0,
+        "europe_risk_premium_pct": 0.0,
+    }
     values.update(changes)
     return values
 
@@ -86,39 +104,63 @@ def test_cash_flows_hand_computed_case():
 
 def test_local_assembly_replaces_tariffs_up_to_capacity():
     # kit: freight 5, no duty, assembly 5 -> 180 - 100 - 5 - 5 = 70 a car, 11 more than exported
-    values = simple_values(europe_plant_capacity_units=600.0, europe_plant_start="2026-07", europe_plant_capex_rmb_mn=0.01)  # fmt: skip
+    values = simple_values(
+        europe_plant_capacity_units=600.0,
+        europe_plant_start="2026-07",
+        europe_plant_capex_rmb_mn=0.01,
+    )
     flows = models.cash_flows(values, models.strategy("spain"), Timeline(2026, 2))
     np.testing.assert_allclose(flows.local_units[0], [0, 300, 600])
     np.testing.assert_allclose(flows.investment[0], [0.11, 0, 0])
-    np.testing.assert_allclose(flows.contribution[0, 1:], [(700 * 59 + 300 * 70) / 1e6, (400 * 59 + 600 * 70) / 1e6])  # fmt: skip
+    np.testing.assert_allclose(
+        flows.contribution[0, 1:], [(700 * 59 + 300 * 70) / 1e6, (400 * 59 + 600 * 70) / 1e6]
+    )
 
 
 def reference_flows(draw: dict, strategy: Strategy, timeline: Timeline, factory: bool) -> list:
     """The model restated one draw and one year at a time, for the equivalence test."""
     m, fx = strategy.market, draw["rmb_per_eur"]
-    china = draw["price_china_rmb"] * (1 - draw["china_discount_pct"] / 100) / (1 + draw["china_vat_pct"] / 100)  # fmt: skip
+    china = (
+        draw["price_china_rmb"]
+        * (1 - draw["china_discount_pct"] / 100)
+        / (1 + draw["china_vat_pct"] / 100)
+    )
     cost = china * (1 - draw["china_margin_pct"] / 100) * (1 + draw["unit_cost_change_pct"] / 100)
     paid = cost / (1 - draw["factory_margin_pct"] / 100)
     if m == "europe":
-        listed, duties = draw["europe_price_eur"] * fx, draw["europe_cvd_pct"] + draw["europe_mfn_duty_pct"]  # fmt: skip
+        listed, duties = (
+            draw["europe_price_eur"] * fx,
+            draw["europe_cvd_pct"] + draw["europe_mfn_duty_pct"],
+        )
     else:
         listed = draw["price_china_rmb"] * draw["sea_price_vs_china_pct"] / 100
         duties = draw["sea_import_duty_pct"] + draw["sea_excise_pct"]
-    revenue = listed * (1 + draw[f"{m}_price_realization_pct"] / 100) / (1 + draw[f"{m}_sales_tax_pct"] / 100)  # fmt: skip
+    revenue = (
+        listed
+        * (1 + draw[f"{m}_price_realization_pct"] / 100)
+        / (1 + draw[f"{m}_sales_tax_pct"] / 100)
+    )
     revenue *= 1 - draw[f"{m}_dealer_margin_pct"] / 100
 
     def per_car(local: bool) -> float:
-        freight = draw[f"{m}_logistics_eur"] * fx * (draw[f"{m}_kit_logistics_pct"] / 100 if local else 1)  # fmt: skip
+        freight = (
+            draw[f"{m}_logistics_eur"] * fx * (draw[f"{m}_kit_logistics_pct"] / 100 if local else 1)
+        )
         duty = (draw[f"{m}_kit_duty_pct"] if local else duties) / 100 * (paid + freight)
         return revenue - paid - freight - duty - (draw[f"{m}_assembly_eur"] * fx if local else 0)
 
     plant_year, plant_month = (int(x) for x in draw[f"{m}_plant_start"].split("-"))
-    fixed = (draw[f"{m}_outlets"] * draw[f"{m}_outlet_cost_eur_k"] / 1000 + draw[f"{m}_marketing_eur_mn"]) * fx  # fmt: skip
+    fixed = (
+        draw[f"{m}_outlets"] * draw[f"{m}_outlet_cost_eur_k"] / 1000 + draw[f"{m}_marketing_eur_mn"]
+    ) * fx
     share = draw["maker_share_pct"] / 100
     flows = [-share * draw[f"{m}_entry_investment_eur_mn"] * fx]
     for k in range(1, timeline.horizon_years + 1):
         year = timeline.start_year + k - 1
-        volume = min(draw[f"{m}_volume_ceiling_units"], draw[f"{m}_volume_start_units"] * (1 + draw[f"{m}_volume_growth_pct"] / 100) ** (k - 1))  # fmt: skip
+        volume = min(
+            draw[f"{m}_volume_ceiling_units"],
+            draw[f"{m}_volume_start_units"] * (1 + draw[f"{m}_volume_growth_pct"] / 100) ** (k - 1),
+        )
         local = 0.0
         if strategy.local_assembly:
             months = 0 if year < plant_year else (13 - plant_month if year == plant_year else 12)
@@ -162,4 +204,6 @@ def test_vectorized_simulation_equals_slow_reference_loop(setup, slug, factory):
         rate = (draw["discount_rate_pct"] + draw[f"{chosen.market}_risk_premium_pct"]) / 100
         ref_npv, ref_years = reference_npv_payback(expected, rate)
         assert npvs[i] == pytest.approx(ref_npv, rel=1e-10, abs=1e-9)
-        assert years[i] == pytest.approx(ref_years, rel=1e-10) or (years[i] == ref_years == math.inf)  # fmt: skip
+        assert years[i] == pytest.approx(ref_years, rel=1e-10) or (
+            years[i] == ref_years == math.inf
+        )

@@ -38,9 +38,14 @@ def test_answer_states_the_best_route_and_its_numbers(result):
 
 def test_answer_names_the_maker_by_its_display_name():
     tables = with_venture(frozen_tables(), "aito_hima")  # a venture given to another maker
-    other = analysis.analyse(inputs.resolve(default_parameters(maker="aito_hima", n_sims=500), tables), tables)  # fmt: skip
+    other = analysis.analyse(
+        inputs.resolve(default_parameters(maker="aito_hima", n_sims=500), tables), tables
+    )
     assert "AITO / HIMA's 49% share of the venture" in report.answer_markdown(other)
-    every = " ".join(getattr(report, f"{n}_markdown")(other) for n in ("answer", "facts", "unit", "base", "calibration", "margin", "caveats"))  # fmt: skip
+    every = " ".join(
+        getattr(report, f"{n}_markdown")(other)
+        for n in ("answer", "facts", "unit", "base", "calibration", "margin", "caveats")
+    )
     assert "Leapmotor" not in every and "Stellantis" not in every
 
 
@@ -54,7 +59,16 @@ def test_caveats_read_the_sourced_figures(result):
 
 
 def test_every_paragraph_is_built(result):
-    for name in ("facts", "unit", "base", "calibration", "uncertainty", "drivers", "routes", "margin"):  # fmt: skip
+    for name in (
+        "facts",
+        "unit",
+        "base",
+        "calibration",
+        "uncertainty",
+        "drivers",
+        "routes",
+        "margin",
+    ):
         text = getattr(report, f"{name}_markdown")(result)
         assert "nan" not in text and re.search(r"\d", text), name
 
@@ -64,7 +78,11 @@ def test_record_keeps_names_and_declares_roles(result):
     recorded = {r.name: r for r in report.record(result)}
     assert recorded["best_p_payback_horizon"].role == "headline"
     supporting = {n for n, r in recorded.items() if r.role == "supporting"}
-    assert supporting == {"best_strategy", "spain_median_payback_years", "export_median_payback_years"}  # fmt: skip
+    assert supporting == {
+        "best_strategy",
+        "spain_median_payback_years",
+        "export_median_payback_years",
+    }
     assert {f"{slug}_p_payback_5y" for slug in ("export", "spain", "sea")} <= set(recorded)
     assert recorded["best_strategy"].value == result.best
     results.clear()

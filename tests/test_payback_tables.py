@@ -25,7 +25,9 @@ def test_cash_flows_end_at_the_cumulative_discounted_total(result):
     flows = result.base.flows[result.best]
     from lib import finance
 
-    assert frame["cumulative discounted"].iloc[-1] == pytest.approx(float(finance.npv(flows.maker[0], flows.rate[0])))  # fmt: skip
+    assert frame["cumulative discounted"].iloc[-1] == pytest.approx(
+        float(finance.npv(flows.maker[0], flows.rate[0]))
+    )
     assert frame["year"].iloc[0] == "start of 2026"
 
 
@@ -39,5 +41,9 @@ def test_text_from_data_is_escaped(result):
 
 def test_routes_table_labels_never_paying_back(result):
     frame = tables.routes_frame(result)
-    assert set(frame["strategy"]) == {"Export from China, EU tariffs", "Assemble in Spain", "Assemble in Malaysia for South-East Asia"}  # fmt: skip
+    assert set(frame["strategy"]) == {
+        "Export from China, EU tariffs",
+        "Assemble in Spain",
+        "Assemble in Malaysia for South-East Asia",
+    }
     assert frame["median_payback"].str.endswith(("years", "horizon")).all()

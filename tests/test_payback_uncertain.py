@@ -35,7 +35,11 @@ def test_triangular_quantiles_and_sample_moments_recover_the_truth():
 
 
 def test_sampling_is_seeded():
-    scenario = {"a": Uncertain("a", 0, 1, 3), "b": Uncertain("b", 5, 6, 9), "c": Uncertain.fixed("c", 2)}  # fmt: skip
+    scenario = {
+        "a": Uncertain("a", 0, 1, 3),
+        "b": Uncertain("b", 5, 6, 9),
+        "c": Uncertain.fixed("c", 2),
+    }
     first, again = uncertain.sample(scenario, 1000, 7), uncertain.sample(scenario, 1000, 7)
     other = uncertain.sample(scenario, 1000, 8)
     np.testing.assert_array_equal(first["a"], again["a"])

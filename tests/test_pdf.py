@@ -26,7 +26,9 @@ def printed(collection_run, tmp_path_factory):
 
 def test_every_page_of_the_run_is_printed_with_its_header(printed):
     run_dir, files = printed
-    assert [f.stem for f in files] == ["index"] + sorted(p.stem for p in run_dir.glob("[0-9][0-9]_*.html"))  # fmt: skip
+    assert [f.stem for f in files] == ["index"] + sorted(
+        p.stem for p in run_dir.glob("[0-9][0-9]_*.html")
+    )
     manifest = json.loads((run_dir / "manifest.json").read_text())
     for file in files:
         reader = pypdf.PdfReader(file)
@@ -43,8 +45,10 @@ def test_the_printed_index_carries_the_answers(printed):
     run_dir, files = printed
     results = json.loads((run_dir / "results.json").read_text())
     sales = next(
-        r for r in results["notebooks"]["01_sales_trajectory"]["results"] if r["name"] == "p_reach_target"
-    )  # fmt: skip
+        r
+        for r in results["notebooks"]["01_sales_trajectory"]["results"]
+        if r["name"] == "p_reach_target"
+    )
     text = " ".join(p.extract_text() for p in pypdf.PdfReader(files[0]).pages)
     assert f"{100 * sales['value']:.0f}%" in text and "The answers" in text
 

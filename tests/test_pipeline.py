@@ -31,9 +31,12 @@ def make_project(root: Path, *, failing: bool = False) -> pipeline.RunOptions:
     if not (root / "data").exists():
         shutil.copytree(FROZEN_DATA, root / "data")
     return pipeline.RunOptions(
-        scenario="small", notebooks_dir=notebooks, params_dir=params,
-        data_dir=root / "data", reports_dir=root / "reports",
-    )  # fmt: skip
+        scenario="small",
+        notebooks_dir=notebooks,
+        params_dir=params,
+        data_dir=root / "data",
+        reports_dir=root / "reports",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -305,7 +308,11 @@ def add_notebook(folder: Path, name: str, parameters: str, code: str) -> None:
     import nbformat
 
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}  # fmt: skip
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.cells = [
         nbformat.v4.new_markdown_cell(f"# {name}\n\nA fixture made by the test."),
         nbformat.v4.new_code_cell(parameters, metadata={"tags": ["parameters"]}),
@@ -317,31 +324,38 @@ def add_notebook(folder: Path, name: str, parameters: str, code: str) -> None:
 def test_a_parameter_the_library_refuses_in_a_notebook_exits_2(tmp_path, caplog):
     options = make_project(tmp_path)
     add_notebook(
-        options.notebooks_dir, "30_range",
+        options.notebooks_dir,
+        "30_range",
         "low: float = 5.0  # low end [0, 10]\nhigh: float = 1.0  # high end [0, 10]",
         "from lib.errors import BadParameter\nif low > high:\n"
         "    raise BadParameter(f'low={low} is above high={high}; expected low <= high')",
-    )  # fmt: skip
+    )
     assert pipeline.run(options) == pipeline.EXIT_BAD_INPUT
     assert "bad parameter in 30_range: low=5.0 is above high=1.0; expected low <= high" in [
         r.getMessage() for r in caplog.records
     ]
     assert not (options.reports_dir / "latest").exists()
     (run,) = [p for p in options.reports_dir.iterdir() if p.is_dir()]
-    error = next(n for n in read_json(run / "manifest.json")["notebooks"] if n["name"] == "30_range")["error"]  # fmt: skip
+    error = next(
+        n for n in read_json(run / "manifest.json")["notebooks"] if n["name"] == "30_range"
+    )["error"]
     assert error["ename"] == "BadParameter" and error["cell"] == 2
 
 
 def test_a_cell_timeout_names_the_notebook_cell_and_limit(tmp_path, caplog):
     options = make_project(tmp_path)
     add_notebook(
-        options.notebooks_dir, "30_sleeps", "seconds: float = 60.0  # how long [0, 60]",
+        options.notebooks_dir,
+        "30_sleeps",
+        "seconds: float = 60.0  # how long [0, 60]",
         "import time\nfor _ in range(int(seconds * 10)):\n    time.sleep(0.1)",
-    )  # fmt: skip
+    )
     options.cell_timeout = 1
     assert pipeline.run(options) == pipeline.EXIT_FAILED
     (run,) = [p for p in options.reports_dir.iterdir() if p.is_dir()]
-    error = next(n for n in read_json(run / "manifest.json")["notebooks"] if n["name"] == "30_sleeps")["error"]  # fmt: skip
+    error = next(
+        n for n in read_json(run / "manifest.json")["notebooks"] if n["name"] == "30_sleeps"
+    )["error"]
     assert error["message"] == (
         "30_sleeps stopped in cell In [2]: CellTimeout: the cell ran longer than the cell timeout "
         "of 1 s (--cell-timeout)"
@@ -357,7 +371,10 @@ def test_files_the_runner_writes_never_follow_a_planted_link(tmp_path):
     victim.write_text("keep me")
     planted = tmp_path / "manifest.json"
     planted.symlink_to(victim)
-    for write in (lambda: model.write_json(planted, {"a": 1}), lambda: model.write_text(planted, "x")):  # fmt: skip
+    for write in (
+        lambda: model.write_json(planted, {"a": 1}),
+        lambda: model.write_text(planted, "x"),
+    ):
         with pytest.raises(OSError, match="Too many levels of symbolic links"):
             write()
     assert victim.read_text() == "keep me"

@@ -11,10 +11,15 @@ from lib.premium import analysis, charts
 from tests.test_premium_inputs import study
 
 CHARTS = [
-    charts.market_map_chart, charts.elasticity_chart, charts.residuals_chart,
-    charts.residual_tails_chart, charts.premiums_chart, charts.robustness_chart,
-    charts.tier_chart, charts.flagship_chart,
-]  # fmt: skip
+    charts.market_map_chart,
+    charts.elasticity_chart,
+    charts.residuals_chart,
+    charts.residual_tails_chart,
+    charts.premiums_chart,
+    charts.robustness_chart,
+    charts.tier_chart,
+    charts.flagship_chart,
+]
 
 
 @pytest.fixture(scope="module")

@@ -75,9 +75,18 @@ def test_the_flagship_is_the_makers_own_as_the_data_name_it():
     ]
     et9.index = ["premium_et9_rumoured_price_low_rmb", "premium_et9_rumoured_price_high_rmb"]
     assert makers.flagship(registry["nio"], pd.concat([assumptions, et9]), trims) == "ET9"
-    assert makers.flagship(registry["leapmotor"], pd.concat([assumptions.drop(index="premium_d19_rumoured_price_high_rmb"), et9]), trims) is None  # fmt: skip
+    assert (
+        makers.flagship(
+            registry["leapmotor"],
+            pd.concat([assumptions.drop(index="premium_d19_rumoured_price_high_rmb"), et9]),
+            trims,
+        )
+        is None
+    )
     # an explicit series is priced as asked
-    assert set(study("nio", flagship_series="ET9", comparison_brands=["Tesla"]).flagship["series"]) == {"ET9"}  # fmt: skip
+    assert set(
+        study("nio", flagship_series="ET9", comparison_brands=["Tesla"]).flagship["series"]
+    ) == {"ET9"}
 
 
 def test_the_band_sources_leave_out_the_launch_prices():

@@ -32,7 +32,9 @@ def test_launch_prices_pair_low_and_high_rows_of_the_maker():
     # a maker is named as a word: 'NIO' inside 'uNIOn' or 'seNIOr' is not NIO
     worded = assumptions.assign(note=["union D19 low", "senior D19 high", "", ""])
     assert inputs.launch_prices(worded, registry["nio"]).empty
-    assert not inputs.launch_prices(worded.assign(note=["NIO's D19", "by nio", "", ""]), registry["nio"]).empty  # fmt: skip
+    assert not inputs.launch_prices(
+        worded.assign(note=["NIO's D19", "by nio", "", ""]), registry["nio"]
+    ).empty
 
 
 def test_the_launch_is_compared_with_the_model_prices_of_its_specs():
@@ -51,7 +53,7 @@ def test_the_launch_is_compared_with_the_model_prices_of_its_specs():
             "series": ["D19", "D99"],
             "low_rmb": [200_000.0, 249_800.0],
             "high_rmb": [270_000.0, 319_800.0],
-        }  # fmt: skip
+        }
     )
     table = pricing.launch_comparison(
         prices, flagship, launches, "Leapmotor", "BYD", (250_000, 300_000)
@@ -65,4 +67,9 @@ def test_the_launch_is_compared_with_the_model_prices_of_its_specs():
     assert d19["in_band"] == "partly inside" and bool(d19["priced"])
     assert not table.loc["D99", "priced"] and pd.isna(table.loc["D99", "model_low_rmb"])
     below = pd.DataFrame({"series": ["D19"], "low_rmb": [100_000.0], "high_rmb": [200_000.0]})
-    assert pricing.launch_comparison(prices, flagship, below, "Leapmotor", "BYD", (250_000, 300_000))["in_band"].item() == "below"  # fmt: skip
+    assert (
+        pricing.launch_comparison(prices, flagship, below, "Leapmotor", "BYD", (250_000, 300_000))[
+            "in_band"
+        ].item()
+        == "below"
+    )

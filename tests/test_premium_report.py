@@ -79,11 +79,17 @@ def test_record_keeps_names_units_and_roles(result):
         f"gap_to_{b}_rmb" for b in ("tesla", "li_auto", "nio", "aito", "xiaomi", "xpeng", "zeekr")
     }
     assert set(recorded) == gaps | {
-        "focus_premium_pct", "flagship_price_rmb", "p_flagship_in_band", "flagship_series",
+        "focus_premium_pct",
+        "flagship_price_rmb",
+        "p_flagship_in_band",
+        "flagship_series",
         "price_band",
-        "focus_premium_bev_only_pct", "focus_premium_transaction_pct",
-        "focus_premium_upper_tier_pct", "reference_brand", "n_trims_used",
-    }  # fmt: skip
+        "focus_premium_bev_only_pct",
+        "focus_premium_transaction_pct",
+        "focus_premium_upper_tier_pct",
+        "reference_brand",
+        "n_trims_used",
+    }
     roles = {name: r.role for name, r in recorded.items() if r.role}
     assert roles == {
         "focus_premium_pct": "headline",
@@ -106,15 +112,27 @@ def test_a_maker_without_a_flagship_gets_not_applicable_and_no_flagship_numbers(
         "The flagship question is not applicable:** no flagship named in the data for NIO" in text
     )
     assert "D19" not in text  # Leapmotor is named only as the comparison brand asked for
-    for empty in (report.flagship_table, report.price_table, report.gaps_table, report.reach_table, report.band_rows_table):  # fmt: skip
+    for empty in (
+        report.flagship_table,
+        report.price_table,
+        report.gaps_table,
+        report.reach_table,
+        report.band_rows_table,
+    ):
         assert empty(result) is None
-    assert report.gaps_text(result) == report.reach_text(result) == report.flagship_text(result) == ""  # fmt: skip
-    assert "not applicable" in report.band_text_intro(result) and "not applicable" in report.launch_text(result)  # fmt: skip
+    assert (
+        report.gaps_text(result) == report.reach_text(result) == report.flagship_text(result) == ""
+    )
+    assert "not applicable" in report.band_text_intro(
+        result
+    ) and "not applicable" in report.launch_text(result)
     results.clear()
     recorded = {r.name: r for r in report.record(result)}
     results.clear()
     assert recorded["flagship_series"].value is None
-    assert recorded["flagship_series"].meaning.startswith("not applicable: no flagship named in the data for NIO")  # fmt: skip
+    assert recorded["flagship_series"].meaning.startswith(
+        "not applicable: no flagship named in the data for NIO"
+    )
     assert not {"flagship_price_rmb", "p_flagship_in_band"} & set(recorded)
     assert not any(name.startswith(("gap_to_", "launch_")) for name in recorded)
     assert recorded["focus_premium_pct"].role == "headline"

@@ -40,7 +40,12 @@ def test_a_fifo_a_symlink_and_an_oversized_file_are_refused_without_reading(tmp_
     assert runs.read_bytes(tmp_path / "target.json") == b"{}"
 
 
-MANIFEST = {"run_id": "r1", "status": "ok", "scenario": "base", "notebooks": [{"name": "01_x", "status": "ok", "input_hash": "h"}]}  # fmt: skip
+MANIFEST = {
+    "run_id": "r1",
+    "status": "ok",
+    "scenario": "base",
+    "notebooks": [{"name": "01_x", "status": "ok", "input_hash": "h"}],
+}
 
 
 @pytest.mark.parametrize(
@@ -77,7 +82,18 @@ def test_deeply_nested_json_is_a_damaged_file_not_a_recursion_error(tmp_path):
 # ---------------------------------------------------------------------------------------------
 # history.csv
 
-ROW = {"run_id": "r2", "scenario": "base", "data_as_of": "2026-06", "finished": "now", "notebook": "01_x", "result": "a", "value": 1, "low": 0.5, "high": 2, "unit": "units"}  # fmt: skip
+ROW = {
+    "run_id": "r2",
+    "scenario": "base",
+    "data_as_of": "2026-06",
+    "finished": "now",
+    "notebook": "01_x",
+    "result": "a",
+    "value": 1,
+    "low": 0.5,
+    "high": 2,
+    "unit": "units",
+}
 
 
 def write_history(reports: Path, *lines: str) -> Path:
@@ -125,7 +141,11 @@ def test_a_history_that_is_a_symlink_fifo_or_folder_is_set_aside_never_followed(
     reports = tmp_path / "reports"
     reports.mkdir()
     path = reports / runs.HISTORY_NAME
-    {"symlink": lambda: path.symlink_to(victim), "fifo": lambda: os.mkfifo(path), "folder": path.mkdir}[kind]()  # fmt: skip
+    {
+        "symlink": lambda: path.symlink_to(victim),
+        "fifo": lambda: os.mkfifo(path),
+        "folder": path.mkdir,
+    }[kind]()
     assert runs.read_history(reports) == []
     with runs.history_appended(reports, [ROW]):
         pass
@@ -140,7 +160,10 @@ def test_a_full_disk_during_the_history_append_leaves_history_as_it_was(tmp_path
     mounts.append(reports)
     path = write_history(reports, "r1,base,2026-06,t,01_x,a,1,,,units\n")
     before = path.read_bytes()
-    with pytest.raises(OSError, match="No space left"), runs.history_appended(reports, [ROW] * 2000):  # fmt: skip
+    with (
+        pytest.raises(OSError, match="No space left"),
+        runs.history_appended(reports, [ROW] * 2000),
+    ):
         pass
     assert path.read_bytes() == before
 
@@ -207,7 +230,9 @@ def test_damaged_results_and_executed_notebooks_of_latest_are_executed_again(ear
     assert (options.reports_dir / "latest" / "headlines.xlsx").exists()
 
 
-def test_a_fifo_report_in_latest_is_not_read_and_a_damaged_workbook_is_written_anew(earlier, caplog):  # fmt: skip
+def test_a_fifo_report_in_latest_is_not_read_and_a_damaged_workbook_is_written_anew(
+    earlier, caplog
+):
     options, run_dir = earlier
     (run_dir / "10_typed.html").unlink()
     os.mkfifo(run_dir / "10_typed.html")  # reading it would block the run forever
@@ -241,8 +266,11 @@ def test_latest_pointing_outside_the_reports_folder_is_not_reused(tmp_path, capl
 def pdf_command(run: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "lib", "pdf", str(run)],
-        capture_output=True, text=True, cwd=paths.PROJECT_ROOT, timeout=60,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        cwd=paths.PROJECT_ROOT,
+        timeout=60,
+    )
 
 
 @pytest.mark.parametrize(

@@ -91,8 +91,15 @@ def test_load_and_lookup(tmp_path):
         results.load(tmp_path / "missing")
 
 
-GOOD = {"name": "p_x", "value": 0.4, "unit": "probability", "meaning": "chance", "low": 0.3,
-        "high": 0.5, "role": "headline"}  # fmt: skip
+GOOD = {
+    "name": "p_x",
+    "value": 0.4,
+    "unit": "probability",
+    "meaning": "chance",
+    "low": 0.3,
+    "high": 0.5,
+    "role": "headline",
+}
 
 
 @pytest.mark.parametrize(
@@ -120,14 +127,22 @@ def test_a_result_with_a_field_missing_or_of_another_type_is_named(change, probl
     [
         ([], "expected an object, found list"),
         ({"run_id": "r"}, "'notebooks' missing"),
-        ({"notebooks": {"01_x": {"results": {}}}}, "notebook '01_x': 'results' is {}, expected list"),
+        (
+            {"notebooks": {"01_x": {"results": {}}}},
+            "notebook '01_x': 'results' is {}, expected list",
+        ),
         ({"notebooks": {"01_x": {"results": [], "note": 3}}}, "notebook '01_x': 'note' is 3"),
-        ({"notebooks": {"01_x": {"results": [GOOD | {"meaning": 1}]}}}, "notebook '01_x', result 'p_x': 'meaning'"),
+        (
+            {"notebooks": {"01_x": {"results": [GOOD | {"meaning": 1}]}}},
+            "notebook '01_x', result 'p_x': 'meaning'",
+        ),
         ({"notebooks": {}, "maker": ["a"]}, "'maker' is [\"a\"], expected str or null"),
         ({"notebooks": {}, "makers": {"nio": {"notebooks": 1}}}, "maker 'nio', 'notebooks' is 1"),
     ],
-)  # fmt: skip
-def test_load_refuses_a_results_file_that_is_not_one_naming_file_and_field(tmp_path, content, problem):  # fmt: skip
+)
+def test_load_refuses_a_results_file_that_is_not_one_naming_file_and_field(
+    tmp_path, content, problem
+):
     (tmp_path / "results.json").write_text(json.dumps(content))
     with pytest.raises(ValueError, match="results.json: ") as refused:
         results.load(tmp_path)
@@ -146,9 +161,11 @@ def test_load_refuses_invalid_json_and_a_fifo_without_blocking(tmp_path):
 
 def test_from_notebook_refuses_a_damaged_result(tmp_path):
     cell = nbformat.v4.new_code_cell("record")
-    cell.outputs = [nbformat.v4.new_output("display_data", data={results.MIME_TYPE: {"name": "x"}})]  # fmt: skip
+    cell.outputs = [nbformat.v4.new_output("display_data", data={results.MIME_TYPE: {"name": "x"}})]
     notebook = nbformat.v4.new_notebook(cells=[cell])
-    with pytest.raises(ValueError, match="a recorded result is damaged: result 'x': 'value' missing"):  # fmt: skip
+    with pytest.raises(
+        ValueError, match="a recorded result is damaged: result 'x': 'value' missing"
+    ):
         results.from_notebook(notebook)
 
 
@@ -165,8 +182,15 @@ def test_from_notebook_refuses_a_damaged_result(tmp_path):
 )
 def test_a_recorded_table_of_another_shape_is_damaged(table):
     good = {"name": "t", "value": None, "unit": "units", "meaning": "m", "role": None}
-    assert results.result_problem(good | {"table": {"columns": ["a", "b"], "rows": [[1, "x"], [None, True]]}}) is None  # fmt: skip
-    assert "'table' is not columns (names) and rows" in results.result_problem(good | {"table": table})  # fmt: skip
+    assert (
+        results.result_problem(
+            good | {"table": {"columns": ["a", "b"], "rows": [[1, "x"], [None, True]]}}
+        )
+        is None
+    )
+    assert "'table' is not columns (names) and rows" in results.result_problem(
+        good | {"table": table}
+    )
 
 
 def test_record_refuses_what_a_reader_would_refuse():

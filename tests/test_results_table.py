@@ -35,7 +35,10 @@ def test_table_is_json_safe_and_round_trips():
     payload = results.record_table("monthly_forecast_quantiles", quantiles(), "units", "quantiles")
     assert payload["value"] is None and payload["role"] is None
     assert payload["table"]["columns"] == ["maker", "month", "q50", "n"]
-    assert payload["table"]["rows"] == [["leapmotor", "2026-07", 94_000.5, 1], ["leapmotor", "2026-08", None, 2]]  # fmt: skip
+    assert payload["table"]["rows"] == [
+        ["leapmotor", "2026-07", 94_000.5, 1],
+        ["leapmotor", "2026-08", None, 2],
+    ]
     back = results.table_frame(json.loads(json.dumps(payload, allow_nan=False)))
     assert back["month"].tolist() == ["2026-07", "2026-08"]
     assert back["q50"].iloc[0] == 94_000.5 and pd.isna(back["q50"].iloc[1])

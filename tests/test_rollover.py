@@ -156,13 +156,15 @@ def test_earlier_runs_calls_are_used_where_they_exist(rolled, open_2027, tmp_pat
     made = [str(m) for m in pd.period_range("2025-12", "2026-10", freq="M")]  # not 2026-11
     table = pd.DataFrame(
         [["leapmotor", 2026, target, month, 0.31, 9e5, 1e6, 1.1e6] for month in made]
-        + [["nio", 2026, target, "2026-11", 0.99, 1.0, 2.0, 3.0],  # another maker's call
-           ["leapmotor", 2026, target + 1, "2026-11", 0.99, 1.0, 2.0, 3.0],  # another target
-           ["leapmotor", 2026, target, "2026-11", "high", 1.0, 2.0, 3.0],  # damaged: skipped
-           ["leapmotor", 2026, target, "2026-11", 1.5, 1.0, 2.0, 3.0],  # not a probability
-           ["leapmotor", 2026, target, "2026-11", 0.5, 3.0, 2.0, 1.0]],  # quantiles reversed
+        + [
+            ["nio", 2026, target, "2026-11", 0.99, 1.0, 2.0, 3.0],  # another maker's call
+            ["leapmotor", 2026, target + 1, "2026-11", 0.99, 1.0, 2.0, 3.0],  # another target
+            ["leapmotor", 2026, target, "2026-11", "high", 1.0, 2.0, 3.0],  # damaged: skipped
+            ["leapmotor", 2026, target, "2026-11", 1.5, 1.0, 2.0, 3.0],  # not a probability
+            ["leapmotor", 2026, target, "2026-11", 0.5, 3.0, 2.0, 1.0],
+        ],  # quantiles reversed
         columns=resolution.CALL_COLUMNS,
-    )  # fmt: skip
+    )
     payload = results.record_table(resolution.CALL_TABLE, table, "units", "test")
     earlier = runs.EarlierRun(
         tmp_path,
@@ -209,9 +211,11 @@ def test_a_target_year_before_the_data_exits_2_naming_it(tmp_path, caplog):
     scenario = tmp_path / "too_early.yaml"
     scenario.write_text("notebooks:\n  01_sales_trajectory:\n    target_year: 2015\n")
     options = pipeline.RunOptions(
-        scenario=str(scenario), only=("01_sales_trajectory",), data_dir=FROZEN_DATA,
+        scenario=str(scenario),
+        only=("01_sales_trajectory",),
+        data_dir=FROZEN_DATA,
         reports_dir=tmp_path / "reports",
-    )  # fmt: skip
+    )
     assert pipeline.run(options) == pipeline.EXIT_BAD_INPUT
     assert any(
         "bad parameter in 01_sales_trajectory: target_year 2015 is before the data"

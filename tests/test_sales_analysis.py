@@ -19,7 +19,9 @@ SMALL = {"backtest_paths": 100, "comparison_paths": 100}
 
 @pytest.fixture(scope="module")
 def result() -> sales_analysis.Analysis:
-    loaded = inputs.load_inputs("leapmotor", 1_000_000, 2026, "", 300, 5, **SMALL, data_dir=FROZEN_DATA)  # fmt: skip
+    loaded = inputs.load_inputs(
+        "leapmotor", 1_000_000, 2026, "", 300, 5, **SMALL, data_dir=FROZEN_DATA
+    )
     return sales_analysis.analyse(loaded)
 
 
@@ -39,9 +41,10 @@ def test_the_answer_is_the_share_of_simulated_totals_at_the_target(result):
 def test_the_analysis_holds_the_backtest_it_was_weighted_and_calibrated_by(result):
     assert result.headline.cases == 13
     assert set(result.diagnostics["model"]) == {
-        "SARIMAX (log, CNY regressor)", "ETS (damped trend, multiplicative season)",
+        "SARIMAX (log, CNY regressor)",
+        "ETS (damped trend, multiplicative season)",
         "Logistic growth curve",
-    }  # fmt: skip
+    }
     assert sum(result.forecast.weights.values()) == pytest.approx(1.0)
     combo = result.backtest.rows[result.backtest.rows["method"] == "combination"]
     assert result.summary.set_index("method").loc["combination", "cases"] == int(
@@ -52,8 +55,15 @@ def test_the_analysis_holds_the_backtest_it_was_weighted_and_calibrated_by(resul
 def test_the_comparison_reuses_the_answer_and_names_makers_from_the_registry(result):
     table = sales_analysis.compare(result)
     assert list(table["maker"]) == [
-        "AITO / HIMA", "BYD", "Leapmotor", "Li Auto", "NIO", "Tesla China", "Xiaomi", "XPeng",
-    ]  # fmt: skip
+        "AITO / HIMA",
+        "BYD",
+        "Leapmotor",
+        "Li Auto",
+        "NIO",
+        "Tesla China",
+        "Xiaomi",
+        "XPeng",
+    ]
     leapmotor = table.set_index("maker").loc["Leapmotor"]
     assert leapmotor["median_units"] == result.projection.median
     assert leapmotor["months_reported"] == 4
@@ -77,5 +87,7 @@ def test_a_maker_missing_at_the_cutoff_is_refused(result):
     with pytest.raises(
         inputs.InsufficientHistory, match="ghost has no reported month up to 2026-06"
     ):
-        sales_analysis.project(now, "ghost", 1.0, 2026, result.inputs.holidays, result.backtest, 100, 1)  # fmt: skip
+        sales_analysis.project(
+            now, "ghost", 1.0, 2026, result.inputs.holidays, result.backtest, 100, 1
+        )
     assert isinstance(now.cutoff, pd.Period)

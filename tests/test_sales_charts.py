@@ -18,10 +18,16 @@ from lib.sales import charts, inputs  # noqa: E402
 from tests.conftest import FROZEN_DATA  # noqa: E402
 
 CHARTS = [
-    charts.history_chart, charts.yoy_chart, charts.seasonality_chart, charts.target_chart,
-    charts.models_chart, charts.residuals_chart, charts.backtest_chart, charts.fan_chart,
+    charts.history_chart,
+    charts.yoy_chart,
+    charts.seasonality_chart,
+    charts.target_chart,
+    charts.models_chart,
+    charts.residuals_chart,
+    charts.backtest_chart,
+    charts.fan_chart,
     charts.totals_chart,
-]  # fmt: skip
+]
 
 
 @pytest.fixture(scope="module")

@@ -43,7 +43,9 @@ def test_crps_and_interval_score_in_closed_form():
     sample = np.random.default_rng(1).normal(0, 1, 200_000)
     from scipy import stats
 
-    closed = 1.0 * (2 * stats.norm.pdf(0.5) + 0.5 * (2 * stats.norm.cdf(0.5) - 1) - 1 / np.sqrt(np.pi))  # fmt: skip
+    closed = 1.0 * (
+        2 * stats.norm.pdf(0.5) + 0.5 * (2 * stats.norm.cdf(0.5) - 1) - 1 / np.sqrt(np.pi)
+    )
     assert evaluation.crps(sample, 0.5) == pytest.approx(closed, abs=0.005)
     assert evaluation.interval_score(10, 20, 15) == 10
     assert evaluation.interval_score(10, 20, 22) == pytest.approx(10 + 10 * 2)
@@ -135,21 +137,32 @@ def test_a_makers_backtest_paths_do_not_depend_on_other_makers(deliveries, holid
 
     def sarimax_rows(table):
         rows = evaluation.run_backtest(table, cutoff, holidays, n_paths=120, seed=3).rows
-        return rows[(rows["maker"] == "xpeng") & (rows["method"] == "sarimax")].reset_index(drop=True)  # fmt: skip
+        return rows[(rows["maker"] == "xpeng") & (rows["method"] == "sarimax")].reset_index(
+            drop=True
+        )
 
     both, alone = sarimax_rows(deliveries), sarimax_rows(without)
     assert len(both) >= 2
-    pd.testing.assert_frame_equal(both[["target_year", "median", "p10", "p90"]], alone[["target_year", "median", "p10", "p90"]])  # fmt: skip
+    pd.testing.assert_frame_equal(
+        both[["target_year", "median", "p10", "p90"]],
+        alone[["target_year", "median", "p10", "p90"]],
+    )
 
 
 def backtest_of(medians: dict[str, list[float]], actual: list[float]) -> evaluation.Backtest:
     """A backtest whose headline maker-years have the given medians per method."""
     rows = [
-        {"maker": f"m{i}", "target_year": 2024, "method": method, "headline": True,
-         "actual": actual[i], "median": value}
+        {
+            "maker": f"m{i}",
+            "target_year": 2024,
+            "method": method,
+            "headline": True,
+            "actual": actual[i],
+            "median": value,
+        }
         for method, values in medians.items()
         for i, value in enumerate(values)
-    ]  # fmt: skip
+    ]
     frame = pd.DataFrame(rows)
     frame["error_pct"] = 100 * (frame["median"] / frame["actual"] - 1)
     frame["abs_error_pct"] = frame["error_pct"].abs()

@@ -47,21 +47,42 @@ def test_defaults_resolve_to_the_latest_month(deliveries):
     ("overrides", "message"),
     [
         ({"maker": "tesla"}, r"unknown maker 'tesla'; known makers: aito_hima, byd, leapmotor"),
-        ({"target_units": 0}, r"target_units must be a positive number of vehicles per year; got 0"),
+        (
+            {"target_units": 0},
+            r"target_units must be a positive number of vehicles per year; got 0",
+        ),
         ({"target_units": -5}, r"target_units must be a positive .* got -5"),
         ({"data_through": "2025-13"}, r"data_through must be a month as YYYY-MM.*got '2025-13'"),
         ({"data_through": "June 2025"}, r"data_through must be a month as YYYY-MM"),
-        ({"data_through": "2030-01"}, r"data_through 2030-01 is after the latest month in the data \(2026-06\)"),
-        ({"data_through": "2010-01"}, r"data_through 2010-01 is before the first month in the data"),
-        ({"target_year": 2019}, r"target_year 2019 is before the data: leapmotor deliveries start in 2020-09"),
-        ({"target_year": 2030}, r"target_year 2030 is 54 months after the data cutoff 2026-06.*at most 36"),
-        ({"maker": "xiaomi", "data_through": "2023-06"}, r"maker 'xiaomi' has no deliveries up to data_through 2023-06"),
+        (
+            {"data_through": "2030-01"},
+            r"data_through 2030-01 is after the latest month in the data \(2026-06\)",
+        ),
+        (
+            {"data_through": "2010-01"},
+            r"data_through 2010-01 is before the first month in the data",
+        ),
+        (
+            {"target_year": 2019},
+            r"target_year 2019 is before the data: leapmotor deliveries start in 2020-09",
+        ),
+        (
+            {"target_year": 2030},
+            r"target_year 2030 is 54 months after the data cutoff 2026-06.*at most 36",
+        ),
+        (
+            {"maker": "xiaomi", "data_through": "2023-06"},
+            r"maker 'xiaomi' has no deliveries up to data_through 2023-06",
+        ),
         ({"n_paths": 10}, r"n_paths must be between 100 and 1,000,000; got 10"),
         ({"backtest_paths": 99}, r"backtest_paths must be between 100 and 100,000; got 99"),
-        ({"weighting": "median"}, r"weighting must be one of inverse_error, equal, best; got 'median'"),
+        (
+            {"weighting": "median"},
+            r"weighting must be one of inverse_error, equal, best; got 'median'",
+        ),
         ({"seed": -1}, r"seed must be a non-negative integer; got -1"),
     ],
-)  # fmt: skip
+)
 def test_bad_parameters_fail_with_a_message_naming_them(deliveries, overrides, message):
     with pytest.raises(ValueError, match=message):
         validate(deliveries, **overrides)
@@ -93,7 +114,9 @@ def test_a_registered_maker_without_deliveries_is_missing_data(data_copy):
     path = data_copy / "deliveries_monthly.csv"
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     frame[frame["brand"] != "aito_hima"].to_csv(path, index=False)
-    with pytest.raises(makers.MissingData, match="AITO / HIMA has no monthly deliveries in deliveries_monthly.csv"):  # fmt: skip
+    with pytest.raises(
+        makers.MissingData, match="AITO / HIMA has no monthly deliveries in deliveries_monthly.csv"
+    ):
         inputs.load_inputs("aito_hima", 1, 2026, "", 1000, 1, data_dir=data_copy)
 
 

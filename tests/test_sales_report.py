@@ -30,7 +30,9 @@ def with_inputs(result, **changes):
 def test_the_answer_states_the_computed_numbers(result):
     text = report.answer_markdown(result)
     p, projection = result.projection.p_reach_target, result.projection
-    assert text.startswith(f"**Leapmotor reaches 1,000,000 deliveries in 2026 in {p:.0%} of simulated paths**")  # fmt: skip
+    assert text.startswith(
+        f"**Leapmotor reaches 1,000,000 deliveries in 2026 in {p:.0%} of simulated paths**"
+    )
     assert f"(internal target 1,050,000: {projection.probability(1_050_000):.0%})" in text
     assert f"The median forecast is {projection.median:,.0f} vehicles" in text
     assert "With Jan, Feb, May, Jun reported (235,071 vehicles), the 8 missing months" in text
@@ -41,7 +43,10 @@ def test_the_answer_states_the_computed_numbers(result):
 def test_another_makers_answer_names_it_and_says_whose_target_it_is(result):
     settings = dataclasses.replace(result.inputs.settings, target_units=900_000.0)
     text = report.answer_markdown(with_inputs(result, settings=settings))
-    assert "The target of 900,000 is this report's parameter: assumptions.csv holds no Leapmotor target of that size for 2026." in text  # fmt: skip
+    assert (
+        "The target of 900,000 is this report's parameter: assumptions.csv holds no Leapmotor target of that size for 2026."
+        in text
+    )
     hostile = dataclasses.replace(result.inputs.maker, display_name="<i>Leap</i>")
     escaped = report.answer_markdown(with_inputs(result, maker=hostile))
     assert escaped.startswith("**&lt;i&gt;Leap&lt;/i&gt; reaches") and "<i>" not in escaped
@@ -53,16 +58,24 @@ def test_a_maker_no_model_can_forecast_gets_the_reasons(result):
     )
     projection = dataclasses.replace(result.projection, forecast=forecast)
     text = report.answer_markdown(dataclasses.replace(result, projection=projection))
-    assert text.startswith("**No model can forecast Leapmotor's 2026 deliveries from the data.** ETS needs at least 24 months.")  # fmt: skip
+    assert text.startswith(
+        "**No model can forecast Leapmotor's 2026 deliveries from the data.** ETS needs at least 24 months."
+    )
 
 
 def backtest_of(makers: list[str], combination: list[float], q4: list[float]):
     rows = [
-        {"maker": maker, "target_year": 2024, "method": method, "headline": True,
-         "actual": 100.0, "median": value}
+        {
+            "maker": maker,
+            "target_year": 2024,
+            "method": method,
+            "headline": True,
+            "actual": 100.0,
+            "median": value,
+        }
         for method, values in (("combination", combination), ("q4_run_rate", q4))
         for maker, value in zip(makers, values, strict=True)
-    ]  # fmt: skip
+    ]
     frame = pd.DataFrame(rows)
     frame["error_pct"] = frame["median"] - 100.0
     frame["abs_error_pct"] = frame["error_pct"].abs()
@@ -80,15 +93,20 @@ def test_the_skill_text_names_the_largest_misses(result):
     headline = evaluation.Headline(19.0, 80.0, 22.0, "Naive: last 3 months' run-rate", 5)
     text = report.skill_markdown(
         dataclasses.replace(
-            result, backtest=backtest, headline=headline,
+            result,
+            backtest=backtest,
+            headline=headline,
             hindsight=evaluation.hindsight_blend(backtest),
         )
-    )  # fmt: skip
+    )
     assert text.startswith(
         f"**Over 5 maker-years, forecast with {result.months_reported} months of the year "
         "reported, the method missed the year's deliveries by 19.0% on average**"
     )
-    assert "an error 14% smaller than the best naive rule's (Naive: last 3 months' run-rate, 22.0%)" in text  # fmt: skip
+    assert (
+        "an error 14% smaller than the best naive rule's (Naive: last 3 months' run-rate, 22.0%)"
+        in text
+    )
     assert "goal" not in text
     assert "NIO 2024 (+50%) and Li Auto 2024 (-40%), make up 82% of the total error" in text
     assert "other 3 maker-years average 6.7%" in text
@@ -116,8 +134,14 @@ def test_record_keeps_the_names_and_declares_the_roles(result):
         "required_growth_pct": "supporting",
     }
     assert set(recorded) >= {
-        "required_monthly_run_rate_units", "latest_run_rate_units", "backtest_mape_chosen_pct",
-        "backtest_mape_best_naive_pct", "backtest_coverage80_chosen_pct", "backtest_cases",
-        "target_units", "target_year", "backtest_mape_hindsight_blend_pct",
-    }  # fmt: skip
+        "required_monthly_run_rate_units",
+        "latest_run_rate_units",
+        "backtest_mape_chosen_pct",
+        "backtest_mape_best_naive_pct",
+        "backtest_coverage80_chosen_pct",
+        "backtest_cases",
+        "target_units",
+        "target_year",
+        "backtest_mape_hindsight_blend_pct",
+    }
     results.clear()

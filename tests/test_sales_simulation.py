@@ -47,7 +47,9 @@ def test_calibration_stretches_totals_around_the_median_total_and_keeps_monthly_
     before, after = paths[:, counted].sum(axis=1), calibrated[:, counted].sum(axis=1)
     assert np.median(after) == pytest.approx(np.median(before), rel=1e-9)
     assert np.std(np.log(after)) == pytest.approx(3 * np.std(np.log(before)), rel=1e-9)
-    np.testing.assert_allclose(calibrated / calibrated.sum(1, keepdims=True), paths / paths.sum(1, keepdims=True))  # fmt: skip
+    np.testing.assert_allclose(
+        calibrated / calibrated.sum(1, keepdims=True), paths / paths.sum(1, keepdims=True)
+    )
     # Stretching each month on its own would have raised the median total.
     center = np.median(np.log(paths), axis=0)
     monthwise = np.exp(center + 3 * (np.log(paths) - center))[:, counted].sum(axis=1)

@@ -13,7 +13,9 @@ from tests.conftest import FROZEN_DATA
 
 
 def analysis_for(maker: str, target: float, data_dir=FROZEN_DATA):
-    loaded = inputs.load_inputs(maker, target, 2026, "", 300, 5, backtest_paths=100, data_dir=data_dir)  # fmt: skip
+    loaded = inputs.load_inputs(
+        maker, target, 2026, "", 300, 5, backtest_paths=100, data_dir=data_dir
+    )
     return sales.analyse(loaded)
 
 

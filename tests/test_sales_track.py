@@ -18,7 +18,10 @@ QUANTS = [80.0, 90.0, 100.0, 110.0, 120.0]
 
 
 def table(month: str = "2026-07", maker: str = "m") -> pd.DataFrame:
-    return pd.DataFrame([[maker, "2026-06", month, *QUANTS]], columns=["maker", "data_to", "month", *track.QUANTILE_COLUMNS])  # fmt: skip
+    return pd.DataFrame(
+        [[maker, "2026-06", month, *QUANTS]],
+        columns=["maker", "data_to", "month", *track.QUANTILE_COLUMNS],
+    )
 
 
 def series(values: dict[str, float]) -> pd.Series:
@@ -27,8 +30,14 @@ def series(values: dict[str, float]) -> pd.Series:
 
 @pytest.mark.parametrize(
     ("actual", "pit", "inside"),
-    [(100.0, 0.5, True), (85.0, 0.175, True), (120.0, 0.9, True), (70.0, 0.05, False), (130.0, 0.95, False)],
-)  # fmt: skip
+    [
+        (100.0, 0.5, True),
+        (85.0, 0.175, True),
+        (120.0, 0.9, True),
+        (70.0, 0.05, False),
+        (130.0, 0.95, False),
+    ],
+)
 def test_score_places_the_actual_among_the_quantiles(actual, pit, inside):
     scored = track.score(table(), {"m": series({"2026-06": 1.0, "2026-07": actual})})
     assert len(scored) == 1
@@ -79,13 +88,25 @@ def test_earlier_runs_are_scored_and_runs_without_the_table_skipped(tmp_path):
 def test_month_ends_are_the_last_cutoffs_of_the_rolling_origin():
     cases = pd.DataFrame(
         [
-            {"maker": "m", "target_year": y, "months_reported": k, "method": method,
-             "actual": 95.0 + k, "median": 100.0, "p10": 90.0, "p90": 100.0}
-            for y in (2024, 2025) for k in range(12) for method in ("combination", "ets")
+            {
+                "maker": "m",
+                "target_year": y,
+                "months_reported": k,
+                "method": method,
+                "actual": 95.0 + k,
+                "median": 100.0,
+                "p10": 90.0,
+                "p90": 100.0,
+            }
+            for y in (2024, 2025)
+            for k in range(12)
+            for method in ("combination", "ets")
         ]
-    )  # fmt: skip
+    )
     ends = track.month_ends(cases, "m")
-    assert ends["cutoff"].tolist() == [str(p) for p in pd.period_range("2024-12", "2025-11", freq="M")]  # fmt: skip
+    assert ends["cutoff"].tolist() == [
+        str(p) for p in pd.period_range("2024-12", "2025-11", freq="M")
+    ]
     assert ends["inside80"].sum() == 6  # outcomes 95..106 against a band of 90-100
     assert track.month_ends(cases, "other").empty
 
@@ -100,7 +121,10 @@ def test_out_of_sample_forecasts_score_only_months_published_since():
         for brand in data.brands(frozen)
         for month, value in data.monthly_series(frozen, brand).dropna().items()
     }
-    assert not any((m, month) in frozen_known for m, month in zip(scored["maker"], scored["month"], strict=True))  # fmt: skip
+    assert not any(
+        (m, month) in frozen_known
+        for m, month in zip(scored["maker"], scored["month"], strict=True)
+    )
     quantiles = scored[track.QUANTILE_COLUMNS].to_numpy()
     assert (np.diff(quantiles, axis=1) >= 0).all()
     inside = (quantiles[:, 0] <= scored["actual"]) & (scored["actual"] <= quantiles[:, -1])

@@ -28,24 +28,49 @@ def write_run(reports, run_id, *, scenario="base", status="ok", p=0.4, failed=()
     folder = reports / run_id
     folder.mkdir(parents=True)
     notebooks = {
-        "01_sales_trajectory": {"status": "ok", "results": [
-            result("p_reach_target", p, "probability", "chance of 1,000,000 deliveries in 2026"),
-            result("forecast_median_units", 900_000.0, "units", "median 2026 deliveries", 800_000.0, 1_000_000.0),
-            result("target_units", 1_000_000, "units", "target"),
-        ]},
-        "02_brand_premium": {"status": "ok", "results": [
-            result("focus_premium_pct", -20.0, "pct", "Leapmotor badge vs BYD", -30.0, -10.0),
-            result("gap_to_tesla_rmb", -60_000.0, "RMB", "gap to Tesla"),
-        ]},
-        "03_price_war_margins": {"status": "ok", "results": [
-            result("gm_at_target_current_pct", 15.0, "pct", "GM at target", 13.0, 17.0),
-            result("latest_gross_margin_pct", 14.0, "pct", "latest GM"),
-        ]},
-        "04_globalization_payback": {"status": "ok", "results": [
-            result("best_strategy", "spain", "strategy", "strategy with the highest median NPV"),
-            result("spain_p_payback_5y", 0.6, "probability", "P(payback within 5 years), Spain"),
-        ]},
-    }  # fmt: skip
+        "01_sales_trajectory": {
+            "status": "ok",
+            "results": [
+                result(
+                    "p_reach_target", p, "probability", "chance of 1,000,000 deliveries in 2026"
+                ),
+                result(
+                    "forecast_median_units",
+                    900_000.0,
+                    "units",
+                    "median 2026 deliveries",
+                    800_000.0,
+                    1_000_000.0,
+                ),
+                result("target_units", 1_000_000, "units", "target"),
+            ],
+        },
+        "02_brand_premium": {
+            "status": "ok",
+            "results": [
+                result("focus_premium_pct", -20.0, "pct", "Leapmotor badge vs BYD", -30.0, -10.0),
+                result("gap_to_tesla_rmb", -60_000.0, "RMB", "gap to Tesla"),
+            ],
+        },
+        "03_price_war_margins": {
+            "status": "ok",
+            "results": [
+                result("gm_at_target_current_pct", 15.0, "pct", "GM at target", 13.0, 17.0),
+                result("latest_gross_margin_pct", 14.0, "pct", "latest GM"),
+            ],
+        },
+        "04_globalization_payback": {
+            "status": "ok",
+            "results": [
+                result(
+                    "best_strategy", "spain", "strategy", "strategy with the highest median NPV"
+                ),
+                result(
+                    "spain_p_payback_5y", 0.6, "probability", "P(payback within 5 years), Spain"
+                ),
+            ],
+        },
+    }
     for name in failed:
         notebooks[name] = {"status": "failed", "results": []}
     (folder / "results.json").write_text(

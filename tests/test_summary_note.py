@@ -8,7 +8,15 @@ from lib import summary
 
 
 def result(name, value, unit, meaning="", low=None, high=None, role=None):
-    return {"name": name, "value": value, "unit": unit, "meaning": meaning, "low": low, "high": high, "role": role}  # fmt: skip
+    return {
+        "name": name,
+        "value": value,
+        "unit": unit,
+        "meaning": meaning,
+        "low": low,
+        "high": high,
+        "role": role,
+    }
 
 
 NOTEBOOKS = {
@@ -18,7 +26,9 @@ NOTEBOOKS = {
         result("target_units", 1_000_000.0, "units", "target"),
         result("target_year", 2026, "year", "year"),
         result("required_monthly_run_rate_units", 110_000.0, "units", "need"),
-        result("latest_run_rate_units", 100_000.0, "units", "average monthly deliveries in 2026-09"),
+        result(
+            "latest_run_rate_units", 100_000.0, "units", "average monthly deliveries in 2026-09"
+        ),
     ],
     "02_brand_premium": [
         result("focus_premium_pct", -20.0, "pct", "premium", -25.0, -15.0, role="headline"),
@@ -36,13 +46,24 @@ NOTEBOOKS = {
         result("volume_increase_for_10pct_cut_pct", 200.0, "pct", "volume"),
     ],
     "04_globalization_payback": [
-        result("best_strategy", "spain", "strategy", "highest median NPV to the maker: assembling in Spain"),
-        result("best_p_payback_horizon", 0.57, "probability", "within the 10-year horizon", role="headline"),
+        result(
+            "best_strategy",
+            "spain",
+            "strategy",
+            "highest median NPV to the maker: assembling in Spain",
+        ),
+        result(
+            "best_p_payback_horizon",
+            0.57,
+            "probability",
+            "within the 10-year horizon",
+            role="headline",
+        ),
         result("spain_median_payback_years", 6.7, "years", "median"),
         result("spain_p_npv_negative", 0.43, "probability", "negative"),
         result("spain_top_driver", "unit_cost_change_pct", "input", "driver"),
     ],
-}  # fmt: skip
+}
 
 
 def write_run(reports, run_id, *, data="a", parameters=None, reused=(), p=0.3, as_of="2026-09"):
@@ -53,17 +74,23 @@ def write_run(reports, run_id, *, data="a", parameters=None, reused=(), p=0.3, a
     notebooks["01_sales_trajectory"][0]["value"] = p
     status = {name: "reused" if name in reused else "ok" for name in notebooks}
     content = {
-        "run_id": run_id, "scenario": "base", "maker": "leapmotor", "data_as_of": as_of,
+        "run_id": run_id,
+        "scenario": "base",
+        "maker": "leapmotor",
+        "data_as_of": as_of,
         "notebooks": {n: {"status": status[n], "results": rows} for n, rows in notebooks.items()},
-    }  # fmt: skip
+    }
     manifest = {
-        "run_id": run_id, "status": "ok", "scenario": "base", "git_commit": "abc1234",
+        "run_id": run_id,
+        "status": "ok",
+        "scenario": "base",
+        "git_commit": "abc1234",
         "data_hashes": {"deliveries_monthly.csv": data, "vehicle_trims.csv": "t"},
         "notebooks": [
             {"name": n, "status": status[n], "parameters": (parameters or {}).get(n, {"seed": 1})}
             for n in notebooks
         ],
-    }  # fmt: skip
+    }
     (folder / "results.json").write_text(json.dumps(content))
     (folder / "manifest.json").write_text(json.dumps(manifest))
     return summary.RunResults(folder, content)
@@ -73,7 +100,10 @@ def test_verdicts_state_the_number_its_range_and_the_claim(tmp_path):
     run = write_run(tmp_path, "20261001T000000-base")
     sales, premium, margins, payback = summary.verdicts(run)
     assert sales.verdict == "Unlikely: 30% chance that Leapmotor delivers 1,000,000 units in 2026"
-    assert "800,000 units to 1,100,000 units" in sales.detail and "+10% on the latest 100,000" in sales.detail  # fmt: skip
+    assert (
+        "800,000 units to 1,100,000 units" in sales.detail
+        and "+10% on the latest 100,000" in sales.detail
+    )
     assert "is unlikely on the data so far" in sales.claim
     assert premium.verdict.startswith("Leapmotor's badge lists 20% below BYD's")
     assert "41% chance" in premium.claim
@@ -95,7 +125,10 @@ def test_the_premium_verdict_reports_the_launch_against_the_estimate(tmp_path):
     ]
     premium = summary.verdicts(run)[1]
     assert "launched at 219,800 RMB to 269,800 RMB" in premium.detail
-    assert "imply -35% against BYD for its specs, against the estimated -20%: priced below" in premium.detail  # fmt: skip
+    assert (
+        "imply -35% against BYD for its specs, against the estimated -20%: priced below"
+        in premium.detail
+    )
     assert premium.claim.endswith("the D-series does list inside the band.")
 
 
@@ -111,7 +144,9 @@ def test_a_verdict_without_its_numbers_falls_back_to_the_recorded_meanings(tmp_p
 
 def test_a_change_from_new_data_only_is_attributed_to_the_data(tmp_path):
     previous = write_run(tmp_path, "20260901T000000-base", data="a", p=0.2, as_of="2026-08")
-    current = write_run(tmp_path, "20261001T000000-base", data="b", p=0.3, reused=("02_brand_premium",))  # fmt: skip
+    current = write_run(
+        tmp_path, "20261001T000000-base", data="b", p=0.3, reused=("02_brand_premium",)
+    )
     table = summary.changes_explained(current, previous).set_index("answer")
     assert table.loc["Sales", "change"] == "+10.0 pp"
     assert table.loc["Sales", "why"] == "all from new data (deliveries_monthly.csv)"
@@ -132,12 +167,17 @@ def test_a_change_from_parameters_only_is_attributed_to_the_assumptions(tmp_path
 def test_what_to_watch_and_the_risks_come_from_the_recorded_numbers(tmp_path):
     run = write_run(tmp_path, "20261001T000000-base")
     watch = summary.watch_list(run)
-    assert watch[0].startswith("**Monthly deliveries**: 110,000 a month in each of 2026-10 to 2026-12")  # fmt: skip
+    assert watch[0].startswith(
+        "**Monthly deliveries**: 110,000 a month in each of 2026-10 to 2026-12"
+    )
     assert "against 100,000 a month lately (2026-09)" in watch[0]
     assert any("+200% volume" in item and "2025Q4" in item for item in watch)
     assert any("`unit_cost_change_pct`" in item for item in watch)
     found = summary.risks(run)
-    assert found[0] == "**Volume shortfall**: 70% of simulated paths miss the target; one in ten ends below 800,000 units."  # fmt: skip
+    assert (
+        found[0]
+        == "**Volume shortfall**: 70% of simulated paths miss the target; one in ten ends below 800,000 units."
+    )
     assert any("loses money in 43%" in item for item in found)
     run.content["notebooks"]["01_sales_trajectory"]["results"] = []  # no numbers: no bullet
     assert not any("Monthly deliveries" in item for item in summary.watch_list(run))
@@ -152,10 +192,13 @@ def test_the_sales_verdict_reports_the_track_record_when_recorded(tmp_path):
             90.0,
             "pct",
             "months reported since that fell inside earlier runs' 80% bands (20 months, all makers)",
-        )  # fmt: skip
+        )
     )
     detail = summary.verdicts(run)[0].detail
-    assert "Track record: 90.0% of the months reported since that fell inside earlier runs' 80% bands (20 months" in detail  # fmt: skip
+    assert (
+        "Track record: 90.0% of the months reported since that fell inside earlier runs' 80% bands (20 months"
+        in detail
+    )
 
 
 def another_makers_run(tmp_path, changes: dict[str, list[dict]], drop=()) -> summary.RunResults:
@@ -171,16 +214,26 @@ def another_makers_run(tmp_path, changes: dict[str, list[dict]], drop=()) -> sum
 
 
 def test_the_note_names_the_maker_it_is_given_and_only_its_own_facts(tmp_path):
-    no_flagship = result("flagship_series", None, "series", "not applicable: no flagship named in the data for NIO (no band)")  # fmt: skip
+    no_flagship = result(
+        "flagship_series",
+        None,
+        "series",
+        "not applicable: no flagship named in the data for NIO (no band)",
+    )
     run = another_makers_run(
-        tmp_path, {"02_brand_premium": [no_flagship]}, drop=("flagship_price_rmb", "p_flagship_in_band")
-    )  # fmt: skip
+        tmp_path,
+        {"02_brand_premium": [no_flagship]},
+        drop=("flagship_price_rmb", "p_flagship_in_band"),
+    )
     items = summary.verdicts(run, "nio")
     text = " ".join(f"{v.verdict} {v.detail} {v.claim}" for v in items)
     text += " ".join(summary.watch_list(run, "nio") + summary.risks(run))
     assert "30% chance that NIO delivers 1,000,000 units in 2026" in text
     assert "NIO's badge lists 20% below BYD's" in text
-    assert "Flagship question not applicable: not applicable: no flagship named in the data for NIO" not in text  # fmt: skip
+    assert (
+        "Flagship question not applicable: not applicable: no flagship named in the data for NIO"
+        not in text
+    )
     assert "Flagship question not applicable: no flagship named in the data for NIO" in text
     assert "Leapmotor" not in text and "D19" not in text and "D99" not in text
     assert "seed article" not in text
@@ -188,7 +241,15 @@ def test_the_note_names_the_maker_it_is_given_and_only_its_own_facts(tmp_path):
 
 
 def test_zero_width_ranges_are_never_shown_as_intervals(tmp_path):
-    flat = result("gm_at_target_cut10_pct", 8.5, "pct", "gm; no interval: no learning is applied (no cumulative deliveries)", 8.5, 8.5, role="headline")  # fmt: skip
+    flat = result(
+        "gm_at_target_cut10_pct",
+        8.5,
+        "pct",
+        "gm; no interval: no learning is applied (no cumulative deliveries)",
+        8.5,
+        8.5,
+        role="headline",
+    )
     run = another_makers_run(tmp_path, {"03_price_war_margins": [flat]})
     margins = summary.verdicts(run, "byd")[2]
     assert "8.5% (no range: no learning is applied (no cumulative deliveries)" in margins.verdict
@@ -200,26 +261,46 @@ def test_zero_width_ranges_are_never_shown_as_intervals(tmp_path):
 
 
 def test_one_scale_of_words_for_every_probability(tmp_path):
-    p58 = result("best_p_payback_horizon", 0.58, "probability", "within the 10-year horizon", role="headline")  # fmt: skip
+    p58 = result(
+        "best_p_payback_horizon", 0.58, "probability", "within the 10-year horizon", role="headline"
+    )
     run = another_makers_run(tmp_path, {"04_globalization_payback": [p58]})
     payback = summary.verdicts(run, "leapmotor")[3]
     assert payback.verdict.startswith("About as likely as not to pay back")
-    assert "About as likely as not (58%)" in payback.claim and "more likely than not" not in payback.claim  # fmt: skip
+    assert (
+        "About as likely as not (58%)" in payback.claim
+        and "more likely than not" not in payback.claim
+    )
     from lib import results
     from lib.premium import report
 
     assert report.likelihood_words is results.likelihood  # the premium report words it the same
     assert [results.likelihood(p) for p in (0.05, 0.2, 0.58, 0.6, 0.99)] == [
-        "very unlikely", "unlikely", "about as likely as not", "likely", "very likely",
-    ]  # fmt: skip
+        "very unlikely",
+        "unlikely",
+        "about as likely as not",
+        "likely",
+        "very likely",
+    ]
 
 
 def test_a_target_that_is_last_years_total_and_a_missing_value_are_worded(tmp_path):
     basis = result("target_stated", 0.0, "yes/no", "1 when ..., 0 when it is not (last year)")
-    growth = result("required_growth_pct", None, "pct", "growth over None deliveries that the target needs", role="supporting")  # fmt: skip
+    growth = result(
+        "required_growth_pct",
+        None,
+        "pct",
+        "growth over None deliveries that the target needs",
+        role="supporting",
+    )
     run = another_makers_run(tmp_path, {"01_sales_trajectory": [basis, growth]})
     sales = summary.verdicts(run, "xiaomi")[0]
-    assert sales.verdict.startswith("No target stated yet in 2026: 30% chance that Xiaomi beats its 2025 total")  # fmt: skip
-    assert sales.claim == "That Xiaomi delivers more in 2026 than in 2025 is unlikely on the data so far."  # fmt: skip
+    assert sales.verdict.startswith(
+        "No target stated yet in 2026: 30% chance that Xiaomi beats its 2025 total"
+    )
+    assert (
+        sales.claim
+        == "That Xiaomi delivers more in 2026 than in 2025 is unlikely on the data so far."
+    )
     answer = summary.answers(run)[0]
     assert "None" not in answer.sentence and "growth over" not in answer.sentence

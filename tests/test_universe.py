@@ -39,7 +39,18 @@ class Cluster:
         self.tls = tls
         self.address = f"{'tls' if tls else 'tcp'}://127.0.0.1:{port}"
         protocol = ["--protocol", "tls"] if tls else []
-        self.scheduler = self._start(["scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard", *protocol, *self._tls_options()])  # fmt: skip
+        self.scheduler = self._start(
+            [
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-dashboard",
+                *protocol,
+                *self._tls_options(),
+            ]
+        )
         self.workers: list[subprocess.Popen] = []
         for i in range(workers):
             self.add_worker(f"w{i}")
@@ -48,23 +59,50 @@ class Cluster:
     def _tls_options(self) -> list[str]:
         if not self.tls:
             return []
-        return ["--tls-ca-file", str(self.tls["ca"]), "--tls-cert", str(self.tls["cert"]), "--tls-key", str(self.tls["key"])]  # fmt: skip
+        return [
+            "--tls-ca-file",
+            str(self.tls["ca"]),
+            "--tls-cert",
+            str(self.tls["cert"]),
+            "--tls-key",
+            str(self.tls["key"]),
+        ]
 
-    def add_worker(self, name: str, cwd: Path = paths.PROJECT_ROOT, env: dict | None = None) -> subprocess.Popen:  # fmt: skip
+    def add_worker(
+        self, name: str, cwd: Path = paths.PROJECT_ROOT, env: dict | None = None
+    ) -> subprocess.Popen:
         """A worker started in `cwd` (another checkout, with `env` pointing Python at it)."""
         worker = self._start(
-            ["worker", self.address, "--nthreads", "1", "--no-dashboard", "--name", name, "--death-timeout", "60", *self._tls_options()],
-            cwd, env,
-        )  # fmt: skip
+            [
+                "worker",
+                self.address,
+                "--nthreads",
+                "1",
+                "--no-dashboard",
+                "--name",
+                name,
+                "--death-timeout",
+                "60",
+                *self._tls_options(),
+            ],
+            cwd,
+            env,
+        )
         self.workers.append(worker)
         return worker
 
     @staticmethod
-    def _start(arguments: list[str], cwd: Path = paths.PROJECT_ROOT, env: dict | None = None) -> subprocess.Popen:  # fmt: skip
+    def _start(
+        arguments: list[str], cwd: Path = paths.PROJECT_ROOT, env: dict | None = None
+    ) -> subprocess.Popen:
         return subprocess.Popen(
-            [DASK, *arguments], cwd=cwd, start_new_session=True, env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            [DASK, *arguments],
+            cwd=cwd,
+            start_new_session=True,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def client(self, timeout: float = 5):
         from dask.distributed import Client
@@ -72,7 +110,12 @@ class Cluster:
 
         if not self.tls:
             return Client(self.address, timeout=timeout)
-        security = Security(tls_ca_file=str(self.tls["ca"]), tls_client_cert=str(self.tls["cert"]), tls_client_key=str(self.tls["key"]), require_encryption=True)  # fmt: skip
+        security = Security(
+            tls_ca_file=str(self.tls["ca"]),
+            tls_client_cert=str(self.tls["cert"]),
+            tls_client_key=str(self.tls["key"]),
+            require_encryption=True,
+        )
         return Client(self.address, timeout=timeout, security=security)
 
     def names(self) -> list[str]:
@@ -110,9 +153,13 @@ def dask_cluster():
 
 def universe(reports: Path, cluster: str | None, only: tuple[str, ...] = ()) -> int:
     options = pipeline.RunOptions(
-        scenario=str(SMOKE_SCENARIO), data_dir=FROZEN_DATA, reports_dir=reports, jobs=2,
-        cluster=pipeline.ClusterOptions(cluster) if cluster else None, only=only,
-    )  # fmt: skip
+        scenario=str(SMOKE_SCENARIO),
+        data_dir=FROZEN_DATA,
+        reports_dir=reports,
+        jobs=2,
+        cluster=pipeline.ClusterOptions(cluster) if cluster else None,
+        only=only,
+    )
     return pipeline.run_universe(options, [str(SMOKE_SCENARIO)], MAKERS)
 
 
@@ -123,7 +170,11 @@ def numbers(run_dir: Path) -> dict:
         content = json.loads((run_dir / maker / "results.json").read_text())
         for notebook, entry in content["notebooks"].items():
             for result in entry["results"]:
-                found[(maker, notebook, result["name"])] = (result["value"], result.get("low"), result.get("high"))  # fmt: skip
+                found[(maker, notebook, result["name"])] = (
+                    result["value"],
+                    result.get("low"),
+                    result.get("high"),
+                )
     return found
 
 
@@ -143,7 +194,9 @@ def test_a_universe_on_a_dask_cluster_equals_the_local_run(cluster_run, tmp_path
     sheet = pd.read_excel(cluster_run / "universe.xlsx", sheet_name="headlines")
     for maker in MAKERS:
         recorded = json.loads((cluster_run / maker / "results.json").read_text())["notebooks"]
-        premium = next(r for r in recorded["02_brand_premium"]["results"] if r["name"] == "focus_premium_pct")  # fmt: skip
+        premium = next(
+            r for r in recorded["02_brand_premium"]["results"] if r["name"] == "focus_premium_pct"
+        )
         row = sheet[(sheet["maker"] == maker) & (sheet["result"] == "focus_premium_pct")]
         assert float(row["value"].iloc[0]) == pytest.approx(premium["value"], rel=1e-12)
     compared = ("01_sales_trajectory", "04_globalization_payback")  # the simulations; fewer kernels
@@ -177,11 +230,30 @@ def test_a_killed_worker_is_survived_or_fails_cleanly(tmp_path):
     cluster = Cluster()
     try:
         runner = subprocess.Popen(
-            [sys.executable, "-m", "lib", "run", "--scenario", str(SMOKE_SCENARIO), "--data-dir",
-             str(FROZEN_DATA), "--reports-dir", str(tmp_path), "--makers", ",".join(MAKERS),
-             "--cluster", cluster.address, "--only", "01_sales_trajectory", "04_globalization_payback"],
-            cwd=paths.PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "lib",
+                "run",
+                "--scenario",
+                str(SMOKE_SCENARIO),
+                "--data-dir",
+                str(FROZEN_DATA),
+                "--reports-dir",
+                str(tmp_path),
+                "--makers",
+                ",".join(MAKERS),
+                "--cluster",
+                cluster.address,
+                "--only",
+                "01_sales_trajectory",
+                "04_globalization_payback",
+            ],
+            cwd=paths.PROJECT_ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         deadline = time.monotonic() + 120
         while not list(tmp_path.glob("*.partial/run.log")) and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -223,11 +295,16 @@ def test_the_universe_page_shows_each_makers_numbers_and_sorts(cluster_run):
                 found = results.lookup(content, column.notebook, column.result)
                 cell = table.locator(f'tr[data-maker="{maker}"] td[data-column="{column.key}"]')
                 stated = results.lookup(content, "01_sales_trajectory", "target_stated")
-                if column.key == "p_target" and not (stated["value"] if stated else registry[maker].target_row):  # fmt: skip
+                if column.key == "p_target" and not (
+                    stated["value"] if stated else registry[maker].target_row
+                ):
                     # as notebook 01 recorded it (the target year moves with the data)
                     assert cell.inner_text().startswith("no target stated")
                 elif found is not None:
-                    assert cell.inner_text().startswith(results.format_value(found)), (maker, column.key)  # fmt: skip
+                    assert cell.inner_text().startswith(results.format_value(found)), (
+                        maker,
+                        column.key,
+                    )
                 href = cell.locator("a").get_attribute("href")
                 assert href == f"{maker}/{column.notebook}.html" and (cluster_run / href).exists()
         page.locator('#sort-maker th a[href="#sort-premium"]').click()
@@ -243,7 +320,7 @@ def test_the_universe_page_shows_each_makers_numbers_and_sorts(cluster_run):
                     "02_brand_premium"
                 ]["results"]
                 if r["name"] == "focus_premium_pct"
-            )  # fmt: skip
+            )
             for m in MAKERS
         }
         assert shown == sorted(MAKERS, key=lambda m: -values[m])
@@ -312,7 +389,10 @@ def pages_problems(run_dir: Path, keys: list[str]) -> list[str]:
             text = visible_prose(page)
             if re.search(r"\bNone\b", text):
                 problems.append(f"{key}/{page.name}: shows 'None'")
-            problems += [f"{key}/{page.name}: zero-width range {m.group(0)!r}" for m in ZERO_WIDTH.finditer(text)]  # fmt: skip
+            problems += [
+                f"{key}/{page.name}: zero-width range {m.group(0)!r}"
+                for m in ZERO_WIDTH.finditer(text)
+            ]
             if page.stem not in OWN_PAGES:
                 continue
             for name in sorted(others - (allowed_names(run_dir, key, page.stem) - cars)):

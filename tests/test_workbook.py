@@ -29,9 +29,15 @@ def test_a_report_workbook_holds_its_results_parameters_and_sources(tmp_path, da
     reports = tmp_path / "reports"
     previous = write_run(reports, "20260901T000000-base", p=0.2)
     run = write_run(reports, "20261001T000000-base", p=0.3)
-    parameters = {"01_sales_trajectory": [{"name": "n_paths", "value": "500", "default": "20000", "help": "paths"}]}  # fmt: skip
+    parameters = {
+        "01_sales_trajectory": [
+            {"name": "n_paths", "value": "500", "default": "20000", "help": "paths"}
+        ]
+    }
     written = workbook.write_run(run.run_dir, run.content, parameters, data_dir, reports)
-    assert [p.name for p in written] == [f"{n}.xlsx" for n in run.content["notebooks"]] + ["headlines.xlsx"]  # fmt: skip
+    assert [p.name for p in written] == [f"{n}.xlsx" for n in run.content["notebooks"]] + [
+        "headlines.xlsx"
+    ]
     sheets = pd.read_excel(run.run_dir / "01_sales_trajectory.xlsx", sheet_name=None)
     assert list(sheets) == ["results", "parameters", "sources", "about"]
     recorded = run.content["notebooks"]["01_sales_trajectory"]["results"]
@@ -92,9 +98,15 @@ def test_the_tables_a_report_shows_are_sheets_with_sources_as_urls(collection_ru
 
 # Text that a spreadsheet program would run as a formula if it were written as one.
 FORMULAS = [
-    "=cmd|' /C calc'!A0", '=HYPERLINK("http://evil.example/x","open me")', "=1+1", "+1",
-    "-1+2", "@SUM(A1)", "\t=1", "= china_margin_pct (sourced: 2025FY gross_margin_pct)",
-]  # fmt: skip
+    "=cmd|' /C calc'!A0",
+    '=HYPERLINK("http://evil.example/x","open me")',
+    "=1+1",
+    "+1",
+    "-1+2",
+    "@SUM(A1)",
+    "\t=1",
+    "= china_margin_pct (sourced: 2025FY gross_margin_pct)",
+]
 
 
 def cells(path):
@@ -115,8 +127,17 @@ def executed_with_table(path, rows: list[list[str]]):
 
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
     cell = nbformat.v4.new_code_cell("show")
-    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": f"<table><thead><tr><th>a</th><th>b</th></tr></thead><tbody>{body}</tbody></table>"})]  # fmt: skip
-    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("## Facts"), cell]), path)  # fmt: skip
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={
+                "text/html": f"<table><thead><tr><th>a</th><th>b</th></tr></thead><tbody>{body}</tbody></table>"
+            },
+        )
+    ]
+    nbformat.write(
+        nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("## Facts"), cell]), path
+    )
     return path
 
 
@@ -131,8 +152,15 @@ def test_text_that_starts_like_a_formula_is_written_as_text_shown_exactly(tmp_pa
     recorded = content["notebooks"]["01_sales_trajectory"]["results"]
     for result, text in zip(recorded, FORMULAS, strict=False):
         result["meaning"] = text
-    parameters = {"01_sales_trajectory": [{"name": "peers", "value": FORMULAS[4], "default": "-1", "help": FORMULAS[5]}]}  # fmt: skip
-    executed_with_table(run.run_dir / "01_sales_trajectory.ipynb", [[FORMULAS[0], "1,234.5"], [FORMULAS[1], "-0.25"], [FORMULAS[7], "a\x07b\r\nc"]])  # fmt: skip
+    parameters = {
+        "01_sales_trajectory": [
+            {"name": "peers", "value": FORMULAS[4], "default": "-1", "help": FORMULAS[5]}
+        ]
+    }
+    executed_with_table(
+        run.run_dir / "01_sales_trajectory.ipynb",
+        [[FORMULAS[0], "1,234.5"], [FORMULAS[1], "-0.25"], [FORMULAS[7], "a\x07b\r\nc"]],
+    )
     workbook.write_run(run.run_dir, content, parameters, data_dir, reports)
     universe = workbook.universe_workbook(tmp_path / "universe.xlsx", {FORMULAS[6]: content})
     books = [*run.run_dir.glob("*.xlsx"), universe]
@@ -143,8 +171,10 @@ def test_text_that_starts_like_a_formula_is_written_as_text_shown_exactly(tmp_pa
     assert "a\ufffdb\nc" in shown and not shown["a\ufffdb\nc"].quotePrefix  # XML holds no BEL
     table = openpyxl.load_workbook(run.run_dir / "01_sales_trajectory.xlsx")["1 Facts"]
     assert [[c.value for c in row] for row in table.iter_rows(min_row=2)] == [
-        [FORMULAS[0], 1234.5], [FORMULAS[1], -0.25], [FORMULAS[7], "a\ufffdb\nc"]
-    ]  # fmt: skip
+        [FORMULAS[0], 1234.5],
+        [FORMULAS[1], -0.25],
+        [FORMULAS[7], "a\ufffdb\nc"],
+    ]
     results = openpyxl.load_workbook(run.run_dir / "01_sales_trajectory.xlsx")["results"]
     assert results["B2"].value == 0.3 and results["B2"].data_type == "n"
 
@@ -161,7 +191,11 @@ def test_no_workbook_of_the_run_holds_a_formula(collection_run):
     books = sorted(collection_run.glob("*.xlsx"))
     assert len(books) >= 6
     assert {book.name: no_formula(book) for book in books} == {book.name: [] for book in books}
-    derived = [c for c in cells(collection_run / "04_globalization_payback.xlsx") if isinstance(c.value, str) and c.value.startswith("= china_margin_pct")]  # fmt: skip
+    derived = [
+        c
+        for c in cells(collection_run / "04_globalization_payback.xlsx")
+        if isinstance(c.value, str) and c.value.startswith("= china_margin_pct")
+    ]
     assert derived and all(c.data_type == "s" and c.quotePrefix for c in derived)
 
 
@@ -181,7 +215,9 @@ def test_sources_come_from_the_data_files_only_never_another_file_in_the_folder(
     assert [row[1] for row in workbook.data_sources(data_dir)] == ["deliveries_monthly.csv"] * 2
 
 
-def test_a_failed_notebook_cut_short_still_gets_its_workbook_without_tables(tmp_path, data_dir, caplog):  # fmt: skip
+def test_a_failed_notebook_cut_short_still_gets_its_workbook_without_tables(
+    tmp_path, data_dir, caplog
+):
     reports = tmp_path / "reports"
     run = write_run(reports, "20261001T000000-base")
     executed = executed_with_table(run.run_dir / "01_sales_trajectory.ipynb", [["a", "1"]])
@@ -191,4 +227,7 @@ def test_a_failed_notebook_cut_short_still_gets_its_workbook_without_tables(tmp_
     workbook.write_run(run.run_dir, content, {}, data_dir, reports)
     sheets = openpyxl.load_workbook(run.run_dir / "01_sales_trajectory.xlsx").sheetnames
     assert sheets == ["results", "parameters", "sources", "about"]
-    assert any(str(executed) in r.getMessage() and "cannot be read" in r.getMessage() for r in caplog.records)  # fmt: skip
+    assert any(
+        str(executed) in r.getMessage() and "cannot be read" in r.getMessage()
+        for r in caplog.records
+    )

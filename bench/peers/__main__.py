@@ -58,11 +58,16 @@ def information_sets(deliveries: pd.DataFrame, cutoff: pd.Period, horizons) -> l
             )
             out.append(
                 {
-                    "maker": case.maker, "target_year": int(case.target_year), "months_reported": int(k),
-                    "actual": case.actual, "headline": bool(case.headline),
-                    "values": [None if np.isnan(v) else float(v) for v in span.to_numpy(dtype=float)],
+                    "maker": case.maker,
+                    "target_year": int(case.target_year),
+                    "months_reported": int(k),
+                    "actual": case.actual,
+                    "headline": bool(case.headline),
+                    "values": [
+                        None if np.isnan(v) else float(v) for v in span.to_numpy(dtype=float)
+                    ],
                 }
-            )  # fmt: skip
+            )
     return out
 
 
@@ -71,9 +76,15 @@ def peer_rows(cases: list[dict], n_paths: int) -> pd.DataFrame:
     OUT.mkdir(exist_ok=True)
     (OUT / "peer_cases.json").write_text(json.dumps(cases))
     subprocess.run(
-        [str(peer_python()), str(HERE / "statsforecast_peers.py"), str(OUT / "peer_cases.json"), str(OUT / "peer_forecasts.json"), str(n_paths)],
+        [
+            str(peer_python()),
+            str(HERE / "statsforecast_peers.py"),
+            str(OUT / "peer_cases.json"),
+            str(OUT / "peer_forecasts.json"),
+            str(n_paths),
+        ],
         check=True,
-    )  # fmt: skip
+    )
     forecasts = json.loads((OUT / "peer_forecasts.json").read_text())["cases"]
     rows = []
     for case, forecast in zip(cases, forecasts, strict=True):
@@ -131,7 +142,15 @@ def main() -> int:
         for score in ("crps_pct", "interval_score_pct", "abs_error_pct"):
             for peer in PEERS:
                 paired = evaluation.paired_bootstrap(at, "combination", peer, score, seed=k)
-                comparisons.append({"months_reported": k, "score": score, "method": "combination", "other": peer, **paired})  # fmt: skip
+                comparisons.append(
+                    {
+                        "months_reported": k,
+                        "score": score,
+                        "method": "combination",
+                        "other": peer,
+                        **paired,
+                    }
+                )
     payload = {
         "data_through": str(cutoff),
         "data_dir": str(options.data_dir or "data"),
@@ -146,10 +165,26 @@ def main() -> int:
         "summary": json.loads(summary.to_json(orient="records")),
         "comparisons": comparisons,
         "cases": json.loads(
-            rows[["maker", "target_year", "months_reported", "method", "actual", "median", "p10", "p90",
-                  "abs_error_pct", "covered", "crps_pct", "interval_score_pct"]].round(4).to_json(orient="records")
+            rows[
+                [
+                    "maker",
+                    "target_year",
+                    "months_reported",
+                    "method",
+                    "actual",
+                    "median",
+                    "p10",
+                    "p90",
+                    "abs_error_pct",
+                    "covered",
+                    "crps_pct",
+                    "interval_score_pct",
+                ]
+            ]
+            .round(4)
+            .to_json(orient="records")
         ),
-    }  # fmt: skip
+    }
     options.output.write_text(json.dumps(payload, indent=1) + "\n")
     print(
         f"wrote {options.output} in {payload['seconds']['total']} s (peers {payload['seconds']['peers']} s)"

@@ -52,12 +52,35 @@ from lib.data.schemas import (
 
 # Names other modules read from `lib.data` (the schemas and the reader live in its submodules).
 __all__ = [
-    "ASSUMPTIONS", "DATASETS", "DELIVERIES", "DELIVERY_QUALITY", "FINANCIAL_METRICS",
-    "FINANCIAL_UNITS", "FINANCIALS", "FIRST_MONTH", "HOLIDAYS", "MAKERS", "MAX_FILE_BYTES", "NOTE",
-    "PRICE_WAR_EVENTS", "SOURCE", "TARGET_KINDS", "TARGET_SCOPES", "TARGETS", "TRIMS",
-    "UNIT_RANGES", "URL_PATTERN", "_VALID", "DataError", "Dataset", "Field", "read_bytes",
-    "read_dataset", "read_file", "registry_rule",
-]  # fmt: skip
+    "ASSUMPTIONS",
+    "DATASETS",
+    "DELIVERIES",
+    "DELIVERY_QUALITY",
+    "FINANCIAL_METRICS",
+    "FINANCIAL_UNITS",
+    "FINANCIALS",
+    "FIRST_MONTH",
+    "HOLIDAYS",
+    "MAKERS",
+    "MAX_FILE_BYTES",
+    "NOTE",
+    "PRICE_WAR_EVENTS",
+    "SOURCE",
+    "TARGET_KINDS",
+    "TARGET_SCOPES",
+    "TARGETS",
+    "TRIMS",
+    "UNIT_RANGES",
+    "URL_PATTERN",
+    "_VALID",
+    "DataError",
+    "Dataset",
+    "Field",
+    "read_bytes",
+    "read_dataset",
+    "read_file",
+    "registry_rule",
+]
 
 
 def load_deliveries(data_dir: Path | None = None) -> pd.DataFrame:

@@ -172,17 +172,46 @@ NOTE = _text("free text", nullable=True)
 DELIVERY_QUALITY = {"stated", "derived", "uncertain", "lower_bound"}
 FINANCIAL_UNITS = {"RMB_mn", "USD_mn", "RMB", "USD", "pct", "units", "count"}
 FINANCIAL_METRICS = {
-    "revenue", "deliveries", "gross_margin_pct", "vehicle_margin_pct", "net_income",
-    "rd_expense", "vehicle_asp", "cash", "overseas_deliveries", "vehicle_revenue",
-    "gross_profit", "operating_profit", "operating_cash_flow", "selling_expense",
-    "regulatory_credit_revenue", "adjusted_net_income", "vehicle_margin_ex_credits_pct",
-    "capex", "admin_expense", "operating_margin_pct", "free_cash_flow", "revenue_per_vehicle",
-    "domestic_sales_stores", "overseas_outlets", "sga_expense", "net_income_per_vehicle",
-    "depreciation_amortization", "gross_margin_adj_rebates_pct", "accounts_payable",
-    "gross_margin_ex_partnership_pct", "partnership_service_revenue", "b01_share_of_mix_pct",
-    "carbon_credit_revenue", "cogs_growth_yoy_pct", "export_share_pct", "opex_ratio_sga_rd_pct",
-    "adjusted_operating_profit", "vehicle_gross_profit", "segment_revenue",
-}  # fmt: skip
+    "revenue",
+    "deliveries",
+    "gross_margin_pct",
+    "vehicle_margin_pct",
+    "net_income",
+    "rd_expense",
+    "vehicle_asp",
+    "cash",
+    "overseas_deliveries",
+    "vehicle_revenue",
+    "gross_profit",
+    "operating_profit",
+    "operating_cash_flow",
+    "selling_expense",
+    "regulatory_credit_revenue",
+    "adjusted_net_income",
+    "vehicle_margin_ex_credits_pct",
+    "capex",
+    "admin_expense",
+    "operating_margin_pct",
+    "free_cash_flow",
+    "revenue_per_vehicle",
+    "domestic_sales_stores",
+    "overseas_outlets",
+    "sga_expense",
+    "net_income_per_vehicle",
+    "depreciation_amortization",
+    "gross_margin_adj_rebates_pct",
+    "accounts_payable",
+    "gross_margin_ex_partnership_pct",
+    "partnership_service_revenue",
+    "b01_share_of_mix_pct",
+    "carbon_credit_revenue",
+    "cogs_growth_yoy_pct",
+    "export_share_pct",
+    "opex_ratio_sga_rd_pct",
+    "adjusted_operating_profit",
+    "vehicle_gross_profit",
+    "segment_revenue",
+}
 TRIM_BODIES = {"suv", "sedan", "hatchback", "mpv", "wagon", "other"}
 TRIM_POWERTRAINS = {"bev", "phev", "erev"}
 TRIM_DRIVES = {"fwd", "rwd", "awd"}
@@ -546,5 +575,12 @@ def registry_rule(column: str, keys) -> Rule:
 
 
 DATASETS = (
-    DELIVERIES, FINANCIALS, TRIMS, ASSUMPTIONS, HOLIDAYS, MAKERS, PRICE_WAR_EVENTS, TARGETS,
-)  # fmt: skip
+    DELIVERIES,
+    FINANCIALS,
+    TRIMS,
+    ASSUMPTIONS,
+    HOLIDAYS,
+    MAKERS,
+    PRICE_WAR_EVENTS,
+    TARGETS,
+)

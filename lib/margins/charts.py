@@ -54,8 +54,15 @@ def mark_events(ax: plt.Axes, events: pd.DataFrame, since: pd.Timestamp | None =
     for group in groups:
         first, last = group[0][0], group[-1][0]
         label = str(first) if first == last else f"{first}-{last}"
-        ax.annotate(label, (group[0][1], 1.0), xycoords=("data", "axes fraction"), ha="left",
-                    va="bottom", fontsize=8, color=EVENT_COLOR)  # fmt: skip
+        ax.annotate(
+            label,
+            (group[0][1], 1.0),
+            xycoords=("data", "axes fraction"),
+            ha="left",
+            va="bottom",
+            fontsize=8,
+            color=EVENT_COLOR,
+        )
 
 
 def _history(result: Analysis, column: str, ax, *, panels=None, scale: float = 1.0) -> plt.Axes:
@@ -73,7 +80,9 @@ def _history(result: Analysis, column: str, ax, *, panels=None, scale: float = 1
         x, y = _quarter_x(t.index), (t[column] * scale).to_numpy()
         soft = (t[f"{column}_flag"] != "stated").to_numpy()
         focus = name == company
-        ax.plot(x, y, color=colors[name], lw=2.6 if focus else 1.3, label=name, zorder=3 if focus else 2)  # fmt: skip
+        ax.plot(
+            x, y, color=colors[name], lw=2.6 if focus else 1.3, label=name, zorder=3 if focus else 2
+        )
         ax.scatter(x[~soft], y[~soft], color=colors[name], s=22 if focus else 12, zorder=4)
         ax.scatter(x[soft], y[soft], facecolors="white", edgecolors=colors[name], s=30, zorder=4)
     mark_events(ax, result.inputs.events, since=first.start_time)
@@ -126,8 +135,12 @@ def revenue_per_vehicle_chart(result: Analysis, ax: plt.Axes | None = None) -> F
     )
     _history(result, "revenue_per_vehicle", ax, panels=same_currency(result), scale=1e-3)
     plots.thousands(ax)
-    plots.finish(ax, title=title, ylabel=f"Revenue per vehicle ({result.currency} thousand)",
-                 source=SOURCE_FINANCIALS)  # fmt: skip
+    plots.finish(
+        ax,
+        title=title,
+        ylabel=f"Revenue per vehicle ({result.currency} thousand)",
+        source=SOURCE_FINANCIALS,
+    )
     return fig
 
 
@@ -144,15 +157,21 @@ def industry_margin_chart(result: Analysis, ax: plt.Axes | None = None) -> Figur
         ax.annotate(f"{value:.1f}%", (year, value), ha="center", va="bottom", fontsize=9)
     for year, count in zip(cuts["year"], cuts["value"], strict=True):
         top = float(values[years == year].max()) if (years == year).any() else 0.0
-        ax.annotate(f"{count:.0f}\nmodels\ncut", (year, top / 2), ha="center", va="center",
-                    fontsize=8, color="white")  # fmt: skip
+        ax.annotate(
+            f"{count:.0f}\nmodels\ncut",
+            (year, top / 2),
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="white",
+        )
     ax.set_xticks(years)
     plots.percent(ax)
     title = (
         f"China's car industry profit margin fell from {values[0]:.1f}% in {years[0]} "
         f"to {values[-1]:.1f}% in {years[-1]}"
     )
-    source = "official statistics via CPCA (sales profit margin); CPCA count of models with price cuts; hatched = flagged"  # fmt: skip
+    source = "official statistics via CPCA (sales profit margin); CPCA count of models with price cuts; hatched = flagged"
     plots.finish(ax, title=title, xlabel="Year", ylabel="Sales profit margin (%)", source=source)
     return fig
 
@@ -178,7 +197,7 @@ def bridge_chart(result: Analysis, ax: plt.Axes | None = None) -> Figure:
     labels = [
         step.replace("Gross profit ", "Gross profit\n").replace(" ", "\n", 1)
         if len(step) > 12
-        else step  # fmt: skip
+        else step
         for step in table["step"]
     ]
     ax.set_xticks(range(len(table)), labels, fontsize=9)
@@ -188,8 +207,12 @@ def bridge_chart(result: Analysis, ax: plt.Axes | None = None) -> Figure:
         f"Gross profit {'rose' if bridge.change >= 0 else 'fell'} {currency} {abs(bridge.change):,.0f} mn, "
         f"{bridge.base} to {bridge.end}; {biggest.lower()}: {bridge.effects[biggest]:+,.0f} mn"
     )
-    plots.finish(ax, title=title, ylabel=f"Gross profit ({currency} mn per quarter)",
-                 source=SOURCE_FINANCIALS)  # fmt: skip
+    plots.finish(
+        ax,
+        title=title,
+        ylabel=f"Gross profit ({currency} mn per quarter)",
+        source=SOURCE_FINANCIALS,
+    )
     return fig
 
 
@@ -211,31 +234,53 @@ def learning_chart(result: Analysis, ax: plt.Axes | None = None) -> Figure:
     slope interval, and lines at published battery learning rates from the first quarter."""
     fig, ax = _axes(ax)
     fit, company, currency = result.fit, result.inputs.company, result.currency
-    source = "cost per vehicle = revenue x (1 - gross margin) / deliveries; financials_quarterly.csv; learning rates: see table"  # fmt: skip
+    source = "cost per vehicle = revenue x (1 - gross margin) / deliveries; financials_quarterly.csv; learning rates: see table"
     own = fit.points[fit.points["company"] == company]
     if own.empty:  # the slope was borrowed from the peers: nothing of the maker's to draw
         ax.set_axis_off()
-        title = f"{result.name} has no quarter with cumulative deliveries to draw ({fit.scope} slope used)"  # fmt: skip
+        title = f"{result.name} has no quarter with cumulative deliveries to draw ({fit.scope} slope used)"
         plots.finish(ax, title=title, source=source)
         return fig
     x = own["cum_deliveries_mid"].to_numpy()
-    ax.scatter(x, own["cost_per_vehicle"], color=plots.FOCUS_COLOR, zorder=3, label=f"{company}, by quarter")  # fmt: skip
+    ax.scatter(
+        x,
+        own["cost_per_vehicle"],
+        color=plots.FOCUS_COLOR,
+        zorder=3,
+        label=f"{company}, by quarter",
+    )
     grid = np.geomspace(x.min(), x.max(), 50)
     anchor_x = float(np.exp(np.mean(np.log(x))))
     anchor_y = float(np.exp(fit.intercepts[company] + fit.slope * np.log(anchor_x)))
-    ax.plot(grid, anchor_y * (grid / anchor_x) ** fit.slope, color=plots.FOCUS_COLOR,
-            label=f"Wright fit: {100 * fit.learning_rate:.0f}% per doubling")  # fmt: skip
+    ax.plot(
+        grid,
+        anchor_y * (grid / anchor_x) ** fit.slope,
+        color=plots.FOCUS_COLOR,
+        label=f"Wright fit: {100 * fit.learning_rate:.0f}% per doubling",
+    )
     ends = [anchor_y * (grid / anchor_x) ** b for b in fit.slope_ci]
-    ax.fill_between(grid, np.minimum(*ends), np.maximum(*ends), color=plots.FOCUS_COLOR,
-                    alpha=plots.INTERVAL_ALPHA, label="95% interval of the slope")  # fmt: skip
+    ax.fill_between(
+        grid,
+        np.minimum(*ends),
+        np.maximum(*ends),
+        color=plots.FOCUS_COLOR,
+        alpha=plots.INTERVAL_ALPHA,
+        label="95% interval of the slope",
+    )
     first_y = float(own.sort_values("cum_deliveries_mid")["cost_per_vehicle"].iloc[0])
     refs = result.inputs.battery_rates
     for (name, rate), style in zip(
         refs[["label", "rate"]].itertuples(index=False), ["--", ":", "-."], strict=False
     ):
         b = float(slope_from_learning_rate(rate))
-        ax.plot(grid, first_y * (grid / x.min()) ** b, ls=style, color=plots.REFERENCE_COLOR, lw=1.2,
-                label=f"{name}: {100 * rate:.0f}%")  # fmt: skip
+        ax.plot(
+            grid,
+            first_y * (grid / x.min()) ** b,
+            ls=style,
+            color=plots.REFERENCE_COLOR,
+            lw=1.2,
+            label=f"{name}: {100 * rate:.0f}%",
+        )
     ax.set_xscale("log")
     ax.set_yscale("log")
     for axis in (ax.xaxis, ax.yaxis):
@@ -244,8 +289,13 @@ def learning_chart(result: Analysis, ax: plt.Axes | None = None) -> Figure:
     plots.thousands(ax, "x")
     plots.thousands(ax, "y")
     ax.legend(fontsize=8.5, loc="lower left")
-    plots.finish(ax, title=_learning_title(result), xlabel="Cumulative deliveries (vehicles, log scale)",
-                 ylabel=f"Cost of sales per vehicle ({currency}, log scale)", source=source)  # fmt: skip
+    plots.finish(
+        ax,
+        title=_learning_title(result),
+        xlabel="Cumulative deliveries (vehicles, log scale)",
+        ylabel=f"Cost of sales per vehicle ({currency}, log scale)",
+        source=source,
+    )
     return fig
 
 
@@ -258,17 +308,32 @@ def breakeven_chart(result: Analysis, ax: plt.Axes | None = None) -> Figure:
     with_fixed = contribution_margin(margin, share)
     lines = (
         (margin, f"all cost of sales variable (m = {100 * margin:.1f}%)", plots.FOCUS_COLOR),
-        (with_fixed, f"{100 * share:.0f}% of cost of sales fixed (m = {100 * with_fixed:.1f}%)",
-         plots.REFERENCE_COLOR),
-    )  # fmt: skip
+        (
+            with_fixed,
+            f"{100 * share:.0f}% of cost of sales fixed (m = {100 * with_fixed:.1f}%)",
+            plots.REFERENCE_COLOR,
+        ),
+    )
     for m, label, color in lines:
         needed = frac_to_pct(breakeven_volume_increase(m, cuts))
-        ax.plot(frac_to_pct(cuts), np.where(needed <= cap, needed, np.nan), color=color, lw=2, label=label)  # fmt: skip
+        ax.plot(
+            frac_to_pct(cuts),
+            np.where(needed <= cap, needed, np.nan),
+            color=color,
+            lw=2,
+            label=label,
+        )
         at_cut = frac_to_pct(breakeven_volume_increase(m, HEADLINE_CUT))
         if at_cut <= cap:
             ax.scatter([cut_pct], [at_cut], color=color, zorder=4)
-            ax.annotate(f"{at_cut:.0f}%", (cut_pct, at_cut), xytext=(6, -4),
-                        textcoords="offset points", color=color, fontsize=9)  # fmt: skip
+            ax.annotate(
+                f"{at_cut:.0f}%",
+                (cut_pct, at_cut),
+                xytext=(6, -4),
+                textcoords="offset points",
+                color=color,
+                fontsize=9,
+            )
     ax.axvline(cut_pct, color=EVENT_COLOR, lw=0.8, ls=":")
     ax.set_xlim(frac_to_pct(cuts.min()), frac_to_pct(cuts.max()))
     ax.set_ylim(0, cap)
@@ -283,9 +348,13 @@ def breakeven_chart(result: Analysis, ax: plt.Axes | None = None) -> Figure:
         )
     else:
         title = f"At a {100 * margin:.1f}% margin no volume pays for a {cut_pct:.0f}% price cut"
-    plots.finish(ax, title=title, xlabel="Price cut (% of revenue per vehicle)",
-                 ylabel="Volume increase to keep gross profit (%)",
-                 source=f"{result.name} gross margin in {result.start}; break-even = d / (m - d)")  # fmt: skip
+    plots.finish(
+        ax,
+        title=title,
+        xlabel="Price cut (% of revenue per vehicle)",
+        ylabel="Volume increase to keep gross profit (%)",
+        source=f"{result.name} gross margin in {result.start}; break-even = d / (m - d)",
+    )
     return fig
 
 
@@ -301,22 +370,40 @@ def margin_map_chart(result: Analysis, ax: plt.Axes | None = None) -> Figure:
         grid.to_numpy(),
     )
     limit = float(np.nanmax(np.abs(values)))
-    mesh = ax.pcolormesh(cuts, changes, values, cmap="RdBu", vmin=-limit, vmax=limit, shading="nearest")  # fmt: skip
+    mesh = ax.pcolormesh(
+        cuts, changes, values, cmap="RdBu", vmin=-limit, vmax=limit, shading="nearest"
+    )
     fig.colorbar(mesh, ax=ax, label="Gross margin (%)")
     two_d = len(cuts) > 1 and len(changes) > 1
     if two_d and values.min() < today_pct < values.max():
-        today = ax.contour(cuts, changes, values, levels=[today_pct], colors="black", linewidths=1.8)  # fmt: skip
+        today = ax.contour(
+            cuts, changes, values, levels=[today_pct], colors="black", linewidths=1.8
+        )
         ax.clabel(today, fmt=lambda v: f"today {v:.1f}%", fontsize=8.5)
     if two_d and values.min() < 0 < values.max():
-        zero = ax.contour(cuts, changes, values, levels=[0.0], colors=EVENT_COLOR, linestyles="--", linewidths=1)  # fmt: skip
+        zero = ax.contour(
+            cuts, changes, values, levels=[0.0], colors=EVENT_COLOR, linestyles="--", linewidths=1
+        )
         ax.clabel(zero, fmt=lambda v: "0%", fontsize=8)
     if changes.min() <= target_pct <= changes.max():
         ax.axhline(target_pct, color=plots.FOCUS_COLOR, lw=2)
-        ax.annotate("target volume", (cuts.max(), target_pct), ha="right", va="bottom",
-                    color=plots.FOCUS_COLOR, fontsize=9)  # fmt: skip
+        ax.annotate(
+            "target volume",
+            (cuts.max(), target_pct),
+            ha="right",
+            va="bottom",
+            color=plots.FOCUS_COLOR,
+            fontsize=9,
+        )
     else:
-        ax.annotate(f"target volume ({target_pct:+.0f}%) is off the grid", (0.99, 0.02),
-                    xycoords="axes fraction", ha="right", fontsize=9, color=plots.FOCUS_COLOR)  # fmt: skip
+        ax.annotate(
+            f"target volume ({target_pct:+.0f}%) is off the grid",
+            (0.99, 0.02),
+            xycoords="axes fraction",
+            ha="right",
+            fontsize=9,
+            color=plots.FOCUS_COLOR,
+        )
     for axis in (ax.xaxis, ax.yaxis):
         axis.set_major_locator(mticker.MaxNLocator(steps=[1, 2, 5, 10], integer=True))
     plots.percent(ax)
@@ -329,6 +416,11 @@ def margin_map_chart(result: Analysis, ax: plt.Axes | None = None) -> Figure:
         f"{result.name} gross margin in {result.start}; fixed share {100 * result.fixed_share:.0f}% "
         f"of cost of sales; volume vs {result.volume_basis}"
     )
-    plots.finish(ax, title=title, xlabel="Price cut (% of revenue per vehicle)",
-                 ylabel="Volume change vs last four quarters (%)", source=source)  # fmt: skip
+    plots.finish(
+        ax,
+        title=title,
+        xlabel="Price cut (% of revenue per vehicle)",
+        ylabel="Volume change vs last four quarters (%)",
+        source=source,
+    )
     return fig

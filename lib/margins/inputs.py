@@ -168,7 +168,9 @@ def load_inputs(
     _check_history(entry, panels[company], estimate_fixed=fixed is None)
     start, base = _quarters(panels[company], start_quarter, bridge_base_quarter)
     if not target_volume_units:
-        target_volume_units = _default_target(entry, assumptions, financials, panels[company], start, data_dir)  # fmt: skip
+        target_volume_units = _default_target(
+            entry, assumptions, financials, panels[company], start, data_dir
+        )
     low, high = TARGET_VOLUME_RANGE
     if not low <= target_volume_units <= high:
         raise BadParameter(

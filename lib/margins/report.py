@@ -63,24 +63,52 @@ def record(result: Analysis) -> list[results.Result]:
         else "set by the analyst (no source)"
     )
     out = [
-        results.record("latest_period", str(start), "quarter", f"quarter the analysis starts from ({name})"),
-        results.record("latest_gross_margin_pct", 100 * result.margin_now, "pct",
-                       f"{name} {result.basis_text} in {start}", role="supporting"),
-        results.record("learning_rate_pct", 100 * learning.rate, "pct",
-                       f"unit-cost fall per doubling of cumulative deliveries, {learning.source}; 95% interval"
-                       + ("" if result.cases.attrs["learning_applied"] else f" (not applied: {NO_LEARNING})"),
-                       low=100 * low, high=100 * high),
-        results.record("fixed_cost_share_pct", 100 * result.fixed_share, "pct",
-                       f"share of cost of sales that is fixed, {how}",
-                       low=100 * estimate.low if estimate else None,
-                       high=100 * estimate.high if estimate else None),
-        results.record("volume_increase_for_10pct_cut_pct", finite_pct(result.need_for_cut), "pct",
-                       "extra volume that keeps gross profit after a 10% price cut, all cost of sales variable (d/(m-d)); empty = impossible"),
-        results.record("volume_increase_for_10pct_cut_fixed_cost_pct", finite_pct(result.need_for_cut_fixed), "pct",
-                       "same with the fixed share of cost of sales absorbed by the extra volume"),
-        results.record("target_volume_units", result.inputs.target_volume_units, "units",
-                       f"annual deliveries of the target case ({result.target_change:+.0%} on {result.volume_basis})"),
-    ]  # fmt: skip
+        results.record(
+            "latest_period", str(start), "quarter", f"quarter the analysis starts from ({name})"
+        ),
+        results.record(
+            "latest_gross_margin_pct",
+            100 * result.margin_now,
+            "pct",
+            f"{name} {result.basis_text} in {start}",
+            role="supporting",
+        ),
+        results.record(
+            "learning_rate_pct",
+            100 * learning.rate,
+            "pct",
+            f"unit-cost fall per doubling of cumulative deliveries, {learning.source}; 95% interval"
+            + ("" if result.cases.attrs["learning_applied"] else f" (not applied: {NO_LEARNING})"),
+            low=100 * low,
+            high=100 * high,
+        ),
+        results.record(
+            "fixed_cost_share_pct",
+            100 * result.fixed_share,
+            "pct",
+            f"share of cost of sales that is fixed, {how}",
+            low=100 * estimate.low if estimate else None,
+            high=100 * estimate.high if estimate else None,
+        ),
+        results.record(
+            "volume_increase_for_10pct_cut_pct",
+            finite_pct(result.need_for_cut),
+            "pct",
+            "extra volume that keeps gross profit after a 10% price cut, all cost of sales variable (d/(m-d)); empty = impossible",
+        ),
+        results.record(
+            "volume_increase_for_10pct_cut_fixed_cost_pct",
+            finite_pct(result.need_for_cut_fixed),
+            "pct",
+            "same with the fixed share of cost of sales absorbed by the extra volume",
+        ),
+        results.record(
+            "target_volume_units",
+            result.inputs.target_volume_units,
+            "units",
+            f"annual deliveries of the target case ({result.target_change:+.0%} on {result.volume_basis})",
+        ),
+    ]
     learned = bool(result.cases.attrs["learning_applied"])
     for result_name, cut in TARGET_CASES.items():
         case = result.case(cut)
@@ -206,7 +234,11 @@ def learning_markdown(result: Analysis) -> str:
 def sources_markdown(result: Analysis) -> str:
     """Sources and caveats, with the maker's unusable quarters read from the data."""
     t = result.panel.table
-    unusable = t.index[t[[f"{c}_flag" for c in USABLE_COLUMNS]].isin(["uncertain", "unverified", "forecast"]).any(axis=1)]  # fmt: skip
+    unusable = t.index[
+        t[[f"{c}_flag" for c in USABLE_COLUMNS]]
+        .isin(["uncertain", "unverified", "forecast"])
+        .any(axis=1)
+    ]
     unused = (
         f" {esc(result.name)}'s {', '.join(map(str, unusable))} figures are flagged and unused."
         if len(unusable)
@@ -214,8 +246,10 @@ def sources_markdown(result: Analysis) -> str:
     )
     refs = "; ".join(
         f"{esc(label)} ({esc(str(as_of)[:4])})"
-        for label, as_of in zip(result.inputs.battery_rates["label"], result.inputs.battery_rates["as_of"], strict=True)
-    )  # fmt: skip
+        for label, as_of in zip(
+            result.inputs.battery_rates["label"], result.inputs.battery_rates["as_of"], strict=True
+        )
+    )
     return "\n".join(
         [
             "- Financials: `data/financials_quarterly.csv`, each row with its source URL (mostly press reposts and broker "
@@ -264,12 +298,12 @@ def history_table(result: Analysis) -> Styler:
             "deliveries": flagged(t["deliveries"], t["deliveries_flag"], "{:,.0f}"),
             f"revenue per vehicle ({currency})": flagged(
                 t["revenue_per_vehicle"], t["revenue_per_vehicle_flag"], "{:,.0f}"
-            ),  # fmt: skip
+            ),
             "gross margin (%)": flagged(t["gross_margin_pct"], t["gross_margin_pct_flag"]),
             "net margin (%)": flagged(t["net_margin_pct"], t["net_margin_pct_flag"]),
             "cumulative deliveries": t["cum_deliveries"].map(
                 lambda v: "" if pd.isna(v) else f"{v:,.0f}"
-            ),  # fmt: skip
+            ),
         },
         index=t.index.astype(str),
     )
@@ -281,7 +315,9 @@ def duplicates_table(result: Analysis) -> Styler:
     choices = duplicate_choices(result.inputs.financials, result.inputs.company)
     if choices.empty:
         return reader_table(pd.DataFrame({"note": ["No figure of this maker has two sources."]}))
-    shown = choices[["period", "metric", "value", "unit", "flag", "picked", "note"]].fillna({"note": ""})  # fmt: skip
+    shown = choices[["period", "metric", "value", "unit", "flag", "picked", "note"]].fillna(
+        {"note": ""}
+    )
     return reader_table(shown, {"value": "{:,.1f}"})
 
 
@@ -331,7 +367,9 @@ def fixed_cost_table(result: Analysis) -> Styler:
             f"estimated here: OLS of quarterly cost of sales on deliveries, {estimate.quarters} ({estimate.n} quarters); "
             f"95% interval {_pct(estimate.low)} to {_pct(estimate.high)}; falling unit costs push it up"
         )
-    return reader_table(pd.DataFrame([{"quantity": "fixed share of cost of sales", "value": value, "how": how}]))  # fmt: skip
+    return reader_table(
+        pd.DataFrame([{"quantity": "fixed share of cost of sales", "value": value, "how": how}])
+    )
 
 
 def affordability_table(result: Analysis) -> Styler:

@@ -24,7 +24,7 @@ from lib.payback.models import (
     cash_flows,
     china_car,
     unit_economics,
-)  # fmt: skip
+)
 from lib.payback.simulation import PaybackSummary, Simulation, simulate, tornado
 from lib.payback.uncertain import Scenario, base_values
 
@@ -66,19 +66,30 @@ def unit_economics_table(values: Values, market: str = "europe") -> UnitEconomic
     china = china_car(values)
     steps = {key: 0.0 for key, _ in WATERFALL_STEPS}
     routes = {
-        "China": steps | {
-            "list_price": china["list_price"], "price_discount": -china["dealer_discount"],
-            "sales_tax": -china["sales_tax"], "factory_cost": -china["factory_cost"],
+        "China": steps
+        | {
+            "list_price": china["list_price"],
+            "price_discount": -china["dealer_discount"],
+            "sales_tax": -china["sales_tax"],
+            "factory_cost": -china["factory_cost"],
             "contribution": china["contribution"],
         }
-    }  # fmt: skip
-    labels = {False: f"{MARKET_NAMES[market]}, exported", True: f"{MARKET_NAMES[market]}, assembled locally"}  # fmt: skip
+    }
+    labels = {
+        False: f"{MARKET_NAMES[market]}, exported",
+        True: f"{MARKET_NAMES[market]}, assembled locally",
+    }
     for local, label in labels.items():
         car = unit_economics(values, market, local)
-        routes[label] = {k: (car[k] if k in ("list_price", "contribution") else -car[k]) for k in steps}  # fmt: skip
+        routes[label] = {
+            k: (car[k] if k in ("list_price", "contribution") else -car[k]) for k in steps
+        }
     table = pd.DataFrame(
-        {route: {k: float(np.mean(x)) for k, x in route_steps.items()} for route, route_steps in routes.items()}
-    )  # fmt: skip
+        {
+            route: {k: float(np.mean(x)) for k, x in route_steps.items()}
+            for route, route_steps in routes.items()
+        }
+    )
     table.index = [label for _, label in WATERFALL_STEPS]
     table.index.name = "RMB per car"
     return UnitEconomics(table, "China", labels[False], labels[True])
@@ -181,8 +192,12 @@ class Analysis:
 def analyse(setup: Setup, tables: Tables) -> Analysis:
     """Run the analysis for a resolved `setup` (see inputs.resolve)."""
     scenario, timeline, margin = setup.scenario, setup.timeline, setup.include_factory_margin
-    simulation = simulate(scenario, timeline, setup.n_sims, setup.seed, include_factory_margin=margin)  # fmt: skip
-    other = simulate(scenario, timeline, setup.n_sims, setup.seed, include_factory_margin=not margin)  # fmt: skip
+    simulation = simulate(
+        scenario, timeline, setup.n_sims, setup.seed, include_factory_margin=margin
+    )
+    other = simulate(
+        scenario, timeline, setup.n_sims, setup.seed, include_factory_margin=not margin
+    )
     summaries = simulation.summaries()
     values = base_values(scenario)
     return Analysis(
@@ -198,7 +213,7 @@ def analyse(setup: Setup, tables: Tables) -> Analysis:
         facts=evidence.known_facts(setup.maker, tables),
         price_ratios=price_ratios(
             tables.assumptions, car_models(tables.assumptions), values["rmb_per_eur"]
-        ),  # fmt: skip
+        ),
         break_even={
             "europe_export": break_even_units(values, "europe", local=False),
             "europe_local": break_even_units(values, "europe", local=True),

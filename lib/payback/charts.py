@@ -89,12 +89,27 @@ def cumulative_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Figu
     fig, ax = _axes(ax)
     base = analysis.base
     for (slug, flows), color in zip(base.flows.items(), plots.PALETTE, strict=False):
-        cumulative = np.cumsum(flows.maker[0] * (1 + flows.rate[0]) ** -np.arange(flows.maker.shape[1]))  # fmt: skip
-        ax.plot(np.arange(cumulative.size), cumulative, marker="o", color=color, label=flows.strategy.label)  # fmt: skip
+        cumulative = np.cumsum(
+            flows.maker[0] * (1 + flows.rate[0]) ** -np.arange(flows.maker.shape[1])
+        )
+        ax.plot(
+            np.arange(cumulative.size),
+            cumulative,
+            marker="o",
+            color=color,
+            label=flows.strategy.label,
+        )
         years = base.payback_years(slug)
         if math.isfinite(years) and years > 0:
             ax.axvline(years, color=color, linestyle=":", linewidth=1)
-            ax.annotate(f"{years:.1f} y", (years, 0), textcoords="offset points", xytext=(3, 6), color=color, fontsize=9)  # fmt: skip
+            ax.annotate(
+                f"{years:.1f} y",
+                (years, 0),
+                textcoords="offset points",
+                xytext=(3, 6),
+                color=color,
+                fontsize=9,
+            )
     ax.axhline(0, color="#333333", linewidth=0.8)
     ax.set_xticks(np.arange(analysis.horizon + 1))
     plots.thousands(ax)
@@ -108,10 +123,12 @@ def cumulative_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Figu
         else f"Base case: no route pays back within {analysis.horizon} years"
     )
     plots.finish(
-        ax, title=title, source=SOURCE,
+        ax,
+        title=title,
+        source=SOURCE,
         xlabel="years from the start (t = 0: upfront investment)",
         ylabel="cumulative discounted cash flow, RMB mn",
-    )  # fmt: skip
+    )
     return fig
 
 
@@ -120,8 +137,16 @@ def npv_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Figure:
     fig, ax = _axes(ax)
     draws, s = analysis.simulation.npv[analysis.best], analysis.summaries[analysis.best]
     bins = np.linspace(*np.quantile(draws, NPV_RANGE), 80)
-    ax.hist(draws[draws < 0], bins=bins, color=plots.FOCUS_COLOR, alpha=0.85, label="NPV below zero")  # fmt: skip
-    ax.hist(draws[draws >= 0], bins=bins, color=plots.REFERENCE_COLOR, alpha=0.85, label="NPV at or above zero")  # fmt: skip
+    ax.hist(
+        draws[draws < 0], bins=bins, color=plots.FOCUS_COLOR, alpha=0.85, label="NPV below zero"
+    )
+    ax.hist(
+        draws[draws >= 0],
+        bins=bins,
+        color=plots.REFERENCE_COLOR,
+        alpha=0.85,
+        label="NPV at or above zero",
+    )
     ax.axvline(np.median(draws), color="#333333", linestyle="--", linewidth=1, label="median")
     plots.thousands(ax, "x")
     plots.thousands(ax, "y")
@@ -144,10 +169,18 @@ def payback_histogram_chart(analysis: Analysis, ax: plt.Axes | None = None) -> p
     draws = analysis.simulation.payback[analysis.best]
     finite = draws[np.isfinite(draws)]
     bins = np.linspace(0, horizon, 4 * horizon + 1)  # quarter-year bins
-    ax.hist(finite, bins=bins, weights=np.full(finite.size, 1 / draws.size), color=plots.REFERENCE_COLOR)  # fmt: skip
+    ax.hist(
+        finite, bins=bins, weights=np.full(finite.size, 1 / draws.size), color=plots.REFERENCE_COLOR
+    )
     never = 1 - finite.size / draws.size
     never_x = horizon + 0.75  # the 'never' bar, clear of the last year
-    ax.bar(never_x, never, width=0.5, color=plots.FOCUS_COLOR, label=f"never within {horizon} years: {never:.0%}")  # fmt: skip
+    ax.bar(
+        never_x,
+        never,
+        width=0.5,
+        color=plots.FOCUS_COLOR,
+        label=f"never within {horizon} years: {never:.0%}",
+    )
     _checkpoints(ax, horizon)
     plots.percent(ax, scale=100)
     ticks = list(range(0, horizon + 1, 2))
@@ -158,9 +191,12 @@ def payback_histogram_chart(analysis: Analysis, ax: plt.Axes | None = None) -> p
         f"{s.p_payback_8y:.0%} within {LONG_PAYBACK_YEARS}"
     )
     plots.finish(
-        ax, title=title, source=SOURCE,
-        xlabel="discounted payback, years from the start", ylabel="share of draws",
-    )  # fmt: skip
+        ax,
+        title=title,
+        source=SOURCE,
+        xlabel="discounted payback, years from the start",
+        ylabel="share of draws",
+    )
     return fig
 
 
@@ -170,10 +206,18 @@ def payback_curves_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.
     fig, ax = _axes(ax)
     horizon = analysis.horizon
     grid = np.linspace(0, horizon, GRID_POINTS_PER_YEAR * horizon + 1)
-    for (slug, draws), color in zip(analysis.simulation.payback.items(), plots.PALETTE, strict=False):  # fmt: skip
+    for (slug, draws), color in zip(
+        analysis.simulation.payback.items(), plots.PALETTE, strict=False
+    ):
         share = np.searchsorted(np.sort(draws), grid, side="right") / draws.size
         never = float(np.mean(~np.isfinite(draws)))
-        ax.plot(grid, share, color=color, linewidth=2, label=f"{strategy(slug).label} (never: {never:.0%})")  # fmt: skip
+        ax.plot(
+            grid,
+            share,
+            color=color,
+            linewidth=2,
+            label=f"{strategy(slug).label} (never: {never:.0%})",
+        )
     _checkpoints(ax, horizon)
     ax.set_ylim(0, 1.02)
     plots.percent(ax, scale=100)
@@ -181,9 +225,12 @@ def payback_curves_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.
     p = analysis.summaries[analysis.best].p_payback_horizon
     title = f"{_label(analysis)} pays back most often: {p:.0%} of draws within {horizon} years"
     plots.finish(
-        ax, title=title, source=SOURCE,
-        xlabel="years from the start", ylabel="share of draws paid back",
-    )  # fmt: skip
+        ax,
+        title=title,
+        source=SOURCE,
+        xlabel="years from the start",
+        ylabel="share of draws paid back",
+    )
     return fig
 
 
@@ -205,5 +252,7 @@ def tornado_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Figure:
     ax.legend(loc="lower right", fontsize=9)
     top = MODEL_PARAMETERS[frame["input"].iloc[0]].meaning if len(frame) else "no input"
     title = f"{_label(analysis)}: the {top} moves the NPV most"
-    plots.finish(ax, title=title, source=SOURCE, xlabel="NPV to the maker, RMB mn (base case at the line)")  # fmt: skip
+    plots.finish(
+        ax, title=title, source=SOURCE, xlabel="NPV to the maker, RMB mn (base case at the line)"
+    )
     return fig

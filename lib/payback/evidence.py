@@ -44,10 +44,13 @@ def known_facts(maker: Maker, tables: Tables) -> pd.DataFrame:
                 {
                     "topic": f"{maker.company}'s reported overseas figures",
                     "fact": f"{r['metric'].replace('_', ' ')}, {r['period']}",
-                    "value": r["value"], "unit": r["unit"], "as_of": r["period"],
-                    "source": r["source_url"], "note": _text(r["note"]),
+                    "value": r["value"],
+                    "unit": r["unit"],
+                    "as_of": r["period"],
+                    "source": r["source_url"],
+                    "note": _text(r["note"]),
                 }
-            )  # fmt: skip
+            )
     assumptions = tables.assumptions
     for topic, prefixes in FACT_TOPICS.items():
         for name in assumptions.index:
@@ -55,11 +58,15 @@ def known_facts(maker: Maker, tables: Tables) -> pd.DataFrame:
                 r = assumptions.loc[name]
                 rows.append(
                     {
-                        "topic": topic, "fact": name.replace("_", " "), "value": r["value"],
-                        "unit": r["unit"], "as_of": r["as_of"], "source": r["source_url"],
+                        "topic": topic,
+                        "fact": name.replace("_", " "),
+                        "value": r["value"],
+                        "unit": r["unit"],
+                        "as_of": r["as_of"],
+                        "source": r["source_url"],
                         "note": _text(r["note"]),
                     }
-                )  # fmt: skip
+                )
     frame = pd.DataFrame(rows).drop_duplicates(["fact", "as_of"])
     # The same figure often sits in both files (a reported overseas volume, and the assumption
     # row that quotes it): show it once, as the maker reported it.
@@ -67,7 +74,9 @@ def known_facts(maker: Maker, tables: Tables) -> pd.DataFrame:
     quoted = frame.merge(
         figures[["value", "unit"]], on=["value", "unit"], how="left", indicator=True
     )
-    repeated = (quoted["_merge"] == "both").to_numpy() & ~frame["topic"].str.endswith("reported overseas figures").to_numpy()  # fmt: skip
+    repeated = (quoted["_merge"] == "both").to_numpy() & ~frame["topic"].str.endswith(
+        "reported overseas figures"
+    ).to_numpy()
     return frame[~repeated].set_index(["topic", "fact"])
 
 
@@ -123,9 +132,33 @@ def calibration(setup: Setup, tables: Tables) -> Calibration:
         f"{units.value:,.0f} cars [FORECAST]"
     )
     return Calibration(
-        Check(f"venture profit per car at {units.value:,.0f} cars a year (RMB)", cmbi_per_car, model_per_car, cmbi_source, share.source_url),
-        Check(f"{price}: margin imported (% of revenue)", imported.value, margins[False], "Jefferies, ~31% tariff [FORECAST]", imported.source_url),
-        Check(f"{price}: margin assembled in Europe (% of revenue)", assembled.value, margins[True], "Jefferies [FORECAST]", assembled.source_url),
-        Check("T03: margin gain from local assembly (pp)", assembled.value - imported.value, margins[True] - margins[False], "Jefferies [FORECAST]", assembled.source_url),
+        Check(
+            f"venture profit per car at {units.value:,.0f} cars a year (RMB)",
+            cmbi_per_car,
+            model_per_car,
+            cmbi_source,
+            share.source_url,
+        ),
+        Check(
+            f"{price}: margin imported (% of revenue)",
+            imported.value,
+            margins[False],
+            "Jefferies, ~31% tariff [FORECAST]",
+            imported.source_url,
+        ),
+        Check(
+            f"{price}: margin assembled in Europe (% of revenue)",
+            assembled.value,
+            margins[True],
+            "Jefferies [FORECAST]",
+            assembled.source_url,
+        ),
+        Check(
+            "T03: margin gain from local assembly (pp)",
+            assembled.value - imported.value,
+            margins[True] - margins[False],
+            "Jefferies [FORECAST]",
+            assembled.source_url,
+        ),
         JEFFERIES_T03_PRICE_EUR,
-    )  # fmt: skip
+    )

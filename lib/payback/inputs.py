@@ -115,9 +115,10 @@ def car_models(assumptions: pd.DataFrame) -> list[str]:
     return sorted(
         n.removeprefix("price_europe_").removesuffix("_eur")
         for n in names
-        if n.startswith("price_europe_") and n.endswith("_eur")
+        if n.startswith("price_europe_")
+        and n.endswith("_eur")
         and f"price_china_{n.removeprefix('price_europe_').removesuffix('_eur')}_rmb" in names
-    )  # fmt: skip
+    )
 
 
 def check_car_model(car_model: str, maker: Maker, assumptions: pd.DataFrame) -> str:

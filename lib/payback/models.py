@@ -36,10 +36,22 @@ class Strategy:
 
 
 STRATEGIES = (
-    Strategy("export", "Export from China, EU tariffs", "europe", False, "exporting from China over EU tariffs"),
+    Strategy(
+        "export",
+        "Export from China, EU tariffs",
+        "europe",
+        False,
+        "exporting from China over EU tariffs",
+    ),
     Strategy("spain", "Assemble in Spain", "europe", True, "assembling in Spain"),
-    Strategy("sea", "Assemble in Malaysia for South-East Asia", "sea", True, "assembling in Malaysia for South-East Asia"),
-)  # fmt: skip
+    Strategy(
+        "sea",
+        "Assemble in Malaysia for South-East Asia",
+        "sea",
+        True,
+        "assembling in Malaysia for South-East Asia",
+    ),
+)
 
 
 def strategy(slug: str) -> Strategy:
@@ -241,7 +253,9 @@ def cash_flows(
     investment = np.zeros((size, horizon + 1))
     investment[:, 0] = per_draw(v("entry_investment_eur_mn") * column(values, "rmb_per_eur"))[:, 0]
     if strategy.local_assembly:
-        active, capex_index = plant_schedule(values[f"{m}_plant_start"], timeline, f"{m}_plant_start")  # fmt: skip
+        active, capex_index = plant_schedule(
+            values[f"{m}_plant_start"], timeline, f"{m}_plant_start"
+        )
         local = np.minimum(volume, per_draw(v("plant_capacity_units")) * active)
         if capex_index is not None:
             investment[:, capex_index] += per_draw(v("plant_capex_rmb_mn"))[:, 0]
@@ -258,6 +272,15 @@ def cash_flows(
     maker = share * venture + (pad(maker_margin) if include_factory_margin else 0.0)
     rate = per_draw((column(values, "discount_rate_pct") + v("risk_premium_pct")) / 100)[:, 0]
     return CashFlows(
-        strategy, timeline, pad(volume), pad(local), pad(contribution), pad(fixed), investment,
-        pad(maker_margin), venture, maker, rate,
-    )  # fmt: skip
+        strategy,
+        timeline,
+        pad(volume),
+        pad(local),
+        pad(contribution),
+        pad(fixed),
+        investment,
+        pad(maker_margin),
+        venture,
+        maker,
+        rate,
+    )

@@ -52,8 +52,8 @@ def _drivers(analysis: Analysis, slug: str, n: int = 2) -> list[str]:
 def describe_payback(s: PaybackSummary) -> str:
     """'a median of 6.6 years (10-90% range 2.3 years to never within the horizon)'."""
     if not math.isfinite(s.median_payback):
-        return f"no median payback: {1 - s.p_payback_horizon:.0%} of draws never pay back within the horizon"  # fmt: skip
-    return f"a median of {payback_label(s.median_payback)} (10-90% range {payback_label(s.payback_p10)} to {payback_label(s.payback_p90)})"  # fmt: skip
+        return f"no median payback: {1 - s.p_payback_horizon:.0%} of draws never pay back within the horizon"
+    return f"a median of {payback_label(s.median_payback)} (10-90% range {payback_label(s.payback_p10)} to {payback_label(s.payback_p90)})"
 
 
 def _brief_payback(s: PaybackSummary) -> str:
@@ -70,10 +70,18 @@ def answer_markdown(analysis: Analysis) -> str:
         f"{strategy(slug).phrase} {_brief_payback(o)} and loses money in {probability_label(o.p_npv_negative)} of draws"
         for slug, o in summaries.items()
         if slug != best
-    ]  # fmt: skip
+    ]
     share = setup.mode("maker_share_pct")
-    whose = f"{maker}'s {share:.0f}% share of the venture" if share < 100 else f"{maker}'s overseas business"  # fmt: skip
-    paid = f"pays back in {describe_payback(s)}" if math.isfinite(s.median_payback) else f"has {describe_payback(s)}"  # fmt: skip
+    whose = (
+        f"{maker}'s {share:.0f}% share of the venture"
+        if share < 100
+        else f"{maker}'s overseas business"
+    )
+    paid = (
+        f"pays back in {describe_payback(s)}"
+        if math.isfinite(s.median_payback)
+        else f"has {describe_payback(s)}"
+    )
     drivers = _drivers(analysis, best)
     moving = (
         f" The two inputs that move the answer most are the {drivers[0]} and the {drivers[1]}."
@@ -88,7 +96,7 @@ def answer_markdown(analysis: Analysis) -> str:
         f"Its median NPV is {money(s.median_npv)} (p10 {money(s.npv_p10)}, p90 {money(s.npv_p90)}) "
         f"and it loses money in {probability_label(s.p_npv_negative)} of draws. "
         f"By comparison, {' while '.join(others)}.{moving}"
-    )  # fmt: skip
+    )
 
 
 def facts_markdown(analysis: Analysis) -> str:
@@ -227,7 +235,7 @@ def caveats_markdown(analysis: Analysis) -> str:
         f"{row('spain_assembly_start_year').value:.0f}-{row('spain_assembly_start_month').value:02.0f}, about USD {row('spain_assembly_investment_usd_mn').value:,.0f} mn) and Malaysia "
         f"(EUR {row('malaysia_assembly_investment_eur_mn').value:,.0f} mn) assembly, Malaysian "
         "duties on China-built EVs, the maker's latest gross margin and transaction discount."
-    )  # fmt: skip
+    )
     exemption = html.escape(row("malaysia_sales_tax_pct").note)
     return "\n".join(
         [
@@ -238,7 +246,7 @@ def caveats_markdown(analysis: Analysis) -> str:
             "- Only a maker with an overseas venture in the data is modelled (`data/makers.csv` venture_share_row): the venture, plant, price and volume rows of `data/assumptions.csv` are its venture's; the maker's own duty rate, margin and discount are used where the data have them.",
             "- Broker figures (CMBI, Jefferies) are forecasts and serve only as checks.",
         ]
-    )  # fmt: skip
+    )
 
 
 def record(analysis: Analysis) -> list[results.Result]:
@@ -251,16 +259,63 @@ def record(analysis: Analysis) -> list[results.Result]:
         label, frame = strategy(slug).phrase, analysis.tornados[slug]
         payback_name = f"{slug}_median_payback_years"
         recorded += [
-            results.record(f"{slug}_median_npv_rmb_mn", s.median_npv, "RMB_mn", f"{label}: median NPV to the maker over the horizon [p10, p90]", low=s.npv_p10, high=s.npv_p90),
-            results.record(f"{slug}_p_npv_negative", s.p_npv_negative, "probability", f"{label}: probability the NPV is below zero"),
-            results.record(payback_name, finite(s.median_payback), "years", f"{label}: median discounted payback [p10, p90]; n/a = {NEVER} ({horizon} years)", low=finite(s.payback_p10), high=finite(s.payback_p90), role="supporting" if payback_name in supporting else None),
-            results.record(f"{slug}_p_payback_{short}y", s.p_payback_5y, "probability", f"{label}: probability of discounted payback within {short} years"),
-            results.record(f"{slug}_p_payback_{long}y", s.p_payback_8y, "probability", f"{label}: probability of discounted payback within {long} years"),
-            results.record(f"{slug}_top_driver", frame["input"].iloc[0] if len(frame) else "none", "input", f"{label}: the input whose p10-p90 range moves the NPV most"),
-        ]  # fmt: skip
+            results.record(
+                f"{slug}_median_npv_rmb_mn",
+                s.median_npv,
+                "RMB_mn",
+                f"{label}: median NPV to the maker over the horizon [p10, p90]",
+                low=s.npv_p10,
+                high=s.npv_p90,
+            ),
+            results.record(
+                f"{slug}_p_npv_negative",
+                s.p_npv_negative,
+                "probability",
+                f"{label}: probability the NPV is below zero",
+            ),
+            results.record(
+                payback_name,
+                finite(s.median_payback),
+                "years",
+                f"{label}: median discounted payback [p10, p90]; n/a = {NEVER} ({horizon} years)",
+                low=finite(s.payback_p10),
+                high=finite(s.payback_p90),
+                role="supporting" if payback_name in supporting else None,
+            ),
+            results.record(
+                f"{slug}_p_payback_{short}y",
+                s.p_payback_5y,
+                "probability",
+                f"{label}: probability of discounted payback within {short} years",
+            ),
+            results.record(
+                f"{slug}_p_payback_{long}y",
+                s.p_payback_8y,
+                "probability",
+                f"{label}: probability of discounted payback within {long} years",
+            ),
+            results.record(
+                f"{slug}_top_driver",
+                frame["input"].iloc[0] if len(frame) else "none",
+                "input",
+                f"{label}: the input whose p10-p90 range moves the NPV most",
+            ),
+        ]
     best = analysis.best
     recorded += [
-        results.record("best_strategy", best, "strategy", f"highest median NPV to the maker: {strategy(best).phrase}", role="supporting"),
-        results.record("best_p_payback_horizon", analysis.summaries[best].p_payback_horizon, "probability", f"{strategy(best).phrase}: probability of discounted payback within the {horizon}-year horizon", role="headline"),
-    ]  # fmt: skip
+        results.record(
+            "best_strategy",
+            best,
+            "strategy",
+            f"highest median NPV to the maker: {strategy(best).phrase}",
+            role="supporting",
+        ),
+        results.record(
+            "best_p_payback_horizon",
+            analysis.summaries[best].p_payback_horizon,
+            "probability",
+            f"{strategy(best).phrase}: probability of discounted payback within the {horizon}-year horizon",
+            role="headline",
+        ),
+    ]
     return recorded

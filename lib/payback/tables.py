@@ -31,12 +31,15 @@ def assumptions_frame(analysis: Analysis, group: str | None = None) -> pd.DataFr
     names = ASSUMPTION_GROUPS[group] if group else tuple(MODEL_PARAMETERS)
     rows = [
         {
-            "parameter": name, "meaning": MODEL_PARAMETERS[name].meaning,
-            "value": _format_input(setup.scenario[name]), "unit": MODEL_PARAMETERS[name].unit,
-            "origin": setup.resolved[name].origin, "source": setup.resolved[name].source,
+            "parameter": name,
+            "meaning": MODEL_PARAMETERS[name].meaning,
+            "value": _format_input(setup.scenario[name]),
+            "unit": MODEL_PARAMETERS[name].unit,
+            "origin": setup.resolved[name].origin,
+            "source": setup.resolved[name].source,
         }
         for name in names
-    ]  # fmt: skip
+    ]
     return pd.DataFrame(rows)
 
 
@@ -60,12 +63,16 @@ def cash_flow_frame(analysis: Analysis) -> pd.DataFrame:
         {
             "t": range(timeline.horizon_years + 1),
             "year": [f"start of {timeline.start_year}", *map(str, timeline.calendar_years)],
-            "cars sold": flows.volume[0].round(), "of which assembled locally": flows.local_units[0].round(),
-            "contribution": flows.contribution[0], "fixed costs": -flows.fixed_costs[0],
-            "investment": -flows.investment[0], "venture cash flow": flows.venture[0],
-            "maker cash flow": flows.maker[0], "discounted": flows.maker[0] * factors,
+            "cars sold": flows.volume[0].round(),
+            "of which assembled locally": flows.local_units[0].round(),
+            "contribution": flows.contribution[0],
+            "fixed costs": -flows.fixed_costs[0],
+            "investment": -flows.investment[0],
+            "venture cash flow": flows.venture[0],
+            "maker cash flow": flows.maker[0],
+            "discounted": flows.maker[0] * factors,
         }
-    )  # fmt: skip
+    )
     frame["cumulative discounted"] = frame["discounted"].cumsum()
     return frame
 
@@ -87,7 +94,9 @@ def base_table(analysis: Analysis) -> Styler:
 
 def calibration_table(analysis: Analysis) -> Styler:
     checks = analysis.calibration.checks
-    frame = pd.DataFrame([vars(c) for c in checks]).rename(columns={"broker_source": "broker source"})  # fmt: skip
+    frame = pd.DataFrame([vars(c) for c in checks]).rename(
+        columns={"broker_source": "broker source"}
+    )
     return reader_table(frame, {"broker": ONE_DECIMAL, "model": ONE_DECIMAL})
 
 
@@ -103,7 +112,9 @@ def drivers_table(analysis: Analysis) -> Styler:
                 **{f"NPV swing {i + 1}, RMB mn": swing for i, swing in enumerate(top["swing"])},
             }
         )
-    return reader_table(pd.DataFrame(rows), {c: "{:,.0f}" for c in ("NPV swing 1, RMB mn", "NPV swing 2, RMB mn")})  # fmt: skip
+    return reader_table(
+        pd.DataFrame(rows), {c: "{:,.0f}" for c in ("NPV swing 1, RMB mn", "NPV swing 2, RMB mn")}
+    )
 
 
 def routes_frame(analysis: Analysis) -> pd.DataFrame:
@@ -129,9 +140,13 @@ def margin_table(analysis: Analysis) -> Styler:
         {
             "strategy": analysis.base.flows[slug].strategy.label,
             "P(NPV < 0), venture share only": probability_label(without[slug].p_npv_negative),
-            "P(NPV < 0), with the maker's factory margin": probability_label(with_margin[slug].p_npv_negative),
-            "median payback, with the maker's factory margin": payback_label(with_margin[slug].median_payback),
+            "P(NPV < 0), with the maker's factory margin": probability_label(
+                with_margin[slug].p_npv_negative
+            ),
+            "median payback, with the maker's factory margin": payback_label(
+                with_margin[slug].median_payback
+            ),
         }
         for slug in without
-    ]  # fmt: skip
+    ]
     return reader_table(pd.DataFrame(rows))

@@ -50,8 +50,10 @@ TLS_OPTIONS = {  # option: (ClusterOptions field, Security field)
 def identity(data_dir: str) -> dict[str, str]:
     """What a machine runs: project commit, a digest of lib/ and of the data files."""
     lib_files = sorted(
-        p for p in (paths.PROJECT_ROOT / "lib").rglob("*") if p.is_file() and "__pycache__" not in p.parts
-    )  # fmt: skip
+        p
+        for p in (paths.PROJECT_ROOT / "lib").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    )
     digest = hashlib.sha256()
     for path in lib_files:
         digest.update(
@@ -108,11 +110,21 @@ def _refusal(payload: dict) -> dict | None:
         return None
     where = f"{payload['name']} was not run: worker {_this_worker()} refused it"
     error = failure(
-        where, WRONG_WORKER, "this worker does not run the same checkout and data as the "
+        where,
+        WRONG_WORKER,
+        "this worker does not run the same checkout and data as the "
         f"submitting machine: {differences(seen, payload['identity'])}",
-    )  # fmt: skip
-    return {"name": payload["name"], "status": "failed", "duration_s": 0.0, "error": error,
-            "note": None, "results": [], "notebook": None, "title": payload.get("title")}  # fmt: skip
+    )
+    return {
+        "name": payload["name"],
+        "status": "failed",
+        "duration_s": 0.0,
+        "error": error,
+        "note": None,
+        "results": [],
+        "notebook": None,
+        "title": payload.get("title"),
+    }
 
 
 def run_task(payload: dict, *needed: dict) -> dict:
@@ -127,10 +139,14 @@ def run_task(payload: dict, *needed: dict) -> dict:
         if needed:
             context = payload["context"]
             content = {
-                "run_id": context["run_id"], "scenario": context["scenario"],
+                "run_id": context["run_id"],
+                "scenario": context["scenario"],
                 "data_as_of": context["data_as_of"],
-                "notebooks": {o["name"]: {k: o.get(k) for k in ("title", "status", "note", "results")} for o in needed},
-            }  # fmt: skip
+                "notebooks": {
+                    o["name"]: {k: o.get(k) for k in ("title", "status", "note", "results")}
+                    for o in needed
+                },
+            }
             Path(folder, "results.json").write_text(json.dumps(content, default=str))
         environment = dict(payload["environment"], **{paths.RUN_DIR_ENV: folder})
         task = dict(payload, build_dir=folder, environment=environment, render=False)
@@ -180,7 +196,9 @@ def scheduler_target(cluster: ClusterOptions) -> Scheduler:
         return Scheduler(address, _security(cluster, address), cluster.timeout)
     given = [option for option, (mine, _) in TLS_OPTIONS.items() if getattr(cluster, mine)]
     if given:
-        raise BadInput(f"--cluster {address}: {', '.join(given)} given for a plain tcp:// address; use tls://{address[6:]}")  # fmt: skip
+        raise BadInput(
+            f"--cluster {address}: {', '.join(given)} given for a plain tcp:// address; use tls://{address[6:]}"
+        )
     if not _loopback(host) and not cluster.insecure:
         raise BadInput(
             f"--cluster {address}: a plain tcp:// scheduler on another machine lets anyone who "
@@ -206,7 +224,9 @@ def _host_and_port(text: str) -> tuple[str, str, int]:
         ipaddress.ip_address(host)
     except ValueError:
         if not HOST_NAME.fullmatch(host):
-            raise BadInput(f"--cluster {text!r}: {host!r} is not a host name or IP address; {EXPECTED_ADDRESS}") from None  # fmt: skip
+            raise BadInput(
+                f"--cluster {text!r}: {host!r} is not a host name or IP address; {EXPECTED_ADDRESS}"
+            ) from None
     return scheme, host, port
 
 
@@ -222,7 +242,11 @@ def _security(cluster: ClusterOptions, address: str):
     """Dask's Security for a tls:// scheduler: the command line's files, else Dask's config."""
     from distributed.security import Security
 
-    given = {theirs: str(getattr(cluster, mine)) for mine, theirs in TLS_OPTIONS.values() if getattr(cluster, mine)}  # fmt: skip
+    given = {
+        theirs: str(getattr(cluster, mine))
+        for mine, theirs in TLS_OPTIONS.values()
+        if getattr(cluster, mine)
+    }
     security = Security(require_encryption=True, **given)
     if not (security.tls_ca_file and security.tls_client_cert):
         raise BadInput(
@@ -237,7 +261,9 @@ def _security(cluster: ClusterOptions, address: str):
     try:
         security.get_connection_args("client")  # reads the files now, not mid-connect
     except (OSError, ValueError) as error:  # ssl.SSLError is an OSError
-        raise BadInput(f"--cluster {address}: the TLS files cannot be used ({_one_line(error)})") from None  # fmt: skip
+        raise BadInput(
+            f"--cluster {address}: the TLS files cannot be used ({_one_line(error)})"
+        ) from None
     return security
 
 
@@ -269,14 +295,17 @@ def check_scheduler(address: str, security, timeout: float) -> None:
             f"({type(error).__name__}: {_one_line(error)})"
         ) from None
     if not isinstance(answer, dict) or answer.get("type") != "Scheduler":
-        raise BadInput(f"--cluster {address}: it answers Dask's protocol, but is not a Dask scheduler")  # fmt: skip
+        raise BadInput(
+            f"--cluster {address}: it answers Dask's protocol, but is not a Dask scheduler"
+        )
 
 
 def _unreachable(address: str, error: OSError) -> BadInput:
     hint = (
-        "does it accept this client's certificate?" if address.startswith("tls://")
+        "does it accept this client's certificate?"
+        if address.startswith("tls://")
         else "is it a tls:// scheduler?"
-    )  # fmt: skip
+    )
     return BadInput(
         f"--cluster {address}: cannot connect ({_one_line(error)}); is a Dask scheduler running "
         f"there, and {hint}"
@@ -298,12 +327,18 @@ def start_client(scheduler: Scheduler | None, workers: int):
     if scheduler:
         check_scheduler(scheduler.address, scheduler.security, scheduler.timeout)
         try:
-            client = Client(scheduler.address, timeout=scheduler.timeout, security=scheduler.security)  # fmt: skip
+            client = Client(
+                scheduler.address, timeout=scheduler.timeout, security=scheduler.security
+            )
         except OSError as error:
             raise _unreachable(scheduler.address, error) from None
         return client, None
     cluster = LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-        silence_logs=logging.ERROR, host="127.0.0.1",
-    )  # fmt: skip
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+        host="127.0.0.1",
+    )
     return Client(cluster), cluster

@@ -70,8 +70,10 @@ def _take_over_stale_lock(handle, lock_path: Path) -> None:
     leftovers = _lock_holders(lock_path)
     log.warning(
         "the run that holds %s (pid %d) is dead; stopping what it left running (pid %s)",
-        lock_path, owner, ", ".join(map(str, leftovers)) or "none found",
-    )  # fmt: skip
+        lock_path,
+        owner,
+        ", ".join(map(str, leftovers)) or "none found",
+    )
     for pid in leftovers:
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
@@ -106,7 +108,10 @@ def _open_lock(lock_path: Path, flags: int = os.O_RDWR | os.O_CREAT) -> int:
 
 def lock_holder(reports_dir: Path) -> str:
     """What the lock file says about the run that holds it ('pid 123 since ...')."""
-    with contextlib.suppress(OSError, BadInput), open(_open_lock(reports_dir / LOCK_NAME, os.O_RDONLY)) as handle:  # fmt: skip
+    with (
+        contextlib.suppress(OSError, BadInput),
+        open(_open_lock(reports_dir / LOCK_NAME, os.O_RDONLY)) as handle,
+    ):
         return handle.read(200).strip()
     return "unknown"
 

@@ -74,9 +74,10 @@ def execute_notebook(payload: dict) -> dict:
     except Exception as error:  # a truncated file (full disk) or a damaged notebook
         outcome["results"] = []
         outcome["error"] = outcome["error"] or failure(
-            f"{name}: the executed notebook {executed} cannot be read", type(error).__name__,
+            f"{name}: the executed notebook {executed} cannot be read",
+            type(error).__name__,
             _disk_hint(executed, str(error)),
-        )  # fmt: skip
+        )
         outcome["status"] = "failed"
         return outcome
     if outcome["note"] is not None:

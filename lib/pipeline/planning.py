@@ -19,12 +19,18 @@ def git_commit() -> str:
     try:
         commit = subprocess.run(
             ["git", "-C", str(paths.PROJECT_ROOT), "rev-parse", "--short", "HEAD"],
-            capture_output=True, text=True, timeout=10, check=True,
-        ).stdout.strip()  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
         dirty = subprocess.run(
             ["git", "-C", str(paths.PROJECT_ROOT), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, timeout=10, check=True,
-        ).stdout.strip()  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown (not a git checkout)"
     return commit + ("+changes" if dirty else "")
@@ -145,7 +151,13 @@ def plan(options: RunOptions) -> Plan:
     ]
     _check_makers(jobs, data_dir)
     return Plan(
-        new_run_id(run_label(scenario), reports_dir, started), scenario, jobs, data_dir, reports_dir,
-        data_as_of, data.file_hashes(data_dir), started,
+        new_run_id(run_label(scenario), reports_dir, started),
+        scenario,
+        jobs,
+        data_dir,
+        reports_dir,
+        data_as_of,
+        data.file_hashes(data_dir),
+        started,
         data.freshness(deliveries).to_dict("records"),
-    )  # fmt: skip
+    )

@@ -29,7 +29,7 @@ def results_json(plan_: Plan, jobs: list[Job]) -> dict:
                 "status": job.status,
                 "note": job.note,
                 "results": job.results,
-            }  # fmt: skip
+            }
             for job in jobs
             if job.status != "pending"
         },
@@ -138,8 +138,9 @@ def index_page(
                 "title": job.spec.title,
                 "status": job.status,
                 "status_label": render.STATUS_LABELS.get(job.status, job.status),
-                "duration": f"{job.duration_s:.1f} s" if job.status == "ok" else (
-                    f"from run {job.reused_from}" if job.reused_from else ""),
+                "duration": f"{job.duration_s:.1f} s"
+                if job.status == "ok"
+                else (f"from run {job.reused_from}" if job.reused_from else ""),
                 "question": render.first_paragraph(job.spec.path),
                 "headline": _headline(job) if job.status in ("ok", "reused") else None,
                 "error": job.error["message"] if job.error else None,
@@ -147,7 +148,7 @@ def index_page(
                 "html": f"{job.name}.html" if has_report else None,
                 "ipynb": f"{job.name}.ipynb" if has_report else None,
             }
-        )  # fmt: skip
+        )
     current = summary.RunResults(build_dir, results_json(plan_, jobs))
     answers = _answers(current)
     failed = [job for job in jobs if job.status == "failed"]
@@ -186,14 +187,20 @@ def history_rows(plan_: Plan, jobs: list[Job], finished: str) -> list[dict]:
     """The run's rows for history.csv: one per recorded result."""
     return [
         {
-            "run_id": plan_.run_id, "scenario": plan_.scenario.name,
-            "data_as_of": plan_.data_as_of, "finished": finished, "notebook": job.name,
-            "result": result["name"], "value": result["value"], "low": result.get("low"),
-            "high": result.get("high"), "unit": result["unit"],
+            "run_id": plan_.run_id,
+            "scenario": plan_.scenario.name,
+            "data_as_of": plan_.data_as_of,
+            "finished": finished,
+            "notebook": job.name,
+            "result": result["name"],
+            "value": result["value"],
+            "low": result.get("low"),
+            "high": result.get("high"),
+            "unit": result["unit"],
         }
         for job in jobs
         for result in job.results
-    ]  # fmt: skip
+    ]
 
 
 def publish(
@@ -241,11 +248,23 @@ def write_run_files(
     manifest = manifest_for(plan_, plan_.jobs, status, commit, now())
     write_json(build_dir / "manifest.json", manifest)
     write_json(build_dir / "results.json", results_json(plan_, plan_.jobs))
-    workbook.write_run(build_dir, results_json(plan_, plan_.jobs), {job.name: parameter_rows(job) for job in plan_.jobs}, plan_.data_dir, plan_.reports_dir)  # fmt: skip
+    workbook.write_run(
+        build_dir,
+        results_json(plan_, plan_.jobs),
+        {job.name: parameter_rows(job) for job in plan_.jobs},
+        plan_.data_dir,
+        plan_.reports_dir,
+    )
     runs_list = [
-        {"run_id": plan_.run_id, "scenario": plan_.scenario.name, "status": status,
-         "data_as_of": plan_.data_as_of, "finished": manifest["finished"], "href": "index.html"}
-    ] + (past_runs(plan_.reports_dir) if earlier else [])  # fmt: skip
+        {
+            "run_id": plan_.run_id,
+            "scenario": plan_.scenario.name,
+            "status": status,
+            "data_as_of": plan_.data_as_of,
+            "finished": manifest["finished"],
+            "href": "index.html",
+        }
+    ] + (past_runs(plan_.reports_dir) if earlier else [])
     (build_dir / "index.html").write_text(
         index_page(plan_, plan_.jobs, manifest, runs_list, build_dir), encoding="utf-8"
     )

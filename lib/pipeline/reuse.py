@@ -123,7 +123,9 @@ def previous_run(reports_dir: Path) -> tuple[Path, dict] | None:
         return None
     run_dir = latest.resolve()
     if run_dir.parent != reports_dir.resolve():
-        log.warning("not reusing any notebook of the last run: %s points outside %s", latest, reports_dir)  # fmt: skip
+        log.warning(
+            "not reusing any notebook of the last run: %s points outside %s", latest, reports_dir
+        )
         return None
     try:
         return run_dir, runs.read_manifest(latest / "manifest.json")
@@ -136,14 +138,19 @@ def _sound_files(run_dir: Path, name: str) -> tuple[dict[str, bytes], list[dict]
     """The files of notebook `name` in `run_dir` (executed notebook, report, and its workbook when
     sound) and the results the notebook recorded, all read once and checked: DamagedFile naming
     the file when the notebook or its report is not what the runner wrote."""
-    files = {f"{name}{suffix}": runs.read_bytes(run_dir / f"{name}{suffix}") for suffix in (".ipynb", ".html")}  # fmt: skip
+    files = {
+        f"{name}{suffix}": runs.read_bytes(run_dir / f"{name}{suffix}")
+        for suffix in (".ipynb", ".html")
+    }
     if not files[f"{name}.html"].rstrip().endswith(b"</html>"):
         raise runs.DamagedFile(f"{run_dir / name}.html: cut short (no closing </html>)")
     try:
         notebook = nbformat.reads(files[f"{name}.ipynb"].decode("utf-8"), as_version=4)
         recorded = results.from_notebook(notebook)
     except Exception as error:  # damaged JSON fails nbformat in many ways (NotJSONError, ...)
-        raise runs.DamagedFile(f"{run_dir / name}.ipynb: not a readable executed notebook ({type(error).__name__}: {str(error)[:200]})") from None  # fmt: skip
+        raise runs.DamagedFile(
+            f"{run_dir / name}.ipynb: not a readable executed notebook ({type(error).__name__}: {str(error)[:200]})"
+        ) from None
     workbook = run_dir / f"{name}.xlsx"
     if os.path.lexists(workbook):  # an earlier run may have written none
         try:

@@ -113,7 +113,7 @@ def _execute_all(plan_: Plan, options: RunOptions, build_dir: Path, commit: str)
             mp_context=context,
             initializer=_worker_init,
             initargs=(os.getpid(), held_lock_fd()),
-        )  # fmt: skip
+        )
         if options.jobs > 1
         else None
     )
@@ -192,8 +192,12 @@ def execute(plan_: Plan, options: RunOptions) -> int:
         try:
             log.info(
                 "run %s: scenario %s, %d notebook(s), data to %s, building in %s",
-                plan_.run_id, plan_.scenario.name, len(plan_.jobs), plan_.data_as_of, build_dir,
-            )  # fmt: skip
+                plan_.run_id,
+                plan_.scenario.name,
+                len(plan_.jobs),
+                plan_.data_as_of,
+                build_dir,
+            )
             _execute_all(plan_, options, build_dir, commit)
             status = run_status(plan_.jobs)
             manifest = write_run_files(plan_, build_dir, status, commit)
@@ -203,15 +207,18 @@ def execute(plan_: Plan, options: RunOptions) -> int:
             _discard(build_dir)
             log.error(
                 "run %s stopped by %s: nothing was published; reports/latest still points at the last good run",
-                plan_.run_id, signal_,
-            )  # fmt: skip
+                plan_.run_id,
+                signal_,
+            )
             raise
         except OSError as error:
             _discard(build_dir)
             log.error(
                 "run %s FAILED: cannot write %s: %s; nothing was published",
-                plan_.run_id, error.filename or plan_.reports_dir, os_reason(error),
-            )  # fmt: skip
+                plan_.run_id,
+                error.filename or plan_.reports_dir,
+                os_reason(error),
+            )
             return EXIT_FAILED
         finally:
             os.environ.clear()
@@ -237,21 +244,27 @@ def _report_outcome(plan_: Plan, manifest: dict, final: Path) -> int:
         left_out = ", ".join(job.name for job in plan_.jobs if job.status == "skipped")
         log.warning(
             "run %s is partial (not run: %s): published in %s; reports/latest still points at the last complete run",
-            plan_.run_id, left_out, final,
-        )  # fmt: skip
+            plan_.run_id,
+            left_out,
+            final,
+        )
         return EXIT_OK
     failed = ", ".join(job.name for job in plan_.jobs if job.status == "failed")
     log.error(
         "run %s FAILED (%s); its reports are kept in %s; reports/latest still points at the last good run",
-        plan_.run_id, failed, final,
-    )  # fmt: skip
+        plan_.run_id,
+        failed,
+        final,
+    )
     return failed_exit({job.name: job for job in plan_.jobs})
 
 
 def failed_exit(jobs: dict[str, Job]) -> int:
     """The exit code of a failed run: 2 (bad input) when a notebook refused one of its parameters
     (lib.errors.BadParameter, raised by the library's checks once it ran), else 1."""
-    refused = {name: job for name, job in jobs.items() if job.error and job.error["ename"] == BAD_PARAMETER}  # fmt: skip
+    refused = {
+        name: job for name, job in jobs.items() if job.error and job.error["ename"] == BAD_PARAMETER
+    }
     for name, job in refused.items():
         log.error("bad parameter in %s: %s", name, job.error["evalue"])
     return EXIT_BAD_INPUT if refused else EXIT_FAILED
@@ -274,7 +287,9 @@ def under_lock(reports_dir: Path, body: Callable[[], int]) -> int:
         return refused(error)
     except BlockingIOError:
         holder = lock_holder(reports_dir)
-        log.error("another run is writing to %s (%s); exiting without doing anything", reports_dir, holder)  # fmt: skip
+        log.error(
+            "another run is writing to %s (%s); exiting without doing anything", reports_dir, holder
+        )
         return EXIT_LOCKED
     except Interrupted:
         return EXIT_FAILED

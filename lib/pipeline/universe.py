@@ -96,7 +96,13 @@ def execute_universe(
     commit = git_commit()
     with run_log(build):
         try:
-            log.info("universe run %s: %d maker(s) on %s, building in %s", run_id, len(by_maker), where, build)  # fmt: skip
+            log.info(
+                "universe run %s: %d maker(s) on %s, building in %s",
+                run_id,
+                len(by_maker),
+                where,
+                build,
+            )
             submitted = _submit(by_maker, run_id, started, build, options, client, commit, mine)
             _collect(submitted, client)
             status = _write_makers(by_maker, build, commit)
@@ -108,13 +114,22 @@ def execute_universe(
             raise
         except OSError as error:
             _discard(build)
-            log.error("universe run %s FAILED: cannot write %s: %s; nothing was published", run_id, error.filename or build, os_reason(error))  # fmt: skip
+            log.error(
+                "universe run %s FAILED: cannot write %s: %s; nothing was published",
+                run_id,
+                error.filename or build,
+                os_reason(error),
+            )
             return EXIT_FAILED
     if status == "ok":
         log.info("universe run %s finished: %s", run_id, first.reports_dir / run_id / "index.html")
         return EXIT_OK
     if status == "partial":  # --only: published in its own folder, `latest` left alone
-        log.warning("universe run %s is partial (--only): published in %s; reports/latest is untouched", run_id, first.reports_dir / run_id)  # fmt: skip
+        log.warning(
+            "universe run %s is partial (--only): published in %s; reports/latest is untouched",
+            run_id,
+            first.reports_dir / run_id,
+        )
         return EXIT_OK
     log.error("universe run %s FAILED; its reports are kept; reports/latest is untouched", run_id)
     return failed_exit({f"{key}/{job.name}": job for key, p in by_maker.items() for job in p.jobs})
@@ -141,9 +156,13 @@ def _submit(by_maker, run_id, started, build, options, client, commit, mine) -> 
             )
             needs = [futures[n] for n in job.spec.needs if n in futures]
             future = client.submit(
-                run_task, payload, *needs, key=f"{run_id}/{key}/{job.name}", pure=False,
+                run_task,
+                payload,
+                *needs,
+                key=f"{run_id}/{key}/{job.name}",
+                pure=False,
                 retries=TASK_RETRIES,
-            )  # fmt: skip
+            )
             futures[job.name] = future
             submitted[future.key] = (future, job, payload, folder)
     return submitted
@@ -159,11 +178,18 @@ def _collect(submitted: dict, client) -> None:
             outcome = future.result()
         except Exception as error:  # the task failed on every worker it was given (e.g. killed)
             outcome = {
-                "status": "failed", "duration_s": 0.0, "results": [], "note": None,
-                "error": {"cell": None, "cell_index": None, "ename": type(error).__name__,
-                          "evalue": str(error),
-                          "message": f"{job.name}: its Dask task failed: {type(error).__name__}: {error}"},
-            }  # fmt: skip
+                "status": "failed",
+                "duration_s": 0.0,
+                "results": [],
+                "note": None,
+                "error": {
+                    "cell": None,
+                    "cell_index": None,
+                    "ename": type(error).__name__,
+                    "evalue": str(error),
+                    "message": f"{job.name}: its Dask task failed: {type(error).__name__}: {error}",
+                },
+            }
         text = outcome.pop("notebook", None)
         if text is not None:
             write_text(folder / f"{job.name}.ipynb", text)
@@ -187,30 +213,53 @@ def _write_universe(by_maker, build, run_id, status, started, commit, where) -> 
     rows = league.league_table(content, makers.registry(first.data_dir))
     finished = now()
     manifest = {
-        "run_id": run_id, "kind": "universe", "status": status, "scenario": first.scenario.name,
-        "started": iso(started), "finished": iso(finished),
-        "duration_s": round((finished - started).total_seconds(), 2), "git_commit": commit,
-        "data_as_of": first.data_as_of, "executed_on": where,
-        "makers": {key: run_status(p.jobs) for key, p in by_maker.items()}, "notebooks": [],
-    }  # fmt: skip
+        "run_id": run_id,
+        "kind": "universe",
+        "status": status,
+        "scenario": first.scenario.name,
+        "started": iso(started),
+        "finished": iso(finished),
+        "duration_s": round((finished - started).total_seconds(), 2),
+        "git_commit": commit,
+        "data_as_of": first.data_as_of,
+        "executed_on": where,
+        "makers": {key: run_status(p.jobs) for key, p in by_maker.items()},
+        "notebooks": [],
+    }
     write_json(build / "manifest.json", manifest)
     workbook.write_universe(build, content)
-    write_json(build / "results.json", {"run_id": run_id, "kind": "universe", "notebooks": {}, "makers": content})  # fmt: skip
+    write_json(
+        build / "results.json",
+        {"run_id": run_id, "kind": "universe", "notebooks": {}, "makers": content},
+    )
     write_text(
         build / "index.html",
         render.universe_html(
             title="Chinese EV makers: the coverage universe",
-            run={"run_id": run_id, "status": status, "scenario": first.scenario.name,
-                 "data_as_of": first.data_as_of, "executed_on": where,
-                 "status_label": render.STATUS_LABELS.get(status, status)},
+            run={
+                "run_id": run_id,
+                "status": status,
+                "scenario": first.scenario.name,
+                "data_as_of": first.data_as_of,
+                "executed_on": where,
+                "status_label": render.STATUS_LABELS.get(status, status),
+            },
             columns=league.COLUMNS,
-            tables={column: league.sorted_rows(rows, column) for column in ["maker", *(c.key for c in league.COLUMNS)]},
+            tables={
+                column: league.sorted_rows(rows, column)
+                for column in ["maker", *(c.key for c in league.COLUMNS)]
+            },
             chart=_png(league.league_chart(rows, content)),
-            provenance={"Run": run_id, "Started": iso(started), "Finished": iso(finished),
-                        "Git commit": commit, "Executed on": where,
-                        "Data": f"deliveries to {first.data_as_of}"},
+            provenance={
+                "Run": run_id,
+                "Started": iso(started),
+                "Finished": iso(finished),
+                "Git commit": commit,
+                "Executed on": where,
+                "Data": f"deliveries to {first.data_as_of}",
+            },
         ),
-    )  # fmt: skip
+    )
 
 
 def _png(figure) -> str:

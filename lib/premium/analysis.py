@@ -133,9 +133,14 @@ def _flagship_results(study: Study, fit: models.HedonicFit) -> dict[str, pd.Data
     )
     headline_trim = study.flagship.iloc[0]
     gaps = pricing.price_gaps(
-        fit, headline_trim, study.focus, study.comparisons, study.confidence_level,
-        study.n_draws, random_seed(study),
-    )  # fmt: skip
+        fit,
+        headline_trim,
+        study.focus,
+        study.comparisons,
+        study.confidence_level,
+        study.n_draws,
+        random_seed(study),
+    )
     return {
         "flagship_prices": prices,
         "gaps": gaps,

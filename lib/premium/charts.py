@@ -77,16 +77,27 @@ def market_map_chart(result: BrandPremium, ax: Axes | None = None) -> Figure:
     colors = plots.brand_colors(highlighted, study.focus)
     others = priced[~priced["brand"].isin(highlighted)]
     ax.scatter(
-        others["battery_kwh"], others[PRICE_COLUMN], s=8, color=plots.NEUTRAL_COLOR, alpha=0.35,
-        label="other brands", linewidths=0,
-    )  # fmt: skip
+        others["battery_kwh"],
+        others[PRICE_COLUMN],
+        s=8,
+        color=plots.NEUTRAL_COLOR,
+        alpha=0.35,
+        label="other brands",
+        linewidths=0,
+    )
     for brand in highlighted[1:] + [study.focus]:
         rows = priced[priced["brand"] == brand]
         size, z = (34, 4) if brand == study.focus else (16, 3)
         ax.scatter(
-            rows["battery_kwh"], rows[PRICE_COLUMN], s=size, color=colors[brand], label=brand,
-            zorder=z, edgecolor="white", linewidths=0.4,
-        )  # fmt: skip
+            rows["battery_kwh"],
+            rows[PRICE_COLUMN],
+            s=size,
+            color=colors[brand],
+            label=brand,
+            zorder=z,
+            edgecolor="white",
+            linewidths=0.4,
+        )
     ax.axhspan(*study.band, color=plots.FOCUS_COLOR, alpha=0.08, zorder=0)
     ax.set_yscale("log")
     ax.set_xscale("log")
@@ -139,13 +150,21 @@ def residuals_chart(result: BrandPremium, ax: Axes | None = None) -> Figure:
     ax = plots.axes(ax)
     is_focus = used["brand"] == focus
     ax.scatter(
-        np.exp(used["fitted_log"]), used["residual_log"], s=8, color=plots.NEUTRAL_COLOR,
-        alpha=0.5, linewidths=0,
-    )  # fmt: skip
+        np.exp(used["fitted_log"]),
+        used["residual_log"],
+        s=8,
+        color=plots.NEUTRAL_COLOR,
+        alpha=0.5,
+        linewidths=0,
+    )
     ax.scatter(
-        np.exp(used.loc[is_focus, "fitted_log"]), used.loc[is_focus, "residual_log"], s=18,
-        color=plots.FOCUS_COLOR, label=focus, zorder=3,
-    )  # fmt: skip
+        np.exp(used.loc[is_focus, "fitted_log"]),
+        used.loc[is_focus, "residual_log"],
+        s=18,
+        color=plots.FOCUS_COLOR,
+        label=focus,
+        zorder=3,
+    )
     ax.axhline(0, **ZERO_LINE)
     ax.set_xscale("log")
     plots.thousands(ax, "x")
@@ -186,9 +205,15 @@ def premiums_chart(result: BrandPremium, ax: Axes | None = None) -> Figure:
     ax = plots.axes(ax, _interval_height(len(shown)))
     colors = dict.fromkeys(study.comparisons, plots.REFERENCE_COLOR)
     intervals(
-        ax, shown, "brand", "premium_pct", "low_pct", "high_pct",
-        colors | {study.focus: plots.FOCUS_COLOR}, premium_scale=True,
-    )  # fmt: skip
+        ax,
+        shown,
+        "brand",
+        "premium_pct",
+        "low_pct",
+        "high_pct",
+        colors | {study.focus: plots.FOCUS_COLOR},
+        premium_scale=True,
+    )
     ax.axvline(0, **ZERO_LINE)
     rank = int((shown["premium_pct"] > focus.premium_pct).sum()) + 1
     plots.finish(

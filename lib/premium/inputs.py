@@ -449,7 +449,15 @@ def launch_prices(assumptions: pd.DataFrame, maker: makers.Maker) -> pd.DataFram
         if set(by_edge) != {"low", "high"}:
             continue  # half a range is not a range
         low, high = assumptions.loc[by_edge["low"]], assumptions.loc[by_edge["high"]]
-        rows.append([series.upper(), float(low["value"]), float(high["value"]), str(high["as_of"]), str(high["source_url"])])  # fmt: skip
+        rows.append(
+            [
+                series.upper(),
+                float(low["value"]),
+                float(high["value"]),
+                str(high["as_of"]),
+                str(high["source_url"]),
+            ]
+        )
     return pd.DataFrame(rows, columns=columns)
 
 

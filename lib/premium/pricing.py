@@ -191,10 +191,13 @@ def launch_comparison(
         names = flagship.loc[flagship["series"].str.upper() == launch.series, "trim_name"]
         own = prices[prices["trim_name"].isin(names) & (prices["brand"] == focus)]
         row = {
-            "series": launch.series, "launch_low_rmb": launch.low_rmb,
-            "launch_high_rmb": launch.high_rmb, "in_band": _band_position(launch, band),
-            "priced": len(own) > 0, "trims": ", ".join(names),
-        }  # fmt: skip
+            "series": launch.series,
+            "launch_low_rmb": launch.low_rmb,
+            "launch_high_rmb": launch.high_rmb,
+            "in_band": _band_position(launch, band),
+            "priced": len(own) > 0,
+            "trims": ", ".join(names),
+        }
         if len(own):
             cheap, dear = (
                 own.loc[own["expected_rmb"].idxmin()],
@@ -202,13 +205,15 @@ def launch_comparison(
             )
             ref = prices[prices["brand"] == reference].set_index("trim_name")["expected_rmb"]
             row |= {
-                "model_low_rmb": cheap["expected_rmb"], "model_high_rmb": dear["expected_rmb"],
-                "pi_low_rmb": cheap["low_rmb"], "pi_high_rmb": dear["high_rmb"],
+                "model_low_rmb": cheap["expected_rmb"],
+                "model_high_rmb": dear["expected_rmb"],
+                "pi_low_rmb": cheap["low_rmb"],
+                "pi_high_rmb": dear["high_rmb"],
                 "launch_vs_model_low_pct": 100 * (launch.low_rmb / cheap["expected_rmb"] - 1),
                 "launch_vs_model_high_pct": 100 * (launch.high_rmb / dear["expected_rmb"] - 1),
                 "implied_premium_low_pct": 100 * (launch.low_rmb / ref[cheap["trim_name"]] - 1),
                 "implied_premium_high_pct": 100 * (launch.high_rmb / ref[dear["trim_name"]] - 1),
-            }  # fmt: skip
+            }
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -20,17 +20,42 @@ from lib.premium.analysis import BrandPremium
 from lib.premium.inputs import FALLBACK_DISCOUNT
 
 FLAGSHIP_COLUMNS = [
-    "brand", "series", "trim_name", "model_year", "powertrain", "body", "battery_kwh", "power_kw",
-    "length_mm", "drive", "lidar", "msrp_rmb",
-]  # fmt: skip
+    "brand",
+    "series",
+    "trim_name",
+    "model_year",
+    "powertrain",
+    "body",
+    "battery_kwh",
+    "power_kw",
+    "length_mm",
+    "drive",
+    "lidar",
+    "msrp_rmb",
+]
 PREMIUM_COLUMNS = [
-    "brand", "trims", "series", "premium_pct", "low_pct", "high_pct", "premium_naive_pct",
-    "se_clustered", "se_classical", "note",
-]  # fmt: skip
+    "brand",
+    "trims",
+    "series",
+    "premium_pct",
+    "low_pct",
+    "high_pct",
+    "premium_naive_pct",
+    "se_clustered",
+    "se_classical",
+    "note",
+]
 PRICE_COLUMNS = [
-    "trim_name", "brand", "expected_rmb", "median_rmb", "low_rmb", "high_rmb", "p_below_band",
-    "p_in_band", "p_above_band",
-]  # fmt: skip
+    "trim_name",
+    "brand",
+    "expected_rmb",
+    "median_rmb",
+    "low_rmb",
+    "high_rmb",
+    "p_below_band",
+    "p_in_band",
+    "p_above_band",
+]
 
 
 def escape(text: object) -> str:
@@ -132,7 +157,7 @@ same car under the {reference} badge ({study.confidence_level:.0%} interval {foc
 {focus.high_pct:+.0f}%, Kennedy-corrected, {focus.trims} trims in {focus.series} series, errors clustered
 by series){thin}."""
     if not result.has_flagship:
-        return f"{premium} {discount_sentence(study.discounts, study.focus, study.comparisons)}\n\n{not_applicable(result)}\n"  # fmt: skip
+        return f"{premium} {discount_sentence(study.discounts, study.focus, study.comparisons)}\n\n{not_applicable(result)}\n"
     return f"{premium} {_flagship_answer(result)}\n"
 
 
@@ -226,9 +251,11 @@ def premium_table(result: BrandPremium) -> Styler:
     thin = f"thin: fewer than {study.min_brand_trims} trims"
     table["note"] = np.where(table["trims"] < study.min_brand_trims, thin, "")
     names = {
-        "premium_pct": "premium (Kennedy)", "low_pct": "low", "high_pct": "high",
+        "premium_pct": "premium (Kennedy)",
+        "low_pct": "low",
+        "high_pct": "high",
         "premium_naive_pct": "exp(b) - 1",
-    }  # fmt: skip
+    }
     return readable(table[PREMIUM_COLUMNS], names)
 
 
@@ -277,7 +304,7 @@ def band_text_intro(result: BrandPremium) -> str:
         return not_applicable(result)
     series = escape(study.flagship["series"].iloc[0])
     if study.band_rows.empty:
-        return f"The target band is a parameter ({band_text(study.band)}); the data give no expected price band for the {series}."  # fmt: skip
+        return f"The target band is a parameter ({band_text(study.band)}); the data give no expected price band for the {series}."
     return (
         f"The target band is a parameter ({band_text(study.band)}); the sourced price band "
         f"expected for the {series} before its launch:"
@@ -318,10 +345,14 @@ def price_table(result: BrandPremium) -> Styler | None:
         return None
     level = f"{result.study.prediction_level:.0%}"
     names = {
-        "expected_rmb": "expected (yuan)", "median_rmb": "median", "low_rmb": f"low ({level})",
-        "high_rmb": f"high ({level})", "p_below_band": "P(below band)", "p_in_band": "P(in band)",
+        "expected_rmb": "expected (yuan)",
+        "median_rmb": "median",
+        "low_rmb": f"low ({level})",
+        "high_rmb": f"high ({level})",
+        "p_below_band": "P(below band)",
+        "p_in_band": "P(in band)",
         "p_above_band": "P(above band)",
-    }  # fmt: skip
+    }
     return readable(result.flagship_prices[PRICE_COLUMNS], names)
 
 
@@ -341,9 +372,11 @@ def gaps_table(result: BrandPremium) -> Styler | None:
     if not result.has_flagship:
         return None
     names = {
-        "gap_rmb": "gap (yuan)", "low_rmb": "low", "high_rmb": "high",
+        "gap_rmb": "gap (yuan)",
+        "low_rmb": "low",
+        "high_rmb": "high",
         "gap_pct": "gap, % of that badge's price",
-    }  # fmt: skip
+    }
     return readable(result.gaps, names)
 
 
@@ -422,14 +455,17 @@ def launch_text(result: BrandPremium) -> str:
             f"{focus.premium_pct:+.0f}% ({focus.low_pct:+.0f}% to {focus.high_pct:+.0f}%): "
         )
         deeper = max(row.implied_premium_low_pct, row.implied_premium_high_pct) < focus.low_pct
-        within = focus.low_pct <= min(row.implied_premium_low_pct, row.implied_premium_high_pct) and max(row.implied_premium_low_pct, row.implied_premium_high_pct) <= focus.high_pct  # fmt: skip
+        within = (
+            focus.low_pct <= min(row.implied_premium_low_pct, row.implied_premium_high_pct)
+            and max(row.implied_premium_low_pct, row.implied_premium_high_pct) <= focus.high_pct
+        )
         text += (
             f"{brand} priced **below** its estimated brand discount (cheaper than its badge "
             "alone would explain)."
             if deeper
             else f"{brand} priced **at** its estimated brand discount."
             if within
-            else f"{brand} priced **around** its estimated brand discount (partly outside its interval)."  # fmt: skip
+            else f"{brand} priced **around** its estimated brand discount (partly outside its interval)."
         )
         parts.append(text)
     return "\n\n".join(parts) + "\n\n" + launch_band_answer(result) + "."
@@ -456,12 +492,14 @@ def launch_band_answer(result: BrandPremium) -> str:
 
 def launch_table(result: BrandPremium) -> Styler:
     names = {
-        "launch_low_rmb": "launch low (yuan)", "launch_high_rmb": "launch high (yuan)",
-        "model_low_rmb": "model, cheapest spec (yuan)", "model_high_rmb": "model, dearest spec (yuan)",
+        "launch_low_rmb": "launch low (yuan)",
+        "launch_high_rmb": "launch high (yuan)",
+        "model_low_rmb": "model, cheapest spec (yuan)",
+        "model_high_rmb": "model, dearest spec (yuan)",
         "implied_premium_low_pct": f"implied premium vs {result.study.reference}, low (%)",
         "implied_premium_high_pct": f"implied premium vs {result.study.reference}, high (%)",
         "in_band": "against the band",
-    }  # fmt: skip
+    }
     return readable(result.launches[[c for c in names if c in result.launches] + ["series"]], names)
 
 
@@ -476,17 +514,30 @@ def record(result: BrandPremium) -> list[results.Result]:
     brand, reference, ci = study.focus, study.reference, f"{study.confidence_level:.0%}"
     recorded = [
         results.record(
-            "focus_premium_pct", focus.premium_pct, "pct",
+            "focus_premium_pct",
+            focus.premium_pct,
+            "pct",
             f"{brand} guide-price premium vs {reference} for the same specs (Kennedy-corrected; "
             f"low/high = {ci} CI, clustered by series)",
-            low=focus.low_pct, high=focus.high_pct, role="headline",
+            low=focus.low_pct,
+            high=focus.high_pct,
+            role="headline",
         ),
-        results.record("price_band", band_text(study.band), "text", "the target guide-price band of the flagship question"),
-    ]  # fmt: skip
+        results.record(
+            "price_band",
+            band_text(study.band),
+            "text",
+            "the target guide-price band of the flagship question",
+        ),
+    ]
     if result.has_flagship:
         recorded += record_flagship(result)
     else:
-        recorded.append(results.record("flagship_series", None, "series", f"not applicable: {study.no_flagship}"))  # fmt: skip
+        recorded.append(
+            results.record(
+                "flagship_series", None, "series", f"not applicable: {study.no_flagship}"
+            )
+        )
     return recorded + _record_others(result)
 
 
@@ -497,30 +548,44 @@ def record_flagship(result: BrandPremium) -> list[results.Result]:
     brand, name = study.focus, trim["trim_name"]
     ci, pi = f"{study.confidence_level:.0%}", f"{study.prediction_level:.0%}"
     recorded = [
-        results.record("flagship_series", str(trim["series"]), "series", "the flagship series priced under each badge"),
-    ]  # fmt: skip
+        results.record(
+            "flagship_series",
+            str(trim["series"]),
+            "series",
+            "the flagship series priced under each badge",
+        ),
+    ]
     for row in result.gaps.itertuples():
         recorded.append(
             results.record(
-                f"gap_to_{result_name(row.brand)}_rmb", row.gap_rmb, "RMB",
+                f"gap_to_{result_name(row.brand)}_rmb",
+                row.gap_rmb,
+                "RMB",
                 f"expected guide price of the {name} spec under {row.brand} minus under {brand} "
                 f"(positive = {brand} lists lower; low/high = {ci} interval)",
-                low=row.low_rmb, high=row.high_rmb,
+                low=row.low_rmb,
+                high=row.high_rmb,
             )
-        )  # fmt: skip
+        )
     return recorded + [
         results.record(
-            "flagship_price_rmb", own["expected_rmb"], "RMB",
+            "flagship_price_rmb",
+            own["expected_rmb"],
+            "RMB",
             f"{name} spec under the {brand} badge: expected guide price (lognormal mean); "
             f"low/high = {pi} prediction interval",
-            low=own["low_rmb"], high=own["high_rmb"], role="supporting",
+            low=own["low_rmb"],
+            high=own["high_rmb"],
+            role="supporting",
         ),
         results.record(
-            "p_flagship_in_band", own["p_in_band"], "probability",
+            "p_flagship_in_band",
+            own["p_in_band"],
+            "probability",
             f"probability that the {name} spec's {brand} guide price is in {band_text(study.band)}",
             role="supporting",
         ),
-    ]  # fmt: skip
+    ]
 
 
 def _record_others(result: BrandPremium) -> list[results.Result]:
@@ -538,30 +603,40 @@ def _record_others(result: BrandPremium) -> list[results.Result]:
         if row is not None:
             recorded.append(
                 results.record(
-                    result_name_, row["premium_pct"], "pct",
+                    result_name_,
+                    row["premium_pct"],
+                    "pct",
                     f"{brand} premium vs {reference}{meaning} (low/high = {ci} CI)",
-                    low=row["low_pct"], high=row["high_pct"],
+                    low=row["low_pct"],
+                    high=row["high_pct"],
                 )
-            )  # fmt: skip
+            )
     upper = result.upper_tier
     if upper is not None:
         recorded.append(
             results.record(
-                "focus_premium_upper_tier_pct", upper["premium_pct"], "pct",
+                "focus_premium_upper_tier_pct",
+                upper["premium_pct"],
+                "pct",
                 f"{brand} premium vs {reference} on trims whose specs are worth "
                 f"{study.band[0]:,.0f}+ yuan at a {reference} badge ({int(upper['focus_trims'])} "
                 f"trims; low/high = {ci} CI)",
-                low=upper["low_pct"], high=upper["high_pct"],
+                low=upper["low_pct"],
+                high=upper["high_pct"],
             )
-        )  # fmt: skip
+        )
     recorded += record_launch(result)
     recorded += [
-        results.record("reference_brand", reference, "brand", "brand the premiums are measured against"),
         results.record(
-            "n_trims_used", result.fit.n_trims, "trims",
+            "reference_brand", reference, "brand", "brand the premiums are measured against"
+        ),
+        results.record(
+            "n_trims_used",
+            result.fit.n_trims,
+            "trims",
             "trims in the hedonic model (price and every spec known)",
         ),
-    ]  # fmt: skip
+    ]
     return recorded
 
 
@@ -573,22 +648,43 @@ def record_launch(result: BrandPremium) -> list[results.Result]:
     row = launches.iloc[0] if not launches["priced"].any() else launches[launches["priced"]].iloc[0]
     series = row["series"]
     recorded = [
-        results.record("launch_series", series, "series", "the launched series compared with the model"),
-        results.record("launch_price_low_rmb", row["launch_low_rmb"], "RMB", f"{series} launch guide price, low end (data/assumptions.csv)"),
-        results.record("launch_price_high_rmb", row["launch_high_rmb"], "RMB", f"{series} launch guide price, high end"),
-        results.record("launch_in_band_answer", launch_band_answer(result).split(": ", 1)[-1], "text", "the band question answered with the launch prices"),
-    ]  # fmt: skip
+        results.record(
+            "launch_series", series, "series", "the launched series compared with the model"
+        ),
+        results.record(
+            "launch_price_low_rmb",
+            row["launch_low_rmb"],
+            "RMB",
+            f"{series} launch guide price, low end (data/assumptions.csv)",
+        ),
+        results.record(
+            "launch_price_high_rmb",
+            row["launch_high_rmb"],
+            "RMB",
+            f"{series} launch guide price, high end",
+        ),
+        results.record(
+            "launch_in_band_answer",
+            launch_band_answer(result).split(": ", 1)[-1],
+            "text",
+            "the band question answered with the launch prices",
+        ),
+    ]
     if row["priced"]:
         recorded += [
             results.record(
-                "launch_implied_premium_pct", (row["implied_premium_low_pct"] + row["implied_premium_high_pct"]) / 2, "pct",
+                "launch_implied_premium_pct",
+                (row["implied_premium_low_pct"] + row["implied_premium_high_pct"]) / 2,
+                "pct",
                 f"premium vs {result.study.reference} implied by the {series} launch prices for its specs (low/high: the range's two edges)",
                 low=min(row["implied_premium_low_pct"], row["implied_premium_high_pct"]),
                 high=max(row["implied_premium_low_pct"], row["implied_premium_high_pct"]),
             ),
             results.record(
-                "launch_vs_model_high_pct", row["launch_vs_model_high_pct"], "pct",
+                "launch_vs_model_high_pct",
+                row["launch_vs_model_high_pct"],
+                "pct",
                 f"{series} top launch price against the model's expected price for its dearest spec",
             ),
-        ]  # fmt: skip
+        ]
     return recorded

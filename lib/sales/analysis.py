@@ -121,9 +121,16 @@ def comparison_table(
     rows = []
     for maker in data_now.series:
         projection = (known or {}).get(maker) or project(
-            data_now, maker, 1.0, target_year, holidays, backtest, n_paths, seed,
+            data_now,
+            maker,
+            1.0,
+            target_year,
+            holidays,
+            backtest,
+            n_paths,
+            seed,
             curve_window_months,
-        )  # fmt: skip
+        )
         arithmetic, forecast = projection.arithmetic, projection.forecast
         growth = (
             100 * (projection.median / arithmetic.last_full_year_units - 1)
@@ -196,14 +203,27 @@ def analyse(inputs: Inputs) -> Analysis:
     data_now = snapshot(inputs.deliveries, settings.cutoff, inputs.holidays)
     k = months_reported(inputs.series, settings.target_year)
     backtest = run_backtest(
-        inputs.deliveries, settings.cutoff, inputs.holidays, settings.backtest_paths,
-        settings.seed, settings.weighting, settings.curve_window_months, k,
-    )  # fmt: skip
+        inputs.deliveries,
+        settings.cutoff,
+        inputs.holidays,
+        settings.backtest_paths,
+        settings.seed,
+        settings.weighting,
+        settings.curve_window_months,
+        k,
+    )
     summary = backtest_summary(backtest)
     projection = project(
-        data_now, settings.maker, settings.target_units, settings.target_year, inputs.holidays,
-        backtest, settings.n_paths, settings.seed, settings.curve_window_months,
-    )  # fmt: skip
+        data_now,
+        settings.maker,
+        settings.target_units,
+        settings.target_year,
+        inputs.holidays,
+        backtest,
+        settings.n_paths,
+        settings.seed,
+        settings.curve_window_months,
+    )
     return Analysis(
         inputs=inputs,
         data_now=data_now,
@@ -228,10 +248,16 @@ def projections(analysis: Analysis) -> dict[str, Projection]:
     for maker in analysis.data_now.series:
         if maker not in known:
             known[maker] = project(
-                analysis.data_now, maker, 1.0, settings.target_year, analysis.inputs.holidays,
-                analysis.backtest, settings.comparison_paths, settings.seed,
+                analysis.data_now,
+                maker,
+                1.0,
+                settings.target_year,
+                analysis.inputs.holidays,
+                analysis.backtest,
+                settings.comparison_paths,
+                settings.seed,
                 settings.curve_window_months,
-            )  # fmt: skip
+            )
     return known
 
 
@@ -240,8 +266,13 @@ def compare(analysis: Analysis, known: dict[str, Projection] | None = None) -> p
     analysed maker's always)."""
     inputs, settings = analysis.inputs, analysis.inputs.settings
     return comparison_table(
-        analysis.data_now, settings.target_year, inputs.holidays, analysis.backtest,
-        settings.comparison_paths, settings.seed, settings.curve_window_months,
+        analysis.data_now,
+        settings.target_year,
+        inputs.holidays,
+        analysis.backtest,
+        settings.comparison_paths,
+        settings.seed,
+        settings.curve_window_months,
         known={**(known or {}), settings.maker: analysis.projection},
         names={key: maker.display_name for key, maker in inputs.registry.items()},
-    )  # fmt: skip
+    )

@@ -139,19 +139,27 @@ def seasonality_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Fig
     ax.scatter(
         deviations["calendar_month"][~holiday] + jitter[~holiday],
         100 * np.expm1(deviations["log_deviation"][~holiday]),
-        color=plots.FOCUS_COLOR, alpha=0.55, s=22, label=f"{maker}: a month vs its local trend",
-    )  # fmt: skip
+        color=plots.FOCUS_COLOR,
+        alpha=0.55,
+        s=22,
+        label=f"{maker}: a month vs its local trend",
+    )
     ax.scatter(
         deviations["calendar_month"][holiday] + jitter[holiday],
         100 * np.expm1(deviations["log_deviation"][holiday]),
-        color="#333333", marker="D", s=30, label="month holding Chinese New Year",
-    )  # fmt: skip
+        color="#333333",
+        marker="D",
+        s=30,
+        label="month holding Chinese New Year",
+    )
     if profile is not None:
         ax.plot(
             profile.month_effect.index,
             100 * np.expm1(profile.month_effect.to_numpy()),
-            color=plots.REFERENCE_COLOR, lw=2, label="pooled over makers (without the holiday)",
-        )  # fmt: skip
+            color=plots.REFERENCE_COLOR,
+            lw=2,
+            label="pooled over makers (without the holiday)",
+        )
         title = (
             f"Chinese New Year costs about {-100 * np.expm1(profile.cny_effect):.0f}% of a month's "
             f"deliveries; December runs {100 * np.expm1(profile.month_effect[12]):+.0f}% above trend"
@@ -159,7 +167,10 @@ def seasonality_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Fig
     else:
         title = f"{maker}'s months against their local trend"
     ax.axhline(0, color="#333333", lw=0.8)
-    ax.set_xticks(range(1, 13), ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"])  # fmt: skip
+    ax.set_xticks(
+        range(1, 13),
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
+    )
     plots.percent(ax)
     ax.legend(loc="lower right", fontsize=9)
     plots.finish(
@@ -191,13 +202,20 @@ def target_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Figure:
     needed = arithmetic.required_monthly_run_rate_units
     if len(missing):
         ax.scatter(
-            missing + 0.2, np.full(len(missing), needed), marker="_", s=260, lw=3,
-            color="#333333", label=f"needed in each missing month: {needed:,.0f}",
-        )  # fmt: skip
+            missing + 0.2,
+            np.full(len(missing), needed),
+            marker="_",
+            s=260,
+            lw=3,
+            color="#333333",
+            label=f"needed in each missing month: {needed:,.0f}",
+        )
     ax.axhline(
-        arithmetic.latest_run_rate_units, color=plots.REFERENCE_COLOR, ls="--",
+        arithmetic.latest_run_rate_units,
+        color=plots.REFERENCE_COLOR,
+        ls="--",
         label=f"latest run-rate: {arithmetic.latest_run_rate_units:,.0f}",
-    )  # fmt: skip
+    )
     gap = needed / arithmetic.latest_run_rate_units - 1
     title = (
         f"{maker} needs {needed:,.0f} a month for its {len(missing)} missing months, "
@@ -229,7 +247,15 @@ def models_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Figure:
     ax = plots.axes(ax)
     fig = ax.figure
     recent = _recent(analysis.inputs.series)
-    ax.plot(_timestamps(recent.index), recent.to_numpy(), "o-", color="#333333", ms=3, lw=1.5, label="reported")  # fmt: skip
+    ax.plot(
+        _timestamps(recent.index),
+        recent.to_numpy(),
+        "o-",
+        color="#333333",
+        ms=3,
+        lw=1.5,
+        label="reported",
+    )
     for name, run in forecast.runs.items():
         when, (low, mid, high) = _with_breaks(
             run.months, np.quantile(run.paths, [0.1, 0.5, 0.9], axis=0)
@@ -272,7 +298,15 @@ def residuals_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Figur
     fig = ax.figure
     for name, run in forecast.runs.items():
         residuals = run.residuals.dropna()
-        ax.plot(_timestamps(residuals.index), residuals.to_numpy(), "o-", ms=3, lw=1, color=MODEL_COLORS[name], label=MODEL_LABELS[name])  # fmt: skip
+        ax.plot(
+            _timestamps(residuals.index),
+            residuals.to_numpy(),
+            "o-",
+            ms=3,
+            lw=1,
+            color=MODEL_COLORS[name],
+            label=MODEL_LABELS[name],
+        )
     ax.axhspan(-2, 2, color=plots.NEUTRAL_COLOR, alpha=0.15)
     ax.axhline(0, color="#333333", lw=0.8)
     passed = diagnostics[diagnostics["ljung_box_p"] >= LJUNG_BOX_LEVEL]
@@ -314,13 +348,21 @@ def backtest_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Figure
     ordered = summary.sort_values("mape_pct", ascending=True)
     y = np.arange(len(ordered))
     colors = [
-        plots.FOCUS_COLOR if m == "combination" else (plots.REFERENCE_COLOR if m in MODELS else plots.NEUTRAL_COLOR)
+        plots.FOCUS_COLOR
+        if m == "combination"
+        else (plots.REFERENCE_COLOR if m in MODELS else plots.NEUTRAL_COLOR)
         for m in ordered["method"]
-    ]  # fmt: skip
+    ]
     ax.barh(y, ordered["mape_pct"], color=colors)
     for i, row in enumerate(ordered.itertuples()):
         coverage = "n/a" if np.isnan(row.coverage80_pct) else f"{row.coverage80_pct:.0f}%"
-        ax.text(row.mape_pct + 0.4, i, f"{row.mape_pct:.1f}%  (80% interval covered {coverage})", va="center", fontsize=8.5)  # fmt: skip
+        ax.text(
+            row.mape_pct + 0.4,
+            i,
+            f"{row.mape_pct:.1f}%  (80% interval covered {coverage})",
+            va="center",
+            fontsize=8.5,
+        )
     ax.set_yticks(y, ordered["label"])
     ax.invert_yaxis()
     ax.set_xlim(0, ordered["mape_pct"].max() * 1.55)
@@ -351,7 +393,15 @@ def fan_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Figure:
     ax = plots.axes(ax)
     fig = ax.figure
     recent = _recent(analysis.inputs.series)
-    ax.plot(_timestamps(recent.index), recent.to_numpy(), "o-", color="#333333", ms=3, lw=1.5, label="reported")  # fmt: skip
+    ax.plot(
+        _timestamps(recent.index),
+        recent.to_numpy(),
+        "o-",
+        color="#333333",
+        ms=3,
+        lw=1.5,
+        label="reported",
+    )
     if forecast.runs:
         bands = forecast.monthly_quantiles()
         when, (p10, p25, p50, p75, p90) = _with_breaks(bands.index, bands.to_numpy().T)
@@ -360,7 +410,13 @@ def fan_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Figure:
         ax.plot(when, p50, "o-", color=plots.FOCUS_COLOR, ms=4, label="median path")
     needed = projection.arithmetic.required_monthly_run_rate_units
     if np.isfinite(needed):
-        ax.axhline(needed, color="#333333", ls="--", lw=1, label=f"needed for {target_units:,.0f}: {needed:,.0f} a month")  # fmt: skip
+        ax.axhline(
+            needed,
+            color="#333333",
+            ls="--",
+            lw=1,
+            label=f"needed for {target_units:,.0f}: {needed:,.0f} a month",
+        )
     plots.thousands(ax)
     _date_axis(ax)
     ax.set_ylim(bottom=0)
@@ -403,7 +459,13 @@ def totals_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Figure:
     styles = iter(["-", "--", ":"])
     for label, units in targets.items():
         share = probability_at_least(totals, units)
-        ax.axvline(units, color=plots.FOCUS_COLOR, ls=next(styles), lw=2, label=f"{label} {units:,.0f}: reached in {share:.0%} of paths")  # fmt: skip
+        ax.axvline(
+            units,
+            color=plots.FOCUS_COLOR,
+            ls=next(styles),
+            lw=2,
+            label=f"{label} {units:,.0f}: reached in {share:.0%} of paths",
+        )
     first_label, first_units = next(iter(targets.items()))
     plots.thousands(ax, axis="x")
     ax.legend(loc="upper right", fontsize=9)
@@ -435,11 +497,16 @@ def horizon_chart(scores: PeerScores) -> plt.Figure:
             continue
         focus = method == "combination"
         style = {
-            "color": plots.FOCUS_COLOR if focus else (MODEL_COLORS.get(method) or (plots.REFERENCE_COLOR if method in PEER_LABELS else plots.NEUTRAL_COLOR)),
+            "color": plots.FOCUS_COLOR
+            if focus
+            else (
+                MODEL_COLORS.get(method)
+                or (plots.REFERENCE_COLOR if method in PEER_LABELS else plots.NEUTRAL_COLOR)
+            ),
             "lw": 2.4 if focus else 1.2,
             "ls": "-" if focus or method in MODELS else ("--" if method in PEER_LABELS else ":"),
             "label": PEER_LABELS.get(method, LABELS.get(method, method)),
-        }  # fmt: skip
+        }
         if method in PEER_LABELS:
             style["alpha"] = 0.5 + 0.5 * (method == "sf_mean")
         left.plot(line["months_reported"], line["crps_pct"], **style)
@@ -480,7 +547,15 @@ def month_ends_chart(month_ends: pd.DataFrame, name: str, data_through: str) -> 
     ax = plots.axes(figsize=(9, 4))
     fig = ax.figure
     x = np.arange(len(month_ends))
-    ax.vlines(x, month_ends["p10"] / 1e3, month_ends["p90"] / 1e3, color=plots.FOCUS_COLOR, lw=6, alpha=0.35, label="80% range")  # fmt: skip
+    ax.vlines(
+        x,
+        month_ends["p10"] / 1e3,
+        month_ends["p90"] / 1e3,
+        color=plots.FOCUS_COLOR,
+        lw=6,
+        alpha=0.35,
+        label="80% range",
+    )
     ax.plot(x, month_ends["median"] / 1e3, "o", color=plots.FOCUS_COLOR, label="median forecast")
     ax.plot(x, month_ends["actual"] / 1e3, "x", color="#1f2933", ms=9, mew=2, label="outcome")
     ax.set_xticks(x, month_ends["cutoff"], rotation=45, ha="right")
@@ -507,15 +582,36 @@ def resolution_chart(resolution) -> plt.Figure | None:
         return None
     ax = plots.axes(figsize=(9, 4.2))
     x = np.arange(len(calls))
-    ax.vlines(x, calls["p10"] / 1e3, calls["p90"] / 1e3, color=plots.FOCUS_COLOR, lw=6, alpha=0.35, label="80% range")  # fmt: skip
+    ax.vlines(
+        x,
+        calls["p10"] / 1e3,
+        calls["p90"] / 1e3,
+        color=plots.FOCUS_COLOR,
+        lw=6,
+        alpha=0.35,
+        label="80% range",
+    )
     ax.plot(x, calls["median"] / 1e3, "o", color=plots.FOCUS_COLOR, label="median forecast")
     ax.axhline(resolution.outcome_units / 1e3, color="#1f2933", lw=1.5, label="outcome")
     target_label = (
         f"{resolution.year - 1} total" if resolution.target_basis == "last_year" else "target"
     )
-    ax.axhline(resolution.target_units / 1e3, color=plots.REFERENCE_COLOR, lw=1.2, ls="--", label=target_label)  # fmt: skip
+    ax.axhline(
+        resolution.target_units / 1e3,
+        color=plots.REFERENCE_COLOR,
+        lw=1.2,
+        ls="--",
+        label=target_label,
+    )
     for xi, row in zip(x, calls.itertuples(), strict=True):
-        ax.annotate(f"{row.p_target:.0%}", (xi, row.p90 / 1e3), textcoords="offset points", xytext=(0, 5), ha="center", fontsize=8)  # fmt: skip
+        ax.annotate(
+            f"{row.p_target:.0%}",
+            (xi, row.p90 / 1e3),
+            textcoords="offset points",
+            xytext=(0, 5),
+            ha="center",
+            fontsize=8,
+        )
     months = [pd.Period(c, freq="M") for c in calls["cutoff"]]
     ax.set_xticks(x, [m.strftime("%b") for m in months])
     low, high = ax.get_ylim()

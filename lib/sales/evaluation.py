@@ -153,10 +153,25 @@ def _score(row: dict, sample: np.ndarray | None = None) -> dict:
 
 
 BACKTEST_COLUMNS = [
-    "maker", "target_year", "method", "kind", "headline", "actual", "median", "p10", "p90",
-    "error_pct", "abs_error_pct", "log_error", "covered", "implied_sd", "raw_implied_sd",
-    "crps_pct", "interval_score_pct", "months_reported",
-]  # fmt: skip
+    "maker",
+    "target_year",
+    "method",
+    "kind",
+    "headline",
+    "actual",
+    "median",
+    "p10",
+    "p90",
+    "error_pct",
+    "abs_error_pct",
+    "log_error",
+    "covered",
+    "implied_sd",
+    "raw_implied_sd",
+    "crps_pct",
+    "interval_score_pct",
+    "months_reported",
+]
 
 
 @cache.memoize(Backtest)  # the same for every maker: computed once per data, code, parameters
@@ -212,7 +227,12 @@ def run_backtest(
             weight_rows += [
                 {**where, "method": m, "weight": w} for m, w in forecast.weights.items()
             ]
-            base = {**where, "actual": case.actual, "headline": bool(case.headline), "months_reported": k}  # fmt: skip
+            base = {
+                **where,
+                "actual": case.actual,
+                "headline": bool(case.headline),
+                "months_reported": k,
+            }
             for method, totals in forecast.annual.items():
                 kind = "combination" if method == "combination" else "model"
                 row = _score({**base, "method": method, "kind": kind}, totals)
@@ -223,7 +243,11 @@ def run_backtest(
             for method, point in baseline_forecasts(series, int(year), k).items():
                 if np.isfinite(point):
                     sample = _baseline_sample(earlier, method, point)
-                    rows.append(_score({**base, "method": method, "kind": "baseline", "median": point}, sample))  # fmt: skip
+                    rows.append(
+                        _score(
+                            {**base, "method": method, "kind": "baseline", "median": point}, sample
+                        )
+                    )
     return Backtest(
         pd.DataFrame(rows, columns=BACKTEST_COLUMNS),
         pd.DataFrame(skipped, columns=["maker", "target_year", "method", "reason"]),
@@ -244,9 +268,17 @@ def _baseline_sample(earlier: pd.DataFrame, method: str, point: float) -> np.nda
 
 
 SUMMARY_COLUMNS = [
-    "method", "label", "cases", "mape_pct", "median_ape_pct", "bias_pct", "coverage80_pct",
-    "interval_score_pct", "crps_pct", "cases_with_interval",
-]  # fmt: skip
+    "method",
+    "label",
+    "cases",
+    "mape_pct",
+    "median_ape_pct",
+    "bias_pct",
+    "coverage80_pct",
+    "interval_score_pct",
+    "crps_pct",
+    "cases_with_interval",
+]
 
 
 def summarise(scored: pd.DataFrame, method: str, label: str | None = None) -> dict:
@@ -332,17 +364,25 @@ def paired_bootstrap(
     ratio (mean / other's mean - 1) with a 95% interval from resampling the paired cases."""
     key = ["maker", "target_year", "months_reported"]
     pair = (
-        rows[rows["method"] == method].set_index(key)[score].rename("a").to_frame()
+        rows[rows["method"] == method]
+        .set_index(key)[score]
+        .rename("a")
+        .to_frame()
         .join(rows[rows["method"] == other].set_index(key)[score].rename("b"), how="inner")
         .dropna()
-    )  # fmt: skip
+    )
     if len(pair) < 2:
         return {"cases": len(pair), "ratio": np.nan, "low": np.nan, "high": np.nan}
     a, b = pair["a"].to_numpy(), pair["b"].to_numpy()
     draws = np.random.default_rng(seed).integers(0, len(a), size=(n_boot, len(a)))
     ratios = a[draws].mean(axis=1) / b[draws].mean(axis=1) - 1
     low, high = np.quantile(ratios, [0.025, 0.975])
-    return {"cases": len(a), "ratio": float(a.mean() / b.mean() - 1), "low": float(low), "high": float(high)}  # fmt: skip
+    return {
+        "cases": len(a),
+        "ratio": float(a.mean() / b.mean() - 1),
+        "low": float(low),
+        "high": float(high),
+    }
 
 
 def final_calibration(backtest: Backtest) -> float:
@@ -387,9 +427,11 @@ def hindsight_blend(backtest: Backtest) -> HindsightBlend | None:
     candidates = [np.eye(len(methods))[i] for i in range(len(methods))]
     for start in [np.zeros(len(methods)), *(4.0 * w for w in candidates)]:
         solution = minimize(
-            lambda theta: error(softmax(theta)), start, method="Nelder-Mead",
+            lambda theta: error(softmax(theta)),
+            start,
+            method="Nelder-Mead",
             options={"maxiter": 4000, "xatol": 1e-4, "fatol": 1e-6},
-        )  # fmt: skip
+        )
         candidates.append(softmax(solution.x))
     best = min(candidates, key=error)
     return HindsightBlend(
@@ -426,9 +468,16 @@ def model_diagnostics(forecast: MakerForecast) -> pd.DataFrame:
             }
         )
     columns = [
-        "model", "weight", "p10_units", "median_units", "p90_units", "residual_months",
-        "ljung_box_lags", "ljung_box_p", "note",
-    ]  # fmt: skip
+        "model",
+        "weight",
+        "p10_units",
+        "median_units",
+        "p90_units",
+        "residual_months",
+        "ljung_box_lags",
+        "ljung_box_p",
+        "note",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -147,9 +147,17 @@ def validate_parameters(
     if seed < 0:
         raise BadParameter(f"seed must be a non-negative integer; got {seed!r}")
     return Settings(
-        maker, float(target_units), int(target_year), cutoff, int(n_paths), int(seed),
-        int(backtest_paths), int(comparison_paths), int(curve_window_months), weighting,
-    )  # fmt: skip
+        maker,
+        float(target_units),
+        int(target_year),
+        cutoff,
+        int(n_paths),
+        int(seed),
+        int(backtest_paths),
+        int(comparison_paths),
+        int(curve_window_months),
+        weighting,
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -200,63 +200,89 @@ def record(analysis: Analysis) -> None:
     arithmetic, internal_units = analysis.arithmetic, analysis.internal_units
     target, year = arithmetic.target_units, arithmetic.target_year
     results.record(
-        "p_reach_target", projection.p_reach_target, "probability",
+        "p_reach_target",
+        projection.p_reach_target,
+        "probability",
         f"chance {name} delivers at least {target:,.0f} vehicles in {year} (data to {cutoff})",
         role="headline",
-    )  # fmt: skip
+    )
     if internal_units is not None:
         results.record(
-            "p_reach_internal_target", projection.probability(internal_units), "probability",
+            "p_reach_internal_target",
+            projection.probability(internal_units),
+            "probability",
             f"chance {name} delivers at least the internal target of {internal_units:,.0f} in {year}",
             role="supporting",
-        )  # fmt: skip
+        )
     results.record(
-        "forecast_median_units", projection.median, "units",
+        "forecast_median_units",
+        projection.median,
+        "units",
         f"median forecast of {name}'s {year} deliveries; 10th-90th percentile",
-        low=projection.p10, high=projection.p90, role="supporting",
-    )  # fmt: skip
+        low=projection.p10,
+        high=projection.p90,
+        role="supporting",
+    )
     results.record(
-        "required_growth_pct", arithmetic.required_growth_pct, "pct",
+        "required_growth_pct",
+        arithmetic.required_growth_pct,
+        "pct",
         f"growth over {arithmetic.last_full_year} deliveries that the target needs",
         role="supporting",
-    )  # fmt: skip
+    )
     results.record(
-        "required_monthly_run_rate_units", arithmetic.required_monthly_run_rate_units, "units",
+        "required_monthly_run_rate_units",
+        arithmetic.required_monthly_run_rate_units,
+        "units",
         f"average deliveries a month the {len(arithmetic.missing_months)} unreported months of {year} need",
-    )  # fmt: skip
+    )
     results.record(
-        "latest_run_rate_units", arithmetic.latest_run_rate_units, "units",
+        "latest_run_rate_units",
+        arithmetic.latest_run_rate_units,
+        "units",
         f"average monthly deliveries in {', '.join(arithmetic.latest_run_rate_months)}",
-    )  # fmt: skip
+    )
     results.record(
-        "backtest_mape_chosen_pct", headline.mape_chosen_pct, "pct",
+        "backtest_mape_chosen_pct",
+        headline.mape_chosen_pct,
+        "pct",
         "mean absolute error of the combination's next-year totals in the backtest",
-    )  # fmt: skip
+    )
     results.record(
-        "backtest_mape_best_naive_pct", headline.mape_best_naive_pct, "pct",
+        "backtest_mape_best_naive_pct",
+        headline.mape_best_naive_pct,
+        "pct",
         f"the same for the best naive rule ({headline.best_naive_label})",
-    )  # fmt: skip
+    )
     results.record(
-        "backtest_coverage80_chosen_pct", headline.coverage80_chosen_pct, "pct",
+        "backtest_coverage80_chosen_pct",
+        headline.coverage80_chosen_pct,
+        "pct",
         "share of backtest outcomes inside the combination's 80% interval",
-    )  # fmt: skip
+    )
     if hindsight is not None:
         results.record(
-            "backtest_mape_hindsight_blend_pct", hindsight.mape_pct, "pct",
+            "backtest_mape_hindsight_blend_pct",
+            hindsight.mape_pct,
+            "pct",
             "mean absolute error of the best fixed blend of the backtest's forecasts, chosen "
             "knowing the outcomes (a bound, not a forecast)",
-        )  # fmt: skip
+        )
     results.record(
-        "backtest_cases", headline.cases, "count",
+        "backtest_cases",
+        headline.cases,
+        "count",
         "maker-years scored (the year and the two before it complete)",
-    )  # fmt: skip
+    )
     results.record("target_units", target, "units", f"delivery target tested for {name} in {year}")
     results.record("target_year", year, "year", "calendar year of the target")
     results.record(
-        "target_stated", float(analysis.inputs.target_is_stated), "yes/no",
+        "target_stated",
+        float(analysis.inputs.target_is_stated),
+        "yes/no",
         f"1 when the target is {name}'s own stated target for {year}, 0 when it is not "
         f"({analysis.inputs.target_basis.replace('_', ' ')})",
-    )  # fmt: skip
+    )
     if analysis.forecast.runs:  # a call on a year still open, for the runs that score it later
         results.record_table(
             CALL_TABLE,
@@ -297,16 +323,23 @@ def record_peers(scores: PeerScores | None) -> None:
     and 9 months reported (percent of the actual; coverage in percent)."""
     if scores is None:
         return
-    names = {"crps_pct": "CRPS", "interval_score_pct": "interval score", "mape_pct": "mean abs. error", "coverage80_pct": "80% coverage"}  # fmt: skip
+    names = {
+        "crps_pct": "CRPS",
+        "interval_score_pct": "interval score",
+        "mape_pct": "mean abs. error",
+        "coverage80_pct": "80% coverage",
+    }
     for k in SHOWN_HORIZONS:
         best = scores.best_peer(k)
         for score, words in names.items():
             for who, method in (("", "combination"), ("best_peer_", best)):
                 results.record(
-                    f"{who}{score}_{_suffix(k)}", scores.score(method, k, score), "pct",
+                    f"{who}{score}_{_suffix(k)}",
+                    scores.score(method, k, score),
+                    "pct",
                     f"{words} of {PEER_LABELS.get(method, LABELS.get(method, method))} with {k} "
                     f"months of the year reported (rolling origin, data to {scores.data_through})",
-                )  # fmt: skip
+                )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -375,28 +408,38 @@ def record_resolution(resolution: Resolution) -> None:
     if not resolution.resolved:
         return
     results.record(
-        "resolved_outcome_units", resolution.outcome_units, "units",
+        "resolved_outcome_units",
+        resolution.outcome_units,
+        "units",
         f"{name}'s deliveries in {year}, against a target of {resolution.target_units:,.0f} ({resolution.target_basis})",
-    )  # fmt: skip
+    )
     results.record(
         "resolved_target_units", resolution.target_units, "units", resolution.target_words
     )
     results.record(
-        "resolved_vs_target_pct", resolution.margin_pct, "pct",
+        "resolved_vs_target_pct",
+        resolution.margin_pct,
+        "pct",
         f"{name}'s {year} deliveries above (+) or below (-) the target",
-    )  # fmt: skip
+    )
     calls = resolution.scored
     if calls.empty:
         return
     results.record(
-        "resolved_brier", resolution.brier, "score",
+        "resolved_brier",
+        resolution.brier,
+        "score",
         f"Brier score of the {len(calls)} month-end calls on {name}'s {year} target (0.25: a constant 50%)",
-    )  # fmt: skip
+    )
     results.record(
-        "resolved_log_score", resolution.log_score, "score",
+        "resolved_log_score",
+        resolution.log_score,
+        "score",
         f"log score of the same calls ({UNINFORMED_LOG:.3f}: a constant 50%)",
-    )  # fmt: skip
+    )
     results.record(
-        "resolved_calls", len(calls), "count",
+        "resolved_calls",
+        len(calls),
+        "count",
         f"month-end calls on {name}'s {year} target scored ({int((calls['source'] == 'reconstructed').sum())} reconstructed)",
-    )  # fmt: skip
+    )

@@ -32,7 +32,16 @@ from lib.sales.inputs import (
 from lib.sales.seasonality import snapshot
 
 CALL_TABLE = "target_call"  # every run's call on its target, read back by later runs
-CALL_COLUMNS = ["maker", "target_year", "target_units", "data_to", "p_target", "p10", "median", "p90"]  # fmt: skip
+CALL_COLUMNS = [
+    "maker",
+    "target_year",
+    "target_units",
+    "data_to",
+    "p_target",
+    "p10",
+    "median",
+    "p90",
+]
 NOTEBOOK = "01_sales_trajectory"
 LOG_SCORE_FLOOR = 0.001  # a call of 0% or 100% that turns out wrong scores as 0.1% (-ln = 6.9)
 UNINFORMED_BRIER, UNINFORMED_LOG = 0.25, float(np.log(2))  # a constant 50% call
@@ -141,7 +150,10 @@ def earlier_calls(earlier: Iterable, maker: str, year: int, target: float) -> pd
         table = results.table_frame(results.lookup(run.results or {}, NOTEBOOK, CALL_TABLE))
         if table is None or not set(CALL_COLUMNS) <= set(table.columns):
             continue
-        numbers = {c: pd.to_numeric(table[c], errors="coerce") for c in CALL_COLUMNS[1:3] + CALL_COLUMNS[4:]}  # fmt: skip
+        numbers = {
+            c: pd.to_numeric(table[c], errors="coerce")
+            for c in CALL_COLUMNS[1:3] + CALL_COLUMNS[4:]
+        }
         table = table.assign(**numbers)
         sane = (  # a damaged earlier run's rows are skipped, never trusted
             table["p_target"].between(0, 1)
@@ -171,13 +183,26 @@ def reconstructed_call(inputs: Inputs, year: int, target: float, cutoff: pd.Peri
         return empty
     k = months_reported(now.series[inputs.maker.key], year)
     backtest = run_backtest(
-        inputs.deliveries, cutoff, inputs.holidays, settings.backtest_paths, settings.seed,
-        settings.weighting, settings.curve_window_months, k,
-    )  # fmt: skip
+        inputs.deliveries,
+        cutoff,
+        inputs.holidays,
+        settings.backtest_paths,
+        settings.seed,
+        settings.weighting,
+        settings.curve_window_months,
+        k,
+    )
     projection = project(
-        now, inputs.maker.key, target, year, inputs.holidays, backtest, settings.n_paths,
-        settings.seed, settings.curve_window_months,
-    )  # fmt: skip
+        now,
+        inputs.maker.key,
+        target,
+        year,
+        inputs.holidays,
+        backtest,
+        settings.n_paths,
+        settings.seed,
+        settings.curve_window_months,
+    )
     if not projection.forecast.available:
         return empty
     return {
@@ -211,7 +236,18 @@ def resolve(inputs: Inputs, year: int, earlier: Iterable = ()) -> Resolution:
     """The outcome of a complete `year` for the inputs' maker against its target, and the calls
     made during the year, scored."""
     maker, name = inputs.maker.key, inputs.name
-    empty = pd.DataFrame(columns=["cutoff", "months_reported", "source", "p_target", "p10", "median", "p90", "inside80"])  # fmt: skip
+    empty = pd.DataFrame(
+        columns=[
+            "cutoff",
+            "months_reported",
+            "source",
+            "p_target",
+            "p10",
+            "median",
+            "p90",
+            "inside80",
+        ]
+    )
     try:
         target, basis = year_target(inputs, year)
     except makers.MissingData as missing:
@@ -239,10 +275,20 @@ def call_row(
 ) -> pd.DataFrame:
     """This run's call as a one-row `target_call` table, for the runs after it."""
     return pd.DataFrame(
-        [[maker, int(target_year), float(target), str(cutoff), projection.p_reach_target,
-          projection.p10, projection.median, projection.p90]],
+        [
+            [
+                maker,
+                int(target_year),
+                float(target),
+                str(cutoff),
+                projection.p_reach_target,
+                projection.p10,
+                projection.median,
+                projection.p90,
+            ]
+        ],
         columns=CALL_COLUMNS,
-    )  # fmt: skip
+    )
 
 
 def year_to_resolve(inputs: Inputs) -> int:

@@ -217,9 +217,16 @@ def forecast_maker(
     if len(request.months) == 0:
         known = float(request.history[request.history.index.year == target_year].sum())
         forecast = MakerForecast(
-            str(series.name), target_year, cutoff, request, {}, {}, {}, 1.0,
+            str(series.name),
+            target_year,
+            cutoff,
+            request,
+            {},
+            {},
+            {},
+            1.0,
             np.empty((n_paths, 0)),
-        )  # fmt: skip
+        )
         forecast.annual["combination"] = np.full(n_paths, known)
         return forecast
     runs, skipped = {}, {}

@@ -74,14 +74,30 @@ def assumptions_table(analysis: Analysis) -> Styler:
         f"{MODEL_LABELS[m].split(' (')[0]}: {n} months" for m, n in MIN_OBSERVED_MONTHS.items()
     )
     rows += [
-        ("Chinese New Year dates", f"{holidays['year'].min()}-{holidays['year'].max()}", holidays["source_url"].iloc[0]),
+        (
+            "Chinese New Year dates",
+            f"{holidays['year'].min()}-{holidays['year'].max()}",
+            holidays["source_url"].iloc[0],
+        ),
         ("holiday window", f"{before} days before to {after} days after New Year's Day", NO_SOURCE),
-        ("SARIMAX", f"{SARIMAX_ORDER}x{SARIMAX_SEASONAL_ORDER} on log deliveries; months beyond {OUTLIER_SD} sd treated as missing", NO_SOURCE),
+        (
+            "SARIMAX",
+            f"{SARIMAX_ORDER}x{SARIMAX_SEASONAL_ORDER} on log deliveries; months beyond {OUTLIER_SD} sd treated as missing",
+            NO_SOURCE,
+        ),
         ("ETS", "multiplicative error and season, damped additive trend", NO_SOURCE),
-        ("growth curve", f"logistic, last {settings.curve_window_months} months, weights halve every {CURVE_HALF_LIFE_MONTHS:.0f} months", NO_SOURCE),
+        (
+            "growth curve",
+            f"logistic, last {settings.curve_window_months} months, weights halve every {CURVE_HALF_LIFE_MONTHS:.0f} months",
+            NO_SOURCE,
+        ),
         ("least history", least, NO_SOURCE),
-        ("interval calibration", f"needs {MIN_SCORED_FOR_CALIBRATION} scored maker-years; factor kept in [{low:g}, {high:g}]", NO_SOURCE),
-    ]  # fmt: skip
+        (
+            "interval calibration",
+            f"needs {MIN_SCORED_FOR_CALIBRATION} scored maker-years; factor kept in [{low:g}, {high:g}]",
+            NO_SOURCE,
+        ),
+    ]
     return styled(pd.DataFrame(rows, columns=["assumption", "value", "source"]))
 
 
@@ -151,9 +167,18 @@ def horizon_table(scores: PeerScores) -> Styler:
     December cutoffs and with 3, 6 and 9 months of the year reported, best CRPS first."""
     summary = scores.summary[scores.summary["months_reported"].isin(SHOWN_HORIZONS)]
     frame = summary.sort_values(["months_reported", "crps_pct"])[
-        ["months_reported", "label", "cases", "mape_pct", "median_ape_pct", "bias_pct",
-         "coverage80_pct", "interval_score_pct", "crps_pct"]
-    ]  # fmt: skip
+        [
+            "months_reported",
+            "label",
+            "cases",
+            "mape_pct",
+            "median_ape_pct",
+            "bias_pct",
+            "coverage80_pct",
+            "interval_score_pct",
+            "crps_pct",
+        ]
+    ]
     return styled(frame.reset_index(drop=True))
 
 
@@ -268,8 +293,24 @@ def track_tables(scored: pd.DataFrame, month_ends: pd.DataFrame) -> list[Styler]
     year's total forecast at each of the last month-ends against the outcome."""
     shown = []
     if len(scored):
-        frame = scored[["run_id", "maker", "data_to", "month", "q10", "q50", "q90", "actual", "error_pct", "inside80", "pit"]]  # fmt: skip
-        shown.append(styled(frame.assign(inside80=frame["inside80"].map({True: "yes", False: "no"}))))  # fmt: skip
+        frame = scored[
+            [
+                "run_id",
+                "maker",
+                "data_to",
+                "month",
+                "q10",
+                "q50",
+                "q90",
+                "actual",
+                "error_pct",
+                "inside80",
+                "pit",
+            ]
+        ]
+        shown.append(
+            styled(frame.assign(inside80=frame["inside80"].map({True: "yes", False: "no"})))
+        )
     if len(month_ends):
         frame = month_ends.assign(inside80=month_ends["inside80"].map({True: "yes", False: "no"}))
         shown.append(styled(frame))
@@ -281,5 +322,7 @@ def resolution_table(resolution) -> list[Styler]:
     the outcome fell inside it, and where the call comes from)."""
     if resolution.calls.empty:
         return []
-    frame = resolution.calls[["cutoff", "months_reported", "p_target", "p10", "median", "p90", "inside80", "source"]]  # fmt: skip
+    frame = resolution.calls[
+        ["cutoff", "months_reported", "p_target", "p10", "median", "p90", "inside80", "source"]
+    ]
     return [styled(frame.assign(inside80=frame["inside80"].map({True: "yes", False: "no"})))]

@@ -27,7 +27,16 @@ QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 QUANTILE_COLUMNS = [f"q{round(100 * q)}" for q in QUANTILES]
 TABLE_NAME = "monthly_forecast_quantiles"
 NOTEBOOK = "01_sales_trajectory"
-SCORE_COLUMNS = ["maker", "data_to", "month", *QUANTILE_COLUMNS, "actual", "error_pct", "inside80", "pit"]  # fmt: skip
+SCORE_COLUMNS = [
+    "maker",
+    "data_to",
+    "month",
+    *QUANTILE_COLUMNS,
+    "actual",
+    "error_pct",
+    "inside80",
+    "pit",
+]
 
 
 def quantile_table(forecasts: Mapping[str, MakerForecast]) -> pd.DataFrame:
@@ -51,9 +60,11 @@ def record_quantiles(forecasts: Mapping[str, MakerForecast]) -> pd.DataFrame:
     """Record `quantile_table` as the run's result `monthly_forecast_quantiles`, for later runs."""
     table = quantile_table(forecasts)
     results.record_table(
-        TABLE_NAME, table, "units",
+        TABLE_NAME,
+        table,
+        "units",
         "monthly forecast quantiles (10/25/50/75/90%) of every maker forecast, per simulated month",
-    )  # fmt: skip
+    )
     return table
 
 
@@ -156,7 +167,17 @@ def track_sentence(scored: pd.DataFrame, maker: str, name: str) -> str:
 def month_ends(cases: pd.DataFrame | None, maker: str, last: int = 12) -> pd.DataFrame:
     """The combination's forecast of the year's total at each of the last `last` month-ends
     whose year has ended (from the rolling-origin cases of `make peers`), against the outcome."""
-    columns = ["cutoff", "target_year", "months_reported", "p10", "median", "p90", "actual", "error_pct", "inside80"]  # fmt: skip
+    columns = [
+        "cutoff",
+        "target_year",
+        "months_reported",
+        "p10",
+        "median",
+        "p90",
+        "actual",
+        "error_pct",
+        "inside80",
+    ]
     if cases is None or cases.empty:
         return pd.DataFrame(columns=columns)
     own = cases[(cases["method"] == "combination") & (cases["maker"] == maker)].copy()
@@ -197,9 +218,15 @@ def out_of_sample(
         k = months_reported(series, year)
         if k not in backtests:
             backtests[k] = run_backtest(
-                frozen, cutoff, holidays, backtest_paths, seed, "inverse_error",
-                curve_window_months, k,
-            )  # fmt: skip
+                frozen,
+                cutoff,
+                holidays,
+                backtest_paths,
+                seed,
+                "inverse_error",
+                curve_window_months,
+                k,
+            )
         projection = project(
             data_now, maker, 1.0, year, holidays, backtests[k], n_paths, seed, curve_window_months
         )
@@ -246,15 +273,19 @@ def record_track(scored: pd.DataFrame, month_ends_: pd.DataFrame, name: str) -> 
     if len(scored):
         total = coverage(scored).iloc[0]
         results.record(
-            "track_inside80_pct", total["inside80_pct"], "pct",
+            "track_inside80_pct",
+            total["inside80_pct"],
+            "pct",
             f"months reported since that fell inside earlier runs' 80% bands ({int(total['months'])} months, all makers)",
-        )  # fmt: skip
+        )
     elif len(month_ends_):
         share = 100 * float(month_ends_["inside80"].astype(float).mean())
         results.record(
-            "track_inside80_pct", share, "pct",
+            "track_inside80_pct",
+            share,
+            "pct",
             f"last {len(month_ends_)} month-ends at which this method's 80% range for {name}'s year held the outcome",
-        )  # fmt: skip
+        )
 
 
 def series_now(inputs) -> dict[str, pd.Series]:

@@ -35,4 +35,30 @@ from lib.summary.note import (
     watch_list,
 )
 
-__all__ = ["Answer", "CHARTS", "QUESTIONS", "Question", "RunResults", "VERDICTS", "Verdict", "answers", "answers_markdown", "changed_inputs", "changes", "changes_explained", "find_run", "finished_runs", "headline_history", "history", "maker_name", "previous_run", "risks", "scenario_comparison", "small_multiples", "status_table", "verdicts", "verdicts_markdown", "watch_list"]  # fmt: skip
+__all__ = [
+    "Answer",
+    "CHARTS",
+    "QUESTIONS",
+    "Question",
+    "RunResults",
+    "VERDICTS",
+    "Verdict",
+    "answers",
+    "answers_markdown",
+    "changed_inputs",
+    "changes",
+    "changes_explained",
+    "find_run",
+    "finished_runs",
+    "headline_history",
+    "history",
+    "maker_name",
+    "previous_run",
+    "risks",
+    "scenario_comparison",
+    "small_multiples",
+    "status_table",
+    "verdicts",
+    "verdicts_markdown",
+    "watch_list",
+]

@@ -26,26 +26,34 @@ class Question:
 
 QUESTIONS = (
     Question(
-        "sales", "01_sales_trajectory",
+        "sales",
+        "01_sales_trajectory",
         "Will the maker reach its volume target, and with what probability?",
-        "p_reach_target", ("forecast_median_units", "required_growth_pct", "p_reach_internal_target"),
+        "p_reach_target",
+        ("forecast_median_units", "required_growth_pct", "p_reach_internal_target"),
     ),
     Question(
-        "premium", "02_brand_premium",
+        "premium",
+        "02_brand_premium",
         "What is the badge worth, and can the maker sell at 250,000-300,000 yuan?",
-        "focus_premium_pct", ("flagship_price_rmb", "p_flagship_in_band"),
+        "focus_premium_pct",
+        ("flagship_price_rmb", "p_flagship_in_band"),
     ),
     Question(
-        "margins", "03_price_war_margins",
+        "margins",
+        "03_price_war_margins",
         "How do price cuts, scale and learning move gross margin?",
-        "gm_at_target_cut10_pct", ("gm_at_target_current_pct", "gm_at_target_cut5_pct", "latest_gross_margin_pct"),
+        "gm_at_target_cut10_pct",
+        ("gm_at_target_current_pct", "gm_at_target_cut5_pct", "latest_gross_margin_pct"),
     ),
     Question(
-        "payback", "04_globalization_payback",
+        "payback",
+        "04_globalization_payback",
         "When does the overseas expansion pay back, and how likely is it?",
-        "best_p_payback_horizon", ("best_strategy", "spain_median_payback_years", "export_median_payback_years"),
+        "best_p_payback_horizon",
+        ("best_strategy", "spain_median_payback_years", "export_median_payback_years"),
     ),
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,14 @@ def _num(result: dict | None, value: float | None = None) -> str:
     """A recorded number as text, without its interval (n/a when absent)."""
     if result is None:
         return "n/a"
-    return results.format_value({**result, "low": None, "high": None, "value": value if value is not None else result["value"]})  # fmt: skip
+    return results.format_value(
+        {
+            **result,
+            "low": None,
+            "high": None,
+            "value": value if value is not None else result["value"],
+        }
+    )
 
 
 def _range(result: dict) -> str:
@@ -95,18 +102,25 @@ def _verdict_sales(found: dict, maker: str) -> tuple[str, str, str]:
     )
     year = f" in {found['target_year']['value']}" if "target_year" in found else ""
     chance, basis = results.format_value(found["p_reach_target"]), _target_basis(found)
-    verdict = f"{_words(p).capitalize()}: {chance} chance that {maker} delivers {_num(target)}{year}"  # fmt: skip
-    claim = f"That {maker} reaches its stated target of {_num(target)}{year} is {_words(p)} on the data so far."  # fmt: skip
+    verdict = (
+        f"{_words(p).capitalize()}: {chance} chance that {maker} delivers {_num(target)}{year}"
+    )
+    claim = f"That {maker} reaches its stated target of {_num(target)}{year} is {_words(p)} on the data so far."
     if basis == "last year" and "target_year" in found:
         last = int(_value(found, "target_year")) - 1
-        verdict = f"No target stated yet{year}: {chance} chance that {maker} beats its {last} total of {_num(target)}"  # fmt: skip
-        claim = f"That {maker} delivers more{year} than in {last} is {_words(p)} on the data so far."  # fmt: skip
+        verdict = f"No target stated yet{year}: {chance} chance that {maker} beats its {last} total of {_num(target)}"
+        claim = (
+            f"That {maker} delivers more{year} than in {last} is {_words(p)} on the data so far."
+        )
     elif basis == "parameter":
-        claim = f"That {maker} reaches {_num(target)}{year}, a target set for this run, is {_words(p)} on the data so far."  # fmt: skip
+        claim = f"That {maker} reaches {_num(target)}{year}, a target set for this run, is {_words(p)} on the data so far."
     detail = f"Median forecast {_with_range(forecast, '10th-90th percentile')}."
     if "required_monthly_run_rate_units" in found and "latest_run_rate_units" in found:
-        need, have = _value(found, "required_monthly_run_rate_units"), _value(found, "latest_run_rate_units")  # fmt: skip
-        detail += f" The target needs {need:,.0f} a month for the rest of the year, {need / have - 1:+.0%} on the latest {have:,.0f} a month."  # fmt: skip
+        need, have = (
+            _value(found, "required_monthly_run_rate_units"),
+            _value(found, "latest_run_rate_units"),
+        )
+        detail += f" The target needs {need:,.0f} a month for the rest of the year, {need / have - 1:+.0%} on the latest {have:,.0f} a month."
     if "track_inside80_pct" in found:  # how earlier forecasts did (about 80% is right)
         track = found["track_inside80_pct"]
         detail += f" Track record: {results.format_value(track)} of the {track['meaning']}."
@@ -141,13 +155,13 @@ def _verdict_resolved(found: dict, maker: str) -> tuple[str, str, str]:
     """A complete target year: the outcome, and how the calls during the year scored."""
     year = int(_value(found, "resolved_year"))
     outcome, pct = _value(found, "resolved_outcome_units"), _value(found, "resolved_vs_target_pct")
-    verdict = f"{year} is complete: {maker} delivered {outcome:,.0f}, {abs(pct):.1f}% {'above' if pct >= 0 else 'below'} {found['resolved_target_units']['meaning']}"  # fmt: skip
+    verdict = f"{year} is complete: {maker} delivered {outcome:,.0f}, {abs(pct):.1f}% {'above' if pct >= 0 else 'below'} {found['resolved_target_units']['meaning']}"
     detail = (
         _last_year_record(found)
         if "resolved_brier" in found
         else "No call on the year could be scored."
     )
-    claim = f"The target is settled for {year}: {maker} {'reached' if pct >= 0 else 'missed'} {_num(found['target_units'])}."  # fmt: skip
+    claim = f"The target is settled for {year}: {maker} {'reached' if pct >= 0 else 'missed'} {_num(found['target_units'])}."
     return verdict, detail, claim
 
 
@@ -176,23 +190,32 @@ def _verdict_premium(found: dict, maker: str) -> tuple[str, str, str]:
     pct = _value(found, "focus_premium_pct")
     side = "below" if pct < 0 else "above"
     interval = f" (95% interval {_range(premium)})" if _range(premium) else ""
-    verdict = f"{maker}'s badge lists {abs(pct):.0f}% {side} {reference}'s for the same specs{interval}"  # fmt: skip
-    flagship, band = _flagship(found), _value(found, "price_band") if "price_band" in found else "the target band"  # fmt: skip
+    verdict = (
+        f"{maker}'s badge lists {abs(pct):.0f}% {side} {reference}'s for the same specs{interval}"
+    )
+    flagship, band = (
+        _flagship(found),
+        _value(found, "price_band") if "price_band" in found else "the target band",
+    )
     if flagship is None:
         reason = found.get("flagship_series", {}).get("meaning", "no flagship named in the data")
-        return verdict, f"Flagship question not applicable: {reason.removeprefix('not applicable: ')}.", ""  # fmt: skip
+        return (
+            verdict,
+            f"Flagship question not applicable: {reason.removeprefix('not applicable: ')}.",
+            "",
+        )
     price, p_band = found["flagship_price_rmb"], _value(found, "p_flagship_in_band")
-    detail = f"The {flagship}'s specs would list at {_with_range(price, '80% interval')} under {maker}'s badge, a {p_band:.0%} chance of landing inside {band}."  # fmt: skip
-    claim = f"Can the {flagship} sell at {band} under its badge? The model gives it a {p_band:.0%} chance ({_words(p_band)})."  # fmt: skip
+    detail = f"The {flagship}'s specs would list at {_with_range(price, '80% interval')} under {maker}'s badge, a {p_band:.0%} chance of landing inside {band}."
+    claim = f"Can the {flagship} sell at {band} under its badge? The model gives it a {p_band:.0%} chance ({_words(p_band)})."
     launched = _launch_series(found)
     if launched and "launch_price_low_rmb" in found and "launch_price_high_rmb" in found:
-        detail += f" The {launched} launched at {_num(found['launch_price_low_rmb'])} to {_num(found['launch_price_high_rmb'])}."  # fmt: skip
+        detail += f" The {launched} launched at {_num(found['launch_price_low_rmb'])} to {_num(found['launch_price_high_rmb'])}."
         if "launch_implied_premium_pct" in found:
             implied = _value(found, "launch_implied_premium_pct")
             below = implied < (premium.get("low") if premium.get("low") is not None else pct)
-            detail += f" Its launch prices imply {implied:+.0f}% against {reference} for its specs, against the estimated {pct:+.0f}%: {'priced below' if below else 'priced at or above'} its estimated brand premium."  # fmt: skip
+            detail += f" Its launch prices imply {implied:+.0f}% against {reference} for its specs, against the estimated {pct:+.0f}%: {'priced below' if below else 'priced at or above'} its estimated brand premium."
         if "launch_in_band_answer" in found:
-            claim = f"Can {maker}'s new series sell at {band}? The launch prices answer it: {_value(found, 'launch_in_band_answer')}."  # fmt: skip
+            claim = f"Can {maker}'s new series sell at {band}? The launch prices answer it: {_value(found, 'launch_in_band_answer')}."
     return verdict, detail, claim
 
 
@@ -206,15 +229,15 @@ def _verdict_margins(found: dict, maker: str) -> tuple[str, str, str]:
     cut10, latest = found["gm_at_target_cut10_pct"], found["latest_gross_margin_pct"]
     now, then = _value(found, "gm_at_target_cut10_pct"), _value(found, "latest_gross_margin_pct")
     word = "thinner than" if now < then else "no thinner than"
-    verdict = f"After a 10% price cut, gross margin at the target volume is {_with_range(cut10)}, {word} the {_num(latest)} of {_latest_quarter(found)}"  # fmt: skip
+    verdict = f"After a 10% price cut, gross margin at the target volume is {_with_range(cut10)}, {word} the {_num(latest)} of {_latest_quarter(found)}"
     detail = ""
     if "gm_at_target_current_pct" in found:
         detail = f"With prices held it would be {_num(found['gm_at_target_current_pct'])}."
     if found.get("volume_increase_for_10pct_cut_pct", {}).get("value") is not None:
-        detail += f" A 10% cut alone needs {_value(found, 'volume_increase_for_10pct_cut_pct'):+.0f}% volume to keep gross profit."  # fmt: skip
-    claim = f"What margin survives the price war? About {_num(cut10)} if {maker} cuts 10% and reaches its volume; scale and learning do not fully offset the cut."  # fmt: skip
+        detail += f" A 10% cut alone needs {_value(found, 'volume_increase_for_10pct_cut_pct'):+.0f}% volume to keep gross profit."
+    claim = f"What margin survives the price war? About {_num(cut10)} if {maker} cuts 10% and reaches its volume; scale and learning do not fully offset the cut."
     if now >= then:
-        claim = f"What margin survives the price war? About {_num(cut10)}: at the target volume, scale and learning offset a 10% cut."  # fmt: skip
+        claim = f"What margin survives the price war? About {_num(cut10)}: at the target volume, scale and learning offset a 10% cut."
     return verdict, detail, claim
 
 
@@ -224,18 +247,29 @@ def _verdict_payback(found: dict, maker: str) -> tuple[str, str, str]:
     p = _value(found, "best_p_payback_horizon")
     horizon = re.search(r"within the (.+?) horizon", found["best_p_payback_horizon"]["meaning"])
     within = f"within the {horizon.group(1)} horizon" if horizon else "within the horizon"
-    verdict = f"{_words(p).capitalize()} to pay back: {route} pays back {within} in {p:.0%} of draws"  # fmt: skip
+    verdict = (
+        f"{_words(p).capitalize()} to pay back: {route} pays back {within} in {p:.0%} of draws"
+    )
     median = found.get(f"{best}_median_payback_years", {}).get("value")
-    detail = f"Median discounted payback {median:.1f} years." if median is not None else "The median draw never pays back within the horizon."  # fmt: skip
+    detail = (
+        f"Median discounted payback {median:.1f} years."
+        if median is not None
+        else "The median draw never pays back within the horizon."
+    )
     if f"{best}_p_npv_negative" in found:
         detail += f" The NPV is negative in {_value(found, f'{best}_p_npv_negative'):.0%} of draws."
     if "export_p_npv_negative" in found and best != "export":
-        detail += f" Exporting from China over EU duties loses money in {_value(found, 'export_p_npv_negative'):.0%}."  # fmt: skip
-    claim = f"Does going overseas pay back? {_words(p).capitalize()} ({p:.0%}), by {route}, the best of the routes modelled."  # fmt: skip
+        detail += f" Exporting from China over EU duties loses money in {_value(found, 'export_p_npv_negative'):.0%}."
+    claim = f"Does going overseas pay back? {_words(p).capitalize()} ({p:.0%}), by {route}, the best of the routes modelled."
     return verdict, detail, claim
 
 
-VERDICTS = {"sales": _verdict_sales, "premium": _verdict_premium, "margins": _verdict_margins, "payback": _verdict_payback}  # fmt: skip
+VERDICTS = {
+    "sales": _verdict_sales,
+    "premium": _verdict_premium,
+    "margins": _verdict_margins,
+    "payback": _verdict_payback,
+}
 
 
 def maker_name(run: RunResults | None, maker: str = "") -> str:
@@ -247,8 +281,10 @@ def maker_name(run: RunResults | None, maker: str = "") -> str:
     key = (
         (run.content.get("maker") if run else None)
         or maker
-        or scenarios.inspect(paths.NOTEBOOKS_DIR / f"{QUESTIONS[0].notebook}.ipynb").parameters["maker"].default
-    )  # fmt: skip
+        or scenarios.inspect(paths.NOTEBOOKS_DIR / f"{QUESTIONS[0].notebook}.ipynb")
+        .parameters["maker"]
+        .default
+    )
     try:
         return makers.get(key).display_name
     except Exception:  # an unknown or unreadable registry: the key still names it
@@ -298,10 +334,14 @@ def _inputs(run: RunResults) -> dict:
             manifest = {}
         return {
             "data": manifest.get("data_hashes") or {},
-            "parameters": {n["name"]: n.get("parameters") or {} for n in manifest.get("notebooks", [])},
+            "parameters": {
+                n["name"]: n.get("parameters") or {} for n in manifest.get("notebooks", [])
+            },
             "code": manifest.get("git_commit", ""),
-            "reused": {n["name"] for n in manifest.get("notebooks", []) if n.get("status") == "reused"},
-        }  # fmt: skip
+            "reused": {
+                n["name"] for n in manifest.get("notebooks", []) if n.get("status") == "reused"
+            },
+        }
     import nbformat
 
     from lib import data, scenarios
@@ -328,7 +368,11 @@ def _inputs(run: RunResults) -> dict:
 def changed_inputs(current: RunResults, previous: RunResults) -> dict[str, dict]:
     """Per question: the data files, parameters and code that differ between two runs."""
     now, then = _inputs(current), _inputs(previous)
-    files = sorted(k for k in now["data"].keys() | then["data"].keys() if now["data"].get(k) != then["data"].get(k))  # fmt: skip
+    files = sorted(
+        k
+        for k in now["data"].keys() | then["data"].keys()
+        if now["data"].get(k) != then["data"].get(k)
+    )
     code = now["code"] != then["code"] or now["code"].endswith("+changes")
     out = {}
     for question in QUESTIONS:
@@ -337,7 +381,11 @@ def changed_inputs(current: RunResults, previous: RunResults) -> dict[str, dict]
             out[question.key] = {"data": [], "parameters": [], "code": False}
             continue
         new, old = now["parameters"].get(name, {}), then["parameters"].get(name, {})
-        params = [f"{k}: {old.get(k, 'n/a')} -> {new.get(k, 'n/a')}" for k in sorted(new.keys() | old.keys()) if new.get(k) != old.get(k)]  # fmt: skip
+        params = [
+            f"{k}: {old.get(k, 'n/a')} -> {new.get(k, 'n/a')}"
+            for k in sorted(new.keys() | old.keys())
+            if new.get(k) != old.get(k)
+        ]
         out[question.key] = {"data": files, "parameters": params, "code": code}
     return out
 
@@ -354,14 +402,22 @@ def _why(inputs: dict, moved: bool) -> str:
         return "all from changed assumptions or code (" + "; ".join(causes) + ")"
     if data_ and assumptions:
         causes = inputs["data"] + inputs["parameters"] + (["code"] if inputs["code"] else [])
-        return "new data and changed assumptions or code together, not separated (" + "; ".join(causes) + ")"  # fmt: skip
+        return (
+            "new data and changed assumptions or code together, not separated ("
+            + "; ".join(causes)
+            + ")"
+        )
     return "no input changed: simulation noise"
 
 
 def _difference(now: dict | None, then: dict | None) -> str:
     """now - then in the unit readers compare them in: points for shares and percentages."""
     if not now or not then or not all(isinstance(r["value"], int | float) for r in (now, then)):
-        return "new" if now and not then else ("changed" if now and now["value"] != then["value"] else "unchanged")  # fmt: skip
+        return (
+            "new"
+            if now and not then
+            else ("changed" if now and now["value"] != then["value"] else "unchanged")
+        )
     delta = now["value"] - then["value"]
     if np.isclose(delta, 0):
         return "unchanged"
@@ -396,7 +452,11 @@ def changes_explained(current: RunResults, previous: RunResults) -> pd.DataFrame
 def _months_after(month: str, year: int) -> list[str]:
     """The months after `month` (YYYY-MM) up to December of `year`."""
     start = pd.Period(month, "M") + 1
-    return [str(p) for p in pd.period_range(start, f"{year}-12", freq="M")] if start.year <= year else []  # fmt: skip
+    return (
+        [str(p) for p in pd.period_range(start, f"{year}-12", freq="M")]
+        if start.year <= year
+        else []
+    )
 
 
 def watch_list(run: RunResults | None, maker: str = "") -> list[str]:
@@ -406,30 +466,41 @@ def watch_list(run: RunResults | None, maker: str = "") -> list[str]:
     name, items = maker_name(run, maker), []
     sales = found["sales"]
     with _skip():
-        need, have = _value(sales, "required_monthly_run_rate_units"), _value(sales, "latest_run_rate_units")  # fmt: skip
+        need, have = (
+            _value(sales, "required_monthly_run_rate_units"),
+            _value(sales, "latest_run_rate_units"),
+        )
         target = _num(sales["target_units"])
         months = _months_after(
             str(run.content.get("data_as_of")), int(_value(sales, "target_year"))
         )
         when = f" in each of {months[0]} to {months[-1]}" if len(months) > 1 else ""
-        items.append(f"**Monthly deliveries**: {need:,.0f} a month{when} reach {target}, against {have:,.0f} a month lately ({sales['latest_run_rate_units']['meaning'].split(' in ')[-1]}); a month below {have:,.0f} makes the target harder, one above {need:,.0f} makes it easier.")  # fmt: skip
+        items.append(
+            f"**Monthly deliveries**: {need:,.0f} a month{when} reach {target}, against {have:,.0f} a month lately ({sales['latest_run_rate_units']['meaning'].split(' in ')[-1]}); a month below {have:,.0f} makes the target harder, one above {need:,.0f} makes it easier."
+        )
     premium = found["premium"]
     with _skip():
         flagship = _flagship(premium)
         if flagship is None:
             raise KeyError("flagship_series")  # no flagship priced for this maker: nothing to watch
-        text = f"**Price band**: the {flagship}'s specs list at {_with_range(premium['flagship_price_rmb'])} under {name}'s badge"  # fmt: skip
+        text = f"**Price band**: the {flagship}'s specs list at {_with_range(premium['flagship_price_rmb'])} under {name}'s badge"
         launched = _launch_series(premium)
         if launched and "launch_price_low_rmb" in premium:
-            text += f"; the {launched} launched at {_num(premium['launch_price_low_rmb'])} to {_num(premium['launch_price_high_rmb'])}"  # fmt: skip
-        items.append(text + f": watch {name}'s transaction discounts and the specs of its next launches.")  # fmt: skip
+            text += f"; the {launched} launched at {_num(premium['launch_price_low_rmb'])} to {_num(premium['launch_price_high_rmb'])}"
+        items.append(
+            text + f": watch {name}'s transaction discounts and the specs of its next launches."
+        )
     margins = found["margins"]
     with _skip():
-        items.append(f"**Margin break-even**: a 10% price cut needs {_value(margins, 'volume_increase_for_10pct_cut_pct'):+.0f}% volume to keep gross profit; the next quarter's gross margin against {_num(margins['latest_gross_margin_pct'])} in {_value(margins, 'latest_period')}.")  # fmt: skip
+        items.append(
+            f"**Margin break-even**: a 10% price cut needs {_value(margins, 'volume_increase_for_10pct_cut_pct'):+.0f}% volume to keep gross profit; the next quarter's gross margin against {_num(margins['latest_gross_margin_pct'])} in {_value(margins, 'latest_period')}."
+        )
     payback = found["payback"]
     with _skip():
         best = _value(payback, "best_strategy")
-        items.append(f"**Overseas payback**: the input that moves the NPV of the best route most is `{_value(payback, f'{best}_top_driver')}`.")  # fmt: skip
+        items.append(
+            f"**Overseas payback**: the input that moves the NPV of the best route most is `{_value(payback, f'{best}_top_driver')}`."
+        )
     return items
 
 
@@ -445,24 +516,36 @@ def risks(run: RunResults | None) -> list[str]:
         low = (
             f"; one in ten ends below {_num(forecast, forecast['low'])}" if _range(forecast) else ""
         )
-        items.append(f"**Volume shortfall**: {1 - p:.0%} of simulated paths miss the target{low}.")  # fmt: skip
+        items.append(f"**Volume shortfall**: {1 - p:.0%} of simulated paths miss the target{low}.")
     with _skip():
         premium = found["premium"]
-        upper, overall = premium["focus_premium_upper_tier_pct"], _value(premium, "focus_premium_pct")  # fmt: skip
-        reference, top = _value(premium, "reference_brand"), _value(premium, "focus_premium_upper_tier_pct")  # fmt: skip
+        upper, overall = (
+            premium["focus_premium_upper_tier_pct"],
+            _value(premium, "focus_premium_pct"),
+        )
+        reference, top = (
+            _value(premium, "reference_brand"),
+            _value(premium, "focus_premium_upper_tier_pct"),
+        )
         compared = (
             "lower than" if top < overall else "higher than" if top > overall else "the same as"
         )
         interval = f" ({_range(upper)})" if _range(upper) else ""
-        items.append(f"**The badge at the top**: on specs worth {_upper_edge(upper)} yuan or more the badge lists {_num(upper)} against {reference}{interval}, {compared} the {_num(premium['focus_premium_pct'])} across all trims.")  # fmt: skip
+        items.append(
+            f"**The badge at the top**: on specs worth {_upper_edge(upper)} yuan or more the badge lists {_num(upper)} against {reference}{interval}, {compared} the {_num(premium['focus_premium_pct'])} across all trims."
+        )
     with _skip():
         cut10 = found["margins"]["gm_at_target_cut10_pct"]
         if not _range(cut10):
             raise KeyError("no learning-rate range")  # no low end to show
-        items.append(f"**Slow cost learning**: at the low end of the learning rate a 10% cut leaves {_num(cut10, cut10['low'])} gross margin at the target volume.")  # fmt: skip
+        items.append(
+            f"**Slow cost learning**: at the low end of the learning rate a 10% cut leaves {_num(cut10, cut10['low'])} gross margin at the target volume."
+        )
     with _skip():
         best = _value(found["payback"], "best_strategy")
-        items.append(f"**Overseas losses**: the best route still loses money in {_value(found['payback'], f'{best}_p_npv_negative'):.0%} of draws.")  # fmt: skip
+        items.append(
+            f"**Overseas losses**: the best route still loses money in {_value(found['payback'], f'{best}_p_npv_negative'):.0%} of draws."
+        )
     return items
 
 
@@ -481,4 +564,6 @@ class _skip:
         return self
 
     def __exit__(self, kind, error, traceback) -> bool:
-        return kind is not None and issubclass(kind, KeyError | TypeError | ValueError | ZeroDivisionError)  # fmt: skip
+        return kind is not None and issubclass(
+            kind, KeyError | TypeError | ValueError | ZeroDivisionError
+        )
