@@ -46,6 +46,7 @@ class Maker:
     target_row: str | None
     source_url: str
     note: str
+    series_caveat: str | None = None  # why its reported annual total may differ from the series
 
     @property
     def badge(self) -> str | None:
@@ -74,6 +75,7 @@ def registry(data_dir: Path | None = None) -> dict[str, Maker]:
             target_row=_blank(row.target_row),
             source_url=row.source_url,
             note=_blank(row.note) or "",
+            series_caveat=_blank(row.series_caveat),
         )
         for row in frame.itertuples(index=False)
     }

@@ -459,6 +459,10 @@ MAKERS = Dataset(
         "quality": _text("a quality flag", _one_of(DELIVERY_QUALITY, "a quality flag")),
         "source_url": SOURCE,
         "note": NOTE,
+        "series_caveat": _text(
+            "why the company's reported annual total may differ from the monthly series",
+            nullable=True,
+        ),
     },
     unique=("key",),
 )
