@@ -44,6 +44,7 @@ class Spec:
     high: float | None = None
     choices: tuple = ()
     sourced: bool = False  # -1 (a number) or "" (text) means: the sourced value from the data
+    anchors: tuple[str, ...] = ()  # sourced rows a literal default was chosen from
 
 
 def param(
@@ -55,9 +56,10 @@ def param(
     high: float | None = None,
     choices: tuple = (),
     sourced: bool = False,
+    anchors: tuple[str, ...] = (),
 ):
     """A `Params` field. A list default is copied for each instance."""
-    metadata = {"spec": Spec(help, unit, low, high, tuple(choices), sourced)}
+    metadata = {"spec": Spec(help, unit, low, high, tuple(choices), sourced, tuple(anchors))}
     if isinstance(default, list):
         return dataclasses.field(default_factory=lambda: list(default), metadata=metadata)
     return dataclasses.field(default=default, metadata=metadata)
