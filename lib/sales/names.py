@@ -1,0 +1,53 @@
+"""The names notebook 01 records its results under (read by the summary, the league table, the
+workbook, history.csv and later runs: a change here is a change of the published record)."""
+
+# The notebook the results are recorded in (later runs look them up by it).
+NOTEBOOK = "01_sales_trajectory"
+
+# The answer for an open year.
+P_REACH_TARGET = "p_reach_target"  # chance of at least the target in the year (the headline)
+P_REACH_INTERNAL_TARGET = "p_reach_internal_target"  # the same for the maker's internal target
+FORECAST_MEDIAN_UNITS = "forecast_median_units"  # median forecast of the year, with its 80% range
+REQUIRED_GROWTH_PCT = "required_growth_pct"  # growth over last year's total the target needs
+REQUIRED_MONTHLY_RUN_RATE_UNITS = "required_monthly_run_rate_units"  # a month, unreported months
+LATEST_RUN_RATE_UNITS = "latest_run_rate_units"  # average of the latest reported months
+TARGET_UNITS = "target_units"  # the target tested
+TARGET_YEAR = "target_year"  # the year it is tested for
+TARGET_STATED = "target_stated"  # 1: the maker's own stated target; 0: not
+TARGET_CALL = "target_call"  # table: this run's call on the target, scored by later runs
+
+# The backtest (every maker-year in its headline set) and this maker's own part of it.
+BACKTEST_MAPE_CHOSEN_PCT = "backtest_mape_chosen_pct"  # the method's mean absolute error
+BACKTEST_MAPE_BEST_NAIVE_PCT = "backtest_mape_best_naive_pct"  # the best naive rule's
+BACKTEST_COVERAGE80_CHOSEN_PCT = "backtest_coverage80_chosen_pct"  # outcomes in the 80% ranges
+BACKTEST_MAPE_HINDSIGHT_BLEND_PCT = "backtest_mape_hindsight_blend_pct"  # best blend in hindsight
+BACKTEST_CASES = "backtest_cases"  # maker-years scored
+BACKTEST_MAKER_CASES = "backtest_maker_cases"  # of them, this maker's years
+BACKTEST_MAKER_MAPE_PCT = "backtest_maker_mape_pct"  # the method's error on this maker's years
+
+# The track record: earlier runs' monthly quantiles against the months reported since.
+MONTHLY_FORECAST_QUANTILES = "monthly_forecast_quantiles"  # table: this run's monthly quantiles
+TRACK_INSIDE80_PCT = "track_inside80_pct"  # months (or month-ends) inside the 80% bands
+
+# A complete year, scored (`lib.sales.resolution`).
+RESOLVED_YEAR = "resolved_year"  # the complete year scored
+RESOLVED_OUTCOME_UNITS = "resolved_outcome_units"  # the maker's deliveries that year
+RESOLVED_TARGET_UNITS = "resolved_target_units"  # the target it is judged against
+RESOLVED_VS_TARGET_PCT = "resolved_vs_target_pct"  # outcome above (+) or below (-) the target
+RESOLVED_BRIER = "resolved_brier"  # Brier score of the month-end calls
+RESOLVED_LOG_SCORE = "resolved_log_score"  # log score of the same calls
+RESOLVED_CALLS = "resolved_calls"  # how many month-end calls were scored
+
+# Scores against other forecasters (`make peers`): recorded as `peer_score(...)` names, e.g.
+# "crps_pct_k9" (the method) and "best_peer_crps_pct_k9" (the best other forecaster).
+CRPS_PCT = "crps_pct"  # continuous ranked probability score, percent of the actual
+INTERVAL_SCORE_PCT = "interval_score_pct"  # interval score of the 80% range, percent
+MAPE_PCT = "mape_pct"  # mean absolute error of the median, percent
+COVERAGE80_PCT = "coverage80_pct"  # outcomes inside the 80% range, percent
+BEST_PEER_PREFIX = "best_peer_"  # prefix of the best other forecaster's scores
+
+
+def peer_score(score: str, months_reported: int, best_peer: bool = False) -> str:
+    """The recorded name of a peer score at a horizon: `crps_pct_dec`, `best_peer_mape_pct_k3`."""
+    suffix = "dec" if months_reported == 0 else f"k{months_reported}"
+    return f"{BEST_PEER_PREFIX if best_peer else ''}{score}_{suffix}"
