@@ -1,0 +1,25 @@
+"""The names of the results notebook 03 records (lib.results): the summary, league and workbook
+read them by these strings, so a constant is renamed only with its readers."""
+
+# quarter the analysis starts from, the quarter of the latest gross margin (text, e.g. 2026Q2)
+LATEST_PERIOD = "latest_period"
+# gross margin in that quarter, % (its basis in MARGIN_BASIS)
+LATEST_GROSS_MARGIN_PCT = "latest_gross_margin_pct"
+# what that margin measures and whose financials: company / vehicle margin, company, currency
+MARGIN_BASIS = "margin_basis"
+# unit-cost fall per doubling of cumulative deliveries, % with its 95% interval
+LEARNING_RATE_PCT = "learning_rate_pct"
+# share of cost of sales that is fixed, %; text "too little data (N quarters)" below the floor
+FIXED_COST_SHARE_PCT = "fixed_cost_share_pct"
+# extra volume that keeps gross profit after a 10% cut, all cost of sales variable, %
+VOLUME_INCREASE_FOR_10PCT_CUT_PCT = "volume_increase_for_10pct_cut_pct"
+# the same with the fixed share of cost of sales absorbed, %
+VOLUME_INCREASE_FOR_10PCT_CUT_FIXED_COST_PCT = "volume_increase_for_10pct_cut_fixed_cost_pct"
+# annual deliveries of the target case, vehicles
+TARGET_VOLUME_UNITS = "target_volume_units"
+# gross margin at the target volume with prices held, %
+GM_AT_TARGET_CURRENT_PCT = "gm_at_target_current_pct"
+# gross margin at the target volume after a 5% price cut, %
+GM_AT_TARGET_CUT5_PCT = "gm_at_target_cut5_pct"
+# gross margin at the target volume after a 10% price cut, % (the notebook's headline)
+GM_AT_TARGET_CUT10_PCT = "gm_at_target_cut10_pct"
