@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from lib import paths
-from lib.data.reading import _VALID, read_bytes, read_dataset, read_file
+from lib.data.reading import read_bytes, read_dataset, read_file
 from lib.data.schemas import (
     ASSUMPTIONS,
     DATASETS,
@@ -72,7 +72,6 @@ __all__ = [
     "TRIMS",
     "UNIT_RANGES",
     "URL_PATTERN",
-    "_VALID",
     "DataError",
     "Dataset",
     "Field",
@@ -319,16 +318,3 @@ def freshness(deliveries: pd.DataFrame) -> pd.DataFrame:
             "stale": [n >= STALE_AFTER_MONTHS for n in behind],
         }
     ).reset_index(drop=True)
-
-
-def target_summary(targets: pd.DataFrame) -> dict[str, str]:
-    """Each maker's targets on file (`load_targets`), by year in the file's order, e.g. "2025
-    initial, overseas initial, revised; 2026 initial" (a scope other than the series is named)."""
-    labels = targets["kind"].where(
-        targets["scope"] == "series", targets["scope"] + " " + targets["kind"]
-    )
-    years = labels.groupby([targets["maker"], targets["year"]], sort=False).agg(", ".join)
-    return {
-        maker: "; ".join(f"{year} {kinds}" for (_, year), kinds in group.items())
-        for maker, group in years.groupby(level=0, sort=False)
-    }

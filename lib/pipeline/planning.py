@@ -4,36 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import subprocess
 from dataclasses import replace
 from pathlib import Path
 
 from lib import data, makers, paths, scenarios
+from lib.paths import git_commit  # noqa: F401 - where the runner's modules import it
 from lib.pipeline.model import BadInput, Job, Plan, RunOptions, now
 
 log = logging.getLogger("lib.pipeline")
-
-
-def git_commit() -> str:
-    """Short commit of the project, with '+changes' when the work tree differs from it."""
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(paths.PROJECT_ROOT), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(paths.PROJECT_ROOT), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown (not a git checkout)"
-    return commit + ("+changes" if dirty else "")
 
 
 def new_run_id(scenario: str, reports_dir: Path, moment: dt.datetime | None = None) -> str:

@@ -51,7 +51,7 @@ from lib.pipeline.reuse import input_hash, library_hash, previous_run, try_reuse
 log = logging.getLogger("lib.pipeline")
 
 
-def _record(job: Job, outcome: dict, maker: str = "") -> None:
+def record_outcome(job: Job, outcome: dict, maker: str = "") -> None:
     job.status = outcome["status"]
     job.duration_s = outcome["duration_s"]
     job.error = outcome["error"]
@@ -145,7 +145,7 @@ def _execute_all(plan_: Plan, options: RunOptions, build_dir: Path, commit: str)
                         len(job.overrides),
                     )
                     if pool is None:
-                        _record(job, execute_notebook(payload))
+                        record_outcome(job, execute_notebook(payload))
                     else:
                         running[pool.submit(execute_notebook, payload)] = job
                         continue
@@ -154,7 +154,7 @@ def _execute_all(plan_: Plan, options: RunOptions, build_dir: Path, commit: str)
                 finished, _ = futures.wait(running, return_when=futures.FIRST_COMPLETED)
                 for future in finished:
                     job = running.pop(future)
-                    _record(job, _outcome(job, future))
+                    record_outcome(job, _outcome(job, future))
                     done[job.name] = job
     except BaseException:  # interrupted: kill the workers first, or shutdown() would wait for them
         _stop_children()
@@ -204,7 +204,7 @@ def execute(plan_: Plan, options: RunOptions) -> int:
             history = history_rows(plan_, plan_.jobs, manifest["finished"])
             final = publish(build_dir, plan_.reports_dir, plan_.run_id, status == "ok", history)
         except Interrupted as signal_:
-            _discard(build_dir)
+            discard_build(build_dir)
             log.error(
                 "run %s stopped by %s: nothing was published; reports/latest still points at the last good run",
                 plan_.run_id,
@@ -212,7 +212,7 @@ def execute(plan_: Plan, options: RunOptions) -> int:
             )
             raise
         except OSError as error:
-            _discard(build_dir)
+            discard_build(build_dir)
             log.error(
                 "run %s FAILED: cannot write %s: %s; nothing was published",
                 plan_.run_id,
@@ -226,7 +226,7 @@ def execute(plan_: Plan, options: RunOptions) -> int:
     return _report_outcome(plan_, manifest, final)
 
 
-def _discard(build_dir: Path) -> None:
+def discard_build(build_dir: Path) -> None:
     shutil.rmtree(build_dir, ignore_errors=True)
 
 

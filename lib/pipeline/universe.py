@@ -33,7 +33,14 @@ from lib.pipeline.model import (
 from lib.pipeline.notebook import payload_for, render_report
 from lib.pipeline.planning import git_commit, new_run_id, plan
 from lib.pipeline.publishing import publish, run_status, write_run_files
-from lib.pipeline.running import _discard, _record, failed_exit, refused, run_log, under_lock
+from lib.pipeline.running import (
+    discard_build,
+    failed_exit,
+    record_outcome,
+    refused,
+    run_log,
+    under_lock,
+)
 
 log = logging.getLogger("lib.pipeline")
 
@@ -109,11 +116,11 @@ def execute_universe(
             _write_universe(by_maker, build, run_id, status, started, commit, where)
             publish(build, first.reports_dir, run_id, status == "ok")
         except Interrupted as signal_:
-            _discard(build)
+            discard_build(build)
             log.error("universe run %s stopped by %s: nothing was published", run_id, signal_)
             raise
         except OSError as error:
-            _discard(build)
+            discard_build(build)
             log.error(
                 "universe run %s FAILED: cannot write %s: %s; nothing was published",
                 run_id,
@@ -194,7 +201,7 @@ def _collect(submitted: dict, client) -> None:
         if text is not None:
             write_text(folder / f"{job.name}.ipynb", text)
             render_report(payload, outcome, folder)
-        _record(job, outcome, maker=folder.name)
+        record_outcome(job, outcome, maker=folder.name)
 
 
 def _write_makers(by_maker: dict[str, Plan], build: Path, commit: str) -> str:

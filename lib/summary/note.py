@@ -345,7 +345,6 @@ def _inputs(run: RunResults) -> dict:
     import nbformat
 
     from lib import data, scenarios
-    from lib.pipeline.planning import git_commit
 
     parameters = {}
     for question in QUESTIONS:
@@ -360,7 +359,7 @@ def _inputs(run: RunResults) -> dict:
     return {
         "data": data.file_hashes(),
         "parameters": parameters,
-        "code": git_commit(),
+        "code": paths.git_commit(),
         "reused": {name for name, e in notebooks.items() if e.get("status") == "reused"},
     }
 
