@@ -21,6 +21,9 @@ import pandas as pd
 from lib import data
 
 MAKERS = data.MAKERS
+DEFAULT = (
+    "leapmotor"  # the maker every notebook opens on: the seed article's; a default, not a constant
+)
 
 
 class UnknownMaker(ValueError):

@@ -337,7 +337,9 @@ def load_scenario(name: str, params_dir: Path | None = None) -> Scenario:
         )
     maker = content.get("maker")
     if maker is not None and not isinstance(maker, str):
-        raise ScenarioError(f"{path}: 'maker' must be a maker key such as leapmotor, not {maker!r}")
+        raise ScenarioError(
+            f"{path}: 'maker' must be a maker key of data/makers.csv, not {maker!r}"
+        )
     overrides = content.get("notebooks") or {}
     if not isinstance(overrides, dict) or not all(
         isinstance(v, dict | None) for v in overrides.values()
