@@ -44,6 +44,9 @@ from lib.data.schemas import (
     TRIMS,
     UNIT_RANGES,
     URL_PATTERN,
+    VENTURE_FACTS,
+    VENTURE_ROUTES,
+    VENTURES,
     DataError,
     Dataset,
     Field,
@@ -72,6 +75,9 @@ __all__ = [
     "TRIMS",
     "UNIT_RANGES",
     "URL_PATTERN",
+    "VENTURE_FACTS",
+    "VENTURE_ROUTES",
+    "VENTURES",
     "DataError",
     "Dataset",
     "Field",
@@ -208,6 +214,19 @@ def load_targets(data_dir: Path | None = None) -> pd.DataFrame:
     )
 
 
+def load_ventures(data_dir: Path | None = None) -> pd.DataFrame:
+    """Sourced facts of makers' overseas ventures (data/README.md, ventures.csv), long format:
+    maker (a registry key), venture, country, route, fact, car (<NA>: not about one car), value,
+    unit, period (YYYY or YYYY-MM, <NA>: none), quality, source_url, note; in file order (the
+    first row of a fact is the one a model uses, later rows are other reports of it)."""
+    keys = read_dataset(MAKERS, data_dir)["key"]
+    checked = dataclasses.replace(VENTURES, rules=VENTURES.rules + (registry_rule("maker", keys),))
+    directory = Path(data_dir) if data_dir else paths.data_dir()
+    frame, _ = read_file(directory / VENTURES.filename, checked)  # small: read anew, not cached
+    frame.attrs["source_file"] = str(directory / VENTURES.filename)
+    return frame.reset_index(drop=True)
+
+
 LOADERS = {
     DELIVERIES.filename: load_deliveries,
     FINANCIALS.filename: load_financials,
@@ -217,6 +236,7 @@ LOADERS = {
     PRICE_WAR_EVENTS.filename: load_price_war_events,
     MAKERS.filename: lambda data_dir=None: read_dataset(MAKERS, data_dir),
     TARGETS.filename: load_targets,
+    VENTURES.filename: load_ventures,
 }
 
 

@@ -567,6 +567,129 @@ TARGETS = Dataset(
 )
 
 
+# ventures.csv: one row per sourced fact of a maker's overseas venture (data/README.md, ventures).
+VENTURE_ROUTES = {"export", "local_assembly", "joint_venture", "own_plant"}
+VENTURE_QUALITY = DELIVERY_QUALITY | {"forecast"}  # forecast: a target or a broker's projection
+MONEY_MN_UNITS = ("RMB_mn", "USD_mn", "EUR_mn")
+MONEY_PER_CAR_UNITS = ("RMB", "USD", "EUR")
+# Each fact: (its allowed units, whether it is about one car, so `car` is required).
+VENTURE_FACTS = {
+    "maker_share": (("pct",), False),  # the maker's share of the venture's profit and investment
+    "partner_share": (("pct",), False),  # the partner's share of the venture
+    "partner_investment": (MONEY_MN_UNITS, False),  # what the partner paid in (stake or venture)
+    "partner_stake": (("pct",), False),  # the partner's stake in the maker itself
+    "capacity": (("units_per_year",), False),  # a plant's capacity for the venture's cars
+    "start": (("yyyymm",), False),  # first month of assembly, production or sales
+    "capex": (MONEY_MN_UNITS, False),  # investment in the venture's plant
+    "assembly_cost": (MONEY_PER_CAR_UNITS, False),  # assembly cost per car at its plant
+    "outlets": (("count",), False),  # sales and service outlets
+    "countries": (("count",), False),  # countries the venture sells in
+    "volume": (("units",), False),  # cars delivered or exported in `period`
+    "volume_target": (("units",), False),  # a stated or forecast volume for `period`
+    "list_price": (MONEY_PER_CAR_UNITS, True),  # the car's list price in the market, incl. VAT
+    "china_price": (("RMB",), True),  # the same car's guide price in China
+    "broker_profit": (MONEY_MN_UNITS, False),  # a broker's forecast of the maker's venture profit
+    "broker_volume": (("units",), False),  # the volume that profit forecast is at
+    "broker_price": (MONEY_PER_CAR_UNITS, True),  # the price a broker's car margins are at
+    "broker_margin_imported": (("pct",), True),  # a broker's margin of the car imported, %
+    "broker_margin_assembled": (("pct",), True),  # ... and assembled in the market, %
+}
+VENTURE_UNITS = {unit for units, _ in VENTURE_FACTS.values() for unit in units}
+YYYYMM_RANGE = (FIRST_YEAR * 100 + 1, LAST_YEAR * 100 + 12)
+
+
+def _venture_fact_rules() -> tuple[Rule, ...]:
+    """A fact in one of its units, with a car when it is about one car, shares and margins
+    from 0 (margins -100) to 100, a start month a real YYYYMM."""
+    units = Rule(
+        "unit",
+        "a unit of the row's fact ("
+        + "; ".join(f"{f}: {', '.join(u)}" for f, (u, _) in VENTURE_FACTS.items())
+        + ")",
+        lambda df: pd.Series(
+            [
+                u in VENTURE_FACTS.get(f, ((),))[0]
+                for f, u in zip(df["fact"], df["unit"], strict=True)
+            ],
+            index=df.index,
+        ),
+    )
+    car = Rule(  # on `fact`: a rule passes rows where its own column is blank
+        "fact",
+        "given with a car (column car) for a fact about one car ("
+        + ", ".join(f for f, (_, per_car) in VENTURE_FACTS.items() if per_car)
+        + ")",
+        lambda df: (
+            df["car"].notna()
+            | ~df["fact"].map(lambda f: VENTURE_FACTS.get(f, ((), False))[1]).astype(bool)
+        ),
+    )
+    share = Rule(
+        "value",
+        "from 0 to 100 for a share or stake, from -100 to 100 for a margin",
+        lambda df: (
+            (
+                ~df["fact"].isin(["maker_share", "partner_share", "partner_stake"])
+                | df["value"].between(0, 100)
+            )
+            & (
+                ~df["fact"].astype(str).str.startswith("broker_margin")
+                | df["value"].between(-100, 100)
+            )
+        ),
+    )
+    month = Rule(
+        "value",
+        f"a month as YYYYMM from {YYYYMM_RANGE[0]} to {YYYYMM_RANGE[1]} for unit yyyymm",
+        lambda df: (
+            (df["unit"] != "yyyymm")
+            | (
+                df["value"].between(*YYYYMM_RANGE)
+                & (df["value"] % 1 == 0)
+                & (df["value"] % 100).between(1, 12)
+            )
+        ),
+    )
+    return (units, car, share, month)
+
+
+VENTURES = Dataset(
+    "ventures.csv",
+    {
+        "maker": _text(
+            "a maker key of makers.csv", _matches(r"^[a-z0-9_]+$", "a maker key in snake_case")
+        ),
+        "venture": _text(
+            "a venture id in snake_case", _matches(r"^[a-z0-9_]+$", "a venture id in snake_case")
+        ),
+        "country": _text(
+            "the country of the plant, or the market the cars are sold in (blank: several)",
+            nullable=True,
+        ),
+        "route": _text("how the cars reach the market", _one_of(VENTURE_ROUTES, "a route")),
+        "fact": _text("a venture fact", _one_of(set(VENTURE_FACTS), "a venture fact")),
+        "car": _text(
+            "a car key in lower case (blank: the fact is not about one car)",
+            _matches(r"^[a-z0-9_]+$", "a car key in lower case, e.g. b10"),
+            nullable=True,
+        ),
+        "value": _float("a finite number"),
+        "unit": _text("a known unit", _one_of(VENTURE_UNITS, "a known unit")),
+        "period": _text(
+            "the year or month the fact refers to, YYYY or YYYY-MM (blank: none)",
+            _matches(r"^\d{4}(-(0[1-9]|1[0-2]))?$", "a year or month as YYYY or YYYY-MM"),
+            _real_date("a year or month"),
+            nullable=True,
+        ),
+        "quality": _text("a quality flag", _one_of(VENTURE_QUALITY, "a quality flag")),
+        "source_url": SOURCE,
+        "note": NOTE,
+    },
+    unique=("maker", "venture", "fact", "car", "period", "value", "source_url"),
+    rules=(*_unit_rules(VENTURE_UNITS), *_venture_fact_rules()),
+)
+
+
 def registry_rule(column: str, keys) -> Rule:
     """`column` holds a key of the maker registry: a check across files, built when a loader has
     read makers.csv (`data add` checks new rows against the registry itself)."""
@@ -587,4 +710,5 @@ DATASETS = (
     MAKERS,
     PRICE_WAR_EVENTS,
     TARGETS,
+    VENTURES,
 )
