@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+import textwrap
 from pathlib import Path
 
 # jsonschema (under nbformat) builds a Lark grammar for IRI checks at import, about 0.7 s of
@@ -13,6 +14,7 @@ from pathlib import Path
 sys.modules.setdefault("rfc3987_syntax", None)
 
 from lib import cache, data, data_add, paths, pipeline, scenarios  # noqa: E402
+from lib.data import coverage  # noqa: E402
 
 MAX_JOBS = 32  # the collection has 5 notebooks; more workers only cost memory (each is a kernel)
 MAX_CELL_TIMEOUT = 86_400  # one day: a cell running longer is stuck, not slow
@@ -227,15 +229,21 @@ def _check(arguments: argparse.Namespace) -> int:
         f"data in {plan.data_dir}: "
         + ", ".join(f"{name} {rows} rows" for name, rows in counts.items())
     )
-    print(f"deliveries to {plan.data_as_of}; latest month per maker, and targets on file:")
-    targets = data.target_summary(data.load_targets(plan.data_dir))
-    for row in plan.freshness:
-        stale = f"  STALE: missing {', '.join(row['missing'])}" if row["stale"] else ""
-        stated = targets.get(row["brand"], "none")
-        print(f"    {row['brand']}: {row['latest']}{stale}  targets: {stated}")
-    print("gaps (unknown months, not zero):")
-    for gap in data.delivery_gaps(data.load_deliveries(plan.data_dir)).itertuples():
-        print(f"    {gap.brand}: {gap.first} to {gap.last} ({gap.months} months)")
+    table = coverage.coverage_table(
+        data.read_dataset(data.MAKERS, plan.data_dir),
+        data.load_deliveries(plan.data_dir),
+        data.load_financials(plan.data_dir),
+        data.load_targets(plan.data_dir),
+        coverage.load_ventures_if_any(plan.data_dir),
+    )
+    legend = (
+        f"deliveries to {plan.data_as_of}. Per maker: months with a figure / months from its first "
+        f"to {plan.data_as_of} (a missing month is unknown, not zero), its latest month, the "
+        "missing months, its latest reported period with the basis of its figures (company, "
+        "segment, vehicle), the years it stated targets for, and its overseas ventures on file:"
+    )
+    print(textwrap.fill(legend, width=100))
+    print(textwrap.indent(coverage.format_table(table), "    "))
     print(f"scenario {plan.scenario.name}: ok for {len(plan.jobs)} notebook(s)")
     return 0
 

@@ -471,7 +471,7 @@ def test_shipped_targets_name_registry_makers_with_ranges_in_order():
     assert set(targets["kind"]) <= data.TARGET_KINDS and set(targets["scope"]) <= data.TARGET_SCOPES
 
 
-def test_frozen_targets_load_typed_and_summarised():
+def test_frozen_targets_load_typed():
     targets = data.load_targets(FROZEN_DATA)
     assert targets["year"].dtype == "int64" and targets["target_units"].dtype == "int64"
     leap = targets[(targets["maker"] == "leapmotor") & (targets["year"] == 2026)]
@@ -479,11 +479,6 @@ def test_frozen_targets_load_typed_and_summarised():
         ["initial", 1_000_000, "2025-12-28"],
         ["internal", 1_050_000, "2026-02-05"],
     ]
-    summary = data.target_summary(targets)
-    assert summary["leapmotor"] == (
-        "2024 initial; 2025 initial, overseas initial, revised; 2026 initial, internal"
-    )
-    assert summary["nio"] == "2026 initial" and "byd" not in summary
 
 
 @pytest.mark.parametrize(
