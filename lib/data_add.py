@@ -88,6 +88,16 @@ RULES = {
         "maker",
         ("maker", "key"),
     ),
+    # A fact's first row is the one models use, so new rows go after their venture's rows (the
+    # file is grouped, not sorted). Identity is the schema's key: each report of a fact, and each
+    # end of a range, is its own row.
+    data.VENTURES.filename: Rules(
+        ("maker", "venture", "fact", "car", "period", "value", "source_url"),
+        ("maker", "venture"),
+        ("value", "unit", "quality"),
+        "maker",
+        ("maker", "key"),
+    ),
 }
 
 
