@@ -6,17 +6,24 @@ what holds for any valid data (tests/test_new_month.py proves that)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import nbformat
 import numpy as np
+import openpyxl
 import pandas as pd
 import papermill
 import pytest
 
-from lib import cache, data, kernels, paths, pipeline, results
+from lib import cache, data, kernels, paths, pipeline, results, summary
 
 TESTS_DIR = Path(__file__).resolve().parent
 FIXTURE_NOTEBOOKS = TESTS_DIR / "notebooks"
@@ -44,6 +51,29 @@ def private_cache(tmp_path_factory, monkeypatch):
     the project's reports/.cache, reports folders made by tests hold only runs, no test served
     another's results."""
     monkeypatch.setenv(cache.CACHE_DIR_ENV, str(tmp_path_factory.mktemp("cache", numbered=True)))
+
+
+@pytest.fixture(autouse=True)
+def no_recorded_results():
+    """Results recorded in this process (lib.results keeps them per process, as a kernel does)
+    start empty for every test and are dropped after it."""
+    results.clear()
+    yield
+    results.clear()
+
+
+# Tests that share a session-wide fixture run on one pytest-xdist worker (`make test` runs two),
+# so that the fixture is built once; every other test file is one group, so that its
+# module-scoped fixtures (a notebook run read by many tests) are built once too.
+SHARED_SESSION_FIXTURES = ("collection_run",)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        shared = [name for name in SHARED_SESSION_FIXTURES if name in item.fixturenames]
+        group = shared[0] if shared else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture
@@ -105,3 +135,300 @@ def monthly(start: str, values) -> pd.Series:
     """A monthly series with known values, starting at `start` (YYYY-MM)."""
     index = pd.period_range(start, periods=len(values), freq="M")
     return pd.Series(np.asarray(values, dtype=float), index=index, name="synthetic")
+
+
+# Shared helpers: the sample project, Chromium, faults, workbooks, runs and Dask clusters.
+
+
+def result(name, value, unit, meaning="", low=None, high=None, role=None):
+    return {
+        "name": name,
+        "value": value,
+        "unit": unit,
+        "meaning": meaning,
+        "low": low,
+        "high": high,
+        "role": role,
+    }
+
+
+NOTEBOOKS = {
+    "01_sales_trajectory": [
+        result("p_reach_target", 0.3, "probability", "chance", role="headline"),
+        result("forecast_median_units", 900_000.0, "units", "median", 800_000.0, 1_100_000.0),
+        result("target_units", 1_000_000.0, "units", "target"),
+        result("target_year", 2026, "year", "year"),
+        result("required_monthly_run_rate_units", 110_000.0, "units", "need"),
+        result(
+            "latest_run_rate_units", 100_000.0, "units", "average monthly deliveries in 2026-09"
+        ),
+    ],
+    "02_brand_premium": [
+        result("focus_premium_pct", -20.0, "pct", "premium", -25.0, -15.0, role="headline"),
+        result("reference_brand", "BYD", "brand"),
+        result("flagship_series", "D19", "series", "the maker's flagship series"),
+        result("price_band", "250,000-300,000 yuan", "text", "band"),
+        result("flagship_price_rmb", 290_000.0, "RMB", "price", 230_000.0, 350_000.0),
+        result("p_flagship_in_band", 0.41, "probability", "band"),
+        result("focus_premium_upper_tier_pct", -31.0, "pct", "upper", -42.0, -17.0),
+    ],
+    "03_price_war_margins": [
+        result("gm_at_target_cut10_pct", 13.7, "pct", "gm", 10.0, 17.1, role="headline"),
+        result("latest_gross_margin_pct", 15.0, "pct", "latest"),
+        result("latest_period", "2025Q4", "quarter"),
+        result("volume_increase_for_10pct_cut_pct", 200.0, "pct", "volume"),
+    ],
+    "04_globalization_payback": [
+        result(
+            "best_strategy",
+            "spain",
+            "strategy",
+            "highest median NPV to the maker: assembling in Spain",
+        ),
+        result(
+            "best_p_payback_horizon",
+            0.57,
+            "probability",
+            "within the 10-year horizon",
+            role="headline",
+        ),
+        result("spain_median_payback_years", 6.7, "years", "median"),
+        result("spain_p_npv_negative", 0.43, "probability", "negative"),
+        result("spain_top_driver", "unit_cost_change_pct", "input", "driver"),
+    ],
+}
+
+
+DASK = str(Path(sys.executable).with_name("dask"))
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+]
+
+
+def make_project(root: Path, *, failing: bool = False) -> pipeline.RunOptions:
+    """A sample project: two notebooks (one reads the other's results), a scenario, the frozen data."""
+    notebooks = root / "notebooks"
+    notebooks.mkdir(parents=True)
+    shutil.copy(FIXTURE_NOTEBOOKS / "typed_parameters.ipynb", notebooks / "10_typed.ipynb")
+    shutil.copy(FIXTURE_NOTEBOOKS / "reads_results.ipynb", notebooks / "20_reads.ipynb")
+    if failing:
+        shutil.copy(FIXTURE_NOTEBOOKS / "fails_in_cell_3.ipynb", notebooks / "15_fails.ipynb")
+    params = root / "params"
+    params.mkdir()
+    (params / "small.yaml").write_text(
+        "description: tiny\nnotebooks:\n  10_typed:\n    n_paths: 50\n    maker: nio\n"
+    )
+    if not (root / "data").exists():
+        shutil.copytree(FROZEN_DATA, root / "data")
+    return pipeline.RunOptions(
+        scenario="small",
+        notebooks_dir=notebooks,
+        params_dir=params,
+        data_dir=root / "data",
+        reports_dir=root / "reports",
+    )
+
+
+def good_run(root: Path) -> pipeline.RunOptions:
+    options = make_project(root)
+    assert pipeline.run(options) == pipeline.EXIT_OK
+    return options
+
+
+def latest_target(options: pipeline.RunOptions) -> str:
+    return os.readlink(options.reports_dir / "latest")
+
+
+def errors(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelname in ("ERROR", "WARNING")]
+
+
+def tmpfs(path: Path, options: str) -> None:
+    """Mount a small tmpfs (root only); skip the test where mounting is not allowed."""
+    path.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+
+
+@pytest.fixture
+def mounts():
+    mounted: list[Path] = []
+    yield mounted
+    for path in mounted:
+        subprocess.run(["umount", "-l", str(path)], capture_output=True)
+
+
+def cells(path):
+    """Every cell of every sheet of a workbook, as openpyxl reads it."""
+    for sheet in openpyxl.load_workbook(path):
+        for row in sheet.iter_rows():
+            yield from row
+
+
+def no_formula(path) -> list:
+    """The cells of `path` that are formulas (the project writes none)."""
+    return [(c.parent.title, c.coordinate, c.value) for c in cells(path) if c.data_type == "f"]
+
+
+def write_run(reports, run_id, *, data="a", parameters=None, reused=(), p=0.3, as_of="2026-09"):
+    """A finished run with its manifest (data hashes, parameters, commit) and results."""
+    folder = reports / run_id
+    folder.mkdir(parents=True)
+    notebooks = {name: [dict(r) for r in rows] for name, rows in NOTEBOOKS.items()}
+    notebooks["01_sales_trajectory"][0]["value"] = p
+    status = {name: "reused" if name in reused else "ok" for name in notebooks}
+    content = {
+        "run_id": run_id,
+        "scenario": "base",
+        "maker": "leapmotor",
+        "data_as_of": as_of,
+        "notebooks": {n: {"status": status[n], "results": rows} for n, rows in notebooks.items()},
+    }
+    manifest = {
+        "run_id": run_id,
+        "status": "ok",
+        "scenario": "base",
+        "git_commit": "abc1234",
+        "data_hashes": {"deliveries_monthly.csv": data, "vehicle_trims.csv": "t"},
+        "notebooks": [
+            {"name": n, "status": status[n], "parameters": (parameters or {}).get(n, {"seed": 1})}
+            for n in notebooks
+        ],
+    }
+    (folder / "results.json").write_text(json.dumps(content))
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    return summary.RunResults(folder, content)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Cluster:
+    """`dask scheduler` and `dask worker` processes on 127.0.0.1, each in its own process group;
+    with `tls` ({"ca": ..., "cert": ..., "key": ...}: PEM files) they speak only TLS."""
+
+    def __init__(self, workers: int = 2, tls: dict[str, Path] | None = None):
+        port = free_port()
+        self.tls = tls
+        self.address = f"{'tls' if tls else 'tcp'}://127.0.0.1:{port}"
+        protocol = ["--protocol", "tls"] if tls else []
+        self.scheduler = self._start(
+            [
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-dashboard",
+                *protocol,
+                *self._tls_options(),
+            ]
+        )
+        self.workers: list[subprocess.Popen] = []
+        for i in range(workers):
+            self.add_worker(f"w{i}")
+        self.wait_for(workers)
+
+    def _tls_options(self) -> list[str]:
+        if not self.tls:
+            return []
+        return [
+            "--tls-ca-file",
+            str(self.tls["ca"]),
+            "--tls-cert",
+            str(self.tls["cert"]),
+            "--tls-key",
+            str(self.tls["key"]),
+        ]
+
+    def add_worker(
+        self, name: str, cwd: Path = paths.PROJECT_ROOT, env: dict | None = None
+    ) -> subprocess.Popen:
+        """A worker started in `cwd` (another checkout, with `env` pointing Python at it)."""
+        worker = self._start(
+            [
+                "worker",
+                self.address,
+                "--nthreads",
+                "1",
+                "--no-dashboard",
+                "--name",
+                name,
+                "--death-timeout",
+                "60",
+                *self._tls_options(),
+            ],
+            cwd,
+            env,
+        )
+        self.workers.append(worker)
+        return worker
+
+    @staticmethod
+    def _start(
+        arguments: list[str], cwd: Path = paths.PROJECT_ROOT, env: dict | None = None
+    ) -> subprocess.Popen:
+        return subprocess.Popen(
+            [DASK, *arguments],
+            cwd=cwd,
+            start_new_session=True,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def client(self, timeout: float = 5):
+        from dask.distributed import Client
+        from distributed.security import Security
+
+        if not self.tls:
+            return Client(self.address, timeout=timeout)
+        security = Security(
+            tls_ca_file=str(self.tls["ca"]),
+            tls_client_cert=str(self.tls["cert"]),
+            tls_client_key=str(self.tls["key"]),
+            require_encryption=True,
+        )
+        return Client(self.address, timeout=timeout, security=security)
+
+    def names(self) -> list[str]:
+        """The names of the workers the scheduler knows now."""
+        with self.client() as client:
+            return sorted(str(w["name"]) for w in client.scheduler_info()["workers"].values())
+
+    def wait_for(self, workers: int) -> None:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if len(self.names()) >= workers:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.5)
+        raise AssertionError(f"the Dask cluster at {self.address} did not get {workers} workers")
+
+    def kill(self, process: subprocess.Popen) -> None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+
+    def stop(self) -> None:
+        for process in [*self.workers, self.scheduler]:
+            if process.poll() is None:
+                self.kill(process)

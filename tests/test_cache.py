@@ -19,8 +19,7 @@ import pytest
 
 from lib import cache, paths, results, sales
 from lib.__main__ import main
-from tests.conftest import FROZEN_DATA
-from tests.test_faults import mounts, tmpfs  # noqa: F401 - the fixture, shared
+from tests.conftest import FROZEN_DATA, tmpfs
 
 CALLS: list[tuple] = []
 
@@ -305,7 +304,7 @@ def test_a_folder_that_is_a_file_or_a_link_falls_back_with_one_warning(
 
 def test_a_read_only_or_full_disk_falls_back_with_one_warning(
     tmp_path,
-    mounts,  # noqa: F811 - the shared fixture
+    mounts,
     monkeypatch,
     caplog,
 ):

@@ -23,9 +23,7 @@ import pytest
 from lib import paths, pipeline
 from lib.__main__ import main
 from lib.pipeline import cluster
-from tests.conftest import FROZEN_DATA
-from tests.test_pipeline import make_project
-from tests.test_universe import Cluster
+from tests.conftest import FROZEN_DATA, Cluster, make_project
 
 MAKERS = ["leapmotor", "nio"]
 

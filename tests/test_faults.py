@@ -21,42 +21,9 @@ import psutil
 import pytest
 
 from lib import kernels, pipeline, runs
-from tests.test_pipeline import make_project
+from tests.conftest import errors, good_run, latest_target, make_project, tmpfs
 
-# ---------------------------------------------------------------------------------------------
 # Helpers
-
-
-def good_run(root: Path) -> pipeline.RunOptions:
-    options = make_project(root)
-    assert pipeline.run(options) == pipeline.EXIT_OK
-    return options
-
-
-def latest_target(options: pipeline.RunOptions) -> str:
-    return os.readlink(options.reports_dir / "latest")
-
-
-def errors(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.levelname in ("ERROR", "WARNING")]
-
-
-def tmpfs(path: Path, options: str) -> None:
-    """Mount a small tmpfs (root only); skip the test where mounting is not allowed."""
-    path.mkdir(parents=True, exist_ok=True)
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)], capture_output=True
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
-
-
-@pytest.fixture
-def mounts():
-    mounted: list[Path] = []
-    yield mounted
-    for path in mounted:
-        subprocess.run(["umount", "-l", str(path)], capture_output=True)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from lib import data, paths, pipeline, scenarios
+from tests.conftest import make_project
 
 
 def deliveries(latest: dict[str, str]) -> pd.DataFrame:
@@ -74,7 +75,6 @@ def test_shipped_data_freshness_holds_for_any_valid_data():
 
 
 def test_index_and_reports_show_freshness_and_flag_stale_makers(tmp_path):
-    from tests.test_pipeline import make_project
 
     options = make_project(tmp_path)  # frozen data: leapmotor to 2026-06, others stop earlier
     assert pipeline.run(options) == pipeline.EXIT_OK

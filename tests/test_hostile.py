@@ -21,9 +21,7 @@ import pytest
 import yaml
 
 from lib import data, paths, pipeline, render, tables
-from tests.conftest import SMOKE_SCENARIO
-from tests.test_browser import CHROMIUM, FLAGS
-from tests.test_workbook import cells, no_formula
+from tests.conftest import CHROMIUM, FLAGS, SMOKE_SCENARIO, cells, no_formula
 
 in_browser = [
     pytest.mark.browser,

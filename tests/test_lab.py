@@ -26,8 +26,7 @@ from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
 
 from lib import paths, results
-from tests.conftest import FROZEN_DATA
-from tests.test_browser import CHROMIUM, FLAGS
+from tests.conftest import CHROMIUM, FLAGS, FROZEN_DATA
 
 pytestmark = [
     pytest.mark.browser,

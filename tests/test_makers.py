@@ -13,10 +13,8 @@ import nbformat
 import pytest
 
 from lib import data, makers, pipeline
-from tests.conftest import FROZEN_DATA
-from tests.test_pipeline import make_project
+from tests.conftest import FROZEN_DATA, make_project
 
-# ---------------------------------------------------------------------------------------------
 # The registry
 
 

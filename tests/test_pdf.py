@@ -11,7 +11,7 @@ import pypdf
 import pytest
 
 from lib import paths, pdf
-from tests.test_browser import CHROMIUM
+from tests.conftest import CHROMIUM
 
 pytestmark = [
     pytest.mark.browser,

@@ -12,31 +12,7 @@ from pathlib import Path
 import pytest
 
 from lib import paths, pipeline, render
-from tests.conftest import FIXTURE_NOTEBOOKS, FROZEN_DATA
-
-
-def make_project(root: Path, *, failing: bool = False) -> pipeline.RunOptions:
-    """A sample project: two notebooks (one reads the other's results), a scenario, the frozen data."""
-    notebooks = root / "notebooks"
-    notebooks.mkdir(parents=True)
-    shutil.copy(FIXTURE_NOTEBOOKS / "typed_parameters.ipynb", notebooks / "10_typed.ipynb")
-    shutil.copy(FIXTURE_NOTEBOOKS / "reads_results.ipynb", notebooks / "20_reads.ipynb")
-    if failing:
-        shutil.copy(FIXTURE_NOTEBOOKS / "fails_in_cell_3.ipynb", notebooks / "15_fails.ipynb")
-    params = root / "params"
-    params.mkdir()
-    (params / "small.yaml").write_text(
-        "description: tiny\nnotebooks:\n  10_typed:\n    n_paths: 50\n    maker: nio\n"
-    )
-    if not (root / "data").exists():
-        shutil.copytree(FROZEN_DATA, root / "data")
-    return pipeline.RunOptions(
-        scenario="small",
-        notebooks_dir=notebooks,
-        params_dir=params,
-        data_dir=root / "data",
-        reports_dir=root / "reports",
-    )
+from tests.conftest import FIXTURE_NOTEBOOKS, FROZEN_DATA, make_project
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ import pytest
 from lib import paths, pipeline, runs
 from lib.pipeline import reuse
 from lib.pipeline.publishing import publish
-from tests.test_faults import errors, good_run, latest_target, mounts, tmpfs  # noqa: F401
+from tests.conftest import errors, good_run, latest_target, tmpfs
 
 # ---------------------------------------------------------------------------------------------
 # Reading one file
@@ -154,7 +154,7 @@ def test_a_history_that_is_a_symlink_fifo_or_folder_is_set_aside_never_followed(
     assert len(list(reports.glob(f"{runs.HISTORY_NAME}.damaged-*"))) == 1
 
 
-def test_a_full_disk_during_the_history_append_leaves_history_as_it_was(tmp_path, mounts):  # noqa: F811
+def test_a_full_disk_during_the_history_append_leaves_history_as_it_was(tmp_path, mounts):
     reports = tmp_path / "reports"
     tmpfs(reports, "size=64k")
     mounts.append(reports)

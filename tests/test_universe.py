@@ -5,10 +5,7 @@ universe page checked in Chromium against each maker's results.json."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,131 +14,9 @@ from pathlib import Path
 import pytest
 
 from lib import league, makers, paths, pipeline, results
-from tests.conftest import FROZEN_DATA, SMOKE_SCENARIO
-from tests.test_browser import CHROMIUM, FLAGS
+from tests.conftest import CHROMIUM, FLAGS, FROZEN_DATA, SMOKE_SCENARIO, Cluster
 
 MAKERS = ["leapmotor", "nio"]
-DASK = str(Path(sys.executable).with_name("dask"))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Cluster:
-    """`dask scheduler` and `dask worker` processes on 127.0.0.1, each in its own process group;
-    with `tls` ({"ca": ..., "cert": ..., "key": ...}: PEM files) they speak only TLS."""
-
-    def __init__(self, workers: int = 2, tls: dict[str, Path] | None = None):
-        port = free_port()
-        self.tls = tls
-        self.address = f"{'tls' if tls else 'tcp'}://127.0.0.1:{port}"
-        protocol = ["--protocol", "tls"] if tls else []
-        self.scheduler = self._start(
-            [
-                "scheduler",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--no-dashboard",
-                *protocol,
-                *self._tls_options(),
-            ]
-        )
-        self.workers: list[subprocess.Popen] = []
-        for i in range(workers):
-            self.add_worker(f"w{i}")
-        self.wait_for(workers)
-
-    def _tls_options(self) -> list[str]:
-        if not self.tls:
-            return []
-        return [
-            "--tls-ca-file",
-            str(self.tls["ca"]),
-            "--tls-cert",
-            str(self.tls["cert"]),
-            "--tls-key",
-            str(self.tls["key"]),
-        ]
-
-    def add_worker(
-        self, name: str, cwd: Path = paths.PROJECT_ROOT, env: dict | None = None
-    ) -> subprocess.Popen:
-        """A worker started in `cwd` (another checkout, with `env` pointing Python at it)."""
-        worker = self._start(
-            [
-                "worker",
-                self.address,
-                "--nthreads",
-                "1",
-                "--no-dashboard",
-                "--name",
-                name,
-                "--death-timeout",
-                "60",
-                *self._tls_options(),
-            ],
-            cwd,
-            env,
-        )
-        self.workers.append(worker)
-        return worker
-
-    @staticmethod
-    def _start(
-        arguments: list[str], cwd: Path = paths.PROJECT_ROOT, env: dict | None = None
-    ) -> subprocess.Popen:
-        return subprocess.Popen(
-            [DASK, *arguments],
-            cwd=cwd,
-            start_new_session=True,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-    def client(self, timeout: float = 5):
-        from dask.distributed import Client
-        from distributed.security import Security
-
-        if not self.tls:
-            return Client(self.address, timeout=timeout)
-        security = Security(
-            tls_ca_file=str(self.tls["ca"]),
-            tls_client_cert=str(self.tls["cert"]),
-            tls_client_key=str(self.tls["key"]),
-            require_encryption=True,
-        )
-        return Client(self.address, timeout=timeout, security=security)
-
-    def names(self) -> list[str]:
-        """The names of the workers the scheduler knows now."""
-        with self.client() as client:
-            return sorted(str(w["name"]) for w in client.scheduler_info()["workers"].values())
-
-    def wait_for(self, workers: int) -> None:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if len(self.names()) >= workers:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.5)
-        raise AssertionError(f"the Dask cluster at {self.address} did not get {workers} workers")
-
-    def kill(self, process: subprocess.Popen) -> None:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
-
-    def stop(self) -> None:
-        for process in [*self.workers, self.scheduler]:
-            if process.poll() is None:
-                self.kill(process)
 
 
 @pytest.fixture(scope="module")

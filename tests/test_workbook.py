@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from lib import workbook
-from tests.test_summary_note import write_run
+from tests.conftest import cells, no_formula, write_run
 
 
 @pytest.fixture
@@ -107,18 +107,6 @@ FORMULAS = [
     "\t=1",
     "= china_margin_pct (sourced: 2025FY gross_margin_pct)",
 ]
-
-
-def cells(path):
-    """Every cell of every sheet of a workbook, as openpyxl reads it."""
-    for sheet in openpyxl.load_workbook(path):
-        for row in sheet.iter_rows():
-            yield from row
-
-
-def no_formula(path) -> list:
-    """The cells of `path` that are formulas (the project writes none)."""
-    return [(c.parent.title, c.coordinate, c.value) for c in cells(path) if c.data_type == "f"]
 
 
 def executed_with_table(path, rows: list[list[str]]):
