@@ -23,7 +23,7 @@ log = logging.getLogger("lib.pipeline")
 # results are recorded and read, and how the report is rendered.
 RENDERING = ("__init__.py", "paths.py", "results.py", "render.py", "tables.py", "templates")
 # Files outside lib/ and data/ that a package reads (a change re-runs its notebooks).
-PACKAGE_INPUTS = {"sales": ("bench/peer_scores.json",)}
+PACKAGE_INPUTS = {"sales": (str(paths.PEER_SCORES.relative_to(paths.PROJECT_ROOT)),)}
 
 
 def _module_file(name: str, root: Path) -> Path | None:
