@@ -62,25 +62,12 @@ def test_margin_grid_has_the_grid_shape_and_percent_units():
     )
 
 
-@pytest.mark.parametrize(
-    ("low", "high", "step", "message"),
-    [
-        (20.0, 0.0, 1.0, "the grid is empty"),
-        (0.0, 120.0, 1.0, "out of range"),
-        (-5.0, 10.0, 1.0, "out of range"),
-        (0.0, 10.0, 0.0, "must be positive"),
-        (0.0, float("nan"), 1.0, "finite"),
-    ],
-)
-def test_bad_grids_are_clear_errors(low, high, step, message):
-    with pytest.raises(ValueError, match=f"price_cut: .*{message}"):
-        breakeven.make_grid(low, high, step, "price_cut", (0.0, 90.0))
-
-
 def test_grid_includes_both_ends():
-    grid = breakeven.make_grid(0.0, 20.0, 0.5, "price_cut", (0.0, 90.0))
+    grid = breakeven.make_grid(0.0, 20.0, 0.5)
     assert len(grid) == 41
     assert grid[0] == 0.0 and grid[-1] == pytest.approx(0.2)
+    assert breakeven.make_grid(0.0, 1.0, 0.3)[-1] == pytest.approx(0.009)  # stops inside
+    assert breakeven.make_grid(5.0, 5.0, 1.0).tolist() == [0.05]
 
 
 def _synthetic_panel(quarters: int, fixed_mn: float = 2000.0, variable: float = 90_000.0):
@@ -109,10 +96,28 @@ def test_fixed_cost_share_is_recovered_from_synthetic_quarters():
     assert estimate.n == breakeven.FIXED_COST_QUARTERS
 
 
-def test_fixed_cost_share_needs_three_quarters():
+def test_a_thin_history_is_below_the_evidence_floor_not_an_error():
     panel, _ = _synthetic_panel(2)
-    with pytest.raises(ValueError, match="at least 3 are needed"):
-        breakeven.estimate_fixed_cost_share(panel, panel.table.index[-1])
+    estimate = breakeven.estimate_fixed_cost_share(panel, panel.table.index[-1])
+    assert estimate.n == 2 and np.isnan(estimate.share) and estimate.too_little_data
+    exact, _ = _synthetic_panel(breakeven.MIN_EVIDENCE_QUARTERS - 1)  # a perfect fit, too few
+    assert breakeven.estimate_fixed_cost_share(exact, exact.table.index[-1]).too_little_data
+    enough, _ = _synthetic_panel(breakeven.MIN_EVIDENCE_QUARTERS)
+    assert not breakeven.estimate_fixed_cost_share(enough, enough.table.index[-1]).too_little_data
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "floored"),
+    [
+        (-0.187, 0.183, True),  # crosses zero, 37 points wide: says nothing
+        (-0.005, 0.102, False),  # crosses zero but narrow: "small"
+        (0.19, 0.43, False),  # wide but clear of zero: "some, and a lot"
+        (-0.10, 0.10, False),  # exactly at the width rule: kept
+    ],
+)
+def test_the_interval_rule_of_the_evidence_floor(low, high, floored):
+    estimate = breakeven.FixedCostEstimate((low + high) / 2, low, high, "q", 8, 1.0)
+    assert estimate.too_little_data is floored
 
 
 def test_projected_margin_follows_wrights_law():

@@ -14,12 +14,12 @@ from lib import margins  # noqa: E402
 from lib.margins import charts, inputs  # noqa: E402
 from tests.conftest import FROZEN_DATA  # noqa: E402
 
-CHARTS = [name for name in margins.__all__ if name.endswith("_chart")]
+CHARTS = [name for name in dir(charts) if name.endswith("_chart")]
 
 
 @pytest.fixture(scope="module")
 def leapmotor() -> margins.Analysis:
-    return margins.analyse(margins.load_inputs("leapmotor", data_dir=FROZEN_DATA))
+    return margins.analyse(margins.load(margins.Params(maker="leapmotor"), FROZEN_DATA))
 
 
 def _title(fig: Figure) -> str:
@@ -28,16 +28,16 @@ def _title(fig: Figure) -> str:
 
 @pytest.mark.parametrize("name", CHARTS)
 def test_each_chart_returns_its_figure_and_draws_on_a_given_axes(leapmotor, name):
-    fig = getattr(margins, name)(leapmotor)
+    fig = getattr(charts, name)(leapmotor)
     assert isinstance(fig, Figure) and _title(fig)
     plt.close(fig)
     own, ax = plt.subplots()
-    assert getattr(margins, name)(leapmotor, ax=ax) is own
+    assert getattr(charts, name)(leapmotor, ax=ax) is own
     plt.close(own)
 
 
 def test_titles_state_the_findings_of_the_result(leapmotor):
-    titles = {name: _title(getattr(margins, name)(leapmotor)) for name in CHARTS}
+    titles = {name: _title(getattr(charts, name)(leapmotor)) for name in CHARTS}
     plt.close("all")
     assert (
         titles["gross_margin_chart"]
@@ -52,10 +52,32 @@ def test_titles_state_the_findings_of_the_result(leapmotor):
 
 
 def test_a_borrowed_slope_is_said_instead_of_drawn():
-    byd = margins.analyse(margins.load_inputs("byd", data_dir=FROZEN_DATA))
-    fig = margins.learning_chart(byd)
-    assert _title(fig).startswith("BYD has no quarter with cumulative deliveries to draw")
+    byd = margins.analyse(margins.load(margins.Params(maker="byd"), FROZEN_DATA))
+    fig = charts.learning_chart(byd)
+    assert _title(fig) == (
+        "BYD has no quarter with cumulative deliveries to draw (no learning applied)"
+    )
     plt.close(fig)
+
+
+def test_every_chart_is_built_outside_pyplot_and_carries_a_source_line(leapmotor):
+    """plots.axes: a Figure pyplot does not hold (shown once, nothing to close); plots.finish:
+    the source line under the chart."""
+    before = plt.get_fignums()
+    for name in CHARTS:
+        fig = getattr(charts, name)(leapmotor)
+        assert any(t.get_text().startswith("Source") for t in fig.texts), name
+    assert plt.get_fignums() == before
+
+
+def test_the_fixed_cost_line_is_left_out_when_no_share_is_fixed():
+    xiaomi = margins.analyse(margins.load(margins.Params(maker="xiaomi"), FROZEN_DATA))
+    fig = charts.breakeven_chart(xiaomi)
+    labels = [
+        line.get_label() for line in fig.axes[0].get_lines() if not line.get_label().startswith("_")
+    ]
+    assert len(labels) == 1 and labels[0].startswith("all cost of sales variable")
+    assert "with fixed costs" not in _title(fig)
 
 
 def test_event_numbers_match_the_table_when_the_chart_starts_later(leapmotor):

@@ -1,4 +1,5 @@
-"""lib.margins.inputs: the maker resolved, parameters checked, missing data said plainly."""
+"""lib.margins.inputs: the maker resolved, parameters checked against the data, missing data said
+plainly, each value from the data with its origin."""
 
 from __future__ import annotations
 
@@ -6,13 +7,18 @@ import pandas as pd
 import pytest
 
 from lib import data, makers
-from lib.margins import inputs
+from lib.errors import BadParameter
+from lib.margins import Params, inputs, panel
 from tests.conftest import FROZEN_DATA
 
 
 @pytest.fixture(scope="module")
 def leapmotor() -> inputs.Inputs:
-    return inputs.load_inputs("leapmotor", data_dir=FROZEN_DATA)
+    return inputs.load(Params(), FROZEN_DATA)
+
+
+def _load(data_dir=FROZEN_DATA, **values) -> inputs.Inputs:
+    return inputs.load(Params(**values), data_dir)
 
 
 def test_the_default_maker_starts_from_its_latest_usable_quarter(leapmotor):
@@ -28,7 +34,7 @@ def test_a_maker_without_financials_is_missing_data():
     with pytest.raises(
         makers.MissingData, match=r"AITO / HIMA has no financials in financials_quarterly.csv"
     ):
-        inputs.load_inputs("aito_hima", data_dir=FROZEN_DATA)
+        _load(maker="aito_hima")
 
 
 def test_a_maker_without_a_usable_gross_margin_is_missing_data(data_copy):
@@ -45,34 +51,27 @@ def test_a_maker_without_a_usable_gross_margin_is_missing_data(data_copy):
         makers.MissingData,
         match=r"XPeng has 0 quarter\(s\) with revenue, deliveries and gross margin",
     ):
-        inputs.load_inputs("xpeng", data_dir=data_copy)
+        _load(data_copy, maker="xpeng")
 
 
 def test_unknown_maker_and_peers_are_clear_errors():
     with pytest.raises(makers.UnknownMaker, match="unknown maker 'leap': did you mean leapmotor"):
-        inputs.load_inputs("leap", data_dir=FROZEN_DATA)
+        _load(maker="leap")
     with pytest.raises(ValueError, match=r"peers: unknown company 'Nio'"):
-        inputs.load_inputs("leapmotor", peers="XPeng, Nio", data_dir=FROZEN_DATA)
+        _load(peers="XPeng, Nio")
 
 
 @pytest.mark.parametrize(
     ("parameters", "message"),
     [
-        (
-            {"fixed_cost_share_pct": 95.0},
-            r"fixed_cost_share_pct: 95.0; expected -1 \(estimate\) or a value in \[0, 90\]",
-        ),
-        ({"learning_rate_pct": -5.0}, r"learning_rate_pct: -5.0; expected -1"),
-        ({"target_volume_units": -5}, r"target_volume_units: -5; expected a whole number"),
-        ({"price_cut_pct": (10.0, 5.0, 1.0)}, "price_cut: the grid is empty"),
-        ({"volume_change_pct": (-95.0, 10.0, 1.0)}, "volume_change: grid .* out of range"),
         ({"start_quarter": "2019Q2"}, "start_quarter: no data for Leapmotor in 2019Q2"),
+        ({"start_quarter": "Q4 2025"}, "start_quarter: 'Q4 2025' is not a quarter"),
         ({"bridge_base_quarter": "2025Q4"}, "bridge_base_quarter: 2025Q4 must come before"),
     ],
 )
-def test_bad_parameters_name_the_parameter(parameters, message):
-    with pytest.raises(ValueError, match=message):
-        inputs.load_inputs("leapmotor", data_dir=FROZEN_DATA, **parameters)
+def test_parameters_the_data_cannot_serve_are_bad_parameters(parameters, message):
+    with pytest.raises(BadParameter, match=message):
+        _load(**parameters)
 
 
 def test_peers_keep_their_order_and_drop_the_maker_and_repeats():
@@ -95,7 +94,7 @@ def test_charts_mark_events_from_the_price_war_start_on(data_copy):
         "2022-10-24,tesla_china,price cut,earlier cut,9,stated,https://example.org/early,test row\n"
     )
     path.write_text(path.read_text() + early)
-    loaded = inputs.load_inputs("leapmotor", data_dir=data_copy)
+    loaded = _load(data_copy)
     assert "earlier cut" not in set(loaded.events["event"])  # 2022Q4 is before PRICE_WAR_START
     assert loaded.events["date"].min() >= inputs.PRICE_WAR_START.start_time
 
@@ -129,10 +128,40 @@ def test_every_event_in_the_live_data_is_sourced_and_names_a_known_maker():
     assert events["date"].is_monotonic_increasing
 
 
-def test_the_default_target_is_the_stated_one_else_last_year_else_todays_scale():
-    from lib import margins
-
-    assert margins.load_inputs("leapmotor", data_dir=FROZEN_DATA).target_volume_units == 1_000_000
-    xiaomi = margins.load_inputs("xiaomi", data_dir=FROZEN_DATA)  # no target, 2025 incomplete
-    volume, _ = margins.panel.annual_volume(xiaomi.panel, xiaomi.start)
+def test_the_default_target_is_the_stated_one_else_last_year_else_todays_scale(leapmotor):
+    assert leapmotor.target_volume_units == 1_000_000
+    assert leapmotor.target_origin == (
+        "Leapmotor's stated 2026 target (leapmotor_target_2026_units)"
+    )
+    xpeng = _load(maker="xpeng")  # no stated target: its deliveries of 2025
+    assert xpeng.target_origin == "XPeng's deliveries in 2025 (no stated 2026 target)"
+    xiaomi = _load(maker="xiaomi")  # no target, 2025 incomplete
+    volume, _ = panel.annual_volume(xiaomi.panel, xiaomi.start)
     assert xiaomi.target_volume_units == round(volume)
+    assert "no stated 2026 target and no complete 2025" in xiaomi.target_origin
+    assert _load(target_volume_units=600_000).target_origin == "set by the analyst"
+
+
+def test_a_series_of_other_vehicles_than_the_financials_is_labelled_and_not_mixed():
+    """Tesla China's monthly series is one plant's; its company's financials are global: the
+    target is then the company's own volume, never the series' total set against its costs."""
+    tesla = _load(maker="tesla_china")
+    scope = tesla.scope
+    assert scope is not None and scope.wider and scope.year == 2025
+    assert scope.company_units > 1.5 * scope.series_units
+    volume, _ = panel.annual_volume(tesla.panel, tesla.start)
+    assert tesla.target_volume_units == round(volume)
+    assert "count other vehicles than Tesla China's monthly series" in tesla.target_origin
+    assert _load(maker="leapmotor").scope is None  # the same vehicles: no label
+
+
+def test_the_scope_compares_only_complete_years(data_copy):
+    """A year the series has only in part says nothing about what the financials count."""
+    path = data_copy / "deliveries_monthly.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    kept = [line for line in lines if not line.startswith("tesla_china,2025-")]
+    path.write_text(
+        "".join(kept + [line for line in lines if line.startswith("tesla_china,2025-01")])
+    )
+    loaded = _load(data_copy, maker="tesla_china")
+    assert loaded.scope is None or loaded.scope.year != 2025

@@ -1,43 +1,29 @@
-"""lib.margins.report: recorded results, prose from the results, tables escaped."""
+"""lib.margins.text: the prose, written from the results, text from the data escaped."""
 
 from __future__ import annotations
 
 import pytest
 
-from lib import margins, results
+from lib import margins
 from tests.conftest import FROZEN_DATA
+
+
+def _analyse(maker: str = "leapmotor", data_dir=FROZEN_DATA, **values) -> margins.Analysis:
+    return margins.analyse(margins.load(margins.Params(maker=maker, **values), data_dir))
 
 
 @pytest.fixture(scope="module")
 def leapmotor() -> margins.Analysis:
-    return margins.analyse(margins.load_inputs("leapmotor", data_dir=FROZEN_DATA))
-
-
-def test_record_keeps_the_names_units_and_roles_the_summary_reads(leapmotor):
-    results.clear()
-    recorded = {r.name: r for r in margins.record(leapmotor)}
-    results.clear()
-    assert recorded["gm_at_target_cut10_pct"].role == "headline"
-    supporting = {n for n, r in recorded.items() if r.role == "supporting"}
-    assert supporting == {
-        "gm_at_target_current_pct",
-        "gm_at_target_cut5_pct",
-        "latest_gross_margin_pct",
-    }
-    assert (
-        recorded["latest_period"].value == "2025Q4" and recorded["latest_period"].unit == "quarter"
-    )
-    assert recorded["gm_at_target_cut10_pct"].value == pytest.approx(13.66, abs=0.005)
-    assert recorded["volume_increase_for_10pct_cut_pct"].value == pytest.approx(200.0)
-    assert recorded["learning_rate_pct"].low < recorded["learning_rate_pct"].value
-    assert all(r.unit in ("pct", "quarter", "units") for r in recorded.values())
+    return _analyse()
 
 
 def test_the_answer_is_written_from_the_results(leapmotor):
-    text = margins.answer_markdown(leapmotor)
+    text = margins.text.answer(leapmotor)
     assert text.startswith("In 2025Q4 Leapmotor earned a company gross margin of **15.0%**")
     assert "**13.7% (10.0% to 17.1%)**" in text
-    assert "it would need 200% more vehicles" in text
+    assert "it would need 200% more vehicles (110% if 5% of cost of sales is fixed)" in text
+    assert "(Leapmotor's stated 2026 target (leapmotor_target_2026_units); +68%" in text
+    assert "These are the financials of" not in text  # its series and financials agree
 
 
 def test_text_from_the_data_is_escaped(data_copy):
@@ -45,49 +31,63 @@ def test_text_from_the_data_is_escaped(data_copy):
     path.write_text(
         path.read_text().replace(",Leapmotor,Leapmotor,", ",Leap<b>motor</b>,Leapmotor,", 1)
     )
-    hostile = margins.analyse(margins.load_inputs("leapmotor", data_dir=data_copy))
-    text = margins.answer_markdown(hostile)
+    text = margins.text.answer(_analyse(data_dir=data_copy))
     assert "Leap&lt;b&gt;motor&lt;/b&gt;" in text and "<b>" not in text
     assert "(financials of Leapmotor)" in text  # the company differs from the shown name
 
 
 def test_industry_text_names_the_years_and_the_flagged_figure(leapmotor):
-    text = margins.industry_markdown(leapmotor)
+    text = margins.text.industry(leapmotor)
     assert "from 2017 to 2025" in text
     assert "The figure for 2025 is flagged uncertain" in text
 
 
 def test_sources_name_the_events_file_and_the_unused_quarters(leapmotor):
-    text = margins.sources_markdown(leapmotor)
+    text = margins.text.sources(leapmotor)
     assert "`data/price_war_events.csv`" in text
     assert "Leapmotor's 2026Q1 figures are flagged and unused" in text
 
 
 def test_other_currency_note_lists_only_companies_left_out(leapmotor):
-    assert margins.other_currency_note(leapmotor).endswith("than RMB: Tesla.")
+    assert margins.text.other_currency(leapmotor).endswith("than RMB: Tesla.")
 
 
-def test_reader_tables_escape_and_show_sources(leapmotor):
-    events = margins.events_table(leapmotor).to_html()
-    assert "insideevs.com" in events and "Honor Edition" in events
-    afford = margins.affordability_table(leapmotor).to_html()
-    assert "price cut to zero gross profit" in afford
-    history = margins.history_table(leapmotor).to_html()
-    assert "(d)" in history  # a derived figure carries its letter
-    assert "No figure" not in margins.duplicates_table(leapmotor).to_html()
+def test_the_bases_are_read_from_the_data_not_written_per_maker(leapmotor):
+    text = margins.text.basis(leapmotor)
+    assert text.startswith("The maker's margin is the company gross margin of Leapmotor, RMB.")
+    assert "vehicle margin in RMB: Xiaomi EV" in text  # the data's only vehicle-margin company
+    assert "company gross margin in USD: Tesla" in text
+    xpeng = _analyse("xpeng", peers="NIO, Li Auto")
+    assert "Xiaomi" not in margins.text.basis(xpeng)  # only the companies compared
 
 
 def test_a_maker_without_learning_shows_no_range_and_says_why():
-    byd = margins.analyse(margins.load_inputs("byd", data_dir=FROZEN_DATA))
-    assert not byd.cases.attrs["learning_applied"]  # no cumulative deliveries in the data
-    results.clear()
-    recorded = {r.name: r for r in margins.record(byd)}
-    results.clear()
-    for name in ("gm_at_target_cut10_pct", "gm_at_target_cut5_pct", "gm_at_target_current_pct"):
-        assert recorded[name].low is None and recorded[name].high is None
-        assert "no interval: no learning is applied" in recorded[name].meaning
-    assert "(not applied: no learning is applied" in recorded["learning_rate_pct"].meaning
-    text = margins.answer_markdown(byd)
-    cut10 = recorded["gm_at_target_cut10_pct"].value
+    text = margins.text.answer(_analyse("byd"))
+    byd = _analyse("byd")
+    cut10 = byd.case(0.10).gross_margin_pct
     assert f"**{cut10:.1f}%**" in text and f"{cut10:.1f}% to {cut10:.1f}%" not in text
-    assert "no range around it" in text
+    assert "no range around it" in text and "interval from the learning rate" not in text
+    assert "the answer applies no learning" in margins.text.learning(byd)
+
+
+def test_a_fixed_share_below_the_evidence_floor_is_said_not_shown():
+    xiaomi = _analyse("xiaomi")
+    assert xiaomi.fixed_too_little_data and xiaomi.fixed_share == 0.0
+    answer = margins.text.answer(xiaomi)
+    assert "too little data (4 quarters)" in answer and "of cost of sales is fixed)" not in answer
+    fixed = margins.text.fixed_cost(xiaomi)
+    assert fixed.startswith("The fixed share of cost of sales is **too little data (4 quarters)**")
+    assert "at least 6 quarters" in fixed and "-0.2%" not in fixed
+    assert "no share of it is taken as fixed" in margins.text.bridge(xiaomi)
+    assert margins.text.fixed_cost(leapmotor := _analyse()).startswith(
+        "The fixed share of cost of sales, 4.8%, is estimated"
+    )
+    assert "spreading 5% of 2024Q4" in margins.text.bridge(leapmotor)
+
+
+def test_a_company_wider_than_the_makers_series_is_labelled():
+    answer = margins.text.answer(_analyse("tesla_china"))
+    assert "These are the financials of Tesla, which count more vehicles than Tesla China's" in (
+        answer
+    )
+    assert "1,636,129 against 851,732 in 2025" in answer

@@ -3,8 +3,12 @@ a maker without financials, bad parameters."""
 
 from __future__ import annotations
 
+import nbformat
 import pytest
 from papermill.exceptions import PapermillExecutionError
+
+from lib import makers, paths
+from tests.conftest import FROZEN_DATA
 
 NOTEBOOK = "03_price_war_margins"
 pytestmark = pytest.mark.notebooks
@@ -12,12 +16,17 @@ CASES = ("gm_at_target_current_pct", "gm_at_target_cut5_pct", "gm_at_target_cut1
 
 
 def _check_consistency(found: dict) -> None:
-    for name in (*CASES, "learning_rate_pct"):
+    for name in (*CASES, "learning_rate_pct", "fixed_cost_share_pct"):
         r = found[name]
-        if r["low"] is None:  # no learning applied: no interval, and the meaning says why
-            assert r["high"] is None and "no interval" in r["meaning"], name
+        if isinstance(r["value"], str):  # below an evidence floor: said, not a number
+            assert r["value"].startswith("too little data (") and r["low"] is None, name
+        elif r["low"] is None:  # no learning applied (or a share set): no interval, and why
+            assert r["high"] is None, name
+            assert "no interval" in r["meaning"] or "set by the analyst" in r["meaning"], name
         else:
-            assert r["low"] <= r["value"] <= r["high"], name
+            assert r["low"] <= r["value"] <= r["high"] and r["low"] < r["high"], name
+    assert found["latest_period"]["value"] in found["latest_gross_margin_pct"]["meaning"]
+    assert found["margin_basis"]["value"] in found["latest_gross_margin_pct"]["meaning"]
     cases = [found[n]["value"] for n in CASES]
     assert cases[0] > cases[1] > cases[2]
     # A 10% cut on the same unit cost: margin = 1 - (1 - m0) / 0.9.
@@ -51,6 +60,7 @@ def test_default_maker(run_notebook):
     text = _outputs(executed)
     assert "insideevs.com" in text  # the events table lists its sources
     assert "In 2025Q4 Leapmotor earned a company gross margin of **15.0%**" in text
+    assert found["margin_basis"]["value"] == "company gross margin of Leapmotor, RMB"
 
 
 def test_other_maker_with_explicit_periods_and_grid(run_notebook):
@@ -79,6 +89,19 @@ def test_other_maker_with_explicit_periods_and_grid(run_notebook):
     afford = next(o for o in outputs if "price cut to zero gross profit" in o)
     assert "NIO" in afford and "Li Auto" in afford and "Tesla" not in afford
     assert any("Gross profit 2025Q2" in o for o in outputs)
+    # The prose names only the maker and the peers asked for; other makers not at all.
+    prose = "\n".join(
+        [c.source for c in executed.cells if c.cell_type == "markdown"]
+        + [
+            str(o.get("data", {}).get("text/markdown", ""))
+            for c in executed.cells
+            for o in c.get("outputs", [])
+        ]
+    )
+    others = {"XPeng", "NIO", "Li Auto"}
+    for entry in makers.registry(FROZEN_DATA).values():
+        for name in {entry.display_name, entry.company} - {None} - others:
+            assert name not in prose, name
 
 
 @pytest.mark.parametrize("maker", ["byd", "xiaomi", "tesla_china"])
@@ -86,6 +109,18 @@ def test_makers_with_thin_or_different_data(run_notebook, maker):
     _, found = run_notebook(NOTEBOOK, maker=maker)
     assert isinstance(found["latest_gross_margin_pct"]["value"], float)
     _check_consistency(found)
+    assert found["margin_basis"]["value"].startswith(("company gross margin", "vehicle margin"))
+
+
+def test_charts_are_shown_one_way():
+    """Each chart cell ends with the bare chart call: no pyplot, no trailing semicolon."""
+    notebook = nbformat.read(paths.NOTEBOOKS_DIR / f"{NOTEBOOK}.ipynb", as_version=4)
+    code = [c.source for c in notebook.cells if c.cell_type == "code"]
+    assert not any("plt." in source or "matplotlib" in source for source in code)
+    assert not any(line.rstrip().endswith(";") for source in code for line in source.splitlines())
+    charts = [s for s in code if "_chart(" in s]
+    assert len(charts) == 8
+    assert all(s.splitlines()[-1].startswith("margins.charts.") for s in charts)
 
 
 def test_a_maker_without_financials_says_so(run_notebook):

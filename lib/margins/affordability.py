@@ -36,7 +36,7 @@ def affordability_row(panel: Panel, quarter: pd.Period) -> dict:
     return {
         "company": panel.company,
         "quarter": str(quarter),
-        "margin_basis": "vehicle margin" if panel.basis == "vehicle" else "gross margin (company)",
+        "margin_basis": "vehicle margin" if panel.basis == "vehicle" else "company gross margin",
         "currency": panel.currency,
         "gross_margin_pct": margin,
         "cushion_pp": margin,

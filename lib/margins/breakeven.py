@@ -8,7 +8,6 @@ when volume changes by g the cost per vehicle becomes (1 - s) + s / (1 + g) of t
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +19,12 @@ from lib.margins.units import frac_to_pct, pct_to_frac
 
 FIXED_COST_QUARTERS = 8  # two years of quarters: enough spread in volume, little drift in costs
 MIN_FIXED_COST_QUARTERS = 3  # an intercept and a slope need one residual degree of freedom
+# Evidence floor of the estimate: below it the share is "too little data (N quarters)", not a
+# number. Fewer quarters than this and one quarter's mix or one-off moves the intercept.
+MIN_EVIDENCE_QUARTERS = 6
+# A 95% interval that includes zero and is wider than this (0-1 of cost of sales) cannot tell
+# "no fixed cost" from a fifth of cost of sales fixed: the data do not say which.
+MAX_UNINFORMED_WIDTH = 0.20
 
 
 def unit_cost_factor(
@@ -71,25 +76,9 @@ def margin_grid(
     )
 
 
-def make_grid(
-    low_pct: float, high_pct: float, step_pct: float, name: str, bounds: tuple[float, float]
-) -> np.ndarray:
-    """An evenly spaced grid of fractions from percent bounds; clear errors when empty or out of range."""
-    lower, upper = bounds
-    if not (math.isfinite(low_pct) and math.isfinite(high_pct) and math.isfinite(step_pct)):
-        raise ValueError(
-            f"{name}: grid bounds must be finite numbers, got {low_pct}, {high_pct}, {step_pct}"
-        )
-    if step_pct <= 0:
-        raise ValueError(f"{name}: step {step_pct!r}% must be positive")
-    if high_pct < low_pct:
-        raise ValueError(
-            f"{name}: the grid is empty: from {low_pct}% to {high_pct}% (the upper end must not be below the lower end)"
-        )
-    if low_pct < lower or high_pct > upper:
-        raise ValueError(
-            f"{name}: grid {low_pct}% to {high_pct}% is out of range; expected values within [{lower}%, {upper}%]"
-        )
+def make_grid(low_pct: float, high_pct: float, step_pct: float) -> np.ndarray:
+    """An evenly spaced grid of fractions from `low_pct` to `high_pct` (both included when the
+    step fits); the bounds and the step are checked by the parameters (lib.margins.Params)."""
     count = int(np.floor((high_pct - low_pct) / step_pct + 1e-9)) + 1  # 1e-9: float steps
     return pct_to_frac(low_pct + step_pct * np.arange(count))
 
@@ -105,6 +94,13 @@ class FixedCostEstimate:
     n: int
     variable_cost_per_vehicle: float  # currency units
 
+    @property
+    def too_little_data(self) -> bool:
+        """Below the evidence floor: too few quarters, or an interval that says nothing."""
+        if self.n < MIN_EVIDENCE_QUARTERS:
+            return True
+        return self.low < 0 < self.high and self.high - self.low > MAX_UNINFORMED_WIDTH
+
 
 def estimate_fixed_cost_share(
     panel: Panel, through: pd.Period, quarters: int = FIXED_COST_QUARTERS
@@ -113,13 +109,13 @@ def estimate_fixed_cost_share(
 
     Uses up to `quarters` usable quarters up to `through`: cost = F + v N; the share is F over the
     cost of sales of `through`, with a 95% interval. Falling unit costs (learning) push F up, so
-    read it as an upper bound."""
+    read it as an upper bound. With fewer than MIN_FIXED_COST_QUARTERS the estimate is NaN (and
+    `too_little_data`)."""
     usable = panel.usable()
     usable = usable[usable.index <= through].tail(quarters)
-    if len(usable) < MIN_FIXED_COST_QUARTERS:
-        raise ValueError(
-            f"fixed_cost_share_pct: {panel.company} has {len(usable)} usable quarters up to {through}; at least {MIN_FIXED_COST_QUARTERS} are needed to estimate it (set fixed_cost_share_pct instead)"
-        )
+    span = f"{usable.index.min()} to {usable.index.max()}"
+    if len(usable) < MIN_FIXED_COST_QUARTERS:  # no regression at all: below the floor
+        return FixedCostEstimate(np.nan, np.nan, np.nan, span, len(usable), np.nan)
     cost_mn = usable["revenue"] * (1 - usable["gross_margin_pct"] / 100)
     model = sm.OLS(cost_mn.to_numpy(), sm.add_constant(usable["deliveries"].to_numpy())).fit()
     low, high = model.conf_int(0.05)[0]
@@ -128,7 +124,7 @@ def estimate_fixed_cost_share(
         share=float(model.params[0] / latest_cost),
         low=float(low / latest_cost),
         high=float(high / latest_cost),
-        quarters=f"{usable.index.min()} to {usable.index.max()}",
+        quarters=span,
         n=len(usable),
         variable_cost_per_vehicle=float(model.params[1] * 1e6),
     )

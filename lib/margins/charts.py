@@ -1,5 +1,6 @@
 """Charts of the margins analysis: each takes the Analysis (and an optional Axes) and returns the
-Figure, its title stating the finding computed from the results."""
+Figure, built with `plots.axes` and finished with `plots.finish`, its title stating the finding
+computed from the results."""
 
 from __future__ import annotations
 
@@ -23,13 +24,6 @@ EVENT_LABEL_DAYS = 60  # events closer than this share one number label ("8-10")
 BREAKEVEN_CAP_PCT = 300.0  # beyond quadrupling volume the curve only says "out of reach"
 CELLS_REFERENCE = "margins_battery_learning_rate_cells_pct"  # the title's comparison
 EVENT_COLOR = "#555555"
-
-
-def _axes(ax: plt.Axes | None) -> tuple[Figure, plt.Axes]:
-    if ax is None:
-        fig, ax = plt.subplots()
-        return fig, ax
-    return ax.figure, ax
 
 
 def _quarter_x(index: pd.PeriodIndex) -> pd.DatetimeIndex:
@@ -92,7 +86,7 @@ def _history(result: Analysis, column: str, ax, *, panels=None, scale: float = 1
 
 
 def gross_margin_chart(result: Analysis, ax: plt.Axes | None = None) -> Figure:
-    fig, ax = _axes(ax)
+    ax = plots.axes(ax)
     usable = result.panel.usable()
     first, start = usable.index[0], result.start
     title = (
@@ -102,11 +96,11 @@ def gross_margin_chart(result: Analysis, ax: plt.Axes | None = None) -> Figure:
     _history(result, "gross_margin_pct", ax)
     plots.percent(ax)
     plots.finish(ax, title=title, ylabel="Gross margin (%)", source=SOURCE_FINANCIALS)
-    return fig
+    return ax.figure
 
 
 def net_margin_chart(result: Analysis, ax: plt.Axes | None = None) -> Figure:
-    fig, ax = _axes(ax)
+    ax = plots.axes(ax)
     net = result.panel.usable()["net_margin_pct"].dropna()
     title = (
         f"{result.name}'s net margin was {net.iloc[-1]:.1f}% in {net.index[-1]}, "
@@ -117,7 +111,7 @@ def net_margin_chart(result: Analysis, ax: plt.Axes | None = None) -> Figure:
     _history(result, "net_margin_pct", ax)
     plots.percent(ax)
     plots.finish(ax, title=title, ylabel="Net income / revenue (%)", source=SOURCE_FINANCIALS)
-    return fig
+    return ax.figure
 
 
 def same_currency(result: Analysis) -> dict:
@@ -126,7 +120,7 @@ def same_currency(result: Analysis) -> dict:
 
 
 def revenue_per_vehicle_chart(result: Analysis, ax: plt.Axes | None = None) -> Figure:
-    fig, ax = _axes(ax)
+    ax = plots.axes(ax)
     per_car = result.panel.usable()["revenue_per_vehicle"]
     change = per_car.loc[result.start] / per_car.iloc[0] - 1
     title = (
@@ -141,13 +135,13 @@ def revenue_per_vehicle_chart(result: Analysis, ax: plt.Axes | None = None) -> F
         ylabel=f"Revenue per vehicle ({result.currency} thousand)",
         source=SOURCE_FINANCIALS,
     )
-    return fig
+    return ax.figure
 
 
 def industry_margin_chart(result: Analysis, ax: plt.Axes | None = None) -> Figure:
     """Bars: industry sales profit margin by year (percent), hatched when flagged; the count of
     models with price cuts written inside the bars of the years that have one."""
-    fig, ax = _axes(ax)
+    ax = plots.axes(ax)
     margins, cuts = result.inputs.industry_margins, result.inputs.price_cut_counts
     soft = (margins["flag"] != "stated").to_numpy()
     years, values = margins["year"].to_numpy(), margins["value"].to_numpy()
@@ -173,12 +167,12 @@ def industry_margin_chart(result: Analysis, ax: plt.Axes | None = None) -> Figur
     )
     source = "official statistics via CPCA (sales profit margin); CPCA count of models with price cuts; hatched = flagged"
     plots.finish(ax, title=title, xlabel="Year", ylabel="Sales profit margin (%)", source=source)
-    return fig
+    return ax.figure
 
 
 def bridge_chart(result: Analysis, ax: plt.Axes | None = None) -> Figure:
     """Waterfall: base gross profit, each effect, end gross profit (currency millions)."""
-    fig, ax = _axes(ax)
+    ax = plots.axes(ax)
     bridge, currency = result.bridge, result.currency
     table = bridge.table()
     running = 0.0
@@ -213,7 +207,7 @@ def bridge_chart(result: Analysis, ax: plt.Axes | None = None) -> Figure:
         ylabel=f"Gross profit ({currency} mn per quarter)",
         source=SOURCE_FINANCIALS,
     )
-    return fig
+    return ax.figure
 
 
 def _learning_title(result: Analysis) -> str:
@@ -232,15 +226,16 @@ def _learning_title(result: Analysis) -> str:
 def learning_chart(result: Analysis, ax: plt.Axes | None = None) -> Figure:
     """Unit cost vs cumulative deliveries (log-log) with the fitted line, its 95% band from the
     slope interval, and lines at published battery learning rates from the first quarter."""
-    fig, ax = _axes(ax)
+    ax = plots.axes(ax)
     fit, company, currency = result.fit, result.inputs.company, result.currency
     source = "cost per vehicle = revenue x (1 - gross margin) / deliveries; financials_quarterly.csv; learning rates: see table"
     own = fit.points[fit.points["company"] == company]
     if own.empty:  # the slope was borrowed from the peers: nothing of the maker's to draw
         ax.set_axis_off()
-        title = f"{result.name} has no quarter with cumulative deliveries to draw ({fit.scope} slope used)"
+        used = f"{fit.scope} slope used" if result.learning_applied else "no learning applied"
+        title = f"{result.name} has no quarter with cumulative deliveries to draw ({used})"
         plots.finish(ax, title=title, source=source)
-        return fig
+        return ax.figure
     x = own["cum_deliveries_mid"].to_numpy()
     ax.scatter(
         x,
@@ -296,24 +291,25 @@ def learning_chart(result: Analysis, ax: plt.Axes | None = None) -> Figure:
         ylabel=f"Cost of sales per vehicle ({currency}, log scale)",
         source=source,
     )
-    return fig
+    return ax.figure
 
 
 def breakeven_chart(result: Analysis, ax: plt.Axes | None = None) -> Figure:
     """Volume increase (percent) that keeps gross profit, against the price cut (percent), for
     all cost of sales variable and for the fixed share absorbed; the headline cut is marked."""
-    fig, ax = _axes(ax)
+    ax = plots.axes(ax)
     margin, share, cuts = result.margin_now, result.fixed_share, result.inputs.price_cuts
     cut_pct, cap = frac_to_pct(HEADLINE_CUT), BREAKEVEN_CAP_PCT
     with_fixed = contribution_margin(margin, share)
-    lines = (
-        (margin, f"all cost of sales variable (m = {100 * margin:.1f}%)", plots.FOCUS_COLOR),
-        (
-            with_fixed,
-            f"{100 * share:.0f}% of cost of sales fixed (m = {100 * with_fixed:.1f}%)",
-            plots.REFERENCE_COLOR,
-        ),
-    )
+    lines = [(margin, f"all cost of sales variable (m = {100 * margin:.1f}%)", plots.FOCUS_COLOR)]
+    if share > 0:  # none fixed (or too little data to say): the second line is the first
+        lines.append(
+            (
+                with_fixed,
+                f"{100 * share:.0f}% of cost of sales fixed (m = {100 * with_fixed:.1f}%)",
+                plots.REFERENCE_COLOR,
+            )
+        )
     for m, label, color in lines:
         needed = frac_to_pct(breakeven_volume_increase(m, cuts))
         ax.plot(
@@ -344,8 +340,10 @@ def breakeven_chart(result: Analysis, ax: plt.Axes | None = None) -> Figure:
     if np.isfinite(result.need_for_cut):
         title = (
             f"A {cut_pct:.0f}% cut needs {100 * result.need_for_cut:.0f}% more vehicles to keep gross "
-            f"profit ({100 * result.need_for_cut_fixed:.0f}% with fixed costs)"
+            "profit"
         )
+        if share > 0:
+            title += f" ({100 * result.need_for_cut_fixed:.0f}% with fixed costs)"
     else:
         title = f"At a {100 * margin:.1f}% margin no volume pays for a {cut_pct:.0f}% price cut"
     plots.finish(
@@ -355,13 +353,13 @@ def breakeven_chart(result: Analysis, ax: plt.Axes | None = None) -> Figure:
         ylabel="Volume increase to keep gross profit (%)",
         source=f"{result.name} gross margin in {result.start}; break-even = d / (m - d)",
     )
-    return fig
+    return ax.figure
 
 
 def margin_map_chart(result: Analysis, ax: plt.Axes | None = None) -> Figure:
     """Gross margin (percent) over price cut x volume change, the current margin's contour, the
     zero line, and the target volume's line (a note instead when it is off the grid)."""
-    fig, ax = _axes(ax)
+    ax = plots.axes(ax)
     grid, today_pct = result.grid, 100 * result.margin_now
     target_pct = 100 * result.target_change
     cuts, changes, values = (
@@ -373,7 +371,7 @@ def margin_map_chart(result: Analysis, ax: plt.Axes | None = None) -> Figure:
     mesh = ax.pcolormesh(
         cuts, changes, values, cmap="RdBu", vmin=-limit, vmax=limit, shading="nearest"
     )
-    fig.colorbar(mesh, ax=ax, label="Gross margin (%)")
+    ax.figure.colorbar(mesh, ax=ax, label="Gross margin (%)")
     two_d = len(cuts) > 1 and len(changes) > 1
     if two_d and values.min() < today_pct < values.max():
         today = ax.contour(
@@ -413,8 +411,13 @@ def margin_map_chart(result: Analysis, ax: plt.Axes | None = None) -> Figure:
         f"gross margin before learning (today {today_pct:.1f}%)"
     )
     source = (
-        f"{result.name} gross margin in {result.start}; fixed share {100 * result.fixed_share:.0f}% "
-        f"of cost of sales; volume vs {result.volume_basis}"
+        f"{result.name} gross margin in {result.start}; "
+        + (
+            f"fixed share {100 * result.fixed_share:.0f}% of cost of sales"
+            if not result.fixed_too_little_data
+            else "all cost of sales variable (too little data for a fixed share)"
+        )
+        + f"; volume vs {result.volume_basis}"
     )
     plots.finish(
         ax,
@@ -423,4 +426,4 @@ def margin_map_chart(result: Analysis, ax: plt.Axes | None = None) -> Figure:
         ylabel="Volume change vs last four quarters (%)",
         source=source,
     )
-    return fig
+    return ax.figure

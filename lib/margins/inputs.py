@@ -1,8 +1,10 @@
 """Inputs of the margins analysis: the maker resolved, parameters checked, data loaded.
 
-`load_inputs` is the notebook's first call after its parameters: a bad parameter is a ValueError
-naming it, and a maker without the data this analysis needs is `lib.makers.MissingData` (the
-runner publishes that sentence as the report), both before anything is computed.
+`load(params)` is the notebook's first call after its parameters: a parameter the data cannot
+serve is `lib.errors.BadParameter` naming it (the ranges are checked by `Params` itself), and a
+maker without the data this analysis needs is `lib.makers.MissingData` (the runner publishes that
+sentence as the report), both before anything is computed. Each value taken from the data in
+place of a parameter carries where it came from (`Inputs.target_origin`).
 """
 
 from __future__ import annotations
@@ -24,13 +26,8 @@ from lib.margins.panel import (
     companies,
     quarterly_panel,
 )
+from lib.margins.params import Params
 
-ESTIMATE = -1.0  # a parameter set to this is estimated from the data
-PRICE_CUT_RANGE_PCT = (0.0, 90.0)  # a cut of the whole price is no longer a price
-VOLUME_CHANGE_RANGE_PCT = (-90.0, 1000.0)  # from near-collapse to an eleven-fold year
-FIXED_SHARE_RANGE_PCT = (0.0, 90.0)  # some cost of sales (materials) always varies with volume
-LEARNING_RATE_RANGE_PCT = (0.0, 60.0)  # published experience curves stay well below 60%
-TARGET_VOLUME_RANGE = (1, 100_000_000)
 # Tesla's China cuts of January 2023 opened the price war: charts mark events from then on.
 PRICE_WAR_START = pd.Period("2023Q1", freq="Q")
 FINANCIALS_FILE = data.FINANCIALS.filename
@@ -40,12 +37,30 @@ BATTERY_REFERENCES = {
     "margins_battery_learning_rate_cylindrical_cells_pct": "cylindrical cells (Ziegler & Trancik)",
     "margins_battery_learning_rate_storage_pct": "battery storage (Kittner et al.)",
 }
+# The financials count the same vehicles as the maker's monthly series when their totals of a
+# year agree within this share (a series of passenger cars against a group's all-NEV total
+# differs by a few percent; a company's other plants or brands by far more).
+SCOPE_TOLERANCE = 0.10
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A year in which the company's financials count other vehicles than the maker's series."""
+
+    year: int
+    company_units: float  # deliveries in the financials (the cost base of every margin here)
+    series_units: float  # the maker's monthly series (deliveries_monthly.csv)
+
+    @property
+    def wider(self) -> bool:
+        return self.company_units > self.series_units
 
 
 @dataclass(frozen=True)
 class Inputs:
     """Everything the analysis reads, checked: money in the company's currency (see units)."""
 
+    params: Params
     maker: makers.Maker
     company: str  # in financials_quarterly.csv
     financials: pd.DataFrame
@@ -58,6 +73,8 @@ class Inputs:
     fixed_cost_share_pct: float | None  # None: estimate from the data
     learning_rate_pct: float | None  # None: fit from the data
     target_volume_units: int
+    target_origin: str  # where the target comes from, for readers
+    scope: Scope | None  # None: the financials count the maker's series (or no year compares)
     events: pd.DataFrame  # price-war events within the charts' quarters
     industry_margins: pd.DataFrame  # assumptions rows with a `year` column
     price_cut_counts: pd.DataFrame
@@ -89,50 +106,38 @@ def parse_peers(financials: pd.DataFrame, company: str, peers: str) -> list[str]
     return [p for p in dict.fromkeys(names) if p != company]
 
 
-def optional_pct(value: float, name: str, bounds: tuple[float, float]) -> float | None:
-    """A percent parameter that may be ESTIMATE (-1, returned as None) or a value in `bounds`."""
-    if value == ESTIMATE:
-        return None
-    low, high = bounds
-    if not low <= value <= high:
-        raise BadParameter(
-            f"{name}: {value!r}; expected {ESTIMATE:g} (estimate) or a value in [{low:g}, {high:g}]"
-        )
-    return float(value)
-
-
 def _company(maker: makers.Maker, financials: pd.DataFrame) -> str:
     """The maker's company in the financials, or MissingData saying what is missing."""
     if maker.company is None or maker.company not in set(financials["company"]):
         raise makers.MissingData(
-            f"{maker.display_name} has no financials in {FINANCIALS_FILE} ({maker.note or 'no company of its own in makers.csv'}); "
-            "the margin analysis needs its quarterly revenue, deliveries and gross margin."
+            f"{maker.display_name} has no financials in {FINANCIALS_FILE} "
+            f"({maker.note or 'no company of its own in makers.csv'}); the margin analysis needs "
+            "its quarterly revenue, deliveries and gross margin."
         )
     return maker.company
 
 
-def _check_history(maker: makers.Maker, panel: Panel, estimate_fixed: bool) -> None:
-    """MissingData unless the maker has the usable quarters the analysis needs."""
+def _check_history(maker: makers.Maker, panel: Panel) -> None:
+    """MissingData unless the maker has the two usable quarters a bridge needs (a thinner
+    history leaves the fixed-cost estimate below its evidence floor, said as such)."""
     usable = len(panel.usable())
-    needed = breakeven.MIN_FIXED_COST_QUARTERS if estimate_fixed else 2  # 2: a bridge
-    if usable < needed:
-        why = "to estimate its fixed costs (or set fixed_cost_share_pct)" if estimate_fixed else ""
+    if usable < 2:
         raise makers.MissingData(
-            f"{maker.display_name} has {usable} quarter(s) with revenue, deliveries and gross margin in "
-            f"{FINANCIALS_FILE} (company {panel.company}); the margin analysis needs at least {needed} {why}".rstrip()
-            + "."
+            f"{maker.display_name} has {usable} quarter(s) with revenue, deliveries and gross "
+            f"margin in {FINANCIALS_FILE} (company {panel.company}); the margin analysis needs "
+            "at least 2."
         )
 
 
-def _quarters(panel: Panel, start_quarter: str, bridge_base_quarter: str):
-    if start_quarter:
-        start = check_quarter(panel, start_quarter, "start_quarter")
-    else:
+def _quarters(panel: Panel, params: Params) -> tuple[pd.Period, pd.Period]:
+    if params.is_sourced("start_quarter"):
         start = panel.usable().index.max()
-    if bridge_base_quarter:
-        base = check_quarter(panel, bridge_base_quarter, "bridge_base_quarter")
     else:
+        start = check_quarter(panel, params.start_quarter, "start_quarter")
+    if params.is_sourced("bridge_base_quarter"):
         base = base_quarter(panel, start)
+    else:
+        base = check_quarter(panel, params.bridge_base_quarter, "bridge_base_quarter")
     if base >= start:
         raise BadParameter(
             f"bridge_base_quarter: {base} must come before the start quarter {start}"
@@ -140,46 +145,34 @@ def _quarters(panel: Panel, start_quarter: str, bridge_base_quarter: str):
     return start, base
 
 
-def load_inputs(
-    maker: str,
-    peers: str = "",
-    start_quarter: str = "",
-    bridge_base_quarter: str = "",
-    price_cut_pct: tuple[float, float, float] = (0.0, 20.0, 0.5),
-    volume_change_pct: tuple[float, float, float] = (-20.0, 100.0, 2.0),
-    fixed_cost_share_pct: float = ESTIMATE,
-    learning_rate_pct: float = ESTIMATE,
-    target_volume_units: int = 0,
-    data_dir: Path | None = None,
-) -> Inputs:
-    """The notebook's parameters checked and its data loaded; grids are (low, high, step) in %."""
-    entry = makers.get(maker, data_dir)
+def _percent_or_estimate(params: Params, name: str) -> float | None:
+    """A percent parameter, or None when it asks for the estimate from the data (-1)."""
+    return None if params.is_sourced(name) else float(getattr(params, name))
+
+
+def load(params: Params, data_dir: Path | None = None) -> Inputs:
+    """The notebook's parameters checked against the data, and the data loaded."""
+    entry = makers.get(params.maker, data_dir)
     financials = data.load_financials(data_dir)
     company = _company(entry, financials)
-    peer_names = parse_peers(financials, company, peers)
-    price_cuts = breakeven.make_grid(*price_cut_pct, "price_cut", PRICE_CUT_RANGE_PCT)
-    volume_changes = breakeven.make_grid(
-        *volume_change_pct, "volume_change", VOLUME_CHANGE_RANGE_PCT
-    )
-    fixed = optional_pct(fixed_cost_share_pct, "fixed_cost_share_pct", FIXED_SHARE_RANGE_PCT)
-    rate = optional_pct(learning_rate_pct, "learning_rate_pct", LEARNING_RATE_RANGE_PCT)
+    peer_names = parse_peers(financials, company, params.peers)
     assumptions = data.load_assumptions(data_dir)
+    deliveries = data.load_deliveries(data_dir)
     panels = {name: quarterly_panel(financials, name) for name in companies(financials)}
-    _check_history(entry, panels[company], estimate_fixed=fixed is None)
-    start, base = _quarters(panels[company], start_quarter, bridge_base_quarter)
-    if not target_volume_units:
-        target_volume_units = _default_target(
-            entry, assumptions, financials, panels[company], start, data_dir
+    _check_history(entry, panels[company])
+    start, base = _quarters(panels[company], params)
+    scope = financials_scope(entry, deliveries, panels[company])
+    if params.is_sourced("target_volume_units"):
+        target, origin = _default_target(
+            entry, assumptions, financials, deliveries, panels[company], start, scope
         )
-    low, high = TARGET_VOLUME_RANGE
-    if not low <= target_volume_units <= high:
-        raise BadParameter(
-            f"target_volume_units: {target_volume_units!r}; expected a whole number of vehicles in [{low}, {high}]"
-        )
+    else:
+        target, origin = params.target_volume_units, "set by the analyst"
     shown = [panels[c] for c in [company, *peer_names]]
     first = max(min(p.table.index.min() for p in shown), PRICE_WAR_START)
     last = max(p.table.index.max() for p in shown)
     return Inputs(
+        params=params,
         maker=entry,
         company=company,
         financials=financials,
@@ -187,11 +180,19 @@ def load_inputs(
         peers=peer_names,
         start=start,
         base=base,
-        price_cuts=price_cuts,
-        volume_changes=volume_changes,
-        fixed_cost_share_pct=fixed,
-        learning_rate_pct=rate,
-        target_volume_units=int(target_volume_units),
+        price_cuts=breakeven.make_grid(
+            params.price_cut_min_pct, params.price_cut_max_pct, params.price_cut_step_pct
+        ),
+        volume_changes=breakeven.make_grid(
+            params.volume_change_min_pct,
+            params.volume_change_max_pct,
+            params.volume_change_step_pct,
+        ),
+        fixed_cost_share_pct=_percent_or_estimate(params, "fixed_cost_share_pct"),
+        learning_rate_pct=_percent_or_estimate(params, "learning_rate_pct"),
+        target_volume_units=int(target),
+        target_origin=origin,
+        scope=scope,
         events=events_between(data.load_price_war_events(data_dir), first, last),
         industry_margins=_by_year(assumptions, r"^industry_profit_margin_(\d{4})_pct$"),
         price_cut_counts=_by_year(assumptions, r"^price_cut_models_(\d{4})_count$"),
@@ -222,14 +223,49 @@ def battery_rates(assumptions: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
-def _default_target(entry, assumptions, financials, panel, start, data_dir) -> int:
-    """target_volume_units 0: the maker's stated target for the data's latest year, else its
-    deliveries the year before; with neither, its annual volume now (the margin at today's scale)."""
-    deliveries = data.load_deliveries(data_dir)
+def financials_scope(entry: makers.Maker, deliveries: pd.DataFrame, panel: Panel) -> Scope | None:
+    """The latest year in which both the maker's series (twelve months) and its company's
+    financials (four quarters) give deliveries, when they differ by more than SCOPE_TOLERANCE:
+    the financials then count other vehicles (e.g. a company's other plants) than the series.
+    None when they agree or no year has both."""
+    series = deliveries[deliveries["brand"] == entry.key]
+    months = series.groupby(series["month"].dt.year)["deliveries"].agg(["sum", "size"])
+    quarters = panel.table["deliveries"].dropna()
+    by_year = quarters.groupby(quarters.index.year).agg(["sum", "size"])
+    years = sorted(
+        set(months.index[months["size"] == 12]) & set(by_year.index[by_year["size"] == 4]),
+        reverse=True,
+    )
+    if not years:
+        return None
+    year = years[0]
+    company, own = float(by_year.loc[year, "sum"]), float(months.loc[year, "sum"])
+    if abs(company / own - 1) <= SCOPE_TOLERANCE:
+        return None
+    return Scope(int(year), company, own)
+
+
+def _default_target(
+    entry, assumptions, financials, deliveries, panel, start, scope
+) -> tuple[float, str]:
+    """target_volume_units -1: the maker's stated target for the data's latest year, else its
+    deliveries the year before; with neither, or when its series counts other vehicles than its
+    financials (the cost base), the company's deliveries of the four quarters to the start."""
     year = int(deliveries["month"].max().year)
+    volume, volume_basis = annual_volume(panel, start)
+    if scope is not None:
+        return volume, (
+            f"{panel.company}'s {volume_basis}: its financials count other vehicles than "
+            f"{entry.display_name}'s monthly series, whose target and totals are not used"
+        )
     stated = makers.stated_target(entry, assumptions, year)
     try:
-        target, _ = makers.resolve_target(0, stated, deliveries, entry, year, financials)
+        target, basis = makers.resolve_target(0, stated, deliveries, entry, year, financials)
     except makers.MissingData:
-        target, _ = annual_volume(panel, start)
-    return int(round(target))
+        return volume, (
+            f"{panel.company}'s {volume_basis} (no stated {year} target and no complete "
+            f"{year - 1} in the data)"
+        )
+    if basis == "stated":
+        return target, f"{entry.display_name}'s stated {year} target ({stated.name})"
+    return target, f"{entry.display_name}'s deliveries in {year - 1} (no stated {year} target)"

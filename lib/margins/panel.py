@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from lib import data
+from lib.errors import BadParameter
 from lib.margins.units import currency_of, per_vehicle
 
 FLAG_RANK = {flag: rank for rank, flag in enumerate(data.FLAG_ORDER)}
@@ -324,11 +325,11 @@ def check_quarter(panel: Panel, quarter: str, name: str) -> pd.Period:
     try:
         period = pd.Period(quarter, freq="Q")
     except (ValueError, TypeError):
-        raise ValueError(
+        raise BadParameter(
             f"{name}: {quarter!r} is not a quarter; expected text like '2025Q4' (quarters with data for {panel.company}: {', '.join(usable)})"
         ) from None
     if str(period) not in usable:
-        raise ValueError(
+        raise BadParameter(
             f"{name}: no data for {panel.company} in {period} (revenue, deliveries and gross margin needed, none uncertain); quarters with data: {', '.join(usable)}"
         )
     return period
@@ -338,7 +339,7 @@ def base_quarter(panel: Panel, start: pd.Period) -> pd.Period:
     """Same quarter a year earlier if it has data, else the closest earlier quarter with data."""
     earlier = [q for q in panel.usable().index if q < start]
     if not earlier:
-        raise ValueError(
+        raise BadParameter(
             f"bridge_base_quarter: {panel.company} has no quarter with data before {start} to compare with"
         )
     year_ago = start - 4
