@@ -1,21 +1,23 @@
 """The whole analysis in one call: one car's economics on each route, the base case, the Monte
-Carlo of every strategy (with and without the maker's factory margin), the sensitivities and the
-evidence. `analyse(setup, tables)` returns the results every chart, table and sentence reads."""
+Carlo of every strategy the maker has a venture for (with and without the maker's factory
+margin), the sensitivities and the evidence. `analyse(inputs)` returns the Analysis every chart,
+table and sentence reads; `Analysis.record()` records its results."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from lib import results
 from lib.finance import discounted_payback, irr, npv
-from lib.payback import evidence
-from lib.payback.inputs import Setup, Tables, car_models
+from lib.payback import evidence, names, ventures
+from lib.payback.inputs import Inputs
 from lib.payback.models import (
     MARKET_NAMES,
-    STRATEGIES,
     CashFlows,
     Strategy,
     Timeline,
@@ -25,7 +27,14 @@ from lib.payback.models import (
     china_car,
     unit_economics,
 )
-from lib.payback.simulation import PaybackSummary, Simulation, simulate, tornado
+from lib.payback.simulation import (
+    LONG_PAYBACK_YEARS,
+    SHORT_PAYBACK_YEARS,
+    PaybackSummary,
+    Simulation,
+    simulate,
+    tornado,
+)
 from lib.payback.uncertain import Scenario, base_values
 
 WATERFALL_STEPS = (
@@ -128,7 +137,7 @@ class BaseCase:
 def base_case(
     scenario: Scenario,
     timeline: Timeline,
-    strategies: Iterable[Strategy] = STRATEGIES,
+    strategies: Iterable[Strategy],
     include_factory_margin: bool = False,
 ) -> BaseCase:
     values = base_values(scenario)
@@ -147,22 +156,35 @@ def top_drivers(tornado_frame: pd.DataFrame, n: int = 2) -> list[str]:
     return list(tornado_frame["input"].head(n))
 
 
-def price_ratios(assumptions: pd.DataFrame, cars: Iterable[str], rmb_per_eur: float) -> pd.Series:
-    """European list price over Chinese list price of each car, at `rmb_per_eur`."""
-    rows = assumptions["value"]
-    ratios = {
-        car: rows[f"price_europe_{car}_eur"] * rmb_per_eur / rows[f"price_china_{car}_rmb"]
-        for car in cars
-    }
-    return pd.Series(ratios, name="Europe / China list price")
+def price_ratios(inputs: Inputs, rmb_per_eur: float) -> pd.Series:
+    """European list price over Chinese list price of each of the maker's cars priced in both
+    (ventures.csv), at `rmb_per_eur`."""
+    ratios = {}
+    for car in ventures.priced_cars(inputs.ventures):
+        listed, china = ventures.price_rows(inputs.ventures, car)
+        ratios[car] = listed["value"] * rmb_per_eur / china["value"]
+    return pd.Series(ratios, name="Europe / China list price", dtype=float)
+
+
+def _spread(low: float, high: float) -> dict:
+    """An interval's ends for `results.record` (an end that is not finite: None), or none at all
+    when the interval has no width: a range of zero width is never shown as an interval."""
+    if low == high or (math.isfinite(low) and math.isfinite(high) and math.isclose(low, high)):
+        return {}
+    return {"low": _finite(low), "high": _finite(high)}
+
+
+def _finite(x: float) -> float | None:
+    return x if math.isfinite(x) else None
 
 
 @dataclass(frozen=True)
 class Analysis:
     """Every result the report shows. `simulation` counts the factory margin as the parameters
-    say; `other` is the same draws counted the other way (the 'whose money' comparison)."""
+    say; `other` is the same draws counted the other way (the 'whose money' comparison);
+    `calibration` is None when no broker figures on the maker's venture are in the data."""
 
-    setup: Setup
+    inputs: Inputs
     unit: UnitEconomics
     base: BaseCase
     simulation: Simulation
@@ -174,50 +196,127 @@ class Analysis:
     facts: pd.DataFrame
     price_ratios: pd.Series
     break_even: dict[str, float]  # cars a year: europe_export, europe_local, sea_local
-    tables: Tables
 
     @property
     def horizon(self) -> int:
-        return self.setup.timeline.horizon_years
+        return self.inputs.timeline.horizon_years
 
     @property
     def with_margin(self) -> Simulation:
-        return self.simulation if self.setup.include_factory_margin else self.other
+        return self.simulation if self.inputs.include_factory_margin else self.other
 
     @property
     def without_margin(self) -> Simulation:
-        return self.other if self.setup.include_factory_margin else self.simulation
+        return self.other if self.inputs.include_factory_margin else self.simulation
+
+    def strategy(self, slug: str) -> Strategy:
+        return self.inputs.strategy(slug)
+
+    def record(self) -> list[results.Result]:
+        """Record the results (lib.results, names in lib.payback.names; roles for the summary)."""
+        recorded, horizon, best = [], self.horizon, self.best
+        never = f"n/a = never within the horizon ({horizon} years)"
+        for slug, s in self.summaries.items():
+            label, frame, name = (
+                self.strategy(slug).phrase,
+                self.tornados[slug],
+                names.ROUTE_RESULTS[slug],
+            )
+            recorded += [
+                results.record(
+                    name["median_npv"],
+                    s.median_npv,
+                    "RMB_mn",
+                    f"{label}: median NPV to the maker over the horizon [p10, p90]",
+                    **_spread(s.npv_p10, s.npv_p90),
+                ),
+                results.record(
+                    name["p_npv_negative"],
+                    s.p_npv_negative,
+                    "probability",
+                    f"{label}: probability the NPV is below zero",
+                ),
+                results.record(
+                    name["median_payback"],
+                    _finite(s.median_payback),
+                    "years",
+                    f"{label}: median discounted payback [p10, p90]; {never}",
+                    **_spread(s.payback_p10, s.payback_p90),
+                    role="supporting" if slug in ("europe_assembly", "export") else None,
+                ),
+                results.record(
+                    name["p_payback_short"],
+                    s.p_payback_5y,
+                    "probability",
+                    f"{label}: probability of discounted payback within {SHORT_PAYBACK_YEARS} years",
+                ),
+                results.record(
+                    name["p_payback_long"],
+                    s.p_payback_8y,
+                    "probability",
+                    f"{label}: probability of discounted payback within {LONG_PAYBACK_YEARS} years",
+                ),
+                results.record(
+                    name["top_driver"],
+                    frame["input"].iloc[0] if len(frame) else "none",
+                    "input",
+                    f"{label}: the input whose p10-p90 range moves the NPV most",
+                ),
+            ]
+        phrase = self.strategy(best).phrase
+        recorded += [
+            results.record(
+                names.BEST_STRATEGY,
+                best,
+                "strategy",
+                f"highest median NPV to the maker: {phrase}",
+                role="supporting",
+            ),
+            results.record(
+                names.BEST_P_PAYBACK_HORIZON,
+                self.summaries[best].p_payback_horizon,
+                "probability",
+                f"{phrase}: probability of discounted payback within the {horizon}-year horizon",
+                role="headline",
+            ),
+        ]
+        return recorded
 
 
-def analyse(setup: Setup, tables: Tables) -> Analysis:
-    """Run the analysis for a resolved `setup` (see inputs.resolve)."""
-    scenario, timeline, margin = setup.scenario, setup.timeline, setup.include_factory_margin
+def analyse(inputs: Inputs) -> Analysis:
+    """Run the analysis for checked `inputs` (see inputs.load)."""
+    scenario, timeline = inputs.scenario, inputs.timeline
+    margin, strategies = inputs.include_factory_margin, inputs.strategies
     simulation = simulate(
-        scenario, timeline, setup.n_sims, setup.seed, include_factory_margin=margin
+        scenario, timeline, inputs.n_sims, inputs.seed, strategies, include_factory_margin=margin
     )
     other = simulate(
-        scenario, timeline, setup.n_sims, setup.seed, include_factory_margin=not margin
+        scenario,
+        timeline,
+        inputs.n_sims,
+        inputs.seed,
+        strategies,
+        include_factory_margin=not margin,
     )
     summaries = simulation.summaries()
     values = base_values(scenario)
+    break_even = {
+        "europe_export": break_even_units(values, "europe", local=False),
+        "europe_local": break_even_units(values, "europe", local=True),
+    }
+    if any(s.market == "sea" for s in strategies):
+        break_even["sea_local"] = break_even_units(values, "sea", local=True)
     return Analysis(
-        setup=setup,
+        inputs=inputs,
         unit=unit_economics_table(values),
-        base=base_case(scenario, timeline, include_factory_margin=margin),
+        base=base_case(scenario, timeline, strategies, include_factory_margin=margin),
         simulation=simulation,
         other=other,
         summaries=summaries,
-        tornados={s.slug: tornado(scenario, s, timeline, margin) for s in STRATEGIES},
+        tornados={s.slug: tornado(scenario, s, timeline, margin) for s in strategies},
         best=best_strategy(summaries),
-        calibration=evidence.calibration(setup, tables),
-        facts=evidence.known_facts(setup.maker, tables),
-        price_ratios=price_ratios(
-            tables.assumptions, car_models(tables.assumptions), values["rmb_per_eur"]
-        ),
-        break_even={
-            "europe_export": break_even_units(values, "europe", local=False),
-            "europe_local": break_even_units(values, "europe", local=True),
-            "sea_local": break_even_units(values, "sea", local=True),
-        },
-        tables=tables,
+        calibration=evidence.calibration(inputs),
+        facts=evidence.known_facts(inputs),
+        price_ratios=price_ratios(inputs, values["rmb_per_eur"]),
+        break_even=break_even,
     )

@@ -1,5 +1,6 @@
 """Charts: each takes the analysis (and an optional `ax`), returns a Figure whose title states the
-finding computed from the results, with labelled axes and a source line."""
+finding computed from the results, with labelled axes and a source line (plots.axes, then
+plots.finish)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,12 @@ import numpy as np
 
 from lib import plots
 from lib.payback.analysis import Analysis
-from lib.payback.models import strategy
-from lib.payback.parameters import MODEL_PARAMETERS
-from lib.payback.report import payback_label
+from lib.payback.params import meaning
 from lib.payback.simulation import LONG_PAYBACK_YEARS, SHORT_PAYBACK_YEARS
+from lib.payback.text import payback_label
 
 SOURCE = (
-    "data/assumptions.csv and financials_quarterly.csv (sources in the tables); "
+    "data/ventures.csv, assumptions.csv and financials_quarterly.csv (sources in the tables); "
     "model inputs marked 'assumption' have no source"
 )
 CHECKPOINTS = (SHORT_PAYBACK_YEARS, LONG_PAYBACK_YEARS)
@@ -25,43 +25,16 @@ MAKER_MARGIN_COLOR = "#e8a0a9"  # the maker's own profit on the car, lighter tha
 NPV_RANGE = (0.001, 0.999)  # histogram range: the extreme 0.1% draws on each side would squash it
 GRID_POINTS_PER_YEAR = 24  # resolution of the payback curves
 TORNADO_BARS = 10
-
-
-def _axes(ax: plt.Axes | None, **figure) -> tuple[plt.Figure, plt.Axes]:
-    if ax is None:
-        return plt.subplots(**figure)
-    return ax.figure, ax
+WATERFALL_GAP = 1.0  # empty bar slots between two routes' waterfalls
 
 
 def _label(analysis: Analysis) -> str:
-    return strategy(analysis.best).label
+    return analysis.strategy(analysis.best).label
 
 
-def waterfall_chart(analysis: Analysis, axes=None) -> plt.Figure:
-    """One waterfall per route (China, exported, assembled locally), shared RMB axis. `axes`: one
-    Axes per route, or None for a new figure."""
-    unit = analysis.unit
-    routes = [unit.china, unit.exported, unit.local]
-    if axes is None:
-        fig, axes = plt.subplots(1, len(routes), figsize=(11, 5.2), sharey=True)
-    fig = np.atleast_1d(axes)[0].figure
-    for ax, route in zip(np.atleast_1d(axes), routes, strict=True):
-        _waterfall(ax, unit.table[route])
-        ax.set_title(route, fontsize=11, fontweight="normal")
-    ratio = unit.step("list_price", unit.exported) / unit.step("list_price", unit.china)
-    tariffs = -unit.step("duty", unit.exported)
-    title = (
-        f"A {analysis.setup.car_model.upper()} lists at {ratio:.1f}x its China price in Europe; "
-        f"tariffs take RMB {tariffs / 1e3:,.0f}k of it unless it is assembled there"
-    )
-    np.atleast_1d(axes)[0].set_ylabel("RMB per car")
-    plots.source_line(fig, SOURCE)
-    fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=13)
-    fig.tight_layout()
-    return fig
-
-
-def _waterfall(ax: plt.Axes, steps) -> None:
+def _waterfall_bars(steps) -> tuple[list, list, list, list]:
+    """(labels, bottoms, heights, colours) of one route's waterfall: the totals stand on zero,
+    every other step floats from the running level."""
     steps = steps[(steps.abs() > 1e-6) | steps.index.isin(TOTALS)]
     level, bottoms, heights, colors = 0.0, [], [], []
     for label, amount in steps.items():
@@ -75,30 +48,53 @@ def _waterfall(ax: plt.Axes, steps) -> None:
             heights.append(abs(amount))
             colors.append(MAKER_MARGIN_COLOR if label == "Maker's margin" else plots.NEUTRAL_COLOR)
             level += amount
-    x = np.arange(len(steps))
-    ax.bar(x, heights, bottom=bottoms, color=colors, width=0.7)
-    for i, amount in enumerate(steps.to_numpy()):
-        top = bottoms[i] + heights[i]
-        ax.text(i, top, f"{amount / 1e3:,.0f}k", ha="center", va="bottom", fontsize=8)
-    ax.set_xticks(x, steps.index, rotation=60, ha="right", fontsize=9)
+    return list(steps.index), bottoms, heights, colors
+
+
+def waterfall_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Figure:
+    """One waterfall per route (China, exported, assembled locally) side by side on one RMB axis,
+    each route named above its bars."""
+    ax = plots.axes(ax, figsize=(11, 5.6))
+    unit, start, ticks, names = analysis.unit, 0.0, [], []
+    top = float(unit.table.loc["List price"].max())
+    for route in (unit.china, unit.exported, unit.local):
+        labels, bottoms, heights, colors = _waterfall_bars(unit.table[route])
+        x = start + np.arange(len(labels))
+        ax.bar(x, heights, bottom=bottoms, color=colors, width=0.7)
+        for i, amount in enumerate(unit.table[route].loc[labels].to_numpy()):
+            ax.text(
+                x[i],
+                bottoms[i] + heights[i],
+                f"{amount / 1e3:,.0f}k",
+                ha="center",
+                va="bottom",
+                fontsize=7,
+            )
+        ax.text(x.mean(), top * 1.08, route, ha="center", va="bottom", fontsize=10)
+        ticks, names = [*ticks, *x], [*names, *labels]
+        start = x[-1] + 1 + WATERFALL_GAP
+    ax.set_xticks(ticks, names, rotation=60, ha="right", fontsize=8)
+    ax.set_ylim(0, top * 1.18)
     plots.thousands(ax)
+    ratio = unit.step("list_price", unit.exported) / unit.step("list_price", unit.china)
+    tariffs = -unit.step("duty", unit.exported)
+    title = (
+        f"A {analysis.inputs.car_model.upper()} lists at {ratio:.1f}x its China price in Europe; "
+        f"tariffs take RMB {tariffs / 1e3:,.0f}k of it unless it is assembled there"
+    )
+    plots.finish(ax, title=title, source=SOURCE, ylabel="RMB per car")
+    return ax.figure
 
 
 def cumulative_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Figure:
     """Base case: cumulative discounted cash flow to the maker of each strategy, payback marked."""
-    fig, ax = _axes(ax)
+    ax = plots.axes(ax)
     base = analysis.base
     for (slug, flows), color in zip(base.flows.items(), plots.PALETTE, strict=False):
-        cumulative = np.cumsum(
-            flows.maker[0] * (1 + flows.rate[0]) ** -np.arange(flows.maker.shape[1])
-        )
-        ax.plot(
-            np.arange(cumulative.size),
-            cumulative,
-            marker="o",
-            color=color,
-            label=flows.strategy.label,
-        )
+        discount = (1 + flows.rate[0]) ** -np.arange(flows.maker.shape[1])
+        cumulative = np.cumsum(flows.maker[0] * discount)
+        x = np.arange(cumulative.size)
+        ax.plot(x, cumulative, marker="o", color=color, label=flows.strategy.label)
         years = base.payback_years(slug)
         if math.isfinite(years) and years > 0:
             ax.axvline(years, color=color, linestyle=":", linewidth=1)
@@ -118,7 +114,8 @@ def cumulative_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Figu
     fastest = table["payback_years"].idxmin()
     first = table.loc[fastest, "payback_years"]
     title = (
-        f"Base case: {strategy(fastest).phrase} pays back first, after {payback_label(first)}"
+        f"Base case: {analysis.strategy(fastest).phrase} pays back first, after "
+        f"{payback_label(first)}"
         if math.isfinite(first)
         else f"Base case: no route pays back within {analysis.horizon} years"
     )
@@ -129,12 +126,12 @@ def cumulative_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Figu
         xlabel="years from the start (t = 0: upfront investment)",
         ylabel="cumulative discounted cash flow, RMB mn",
     )
-    return fig
+    return ax.figure
 
 
 def npv_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Figure:
     """Histogram of the best strategy's NPV draws, losses shaded."""
-    fig, ax = _axes(ax)
+    ax = plots.axes(ax)
     draws, s = analysis.simulation.npv[analysis.best], analysis.summaries[analysis.best]
     bins = np.linspace(*np.quantile(draws, NPV_RANGE), 80)
     ax.hist(
@@ -153,7 +150,7 @@ def npv_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Figure:
     ax.legend(loc="upper right")
     title = f"{_label(analysis)}: the NPV is below zero in {s.p_npv_negative:.0%} of {s.n:,} draws"
     plots.finish(ax, title=title, source=SOURCE, xlabel="NPV to the maker, RMB mn", ylabel="draws")
-    return fig
+    return ax.figure
 
 
 def _checkpoints(ax: plt.Axes, horizon: int) -> None:
@@ -164,7 +161,7 @@ def _checkpoints(ax: plt.Axes, horizon: int) -> None:
 
 def payback_histogram_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Figure:
     """Histogram of the best strategy's payback years, the draws that never pay back a bar apart."""
-    fig, ax = _axes(ax)
+    ax = plots.axes(ax)
     horizon, s = analysis.horizon, analysis.summaries[analysis.best]
     draws = analysis.simulation.payback[analysis.best]
     finite = draws[np.isfinite(draws)]
@@ -197,27 +194,21 @@ def payback_histogram_chart(analysis: Analysis, ax: plt.Axes | None = None) -> p
         xlabel="discounted payback, years from the start",
         ylabel="share of draws",
     )
-    return fig
+    return ax.figure
 
 
 def payback_curves_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Figure:
     """Share of draws paid back by each year, one curve per strategy; the gap below 100% at the
     horizon is the share that never pays back."""
-    fig, ax = _axes(ax)
+    ax = plots.axes(ax)
     horizon = analysis.horizon
     grid = np.linspace(0, horizon, GRID_POINTS_PER_YEAR * horizon + 1)
-    for (slug, draws), color in zip(
-        analysis.simulation.payback.items(), plots.PALETTE, strict=False
-    ):
+    paybacks = analysis.simulation.payback.items()
+    for (slug, draws), color in zip(paybacks, plots.PALETTE, strict=False):
         share = np.searchsorted(np.sort(draws), grid, side="right") / draws.size
         never = float(np.mean(~np.isfinite(draws)))
-        ax.plot(
-            grid,
-            share,
-            color=color,
-            linewidth=2,
-            label=f"{strategy(slug).label} (never: {never:.0%})",
-        )
+        label = f"{analysis.strategy(slug).label} (never: {never:.0%})"
+        ax.plot(grid, share, color=color, linewidth=2, label=label)
     _checkpoints(ax, horizon)
     ax.set_ylim(0, 1.02)
     plots.percent(ax, scale=100)
@@ -231,12 +222,12 @@ def payback_curves_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.
         xlabel="years from the start",
         ylabel="share of draws paid back",
     )
-    return fig
+    return ax.figure
 
 
 def tornado_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Figure:
     """The best strategy's NPV at each input's p10 and p90 around the base case, largest on top."""
-    fig, ax = _axes(ax)
+    ax = plots.axes(ax)
     frame = analysis.tornados[analysis.best]
     shown = frame.head(TORNADO_BARS).iloc[::-1]
     base = frame.attrs.get("base_npv", 0.0)
@@ -250,9 +241,9 @@ def tornado_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Figure:
     ax.set_yticks(y, shown["input"])
     plots.thousands(ax, "x")
     ax.legend(loc="lower right", fontsize=9)
-    top = MODEL_PARAMETERS[frame["input"].iloc[0]].meaning if len(frame) else "no input"
+    top = meaning(frame["input"].iloc[0]) if len(frame) else "no input"
     title = f"{_label(analysis)}: the {top} moves the NPV most"
     plots.finish(
         ax, title=title, source=SOURCE, xlabel="NPV to the maker, RMB mn (base case at the line)"
     )
-    return fig
+    return ax.figure

@@ -1,6 +1,7 @@
-"""What is known: the sourced facts on going overseas, and the base case checked against the few
-broker figures on the maker's overseas venture (a broker's profit per car, another's margins of
-one car imported and assembled in Europe), as the sourced rows of assumptions.csv give them."""
+"""What is known: the sourced facts on going overseas, and the base case checked against the
+broker figures on the maker's own venture that data/ventures.csv holds (a broker's profit
+forecast at a volume; a broker's margins of one car imported and assembled in Europe). A maker
+without such rows gets no check, never another maker's."""
 
 from __future__ import annotations
 
@@ -8,75 +9,89 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from lib.makers import Maker
-from lib.payback.inputs import Setup, Tables
+from lib.payback.inputs import MARKET_ROWS, OTHER_COOPERATING_CVD_ROW, Inputs
 from lib.payback.models import fixed_costs_rmb_mn, unit_economics
 from lib.payback.uncertain import base_values
+from lib.payback.ventures import maker_rows
 
 OVERSEAS_METRICS = ("overseas_deliveries", "overseas_outlets", "export_share_pct")
-# Topic -> prefixes of the assumptions.csv rows that belong to it.
-FACT_TOPICS = {
-    "the overseas venture: volumes, targets, outlets": ("overseas_", "export_share"),
-    "prices Europe vs China": ("price_europe_", "price_china_"),
-    "tariffs": ("eu_", "malaysia_cbu", "malaysia_ckd", "malaysia_sales"),
-    "local assembly": ("spain_", "malaysia_assembly", "poland_", "italy_", "jinhua_"),
-    "deal terms and broker views": ("stellantis_", "jv_", "t03_gm"),
-}
-# The European price Jefferies' T03 margins assume: the t03_gm_* rows say "at EUR20k" in their
-# notes and carry no price of their own, so the check prices the car there too.
-JEFFERIES_T03_PRICE_EUR = 20_000.0
+FACT_COLUMNS = ["topic", "fact", "value", "unit", "as_of", "source", "note"]
 
 
 def _text(value: object) -> str:
     return "" if pd.isna(value) else str(value)
 
 
-def known_facts(maker: Maker, tables: Tables) -> pd.DataFrame:
-    """The sourced facts on going overseas: the maker's reported overseas rows, then its overseas
-    venture's volumes and outlets, prices in Europe against China, tariffs, assembly plans and
-    deal terms. One row per fact (index topic, fact) with value, unit, as_of, source, note."""
-    rows = []
-    fin = tables.financials
-    if maker.company:
-        picked = fin[(fin["company"] == maker.company) & fin["metric"].isin(OVERSEAS_METRICS)]
-        for _, r in picked.sort_values(["metric", "period_end"]).iterrows():
-            rows.append(
-                {
-                    "topic": f"{maker.company}'s reported overseas figures",
-                    "fact": f"{r['metric'].replace('_', ' ')}, {r['period']}",
-                    "value": r["value"],
-                    "unit": r["unit"],
-                    "as_of": r["period"],
-                    "source": r["source_url"],
-                    "note": _text(r["note"]),
-                }
-            )
-    assumptions = tables.assumptions
-    for topic, prefixes in FACT_TOPICS.items():
-        for name in assumptions.index:
-            if name.startswith(prefixes):
-                r = assumptions.loc[name]
-                rows.append(
-                    {
-                        "topic": topic,
-                        "fact": name.replace("_", " "),
-                        "value": r["value"],
-                        "unit": r["unit"],
-                        "as_of": r["as_of"],
-                        "source": r["source_url"],
-                        "note": _text(r["note"]),
-                    }
-                )
-    frame = pd.DataFrame(rows).drop_duplicates(["fact", "as_of"])
-    # The same figure often sits in both files (a reported overseas volume, and the assumption
-    # row that quotes it): show it once, as the maker reported it.
-    figures = frame[frame["topic"].str.endswith("reported overseas figures")]
-    quoted = frame.merge(
-        figures[["value", "unit"]], on=["value", "unit"], how="left", indicator=True
-    )
-    repeated = (quoted["_merge"] == "both").to_numpy() & ~frame["topic"].str.endswith(
-        "reported overseas figures"
-    ).to_numpy()
+def _reported(inputs: Inputs) -> list[dict]:
+    """The maker's reported overseas figures in financials_quarterly.csv."""
+    fin, company = inputs.tables.financials, inputs.maker.company
+    if not company:
+        return []
+    picked = fin[(fin["company"] == company) & fin["metric"].isin(OVERSEAS_METRICS)]
+    return [
+        {
+            "topic": f"{company}'s reported overseas figures",
+            "fact": f"{r['metric'].replace('_', ' ')}, {r['period']}",
+            "value": r["value"],
+            "unit": r["unit"],
+            "as_of": r["period"],
+            "source": r["source_url"],
+            "note": _text(r["note"]),
+        }
+        for _, r in picked.sort_values(["metric", "period_end"]).iterrows()
+    ]
+
+
+def _venture_fact(r: pd.Series) -> dict:
+    """One row of ventures.csv for readers: a start month shows as its month, not a number."""
+    where = ", ".join(x for x in (_text(r["country"]), r["route"].replace("_", " ")) if x)
+    fact = r["fact"].replace("_", " ") + ("" if pd.isna(r["car"]) else f", {r['car'].upper()}")
+    start = r["unit"] == "yyyymm"
+    month = f"{int(r['value']) // 100}-{int(r['value']) % 100:02d}"
+    return {
+        "topic": f"{r['venture'].replace('_', ' ')} ({where})",
+        "fact": f"{fact} ({r['quality']})" if r["quality"] != "stated" else fact,
+        "value": float("nan") if start else r["value"],
+        "unit": "month" if start else r["unit"],
+        "as_of": month if start else _text(r["period"]),
+        "source": r["source_url"],
+        "note": _text(r["note"]),
+    }
+
+
+def _tariffs(inputs: Inputs) -> list[dict]:
+    """The market-wide duty rows the model uses (the maker's EU duty group among them)."""
+    cvd = inputs.maker.eu_cvd_row or OTHER_COOPERATING_CVD_ROW
+    names = [cvd, *MARKET_ROWS.values()]
+    table = inputs.tables.assumptions
+    return [
+        {
+            "topic": "tariffs and taxes (market-wide)",
+            "fact": name.replace("_", " "),
+            "value": table.loc[name, "value"],
+            "unit": table.loc[name, "unit"],
+            "as_of": table.loc[name, "as_of"],
+            "source": table.loc[name, "source_url"],
+            "note": _text(table.loc[name, "note"]),
+        }
+        for name in dict.fromkeys(names)
+        if name in table.index
+    ]
+
+
+def known_facts(inputs: Inputs) -> pd.DataFrame:
+    """The sourced facts on going overseas: the maker's reported overseas rows, every fact of its
+    ventures (data/ventures.csv), and the duties its cars pay. One row per fact (index topic,
+    fact) with value, unit, as_of, source, note."""
+    ventures = [_venture_fact(r) for _, r in maker_rows(inputs.ventures).iterrows()]
+    reported = _reported(inputs)
+    frame = pd.DataFrame(reported + ventures + _tariffs(inputs), columns=FACT_COLUMNS)
+    # The same figure often sits in both files (a reported overseas volume, and the venture row
+    # that quotes it): show it once, as the maker reported it.
+    figures = pd.DataFrame(reported, columns=FACT_COLUMNS)[["value", "unit"]].drop_duplicates()
+    quoted = frame.merge(figures, on=["value", "unit"], how="left", indicator=True)
+    is_reported = frame["topic"].str.endswith("reported overseas figures").to_numpy()
+    repeated = (quoted["_merge"] == "both").to_numpy() & ~is_reported
     return frame[~repeated].set_index(["topic", "fact"])
 
 
@@ -93,72 +108,101 @@ class Check:
 
 @dataclass(frozen=True)
 class Calibration:
-    """The base case against the broker figures: CMBI's venture profit per car at its 2025 volume,
-    and Jefferies' T03 margins imported, assembled in Europe, and the gain between them."""
+    """The base case against the broker figures on the maker's venture: a profit forecast per
+    car at the broker's volume (`profit_per_car`), and one car's margins imported, assembled in
+    Europe and the gain between them (`margins`: three checks). Either may be absent."""
 
-    profit_per_car: Check
-    t03_imported: Check
-    t03_assembled: Check
-    t03_gain: Check
-    t03_price_eur: float
+    profit_per_car: Check | None
+    margins: tuple[Check, ...]
+    margin_car: str = ""
+    margin_price_eur: float = 0.0
 
     @property
     def checks(self) -> tuple[Check, ...]:
-        return (self.profit_per_car, self.t03_imported, self.t03_assembled, self.t03_gain)
+        return ((self.profit_per_car,) if self.profit_per_car else ()) + self.margins
 
 
-def calibration(setup: Setup, tables: Tables) -> Calibration:
-    """The base case next to the broker figures it can be checked against."""
-    values = base_values(setup.scenario)
-    share = tables.row("jv_profit_share_2025_cmbi_forecast_rmb_mn")
-    units = tables.row("overseas_2025_cmbi_forecast_units")
-    jv = tables.row(setup.maker.venture_share_row)
-    cmbi_per_car = share.value / (jv.value / 100) / units.value * 1e6
+def _first(rows: pd.DataFrame, fact: str) -> pd.Series | None:
+    found = rows[rows["fact"] == fact]
+    return found.iloc[0] if len(found) else None
+
+
+def _forecast(row: pd.Series) -> str:
+    return f"{_text(row['note'])} [{row['quality']}]"
+
+
+def _profit_check(inputs: Inputs, rows: pd.DataFrame, values: dict) -> Check | None:
+    """The broker's forecast of the maker's venture profit, per car at its volume, against the
+    base case's contribution less fixed costs at that volume (exported cars)."""
+    profit, units = _first(rows, "broker_profit"), _first(rows, "broker_volume")
+    share = _first(rows, "maker_share")
+    if profit is None or units is None or share is None or profit["unit"] != "RMB_mn":
+        return None
+    broker = profit["value"] / (share["value"] / 100) / units["value"] * 1e6
     fixed = float(fixed_costs_rmb_mn(values, "europe"))
-    model_per_car = float(unit_economics(values, "europe", local=False)["contribution"])
-    model_per_car -= fixed * 1e6 / units.value
-    t03 = dict(values)
-    t03["price_china_rmb"] = tables.row("price_china_t03_rmb").value
-    t03["europe_price_eur"] = JEFFERIES_T03_PRICE_EUR
-    t03["europe_price_realization_pct"] = 0.0  # Jefferies' margin is at the list price
+    model = float(unit_economics(values, "europe", local=False)["contribution"])
+    model -= fixed * 1e6 / units["value"]
+    return Check(
+        f"venture profit per car at {units['value']:,.0f} cars a year (RMB)",
+        broker,
+        model,
+        _forecast(profit),
+        str(profit["source_url"]),
+    )
+
+
+def _margin_checks(rows: pd.DataFrame, values: dict) -> tuple[tuple[Check, ...], str, float]:
+    """A broker's margins of one car imported and assembled in Europe, at the broker's price,
+    against the model's for that car (its China price from the data)."""
+    imported, assembled = (
+        _first(rows, "broker_margin_imported"),
+        _first(rows, "broker_margin_assembled"),
+    )
+    price = _first(rows, "broker_price")
+    if imported is None or assembled is None or price is None or price["unit"] != "EUR":
+        return (), "", 0.0
+    car = imported["car"]
+    china = rows[(rows["fact"] == "china_price") & (rows["car"] == car)]
+    if china.empty:
+        return (), "", 0.0
+    priced = dict(values)
+    priced["price_china_rmb"] = float(china.iloc[0]["value"])
+    priced["europe_price_eur"] = float(price["value"])
+    priced["europe_price_realization_pct"] = 0.0  # the broker's margin is at the list price
     margins = {}
     for local in (False, True):
-        car = unit_economics(t03, "europe", local)
-        margins[local] = 100 * float(car["contribution"] / car["revenue"])
-    imported, assembled = tables.row("t03_gm_imported_pct"), tables.row("t03_gm_local_assembly_pct")
-    price = f"T03 at EUR {JEFFERIES_T03_PRICE_EUR / 1e3:,.0f}k"
-    cmbi_source = (
-        f"CMBI FY25E: {setup.maker.display_name}'s share RMB {share.value:,.0f} mn / {jv.value:.0f}% / "
-        f"{units.value:,.0f} cars [FORECAST]"
-    )
-    return Calibration(
+        one = unit_economics(priced, "europe", local)
+        margins[local] = 100 * float(one["contribution"] / one["revenue"])
+    label = f"{car.upper()} at EUR {price['value'] / 1e3:,.0f}k"
+    checks = (
         Check(
-            f"venture profit per car at {units.value:,.0f} cars a year (RMB)",
-            cmbi_per_car,
-            model_per_car,
-            cmbi_source,
-            share.source_url,
-        ),
-        Check(
-            f"{price}: margin imported (% of revenue)",
-            imported.value,
+            f"{label}: margin imported (% of revenue)",
+            float(imported["value"]),
             margins[False],
-            "Jefferies, ~31% tariff [FORECAST]",
-            imported.source_url,
+            _forecast(imported),
+            str(imported["source_url"]),
         ),
         Check(
-            f"{price}: margin assembled in Europe (% of revenue)",
-            assembled.value,
+            f"{label}: margin assembled in Europe (% of revenue)",
+            float(assembled["value"]),
             margins[True],
-            "Jefferies [FORECAST]",
-            assembled.source_url,
+            _forecast(assembled),
+            str(assembled["source_url"]),
         ),
         Check(
-            "T03: margin gain from local assembly (pp)",
-            assembled.value - imported.value,
+            f"{car.upper()}: margin gain from local assembly (pp)",
+            float(assembled["value"] - imported["value"]),
             margins[True] - margins[False],
-            "Jefferies [FORECAST]",
-            assembled.source_url,
+            _forecast(assembled),
+            str(assembled["source_url"]),
         ),
-        JEFFERIES_T03_PRICE_EUR,
     )
+    return checks, car, float(price["value"])
+
+
+def calibration(inputs: Inputs) -> Calibration:
+    """The base case next to the broker figures on the maker's ventures it can be checked
+    against (none: a Calibration without checks)."""
+    values, rows = base_values(inputs.scenario), maker_rows(inputs.ventures)
+    margins, car, price = _margin_checks(rows, values)
+    return Calibration(_profit_check(inputs, rows, values), margins, car, price)

@@ -1,17 +1,16 @@
-"""Inputs and validation: the data the model reads, the notebook's parameters checked, and each
+"""Inputs: the data the model reads, the parameters checked against the maker's data, and each
 sourced default filled in for the maker, with where it came from.
 
-Only a maker with an overseas venture in the data is modelled (`makers.has_overseas_venture`):
-the venture, plant, overseas price and volume rows of assumptions.csv are that venture's, so any
-other maker gets MissingData ("no overseas venture in the data"), never another maker's venture.
-A maker-specific figure comes from the row the maker registry (data/makers.csv) names; a maker
-without one gets the documented fallback, labelled as an assumption: the NEV market's average
-discount, the EU duty of 'other cooperating' exporters, the median of the peers' latest gross
-margins."""
+Only the maker's own ventures are modelled (data/ventures.csv, lib.payback.ventures): its share,
+plants and car prices come from its rows; a maker without rows gets MissingData ("no overseas
+venture in the data"), never another maker's venture. Market-wide facts (EU and Malaysian duties)
+come from assumptions.csv. A maker-specific figure of assumptions.csv comes from the row the
+registry (data/makers.csv) names; a maker without one gets the documented fallback, labelled as an
+assumption: the NEV market's average discount, the EU duty of 'other cooperating' exporters, the
+median of the peers' latest gross margins."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,26 +20,37 @@ import pandas as pd
 from lib import data, makers
 from lib.errors import BadParameter
 from lib.makers import Maker, MissingData
+from lib.payback import ventures as venture_data
 from lib.payback.checks import check_scenario, parse_month
-from lib.payback.models import Timeline
-from lib.payback.parameters import MODEL_PARAMETERS, SOURCED, parameter_names
-from lib.payback.uncertain import DISTRIBUTIONS, Uncertain
+from lib.payback.models import Strategy, Timeline, route_strategy
+from lib.payback.params import MODEL_INPUTS, Params
+from lib.payback.uncertain import Uncertain
+from lib.payback.ventures import Venture
 
 MARGIN_METRICS = ("vehicle_margin_pct", "gross_margin_pct")
 TRUSTED_FLAGS = ("stated", "derived")  # uncertain, unverified and forecast margins are never used
 # Fallback rows when the registry names no maker-specific one (see the module docstring).
 MARKET_DISCOUNT_ROW = "transaction_discount_nev_pct"
 OTHER_COOPERATING_CVD_ROW = "eu_cvd_other_cooperating_pct"
-# Parameters whose sourced default is one assumptions.csv row, the same for every maker.
-SIMPLE_ROWS = {
+# Parameters whose sourced default is one market-wide assumptions.csv row, the same for every maker.
+MARKET_ROWS = {
     "europe_mfn_duty_pct": "eu_mfn_car_duty_pct",
-    "europe_plant_capacity_units": "spain_assembly_capacity_units_per_year",
     "sea_sales_tax_pct": "malaysia_sales_tax_pct",
     "sea_import_duty_pct": "malaysia_cbu_ev_import_duty_china_pct",
     "sea_excise_pct": "malaysia_cbu_ev_excise_duty_pct",
     "sea_kit_duty_pct": "malaysia_ckd_ev_import_duty_pct",
 }
-PLANT_START_ROWS = {"europe_plant_start": "spain_assembly", "sea_plant_start": "malaysia_assembly"}
+# Parameters read from the venture of one route: parameter -> (route, fact).
+VENTURE_FACTS = {
+    "maker_share_pct": ("export", "maker_share"),
+    "europe_plant_capacity_units": ("europe_assembly", "capacity"),
+    "europe_plant_start": ("europe_assembly", "start"),
+    "europe_plant_capex_rmb_mn": ("europe_assembly", "capex"),
+    "sea_plant_start": ("sea", "start"),
+    "sea_plant_capex_rmb_mn": ("sea", "capex"),
+}
+# The inputs only a route with a plant uses: left out when the maker has no venture for it.
+ROUTE_ONLY = {"europe_assembly": ("europe_plant_",), "sea": ("sea_",)}
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,7 @@ class Tables:
     assumptions: pd.DataFrame
     financials: pd.DataFrame
     makers: dict[str, Maker]
+    ventures: pd.DataFrame
 
     @classmethod
     def load(cls, data_dir: Path | None = None) -> Tables:
@@ -58,6 +69,7 @@ class Tables:
             data.load_assumptions(data_dir),
             data.load_financials(data_dir),
             makers.registry(data_dir),
+            data.load_ventures(data_dir),
         )
 
     def row(self, name: str) -> data.Assumption:
@@ -75,23 +87,41 @@ class Resolved:
 
 
 @dataclass(frozen=True)
-class Setup:
-    """Everything a notebook run needs, validated: maker, timeline, the scenario of model inputs
-    (Uncertain or text), run settings and where each input came from."""
+class Inputs:
+    """Everything the analysis needs, validated: the parameters, the maker, its ventures and the
+    routes they give, the timeline, the scenario of model inputs (Uncertain or text) and where
+    each input came from."""
 
+    params: Params
     maker: Maker
     car_model: str
     timeline: Timeline
+    strategies: tuple[Strategy, ...]
+    routes: dict[str, Venture]  # route slug -> the maker's venture it models
+    ventures: list[Venture]  # every venture of the maker
     scenario: dict[str, Uncertain | str]
-    include_factory_margin: bool
-    n_sims: int
-    seed: int
     resolved: dict[str, Resolved]
+    tables: Tables
+
+    @property
+    def include_factory_margin(self) -> bool:
+        return self.params.include_factory_margin
+
+    @property
+    def n_sims(self) -> int:
+        return self.params.n_sims
+
+    @property
+    def seed(self) -> int:
+        return self.params.seed
 
     def mode(self, name: str) -> float | str:
         """The base-case value of one input."""
         item = self.scenario[name]
         return item.mode if isinstance(item, Uncertain) else item
+
+    def strategy(self, slug: str) -> Strategy:
+        return next(s for s in self.strategies if s.slug == slug)
 
 
 def check_maker(key: str, tables: Tables) -> Maker:
@@ -101,39 +131,25 @@ def check_maker(key: str, tables: Tables) -> Maker:
     raise makers.UnknownMaker(makers.unknown_message(key, list(tables.makers)))
 
 
-def check_venture(maker: Maker) -> str:
-    """The row of the maker's share in its overseas venture; MissingData ("no overseas venture in
-    the data") for a maker without one: the venture rows are another maker's."""
-    if not makers.has_overseas_venture(maker):
-        raise MissingData(makers.no_overseas_venture(maker))
-    return maker.venture_share_row
-
-
-def car_models(assumptions: pd.DataFrame) -> list[str]:
-    """Cars with both a sourced European and a sourced Chinese list price."""
-    names = set(assumptions.index)
-    return sorted(
-        n.removeprefix("price_europe_").removesuffix("_eur")
-        for n in names
-        if n.startswith("price_europe_")
-        and n.endswith("_eur")
-        and f"price_china_{n.removeprefix('price_europe_').removesuffix('_eur')}_rmb" in names
-    )
-
-
-def check_car_model(car_model: str, maker: Maker, assumptions: pd.DataFrame) -> str:
-    known = car_models(assumptions)
+def check_car_model(params: Params, maker: Maker, ventures: list[Venture]) -> str:
+    """The car the unit economics are for: the parameter, or the maker's first car priced in
+    Europe and China; MissingData when it has none, BadParameter for a car it does not price."""
+    known = venture_data.priced_cars(ventures)
     if not known:
         raise MissingData(
-            f"{maker.display_name}: no car has both a sourced European and a sourced Chinese list "
-            "price in assumptions.csv (rows price_europe_<car>_eur and price_china_<car>_rmb); "
-            "the unit economics of a car sold overseas cannot be computed without one"
+            f"{maker.display_name}: no car has both a list_price in Europe and a china_price in "
+            "its ventures (data/ventures.csv); the unit economics of a car sold overseas cannot "
+            "be computed without one"
         )
-    if car_model not in known:
+    car = params.car_model.lower()
+    if params.is_sourced("car_model"):
+        return known[0]
+    if car not in known:
         raise BadParameter(
-            f"unknown car_model {car_model!r}; cars with sourced Europe and China prices: {', '.join(known)}"
+            f"unknown car_model {car!r}; {maker.display_name}'s cars with sourced Europe and "
+            f"China prices: {', '.join(sorted(known))}"
         )
-    return car_model
+    return car
 
 
 def latest_margin(financials: pd.DataFrame, company: str | None) -> tuple[float, str, str] | None:
@@ -157,10 +173,14 @@ def latest_margin(financials: pd.DataFrame, company: str | None) -> tuple[float,
     return float(row["value"]), f"{row['period']} {row['metric']}", str(row["source_url"])
 
 
-def _sourced(tables: Tables, *names: str, origin: str = "sourced") -> Resolved:
-    rows = [tables.row(n) for n in names]
-    urls = " ; ".join(dict.fromkeys(r.source_url for r in rows))
-    return Resolved(rows[0].value, origin, urls, rows[0].note)
+def _sourced(tables: Tables, name: str, origin: str = "sourced") -> Resolved:
+    row = tables.row(name)
+    return Resolved(row.value, origin, row.source_url, row.note)
+
+
+def _fact(row: pd.Series) -> Resolved:
+    note = "" if pd.isna(row["note"]) else str(row["note"])
+    return Resolved(float(row["value"]), "sourced", str(row["source_url"]), note)
 
 
 def _maker_margin(maker: Maker, tables: Tables) -> Resolved:
@@ -182,125 +202,168 @@ def _maker_margin(maker: Maker, tables: Tables) -> Resolved:
     )
 
 
-def _plant_start(prefix: str, tables: Tables) -> Resolved:
-    year, month = tables.row(f"{prefix}_start_year"), tables.row(f"{prefix}_start_month")
-    urls = _sourced(tables, f"{prefix}_start_year", f"{prefix}_start_month").source
-    return Resolved(f"{year.value:.0f}-{month.value:02.0f}", "sourced", urls, month.note)
+def _month(row: pd.Series) -> Resolved:
+    value = int(row["value"])
+    found = _fact(row)
+    return Resolved(f"{value // 100}-{value % 100:02d}", "sourced", found.source, found.note)
 
 
-def _converted(row: data.Assumption, currency: str, rate: float) -> Resolved:
-    what = f"sourced: {currency} {row.value:,.0f} mn at {rate:g} RMB/{currency}"
-    return Resolved(row.value * rate, what, row.source_url, row.note)
+def _capex_rmb(row: pd.Series, rates: dict[str, float]) -> Resolved:
+    """A venture's capex in RMB mn, converted at the run's exchange rate where it is quoted in
+    another currency."""
+    found, currency = _fact(row), str(row["unit"]).removesuffix("_mn")
+    if currency == "RMB":
+        return found
+    rate = rates[currency]
+    what = f"sourced: {currency} {found.value:,.0f} mn at {rate:g} RMB/{currency}"
+    return Resolved(found.value * rate, what, found.source, found.note)
 
 
-def sourced_default(
-    name: str, maker: Maker, car_model: str, tables: Tables, rmb_per_eur: float, rmb_per_usd: float
-) -> Resolved:
-    """The sourced default of parameter `name` for `maker` and `car_model`."""
-    if name == "price_china_rmb":  # the venture's cars: its maker's (check_venture)
-        return _sourced(tables, f"price_china_{car_model}_rmb")
-    if name == "europe_price_eur":
-        return _sourced(tables, f"price_europe_{car_model}_eur")
+def _share(routes: dict[str, Venture], maker: Maker) -> Resolved:
+    """The maker's share: one for every route it is modelled on (the model takes one)."""
+    shares = {slug: float(v.first("maker_share")["value"]) for slug, v in routes.items()}
+    if len(set(shares.values())) > 1:
+        listed = ", ".join(f"{routes[s].key} {v:g}%" for s, v in shares.items())
+        raise MissingData(
+            f"{maker.display_name}: its ventures' shares differ ({listed}); the model takes one "
+            "share for every route: give maker_share_pct"
+        )
+    return _fact(routes["export"].first("maker_share"))
+
+
+def sourced_default(name: str, inputs: dict) -> Resolved:
+    """The sourced default of parameter `name`; `inputs`: maker, car, routes, tables, rates."""
+    maker, tables, routes, car = inputs["maker"], inputs["tables"], inputs["routes"], inputs["car"]
+    if name in ("price_china_rmb", "europe_price_eur"):
+        listed, china = venture_data.price_rows(inputs["ventures"], car)
+        return _fact(china if name == "price_china_rmb" else listed)
     if name == "china_discount_pct":
         if maker.discount_row:
             return _sourced(tables, maker.discount_row)
         origin = "sourced: NEV market average (no figure for this maker)"
-        return _sourced(tables, MARKET_DISCOUNT_ROW, origin=origin)
+        return _sourced(tables, MARKET_DISCOUNT_ROW, origin)
     if name in ("china_margin_pct", "factory_margin_pct"):
         return _maker_margin(maker, tables)
     if name == "maker_share_pct":
-        return _sourced(tables, check_venture(maker))
+        return _share(routes, maker)
     if name == "europe_cvd_pct":
         if maker.eu_cvd_row:
             return _sourced(tables, maker.eu_cvd_row)
         origin = "sourced rate; the maker's group is an assumption (other cooperating)"
-        return _sourced(tables, OTHER_COOPERATING_CVD_ROW, origin=origin)
-    if name in SIMPLE_ROWS:
-        return _sourced(tables, SIMPLE_ROWS[name])
-    if name in PLANT_START_ROWS:
-        return _plant_start(PLANT_START_ROWS[name], tables)
-    if name == "europe_plant_capex_rmb_mn":
-        return _converted(tables.row("spain_assembly_investment_usd_mn"), "USD", rmb_per_usd)
-    if name == "sea_plant_capex_rmb_mn":
-        return _converted(tables.row("malaysia_assembly_investment_eur_mn"), "EUR", rmb_per_eur)
-    raise KeyError(f"parameter {name!r} has no sourced default")
+        return _sourced(tables, OTHER_COOPERATING_CVD_ROW, origin)
+    if name in MARKET_ROWS:
+        return _sourced(tables, MARKET_ROWS[name])
+    route, fact = VENTURE_FACTS[name]
+    row = routes[route].first(fact)
+    if fact == "start":
+        return _month(row)
+    if fact == "capex":
+        return _capex_rmb(row, inputs["rates"])
+    return _fact(row)
 
 
-def _is_default(value: object) -> bool:
-    return value == "" or (
-        isinstance(value, int | float) and not isinstance(value, bool) and value == SOURCED
-    )
+def _anchor_rows(anchor: str, maker_rows: pd.DataFrame, tables: Tables) -> list[tuple[str, str]]:
+    """(fact = value, source) of one anchor: a fact of the maker's ventures (`fact` or
+    `fact:period`), else an assumptions.csv row; none when the maker has no such fact."""
+    fact, _, period = anchor.partition(":")
+    if fact in data.VENTURE_FACTS:
+        rows = maker_rows[maker_rows["fact"] == fact]
+        if period:
+            rows = rows[rows["period"] == period]
+        return [
+            (
+                f"{fact}{'' if pd.isna(r['car']) else ' ' + r['car']}"
+                f"{'' if pd.isna(r['period']) else ' ' + r['period']} = {r['value']:,.4g}",
+                r["source_url"],
+            )
+            for _, r in rows.iterrows()
+        ]
+    row = tables.row(anchor)
+    return [(f"{anchor} = {row.value:,.4g}", row.source_url)]
 
 
-def _check_run_parameters(parameters: Mapping[str, object]) -> None:
-    missing = [n for n in parameter_names() if n not in parameters]
-    if missing:
-        raise KeyError(f"missing parameter(s): {', '.join(missing)}")
-    unknown = [n for n in parameters if n not in parameter_names()]
-    if unknown:
-        raise KeyError(
-            f"unknown parameter(s): {', '.join(unknown)}; known: {', '.join(parameter_names())}"
-        )
-    if parameters["distribution"] not in DISTRIBUTIONS:
-        raise BadParameter(
-            f"distribution must be one of {', '.join(DISTRIBUTIONS)}, got {parameters['distribution']!r}"
-        )
-    n_sims, seed = parameters["n_sims"], parameters["seed"]
-    if not isinstance(n_sims, int) or isinstance(n_sims, bool) or n_sims < 1:
-        raise BadParameter(f"n_sims must be a whole number >= 1, got {n_sims!r}")
-    if not isinstance(seed, int) or seed < 0:
-        raise BadParameter(f"seed must be a whole number >= 0, got {seed!r}")
-
-
-def _resolve_one(name, value, maker, car_model, tables, fx_eur, fx_usd) -> Resolved:
-    spec = MODEL_PARAMETERS[name]
-    if _is_default(value) and not spec.sourced:
-        raise BadParameter(f"{name} has no sourced default; give a value instead of {value!r}")
+def _resolve_one(name: str, params: Params, context: dict) -> Resolved:
+    value, spec = getattr(params, name), Params.spec(name)
     if spec.sourced:
-        default = sourced_default(name, maker, car_model, tables, fx_eur, fx_usd)
-        if _is_default(value):
-            return default
-        origin = f"scenario value (sourced default: {default.value})"
-        return Resolved(value, origin, default.source)
-    if spec.anchors:
-        rows = [tables.row(a) for a in spec.anchors]
-        facts = ", ".join(f"{a} = {r.value:,.4g}" for a, r in zip(spec.anchors, rows, strict=True))
-        urls = " ; ".join(dict.fromkeys(r.source_url for r in rows))
+        if params.is_sourced(name):
+            return sourced_default(name, context)
+        try:
+            default = sourced_default(name, context)
+        except MissingData:
+            return Resolved(value, "scenario value (no sourced default for this maker)", "")
+        return Resolved(value, f"scenario value (sourced default: {default.value})", default.source)
+    rows = venture_data.maker_rows(context["ventures"])
+    found = [f for anchor in spec.anchors for f in _anchor_rows(anchor, rows, context["tables"])]
+    if found:
+        facts = ", ".join(fact for fact, _ in found)
+        urls = " ; ".join(dict.fromkeys(url for _, url in found))
         return Resolved(value, f"assumption, anchored on {facts}", urls)
     return Resolved(value, "assumption (no source)", "")
 
 
-def resolve(parameters: Mapping[str, object], tables: Tables) -> Setup:
-    """Check the notebook's parameters and fill sourced defaults; raise before any long work.
+def _modelled(name: str, routes: dict[str, Venture]) -> bool:
+    """Whether input `name` is used: inputs of a plant route only when the maker has it."""
+    return not any(
+        name.startswith(prefixes) and route not in routes for route, prefixes in ROUTE_ONLY.items()
+    )
 
-    Numeric parameters at -1 and text parameters at "" take their sourced default (for the maker);
-    other values are used as given (origin "scenario value"). Lists are [min, mode, max].
-    MissingData when the maker has no overseas venture in the data, or the data lack what the
-    analysis needs (a car priced in both markets, a margin)."""
-    _check_run_parameters(parameters)
-    maker = check_maker(str(parameters["maker"]), tables)
-    check_venture(maker)
-    car_model = check_car_model(str(parameters["car_model"]).lower(), maker, tables.assumptions)
-    kind = parameters["distribution"]
-    timeline = Timeline(parameters["start_year"], parameters["horizon_years"])
-    fx_eur = Uncertain.from_parameter("rmb_per_eur", parameters["rmb_per_eur"], kind).mode
-    fx_usd = float(parameters["rmb_per_usd"])
-    resolved = {
-        name: _resolve_one(name, parameters[name], maker, car_model, tables, fx_eur, fx_usd)
-        for name in MODEL_PARAMETERS
+
+def _scenario(resolved: dict[str, Resolved], kind: str) -> dict[str, Uncertain | str]:
+    """The model inputs, checked: months parse, [min, mode, max] ordered, no impossible corner."""
+    scenario: dict[str, Uncertain | str] = {}
+    try:
+        for name, found in resolved.items():
+            if isinstance(found.value, str):
+                parse_month(found.value, name)
+                scenario[name] = found.value
+            else:
+                scenario[name] = Uncertain.from_parameter(name, found.value, kind)
+        check_scenario(scenario)
+    except ValueError as error:  # a parameter's value, or two parameters together
+        raise BadParameter(str(error)) from error
+    return scenario
+
+
+def resolve(params: Params, tables: Tables) -> Inputs:
+    """Check the parameters against the maker's data and fill sourced defaults, before any long
+    work. MissingData when the maker has no overseas venture in the data, or its ventures lack
+    what the analysis needs (an export venture to Europe, a car priced there and in China, the
+    facts of each plant); BadParameter for values that cannot go together."""
+    maker = check_maker(params.maker, tables)
+    ventures = venture_data.of_maker(tables.ventures, maker)
+    routes = venture_data.routes(ventures, maker)
+    car = check_car_model(params, maker, ventures)
+    try:
+        timeline = Timeline(params.start_year, params.horizon_years)
+        fx_eur = Uncertain.from_parameter("rmb_per_eur", params.rmb_per_eur, params.distribution)
+    except ValueError as error:
+        raise BadParameter(str(error)) from error
+    context = {
+        "maker": maker,
+        "car": car,
+        "routes": routes,
+        "ventures": ventures,
+        "tables": tables,
+        "rates": {"EUR": fx_eur.mode, "USD": float(params.rmb_per_usd)},
     }
-    if _is_default(parameters["factory_margin_pct"]):
+    resolved = {
+        name: _resolve_one(name, params, context)
+        for name in MODEL_INPUTS
+        if _modelled(name, routes)
+    }
+    if params.is_sourced("factory_margin_pct"):
         china = resolved["china_margin_pct"]
         origin = f"= china_margin_pct ({china.origin})"
         resolved["factory_margin_pct"] = Resolved(china.value, origin, china.source)
-    scenario: dict[str, Uncertain | str] = {}
-    for name, found in resolved.items():
-        if isinstance(found.value, str):
-            parse_month(found.value, name)
-            scenario[name] = found.value
-        else:
-            scenario[name] = Uncertain.from_parameter(name, found.value, kind)
-    check_scenario(scenario)
-    include_margin = bool(parameters["include_factory_margin"])
-    n_sims, seed = parameters["n_sims"], parameters["seed"]
-    return Setup(maker, car_model, timeline, scenario, include_margin, n_sims, seed, resolved)
+    strategies = tuple(route_strategy(slug, v.country) for slug, v in routes.items())
+    scenario = _scenario(resolved, params.distribution)
+    return Inputs(
+        params, maker, car, timeline, strategies, routes, ventures, scenario, resolved, tables
+    )
+
+
+def load(params: Params, data_dir: Path | None = None) -> Inputs:
+    """The data and the checked parameters: what the notebook's first cell calls. Raises
+    BadParameter on a bad parameter, and makers.MissingData when the data lack what the analysis
+    needs for the maker."""
+    return resolve(params, Tables.load(data_dir))

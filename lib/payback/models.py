@@ -28,38 +28,36 @@ MARKET_NAMES = {"europe": "Europe", "sea": "South-East Asia"}
 class Strategy:
     """Where the cars are built and sold: a market and whether a local plant assembles kits."""
 
-    slug: str
+    slug: str  # the route: export, europe_assembly or sea (result names carry it)
     label: str
     market: str  # "europe" or "sea"
     local_assembly: bool
     phrase: str  # the strategy inside a sentence
 
 
-STRATEGIES = (
-    Strategy(
-        "export",
-        "Export from China, EU tariffs",
-        "europe",
-        False,
-        "exporting from China over EU tariffs",
-    ),
-    Strategy("spain", "Assemble in Spain", "europe", True, "assembling in Spain"),
-    Strategy(
-        "sea",
-        "Assemble in Malaysia for South-East Asia",
-        "sea",
-        True,
-        "assembling in Malaysia for South-East Asia",
-    ),
-)
+# The routes the model knows: (market, local assembly). Which a maker has, and where its plants
+# are, come from its ventures (lib.payback.ventures).
+ROUTES = {"export": ("europe", False), "europe_assembly": ("europe", True), "sea": ("sea", True)}
 
 
-def strategy(slug: str) -> Strategy:
-    for candidate in STRATEGIES:
-        if candidate.slug == slug:
-            return candidate
-    known = ", ".join(s.slug for s in STRATEGIES)
-    raise KeyError(f"unknown strategy {slug!r}; known strategies: {known}")
+def route_strategy(slug: str, country: str = "") -> Strategy:
+    """The strategy of route `slug`, its plant in `country` (the venture's, from the data)."""
+    if slug not in ROUTES:
+        raise KeyError(f"unknown strategy {slug!r}; known strategies: {', '.join(ROUTES)}")
+    market, local = ROUTES[slug]
+    if not local:
+        return Strategy(
+            slug,
+            "Export from China, EU tariffs",
+            market,
+            local,
+            "exporting from China over EU tariffs",
+        )
+    where = country or MARKET_NAMES[market]
+    suffix = " for South-East Asia" if market == "sea" else ""
+    return Strategy(
+        slug, f"Assemble in {where}{suffix}", market, local, f"assembling in {where}{suffix}"
+    )
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from lib.finance import discounted_payback, npv
 from lib.payback.checks import check_scenario
-from lib.payback.models import STRATEGIES, Strategy, Timeline, cash_flows
+from lib.payback.models import Strategy, Timeline, cash_flows
 from lib.payback.uncertain import Scenario, Value, base_values, sample, uncertain_names
 
 # Payback checkpoints, years (the result names carry them: p_payback_5y, p_payback_8y).
@@ -89,7 +89,7 @@ def simulate(
     timeline: Timeline,
     n_sims: int,
     seed: int,
-    strategies: Iterable[Strategy] = STRATEGIES,
+    strategies: Iterable[Strategy],
     include_factory_margin: bool = False,
 ) -> Simulation:
     """Vectorized Monte Carlo: the same `n_sims` draws (common random numbers) for every strategy."""

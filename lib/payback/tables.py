@@ -7,40 +7,44 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from lib.payback.analysis import Analysis
-from lib.payback.parameters import ASSUMPTION_GROUPS, MODEL_PARAMETERS
-from lib.payback.report import format_number, payback_label, probability_label
+from lib.payback.params import ASSUMPTION_GROUPS, MODEL_INPUTS, meaning, unit
+from lib.payback.text import payback_label, probability_label
 from lib.payback.uncertain import Uncertain
 from lib.tables import reader_table
 
 ONE_DECIMAL = "{:,.1f}"
+VALUE = "{:,.7g}"  # a value as the data or the parameter gives it: 26,900, 20.7, 0.5
 
 
-def _format_input(item: Uncertain | str) -> str:
+def _input_text(item: Uncertain | str) -> str:
+    """An input as it was given: a month, a number, or its range (a cell of text)."""
     if isinstance(item, str):
         return item
     if item.is_fixed:
-        return format_number(item.mode)
-    if item.kind == "uniform":
-        return f"{format_number(item.low)} to {format_number(item.high)} (uniform)"
-    return f"{format_number(item.low)} / {format_number(item.mode)} / {format_number(item.high)}"
+        return VALUE.format(item.mode)
+    low, mode, high = (VALUE.format(x) for x in (item.low, item.mode, item.high))
+    return f"{low} to {high} (uniform)" if item.kind == "uniform" else f"{low} / {mode} / {high}"
 
 
 def assumptions_frame(analysis: Analysis, group: str | None = None) -> pd.DataFrame:
-    """Parameter, meaning, value used (min / mode / max for uncertain ones), unit, origin, source."""
-    setup = analysis.setup
-    names = ASSUMPTION_GROUPS[group] if group else tuple(MODEL_PARAMETERS)
+    """Parameter, meaning, value used (min / mode / max for uncertain ones), unit, origin, source;
+    the inputs of a route the maker has no venture for are left out (not modelled)."""
+    inputs = analysis.inputs
+    names = ASSUMPTION_GROUPS[group] if group else MODEL_INPUTS
     rows = [
         {
             "parameter": name,
-            "meaning": MODEL_PARAMETERS[name].meaning,
-            "value": _format_input(setup.scenario[name]),
-            "unit": MODEL_PARAMETERS[name].unit,
-            "origin": setup.resolved[name].origin,
-            "source": setup.resolved[name].source,
+            "meaning": meaning(name),
+            "value": _input_text(inputs.scenario[name]),
+            "unit": unit(name),
+            "origin": inputs.resolved[name].origin,
+            "source": inputs.resolved[name].source,
         }
         for name in names
+        if name in inputs.scenario
     ]
-    return pd.DataFrame(rows)
+    columns = ["parameter", "meaning", "value", "unit", "origin", "source"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def assumptions_table(analysis: Analysis, group: str | None = None) -> Styler:
@@ -50,8 +54,8 @@ def assumptions_table(analysis: Analysis, group: str | None = None) -> Styler:
 def facts_table(analysis: Analysis) -> Styler:
     """The sourced facts on going overseas, with their sources."""
     facts = analysis.facts.reset_index()
-    shown = facts.assign(value=facts["value"].map(format_number))
-    return reader_table(shown[["topic", "fact", "value", "unit", "as_of", "source", "note"]])
+    shown = facts[["topic", "fact", "value", "unit", "as_of", "source", "note"]]
+    return reader_table(shown, {"value": VALUE})
 
 
 def cash_flow_frame(analysis: Analysis) -> pd.DataFrame:
@@ -93,10 +97,10 @@ def base_table(analysis: Analysis) -> Styler:
 
 
 def calibration_table(analysis: Analysis) -> Styler:
-    checks = analysis.calibration.checks
-    frame = pd.DataFrame([vars(c) for c in checks]).rename(
-        columns={"broker_source": "broker source"}
-    )
+    """The broker figures on the maker's venture next to the model's (no rows: none in the data)."""
+    columns = ["check", "broker", "model", "broker_source", "url"]
+    frame = pd.DataFrame([vars(c) for c in analysis.calibration.checks], columns=columns)
+    frame = frame.rename(columns={"broker_source": "broker source"})
     return reader_table(frame, {"broker": ONE_DECIMAL, "model": ONE_DECIMAL})
 
 
