@@ -43,8 +43,10 @@ def existing(folder: Path, prefix: str, filename: str = DELIVERIES) -> tuple[int
 
 def register(folder: Path, key: str, company: str = "") -> None:
     """A maker in the copy's registry, so that `data add` takes its rows."""
+    row = {"key": key, "display_name": key, "company": company, "quality": "stated"}
+    row["source_url"] = URL
     with (folder / data.MAKERS.filename).open("a") as handle:
-        handle.write(f"{key},{key},{company},,,,,,stated,{URL},\n")
+        handle.write(",".join(row.get(name, "") for name in data.MAKERS.fields) + "\n")
 
 
 def is_subsequence(part: list[str], whole: list[str]) -> bool:
