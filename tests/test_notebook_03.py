@@ -135,7 +135,11 @@ def test_a_maker_without_financials_says_so(run_notebook):
     [
         ({"maker": "leap"}, "unknown maker 'leap': did you mean leapmotor"),
         ({"start_quarter": "2019Q2"}, "start_quarter: no data for Leapmotor in 2019Q2"),
-        ({"price_cut_min_pct": 10.0, "price_cut_max_pct": 5.0}, "price_cut: the grid is empty"),
+        (
+            {"price_cut_min_pct": 10.0, "price_cut_max_pct": 5.0},
+            "price_cut_max_pct: 5.0 is below price_cut_min_pct 10.0: the grid is empty",
+        ),
+        ({"target_volume_units": 0}, "target_volume_units: value 0 is out of range"),
     ],
 )
 def test_bad_parameters_fail_with_a_clear_message(run_notebook, parameters, message):
