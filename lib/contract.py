@@ -211,4 +211,28 @@ def package_problems(module) -> list[str]:
 def result_names(module) -> dict[str, str]:
     """The result-name constants of a package's `names` module: CONSTANT -> recorded name."""
     names = importlib.import_module(f"{module.__name__}.names")
-    return {key: value for key, value in vars(names).items() if key.isupper()}
+    return {
+        key: value
+        for key, value in vars(names).items()
+        if key.isupper()
+        and isinstance(value, str)
+        and key != "NOTEBOOK"
+        and not key.endswith(("_PREFIX", "_SUFFIX"))  # parts of a name built per item
+    }
+
+
+def lazy_exports(package: str, exports: dict[str, str]):
+    """`__getattr__` and `__dir__` for a package's `__init__`: each exported name (name -> the
+    submodule defining it) is imported on first use, so that a reader importing only the
+    package's `names` (the summary, the league table, the runner) does not load its models."""
+
+    def __getattr__(name: str):  # noqa: N807 - the module-level hook of PEP 562
+        if name not in exports:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        module = importlib.import_module(f"{package}.{exports[name]}")
+        return module if exports[name] == name else getattr(module, name)
+
+    def __dir__():  # noqa: N807
+        return sorted(exports)
+
+    return __getattr__, __dir__

@@ -52,32 +52,47 @@ def set_theme() -> None:
         set_matplotlib_formats("png")
 
 
-def axes(ax: plt.Axes | None = None, figsize: tuple[float, float] | None = None) -> plt.Axes:
+def axes(
+    ax: plt.Axes | None = None,
+    figsize: tuple[float, float] | None = None,
+    *,
+    panels: int | tuple[int, int] = 1,
+):
     """`ax`, or the axes of a new Figure outside pyplot (nothing to close, shown once when a
-    notebook cell returns it): the start of every `<name>_chart(result, ax=None) -> Figure`."""
+    notebook cell returns it): the start of every `<name>_chart(result, ax=None) -> Figure`.
+    `panels`: several axes (an array) on one new Figure, a row of n or a (rows, columns) grid."""
     if ax is not None:
         return ax
     from matplotlib.figure import Figure
 
-    return Figure(figsize=figsize or mpl.rcParams["figure.figsize"]).subplots()
+    figure = Figure(figsize=figsize or mpl.rcParams["figure.figsize"])
+    rows, columns = panels if isinstance(panels, tuple) else (1, panels)
+    return figure.subplots(rows, columns) if rows * columns > 1 else figure.subplots()
 
 
 def finish(
-    ax: plt.Axes,
+    target: plt.Axes | plt.Figure,
     *,
     title: str,
     source: str,
     xlabel: str | None = None,
     ylabel: str | None = None,
-) -> plt.Axes:
-    """Title stating the finding, axis labels with units, and a source line under the chart."""
-    ax.set_title(textwrap.fill(title, TITLE_WIDTH))
+):
+    """Title stating the finding, axis labels with units, and a source line under the chart. A
+    Figure of several panels gets the title above them all (each panel labels its own axes)."""
+    from matplotlib.figure import Figure
+
+    if isinstance(target, Figure):
+        target.suptitle(textwrap.fill(title, TITLE_WIDTH))
+        source_line(target, source)
+        return target
+    target.set_title(textwrap.fill(title, TITLE_WIDTH))
     if xlabel is not None:
-        ax.set_xlabel(xlabel)
+        target.set_xlabel(xlabel)
     if ylabel is not None:
-        ax.set_ylabel(ylabel)
-    source_line(ax.figure, source)
-    return ax
+        target.set_ylabel(ylabel)
+    source_line(target.figure, source)
+    return target
 
 
 def source_line(figure: plt.Figure, source: str) -> None:
