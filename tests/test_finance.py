@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from lib import finance
-from lib.payback import report
+from lib.payback import text
 
 
 def test_npv_first_flow_is_at_t0_undiscounted():
@@ -55,9 +55,9 @@ def test_discounted_payback_never_is_inf_and_labelled():
     # undiscounted it pays back at 2.5 years; at 10% the cumulative is still -0.53 after 3
     years = finance.discounted_payback(np.array([-100.0, 40, 40, 40]), 0.10)
     assert years == math.inf
-    assert report.payback_label(years) == "never within the horizon"
-    assert report.payback_label(float("nan")) == "never within the horizon"
-    assert report.payback_label(2.345) == "2.3 years"
+    assert text.payback_label(years) == "never within the horizon"
+    assert text.payback_label(float("nan")) == "never within the horizon"
+    assert text.payback_label(2.345) == "2.3 years"
 
 
 def test_discounted_payback_counts_the_last_time_it_turns_positive():

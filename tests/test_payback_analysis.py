@@ -9,17 +9,17 @@ import numpy as np
 import pytest
 
 from lib.payback import analysis, uncertain
-from tests.test_payback_inputs import frozen_setup, frozen_tables
+from tests.test_payback_inputs import frozen_inputs
 
 
 @pytest.fixture(scope="module")
 def setup():
-    return frozen_setup()
+    return frozen_inputs()
 
 
 @pytest.fixture(scope="module")
 def result():
-    return analysis.analyse(frozen_setup(n_sims=2000), frozen_tables())
+    return analysis.analyse(frozen_inputs(n_sims=2000))
 
 
 def test_unit_economics_waterfall_closes(setup):
@@ -33,7 +33,7 @@ def test_unit_economics_waterfall_closes(setup):
 
 
 def test_base_case_npv_irr_payback_are_consistent(setup):
-    table = analysis.base_case(setup.scenario, setup.timeline).summary()
+    table = analysis.base_case(setup.scenario, setup.timeline, setup.strategies).summary()
     checked = 0
     for slug, row in table.iterrows():
         if math.isfinite(row["irr_pct"]):
@@ -57,7 +57,7 @@ def test_factory_margin_lowers_the_chance_of_a_loss(result):
 
 
 def test_break_even_volume_covers_fixed_costs(result):
-    values = uncertain.base_values(result.setup.scenario)
+    values = uncertain.base_values(result.inputs.scenario)
     from lib.payback import models
 
     for market, local, key in (("europe", False, "europe_export"), ("sea", True, "sea_local")):

@@ -10,12 +10,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
 from lib.payback import analysis, charts  # noqa: E402
-from tests.test_payback_inputs import frozen_setup, frozen_tables  # noqa: E402
+from tests.test_payback_inputs import frozen_inputs  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def result():
-    return analysis.analyse(frozen_setup(n_sims=2000), frozen_tables())
+    return analysis.analyse(frozen_inputs(n_sims=2000))
 
 
 def test_charts_draw_on_the_given_axes_and_state_the_finding(result):
@@ -26,18 +26,27 @@ def test_charts_draw_on_the_given_axes_and_state_the_finding(result):
         charts.payback_curves_chart: f"{s.p_payback_horizon:.0%} of draws within 10 years",
         charts.tornado_chart: "moves the NPV most",
         charts.cumulative_chart: "Base case:",
+        charts.waterfall_chart: "tariffs take RMB",
     }
     for chart, finding in expected.items():
         fig, ax = plt.subplots()
         assert chart(result, ax=ax) is fig
         assert finding in ax.get_title().replace("\n", " "), chart.__name__
+        assert [t.get_text() for t in fig.texts if t.get_text().startswith("Source: ")]
         plt.close(fig)
 
 
-def test_waterfall_title_reads_the_table(result):
+def test_a_chart_without_axes_makes_its_own_figure_outside_pyplot(result):
+    before = plt.get_fignums()
+    fig = charts.npv_chart(result)
+    assert fig.axes and plt.get_fignums() == before  # nothing left open in pyplot
+
+
+def test_waterfall_title_reads_the_table_and_names_every_route(result):
     fig = charts.waterfall_chart(result)
-    unit = result.unit
+    unit, ax = result.unit, fig.axes[0]
     tariffs = -unit.step("duty", unit.exported) / 1e3
-    assert f"tariffs take RMB {tariffs:,.0f}k" in fig._suptitle.get_text()
-    assert [ax.get_title() for ax in fig.axes] == [unit.china, unit.exported, unit.local]
-    plt.close(fig)
+    assert f"tariffs take RMB {tariffs:,.0f}k" in ax.get_title().replace("\n", " ")
+    labels = {t.get_text() for t in ax.texts}
+    assert {unit.china, unit.exported, unit.local} <= labels
+    assert ax.get_ylabel() == "RMB per car"

@@ -1,40 +1,59 @@
-"""lib.payback.evidence: the sourced facts and the broker checks, on the frozen data."""
+"""lib.payback.evidence: the sourced facts and the broker checks come from the maker's own rows
+(frozen data)."""
 
 from __future__ import annotations
 
 import pytest
 
 from lib.payback import evidence
-from tests.test_payback_inputs import frozen_setup, frozen_tables
+from tests.test_payback_inputs import frozen_inputs, frozen_tables, with_ventures
 
 
-def test_known_facts_hold_tariffs_deal_and_volumes():
-    tables = frozen_tables()
-    facts = evidence.known_facts(tables.makers["leapmotor"], tables)
+@pytest.fixture(scope="module")
+def leapmotor():
+    return frozen_inputs()
+
+
+def test_known_facts_hold_the_ventures_tariffs_and_volumes(leapmotor):
+    facts = evidence.known_facts(leapmotor)
     topics = set(facts.index.get_level_values("topic"))
-    assert {
-        "tariffs",
-        "deal terms and broker views",
-        "prices Europe vs China",
-        "local assembly",
-    } <= topics
+    assert "tariffs and taxes (market-wide)" in topics
+    assert {v.key.replace("_", " ") for v in leapmotor.ventures} == {
+        topic.split(" (")[0] for topic in topics if topic.startswith("leapmotor")
+    }
     assert facts["source"].str.startswith("http").all()
-    assert any("overseas deliveries" in fact for fact in facts.index.get_level_values("fact"))
+    start = facts.xs("start", level="fact").iloc[0]  # a month shows as a month, not 202608
+    assert start["as_of"] == "2026-08" and start["unit"] == "month"
 
 
-def test_a_maker_without_financials_gets_no_reported_rows():
+def test_another_makers_facts_are_its_own():
     tables = frozen_tables()
-    facts = evidence.known_facts(tables.makers["aito_hima"], tables)
-    assert not any("reported overseas" in topic for topic in facts.index.get_level_values("topic"))
+    rows = tables.ventures[
+        (tables.ventures["maker"] == "leapmotor") & (tables.ventures["country"] == "Europe")
+    ]
+    nio = frozen_inputs(with_ventures(tables, "nio", rows), maker="nio")
+    facts = evidence.known_facts(nio)
+    topics = facts.index.get_level_values("topic")
+    assert all(t.startswith("nio ") or "market-wide" in t or "NIO" in t for t in topics)
 
 
-def test_calibration_checks_are_named_and_pinned():
-    check = evidence.calibration(frozen_setup(), frozen_tables())
-    # CMBI: RMB 110 mn / 49% / 70,000 cars
+def test_calibration_checks_are_named_and_pinned(leapmotor):
+    check = evidence.calibration(leapmotor)
+    # the broker's forecast: RMB 110 mn / 49% / 70,000 cars
     assert check.profit_per_car.broker == pytest.approx(110 / 0.49 / 70_000 * 1e6)
-    assert check.t03_gain.broker == pytest.approx(16 - 5)  # Jefferies: 16% local, 5% imported
-    assert check.t03_gain.model == pytest.approx(
-        check.t03_assembled.model - check.t03_imported.model
-    )
-    assert check.t03_assembled.model > check.t03_imported.model  # assembly avoids the tariff
-    assert "EUR 20k" in check.t03_imported.check
+    imported, assembled, gain = check.margins
+    assert gain.broker == pytest.approx(16 - 5)  # 16% assembled locally, 5% imported
+    assert gain.model == pytest.approx(assembled.model - imported.model)
+    assert assembled.model > imported.model  # assembly avoids the tariff
+    assert "T03 at EUR 20k" in imported.check
+    assert check.margin_car == "t03" and check.margin_price_eur == 20_000
+
+
+def test_a_maker_without_broker_rows_gets_no_check():
+    tables = frozen_tables()
+    rows = tables.ventures[
+        (tables.ventures["maker"] == "leapmotor")
+        & ~tables.ventures["fact"].str.startswith("broker_")
+    ]
+    nio = frozen_inputs(with_ventures(tables, "nio", rows), maker="nio")
+    assert evidence.calibration(nio).checks == ()

@@ -11,12 +11,12 @@ import pytest
 from lib import finance
 from lib.payback import models, uncertain
 from lib.payback.models import Strategy, Timeline
-from tests.test_payback_inputs import frozen_setup
+from tests.test_payback_inputs import frozen_inputs
 
 
 @pytest.fixture(scope="module")
 def setup():
-    return frozen_setup()
+    return frozen_inputs()
 
 
 def test_volume_ramp_grows_then_hits_the_ceiling():
@@ -86,7 +86,7 @@ def test_cash_flows_hand_computed_case():
     # Europe: 240/1.2 = 200, dealer 10% -> 180; freight 10; duty 10% of (100 + 10) = 11 -> 59 a car.
     # Yearly: 1000 x 59 = RMB 0.059 mn - 0.02 fixed = 0.039; t = 0: -0.1 entry.
     timeline = Timeline(2026, 3)
-    export = models.strategy("export")
+    export = models.route_strategy("export")
     car = models.unit_economics(simple_values(), "europe", local=False)
     assert float(car["contribution"]) == pytest.approx(59.0)
     assert float(car["maker_margin"]) == pytest.approx(20.0)
@@ -109,7 +109,9 @@ def test_local_assembly_replaces_tariffs_up_to_capacity():
         europe_plant_start="2026-07",
         europe_plant_capex_rmb_mn=0.01,
     )
-    flows = models.cash_flows(values, models.strategy("spain"), Timeline(2026, 2))
+    flows = models.cash_flows(
+        values, models.route_strategy("europe_assembly", "Spain"), Timeline(2026, 2)
+    )
     np.testing.assert_allclose(flows.local_units[0], [0, 300, 600])
     np.testing.assert_allclose(flows.investment[0], [0.11, 0, 0])
     np.testing.assert_allclose(
@@ -190,9 +192,9 @@ def reference_npv_payback(flows: list, rate: float) -> tuple[float, float]:
 
 
 @pytest.mark.parametrize("factory", [False, True])
-@pytest.mark.parametrize("slug", ["export", "spain", "sea"])
+@pytest.mark.parametrize("slug", ["export", "europe_assembly", "sea"])
 def test_vectorized_simulation_equals_slow_reference_loop(setup, slug, factory):
-    chosen = models.strategy(slug)
+    chosen = models.route_strategy(slug)
     values = uncertain.sample(setup.scenario, 60, seed=5)
     flows = models.cash_flows(values, chosen, setup.timeline, include_factory_margin=factory)
     npvs = finance.npv(flows.maker, flows.rate)

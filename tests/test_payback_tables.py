@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from lib.payback import analysis, tables
-from tests.test_payback_inputs import frozen_setup, frozen_tables
+from tests.test_payback_inputs import frozen_inputs
 
 
 @pytest.fixture(scope="module")
 def result():
-    return analysis.analyse(frozen_setup(n_sims=2000), frozen_tables())
+    return analysis.analyse(frozen_inputs(n_sims=2000))
 
 
 def test_assumptions_show_min_mode_max_and_origin(result):
@@ -47,3 +47,31 @@ def test_routes_table_labels_never_paying_back(result):
         "Assemble in Malaysia for South-East Asia",
     }
     assert frame["median_payback"].str.endswith(("years", "horizon")).all()
+
+
+def test_a_maker_without_a_route_gets_no_rows_for_it_and_an_empty_broker_table():
+    from tests.test_payback_inputs import frozen_tables, with_ventures
+
+    base = frozen_tables()
+    rows = base.ventures[
+        (base.ventures["maker"] == "leapmotor")
+        & (base.ventures["country"] != "Malaysia")
+        & ~base.ventures["fact"].str.startswith("broker_")
+    ]
+    nio = analysis.analyse(frozen_inputs(with_ventures(base, "nio", rows), maker="nio", n_sims=200))
+    assert tables.assumptions_frame(nio, "south-east asia").empty
+    assert "Malaysia" not in " ".join(tables.routes_frame(nio)["strategy"])
+    assert "<td" not in tables.calibration_table(nio).to_html()  # a header, no rows
+
+
+def test_a_country_from_the_data_is_escaped(result):
+    from lib.payback import models
+
+    hostile = models.route_strategy("europe_assembly", "<b>Spain</b>")
+    flows = dict(result.base.flows)
+    flows["europe_assembly"] = type(flows["europe_assembly"])(
+        **{**vars(flows["europe_assembly"]), "strategy": hostile}
+    )
+    changed = analysis.Analysis(**{**vars(result), "base": type(result.base)(flows)})
+    html = tables.routes_table(changed).to_html()
+    assert "<b>Spain" not in html and "&lt;b&gt;Spain" in html
