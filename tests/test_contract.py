@@ -32,12 +32,13 @@ def test_the_parameters_cell_is_the_one_params_renders(notebook):
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
 def test_params_refuse_a_value_out_of_range_by_name(notebook):
     params = contract.package(notebook).Params
-    ranged = [f for f in params.fields() if f.metadata["spec"].high is not None]
+    ranged = [params.parameter(f.name) for f in params.fields() if f.metadata["spec"].high]
     assert ranged, f"{notebook}: no parameter with a range"
-    field = ranged[0]
-    too_high = field.metadata["spec"].high + 1
-    with pytest.raises(BadParameter, match=field.name):
-        params(**{field.name: type(field.default)(too_high)})
+    for parameter in ranged:
+        too_high = (float if "float" in parameter.type_name else int)(parameter.high + 1)
+        value = [too_high] if parameter.type_name.startswith("list") else too_high
+        with pytest.raises(BadParameter, match=parameter.name):
+            params(**{parameter.name: value})
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
