@@ -9,9 +9,19 @@ constants), `charts`, `tables` and `text`. The model's own modules, in the order
 yearly cash flows), `simulation` (Monte Carlo, tornado), `evidence` (sourced facts, broker
 checks); NPV, IRR and payback are lib.finance's."""
 
-from lib.payback import charts, names, tables, text
-from lib.payback.analysis import Analysis, analyse
-from lib.payback.inputs import Inputs, load
-from lib.payback.params import Params
+from lib import contract
 
-__all__ = ["Analysis", "Inputs", "Params", "analyse", "charts", "load", "names", "tables", "text"]
+# Loaded on first use: the summary and the league table import only `names`, not the models.
+EXPORTS = {
+    "Analysis": "analysis",
+    "analyse": "analysis",
+    "Inputs": "inputs",
+    "load": "inputs",
+    "Params": "params",
+    "charts": "charts",
+    "names": "names",
+    "tables": "tables",
+    "text": "text",
+}
+__getattr__, __dir__ = contract.lazy_exports(__name__, EXPORTS)
+__all__ = sorted(EXPORTS)
