@@ -25,16 +25,16 @@ MAX_PROBLEMS_SHOWN = 20
 # Larger files are refused before they are read: the largest file shipped (vehicle_trims.csv) is
 # under 1 MB, so 50 MB is decades of growth, and a check stays within seconds and ~1 GB of memory.
 MAX_FILE_BYTES = 50 * 1024 * 1024
-# Earliest month a delivery row may have: every maker here is younger (founded 2014 or later), except
-# BYD, whose series starts in 2022; an earlier month is a typo. The latest is the current month.
+# Earliest month a delivery row may have: every series here starts in 2015 or later (the new-energy
+# era); an earlier month is a typo. The latest is the current month.
 FIRST_MONTH = "2015-01"
-# Deliveries of one maker in one month must be below this: BYD's best month in the data is ~510k.
+# Deliveries of one maker in one month must be below this: the best month in the data is ~510k.
 DELIVERIES_CEILING = 2_000_000
 # Every date, month, period and year in the data lies in these years (the data start in 2015,
 # targets and plans reach 2030): anything else is a typo.
 FIRST_YEAR, LAST_YEAR = 1990, 2100
-# Money in millions (RMB_mn, USD_mn, EUR_mn): at most ten trillion either way, over ten times BYD's
-# yearly revenue (777,102 RMB mn in 2025). Money per car or per item (RMB, USD, EUR): at most ten
+# Money in millions (RMB_mn, USD_mn, EUR_mn): at most ten trillion either way, over ten times the
+# largest maker's yearly revenue (777,102 RMB mn in 2025). Money per car or per item (RMB, USD, EUR): at most ten
 # million either way, the trims' guide price ceiling.
 MONEY_MN_BOUND = 10_000_000
 MONEY_BOUND = 10_000_000
@@ -650,7 +650,21 @@ def _venture_fact_rules() -> tuple[Rule, ...]:
             )
         ),
     )
-    return (units, car, share, month)
+    same = Rule(
+        "venture",
+        "one country and one route for all rows of a venture id (another place or route is "
+        "another venture)",
+        lambda df: (
+            (
+                df.groupby(["maker", "venture"], dropna=False)["country"].transform(
+                    lambda c: c.fillna("").nunique()
+                )
+                == 1
+            )
+            & (df.groupby(["maker", "venture"], dropna=False)["route"].transform("nunique") == 1)
+        ),
+    )
+    return (units, car, share, month, same)
 
 
 VENTURES = Dataset(
