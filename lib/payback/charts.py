@@ -25,16 +25,15 @@ MAKER_MARGIN_COLOR = "#e8a0a9"  # the maker's own profit on the car, lighter tha
 NPV_RANGE = (0.001, 0.999)  # histogram range: the extreme 0.1% draws on each side would squash it
 GRID_POINTS_PER_YEAR = 24  # resolution of the payback curves
 TORNADO_BARS = 10
-WATERFALL_GAP = 1.0  # empty bar slots between two routes' waterfalls
 
 
 def _label(analysis: Analysis) -> str:
     return analysis.strategy(analysis.best).label
 
 
-def _waterfall_bars(steps) -> tuple[list, list, list, list]:
-    """(labels, bottoms, heights, colours) of one route's waterfall: the totals stand on zero,
-    every other step floats from the running level."""
+def _waterfall(ax: plt.Axes, steps) -> None:
+    """One route's waterfall: the totals stand on zero, every other step floats from the running
+    level; each bar labelled with its amount."""
     steps = steps[(steps.abs() > 1e-6) | steps.index.isin(TOTALS)]
     level, bottoms, heights, colors = 0.0, [], [], []
     for label, amount in steps.items():
@@ -48,42 +47,38 @@ def _waterfall_bars(steps) -> tuple[list, list, list, list]:
             heights.append(abs(amount))
             colors.append(MAKER_MARGIN_COLOR if label == "Maker's margin" else plots.NEUTRAL_COLOR)
             level += amount
-    return list(steps.index), bottoms, heights, colors
-
-
-def waterfall_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Figure:
-    """One waterfall per route (China, exported, assembled locally) side by side on one RMB axis,
-    each route named above its bars."""
-    ax = plots.axes(ax, figsize=(11, 5.6))
-    unit, start, ticks, names = analysis.unit, 0.0, [], []
-    top = float(unit.table.loc["List price"].max())
-    for route in (unit.china, unit.exported, unit.local):
-        labels, bottoms, heights, colors = _waterfall_bars(unit.table[route])
-        x = start + np.arange(len(labels))
-        ax.bar(x, heights, bottom=bottoms, color=colors, width=0.7)
-        for i, amount in enumerate(unit.table[route].loc[labels].to_numpy()):
-            ax.text(
-                x[i],
-                bottoms[i] + heights[i],
-                f"{amount / 1e3:,.0f}k",
-                ha="center",
-                va="bottom",
-                fontsize=7,
-            )
-        ax.text(x.mean(), top * 1.08, route, ha="center", va="bottom", fontsize=10)
-        ticks, names = [*ticks, *x], [*names, *labels]
-        start = x[-1] + 1 + WATERFALL_GAP
-    ax.set_xticks(ticks, names, rotation=60, ha="right", fontsize=8)
-    ax.set_ylim(0, top * 1.18)
+    x = np.arange(len(steps))
+    ax.bar(x, heights, bottom=bottoms, color=colors, width=0.7)
+    for i, amount in enumerate(steps.to_numpy()):
+        top = bottoms[i] + heights[i]
+        ax.text(i, top, f"{amount / 1e3:,.0f}k", ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(x, steps.index, rotation=60, ha="right", fontsize=9)
     plots.thousands(ax)
+
+
+def waterfall_chart(analysis: Analysis, axes=None) -> plt.Figure:
+    """One waterfall per route (China, exported, assembled locally) on a shared RMB axis. `axes`:
+    one Axes per route, or None for a new figure."""
+    unit = analysis.unit
+    routes = [unit.china, unit.exported, unit.local]
+    axes = np.atleast_1d(plots.axes(axes, figsize=(11, 5.2), panels=len(routes)))
+    for ax in axes[1:]:
+        ax.sharey(axes[0])
+        ax.tick_params(labelleft=False)
+    for ax, route in zip(axes, routes, strict=True):
+        _waterfall(ax, unit.table[route])
+        ax.set_title(route, fontsize=11, fontweight="normal")
+    axes[0].set_ylabel("RMB per car")
     ratio = unit.step("list_price", unit.exported) / unit.step("list_price", unit.china)
     tariffs = -unit.step("duty", unit.exported)
     title = (
         f"A {analysis.inputs.car_model.upper()} lists at {ratio:.1f}x its China price in Europe; "
         f"tariffs take RMB {tariffs / 1e3:,.0f}k of it unless it is assembled there"
     )
-    plots.finish(ax, title=title, source=SOURCE, ylabel="RMB per car")
-    return ax.figure
+    figure = axes[0].figure
+    plots.finish(figure, title=title, source=SOURCE)
+    figure.tight_layout()  # the rotated step names inside the figure, above the source line
+    return figure
 
 
 def cumulative_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Figure:

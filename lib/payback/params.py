@@ -130,7 +130,7 @@ class Params(contract.Params):
     )
     europe_price_realization_pct: list[float] = param(
         [-20.0, -10.0, 0.0],
-        "achieved price vs list in Europe, after discounts [min, mode, max]",
+        "achieved price vs list in Europe [min, mode, max]",
         unit="%",
         low=-90.0,
         high=50.0,
