@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lib import margins
+from lib import makers, margins
 from tests.conftest import FROZEN_DATA
 
 
@@ -48,17 +48,23 @@ def test_sources_name_the_events_file_and_the_unused_quarters(leapmotor):
     assert "Leapmotor's 2026Q1 figures are flagged and unused" in text
 
 
-def test_other_currency_note_lists_only_companies_left_out(leapmotor):
-    assert margins.text.other_currency(leapmotor).endswith("than RMB: Tesla.")
+def test_other_currency_note_counts_the_companies_left_out(leapmotor):
+    note = margins.text.other_currency(leapmotor)
+    assert note.startswith("Not shown: 1 compared company reporting in another currency than RMB")
+    xpeng = _analyse("xpeng", peers="NIO, Li Auto")  # all in RMB: nothing left out
+    assert margins.text.other_currency(xpeng) == ""
 
 
-def test_the_bases_are_read_from_the_data_not_written_per_maker(leapmotor):
+def test_the_bases_are_read_from_the_data_and_name_no_other_maker(leapmotor):
     text = margins.text.basis(leapmotor)
     assert text.startswith("The maker's margin is the company gross margin of Leapmotor, RMB.")
-    assert "vehicle margin in RMB: Xiaomi EV" in text  # the data's only vehicle-margin company
-    assert "company gross margin in USD: Tesla" in text
+    assert "1 compared company reports another margin than a company gross margin" in text
+    assert "1 compared company reports in another currency than RMB" in text
+    for entry in makers.registry(FROZEN_DATA).values():
+        if entry.key != "leapmotor" and entry.company:
+            assert entry.company not in text
     xpeng = _analyse("xpeng", peers="NIO, Li Auto")
-    assert "Xiaomi" not in margins.text.basis(xpeng)  # only the companies compared
+    assert "Every company compared reports the same measure" in margins.text.basis(xpeng)
 
 
 def test_a_maker_without_learning_shows_no_range_and_says_why():

@@ -28,7 +28,7 @@ from lib.margins.panel import (
 )
 from lib.margins.params import Params
 
-# Tesla's China cuts of January 2023 opened the price war: charts mark events from then on.
+# The price cuts of January 2023 opened the price war: charts mark events from then on.
 PRICE_WAR_START = pd.Period("2023Q1", freq="Q")
 FINANCIALS_FILE = data.FINANCIALS.filename
 # Labels of the published learning rates in assumptions.csv, by row name.

@@ -142,7 +142,8 @@ def fill_quarters(totals: dict[str, tuple[float, str]]) -> dict[pd.Period, tuple
 
 
 def margin_basis(financials: pd.DataFrame, company: str) -> str:
-    """ "total" (company gross margin) when the data have it, else "vehicle" (e.g. Xiaomi EV)."""
+    """ "total" (company gross margin) when the data have it, else "vehicle" (a company that
+    reports only the margin of its vehicle business)."""
     rows = financials[financials["company"] == check_company(financials, company)]
     return "total" if (rows["metric"] == "gross_margin_pct").any() else "vehicle"
 

@@ -124,30 +124,55 @@ def scope(result: Analysis) -> str:
     )
 
 
+def _companies(count: int, verb: str = "") -> str:
+    """'1 compared company reports' / '2 compared companies report'."""
+    noun = "compared company" if count == 1 else "compared companies"
+    if verb:
+        noun += f" {verb}s" if count == 1 else f" {verb}"
+    return f"{count} {noun}"
+
+
 def basis(result: Analysis) -> str:
-    """What the compared margins measure, read from the data: the maker's basis and which
-    compared companies report another basis or currency (the levels are not all alike)."""
-    mine = margin_basis(result)
+    """What the compared margins measure, read from the data: the maker's basis and how many
+    compared companies report another basis or currency (the affordability table names each;
+    the prose names no other maker)."""
     afford = result.affordability
     others = afford[afford["company"] != result.inputs.company]
-    groups = others.groupby(["margin_basis", "currency"])["company"].apply(", ".join)
-    listed = "; ".join(f"{kind} in {currency}: {who}" for (kind, currency), who in groups.items())
+    other_basis = int((others["margin_basis"] != result.basis_text).sum())
+    other_currency = int((others["currency"] != result.currency).sum())
+    differ = [
+        f"{_companies(other_basis, 'report')} another margin than a {result.basis_text}"
+        if other_basis
+        else "",
+        f"{_companies(other_currency, 'report')} in another currency than {result.currency}"
+        if other_currency
+        else "",
+    ]
+    listed = " and ".join(part for part in differ if part)
     return (
-        f"The maker's margin is the {esc(mine)}. The margins compared are not all the same "
-        f"measure ({esc(listed)}); a company gross margin includes every business of the "
-        "company, a vehicle margin only its cars. Read the levels with that in mind; the turns "
-        "around the events are what the chart is for."
+        f"The maker's margin is the {esc(margin_basis(result))}. "
+        + (
+            f"The margins compared are not all the same measure: {listed} (the table of who can "
+            "afford a price war gives each company's basis and currency). "
+            if listed
+            else "Every company compared reports the same measure in the same currency. "
+        )
+        + "A company gross margin includes every business of the company, a vehicle margin only "
+        "its cars. Read the levels with that in mind; the turns around the events are what the "
+        "chart is for."
     )
 
 
 def other_currency(result: Analysis) -> str:
-    """Which compared companies the revenue-per-vehicle chart leaves out (another currency)."""
-    left_out = sorted(set(result.inputs.compared) - set(same_currency(result)))
+    """How many compared companies the revenue-per-vehicle chart leaves out (another currency);
+    the affordability table names them."""
+    left_out = len(set(result.inputs.compared) - set(same_currency(result)))
     if not left_out:
         return ""
     return (
-        f"Not shown, because they report in another currency than {result.currency}: "
-        f"{esc(', '.join(left_out))}."
+        f"Not shown: {_companies(left_out)} reporting in another currency than {result.currency} "
+        "(per-vehicle money is not mixed across currencies; the table of who can afford a price "
+        "war gives each company's currency)."
     )
 
 

@@ -1,6 +1,6 @@
 """Units: money per vehicle, percent and fraction, the currency of a money unit.
 
-Money is in the company's reporting currency: RMB (all makers but Tesla) or USD (Tesla), never
+Money is in the company's reporting currency (RMB or USD, read from the data's units), never
 mixed. Totals are in millions (`RMB_mn`, `USD_mn`), per-vehicle figures in currency units,
 deliveries in vehicles, margins in percent unless a name ends in `_frac` (a 0-1 fraction).
 """
