@@ -284,7 +284,7 @@ def margin_markdown(analysis: Analysis) -> str:
 
 
 def _plant(analysis: Analysis, slug: str) -> str:
-    """'Spain (up to 40,000 a year from 2026-08, RMB 1,440 mn)': a modelled plant, from its
+    """'<country> (up to <capacity> a year, from <YYYY-MM>, <capex>)': a modelled plant, from its
     venture's sourced facts as resolved."""
     inputs, prefix = analysis.inputs, "europe" if slug == "europe_assembly" else "sea"
     country = html.escape(inputs.routes[slug].country)
