@@ -11,6 +11,10 @@ import math
 from dataclasses import dataclass, field
 
 from lib import plots, results
+from lib.margins import names as margins_names
+from lib.payback import names as payback_names
+from lib.premium import names as premium_names
+from lib.sales import names as sales_names
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,7 @@ class Column:
     notebook: str
     result: str
     unit_note: str  # what the number is, for the header's tooltip and the chart
+    status: str | None = None  # the result saying why there is no number (an evidence floor)
 
 
 COLUMNS = (
@@ -29,42 +34,43 @@ COLUMNS = (
         "p_target",
         "P(own target)",
         "01_sales_trajectory",
-        "p_reach_target",
+        sales_names.P_REACH_TARGET,
         "chance of reaching the maker's own stated target for the year",
     ),
     Column(
         "forecast",
         "Forecast, median [80%]",
         "01_sales_trajectory",
-        "forecast_median_units",
+        sales_names.FORECAST_MEDIAN_UNITS,
         "median forecast of the year's deliveries and its 80% range, vehicles",
     ),
     Column(
         "premium",
         "Brand premium [95%]",
         "02_brand_premium",
-        "focus_premium_pct",
+        premium_names.FOCUS_PREMIUM_PCT,
         "list price of the maker's badge against the reference brand, same specs, %",
+        premium_names.FOCUS_PREMIUM_STATUS,
     ),
     Column(
         "gm_latest",
         "Gross margin, latest",
         "03_price_war_margins",
-        "latest_gross_margin_pct",
+        margins_names.LATEST_GROSS_MARGIN_PCT,
         "latest reported gross margin, %",
     ),
     Column(
         "gm_cut10",
         "GM at target, 10% cut",
         "03_price_war_margins",
-        "gm_at_target_cut10_pct",
+        margins_names.GM_AT_TARGET_CUT10_PCT,
         "gross margin at the target volume after a 10% price cut, %",
     ),
     Column(
         "payback",
         "Overseas payback P",
         "04_globalization_payback",
-        "best_p_payback_horizon",
+        payback_names.BEST_P_PAYBACK_HORIZON,
         "chance the best overseas route pays back within the horizon",
     ),
 )
@@ -108,15 +114,21 @@ def _cell(maker: str, content: dict, column: Column, target_stated: bool) -> Cel
         return Cell(word, None, href if status == "failed" else None, f"the notebook {word}")
     if column.key == "p_target" and not target_stated:
         return Cell(_no_target_text(content, found), None, href, "no stated target in the data")
+    if found is not None and _number(found) is None and column.key != "p_target":
+        return Cell(_too_little(content, column, found), None, href, found.get("meaning", ""))
     if column.key == "gm_latest" and _number(found) is not None:
         # quarters and bases differ between makers (a company's gross margin, a segment's): label
-        period = results.lookup(content, column.notebook, "latest_period")
-        when = f" ({period['value']})" if period and period.get("value") else ""
+        labels = [
+            str(label["value"])
+            for name in (margins_names.LATEST_PERIOD, margins_names.MARGIN_BASIS)
+            if (label := results.lookup(content, column.notebook, name)) and label.get("value")
+        ]
+        when = f" ({'; '.join(labels)})" if labels else ""
         return Cell(
             results.format_value(found) + when, _number(found), href, found.get("meaning", "")
         )
     if column.key == "payback" and found is not None:
-        strategy = results.lookup(content, column.notebook, "best_strategy")
+        strategy = results.lookup(content, column.notebook, payback_names.BEST_STRATEGY)
         route = f" ({strategy['value']})" if strategy and strategy.get("value") else ""
         return Cell(results.format_value(found) + route, _number(found), href)
     if found is None or _number(found) is None:
@@ -124,10 +136,19 @@ def _cell(maker: str, content: dict, column: Column, target_stated: bool) -> Cel
     return Cell(results.format_value(found), _number(found), href)
 
 
+def _too_little(content: dict, column: Column, found: dict) -> str:
+    """The evidence floor's verdict for a result recorded without a number: its own text, or the
+    status its notebook recorded beside it ("too little data (4 trims, 1 series)")."""
+    if isinstance(found.get("value"), str):
+        return found["value"]
+    status = results.lookup(content, column.notebook, column.status) if column.status else None
+    return str(status["value"]) if status and status.get("value") else "too little data"
+
+
 def _no_target_text(content: dict, found: dict | None) -> str:
     """'no target stated', with the chance the maker's report gives instead (of beating the year
     before's total) when it recorded one, so the page says what the report says."""
-    year = _number(results.lookup(content, "01_sales_trajectory", "target_year"))
+    year = _number(results.lookup(content, "01_sales_trajectory", sales_names.TARGET_YEAR))
     if _number(found) is None or year is None:
         return "no target stated"
     return f"no target stated; {results.format_value(found)} to beat its {year - 1:.0f} total"
@@ -136,7 +157,7 @@ def _no_target_text(content: dict, found: dict | None) -> str:
 def _target_stated(content: dict, maker) -> bool:
     """Whether the maker's sales answer is about its own stated target: as notebook 01 recorded
     it (the target year moves with the data), else whether the registry names a target row."""
-    recorded = _number(results.lookup(content, "01_sales_trajectory", "target_stated"))
+    recorded = _number(results.lookup(content, "01_sales_trajectory", sales_names.TARGET_STATED))
     return bool(recorded) if recorded is not None else bool(maker and maker.target_row)
 
 
@@ -167,10 +188,8 @@ def sorted_rows(rows: list[Row], column: str, descending: bool = True) -> list[R
 
 def league_chart(rows: list[Row], makers_results: dict[str, dict]):
     """Four panels, one per question, each maker's number with its interval where recorded."""
-    import matplotlib.pyplot as plt
-
     panels = [c for c in COLUMNS if c.key in ("p_target", "premium", "gm_cut10", "payback")]
-    figure, axes = plt.subplots(1, len(panels), figsize=(13, 0.45 * max(len(rows), 3) + 1.6))
+    axes = plots.axes(figsize=(13, 0.45 * max(len(rows), 3) + 1.6), panels=len(panels))
     names = [r.display_name for r in rows]
     for ax, column in zip(axes, panels, strict=True):
         for y, row in enumerate(rows):
@@ -199,7 +218,8 @@ def league_chart(rows: list[Row], makers_results: dict[str, dict]):
             plots.percent(ax, axis="x", scale=100)
         else:
             ax.set_xlabel("%", fontsize=8)
-    figure.suptitle(_chart_title(rows), fontsize=11)
+    figure = axes[0].figure
+    plots.finish(figure, title=_chart_title(rows), source="each maker's results.json (its reports)")
     figure.tight_layout()
     return figure
 

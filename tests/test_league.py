@@ -83,7 +83,7 @@ def test_sorting_puts_the_largest_first_and_makers_without_a_number_last():
 def test_the_chart_title_states_the_finding():
     made = {"a": content(p=0.4, premium=-20.0), "b": content(premium=10.0)}
     figure = league.league_chart(league.league_table(made, registry()), made)
-    title = figure._suptitle.get_text()
+    title = " ".join(figure._suptitle.get_text().split())  # wrapped to the chart width
     assert "A is the likeliest to reach its own target (40%)" in title
     assert "B's badge carries the highest premium (10.0%" in title
 
@@ -103,3 +103,29 @@ def test_the_latest_margin_names_its_quarter_and_no_target_gives_the_reports_cha
     assert b["gm_latest"].note == "latest_gross_margin_pct"  # the recorded meaning: its basis
     assert b["p_target"].text == "no target stated; 40% to beat its 2025 total"
     assert b["p_target"].value is None  # not sorted with makers' own targets
+
+
+def test_a_result_below_its_evidence_floor_shows_the_verdict_not_a_number():
+    thin = content()
+    thin["notebooks"]["02_brand_premium"]["results"] = [
+        result("focus_premium_pct", None, "pct"),
+        result("focus_premium_status", "too little data (3 trims, 1 series)", "text"),
+    ]
+    thin["notebooks"]["03_price_war_margins"]["results"] = [
+        result("gm_at_target_cut10_pct", "too little data (2 quarters)", "text")
+    ]
+    rows = league.league_table({"a": thin, "b": content(premium=10.0)}, registry())
+    premium, cut10 = rows[0].cells["premium"], rows[0].cells["gm_cut10"]
+    assert premium.text == "too little data (3 trims, 1 series)" and premium.value is None
+    assert cut10.text == "too little data (2 quarters)" and cut10.value is None
+    assert [r.maker for r in league.sorted_rows(rows, "premium")] == ["b", "a"]  # no number: last
+
+
+def test_the_latest_margin_names_its_basis_beside_its_quarter():
+    labelled = content()
+    labelled["notebooks"]["03_price_war_margins"]["results"] += [
+        result("latest_period", "2026Q2", "quarter"),
+        result("margin_basis", "segment gross margin (EV segment)", "text"),
+    ]
+    (row,) = league.league_table({"a": labelled}, registry())
+    assert row.cells["gm_latest"].text == "15.0% (2026Q2; segment gross margin (EV segment))"

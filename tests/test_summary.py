@@ -50,6 +50,10 @@ def write_run(reports, run_id, *, scenario="base", status="ok", p=0.4, failed=()
             "results": [
                 result("focus_premium_pct", -20.0, "pct", "Leapmotor badge vs BYD", -30.0, -10.0),
                 result("gap_to_tesla_rmb", -60_000.0, "RMB", "gap to Tesla"),
+                dict(
+                    result("flagship_gap_brands", None, "brand", "the badge of each gap"),
+                    table={"columns": ["brand", "result"], "rows": [["Tesla", "gap_to_tesla_rmb"]]},
+                ),
             ],
         },
         "03_price_war_margins": {
@@ -111,6 +115,14 @@ def test_failed_notebook_is_reported_in_its_place(tmp_path):
     assert "**Not available.**" in summary.answers_markdown(summary.answers(run))
     figure = summary.small_multiples(summary.answers(run), run)  # still draws the other panels
     assert len(figure.axes) == 4
+
+
+def test_the_premium_panel_names_each_gap_by_the_badge_recorded_with_it(tmp_path):
+    run = write_run(tmp_path, "20260101T000000-base")
+    figure = summary.small_multiples(summary.answers(run), run)
+    premium = figure.axes[1]
+    assert [t.get_text() for t in premium.get_yticklabels()] == ["Tesla"]  # not "tesla"
+    assert "at a glance" in " ".join(figure._suptitle.get_text().split())
 
 
 def test_no_run_at_all(monkeypatch, tmp_path):

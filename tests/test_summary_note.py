@@ -182,9 +182,6 @@ def test_one_scale_of_words_for_every_probability(tmp_path):
         and "more likely than not" not in payback.claim
     )
     from lib import results
-    from lib.premium import report
-
-    assert report.likelihood_words is results.likelihood  # the premium report words it the same
     assert [results.likelihood(p) for p in (0.05, 0.2, 0.58, 0.6, 0.99)] == [
         "very unlikely",
         "unlikely",

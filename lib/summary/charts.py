@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -11,6 +10,10 @@ from lib import plots, results
 
 if TYPE_CHECKING:
     import matplotlib.pyplot as plt
+from lib.margins import names as margins_names
+from lib.payback import names as payback_names
+from lib.premium import names as premium_names
+from lib.sales import names as sales_names
 from lib.summary.core import Answer, RunResults, found_results
 
 # ---------------------------------------------------------------------------------------------
@@ -44,7 +47,10 @@ def _intervals(ax: plt.Axes, rows: list[tuple[str, dict]], scale: float = 1.0) -
 
 
 def _chart_sales(ax: plt.Axes, found: dict) -> str:
-    forecast, target = found.get("forecast_median_units"), found.get("target_units")
+    forecast, target = (
+        found.get(sales_names.FORECAST_MEDIAN_UNITS),
+        found.get(sales_names.TARGET_UNITS),
+    )
     if forecast is None:
         return ""
     _intervals(ax, [("target-year\ndeliveries", forecast)], scale=1e-3)
@@ -58,7 +64,7 @@ def _chart_sales(ax: plt.Axes, found: dict) -> str:
             fontsize=9,
         )
     ax.set_xlabel("Median forecast and 10-90% range (thousand vehicles)")
-    probability = found.get("p_reach_target")
+    probability = found.get(sales_names.P_REACH_TARGET)
     return (
         f"Sales: {results.format_value(probability)} chance of reaching the target"
         if probability
@@ -66,34 +72,40 @@ def _chart_sales(ax: plt.Axes, found: dict) -> str:
     )
 
 
-def _brand_label(result: dict) -> str:
-    """The badge from a gap's meaning ('... under <badge> minus under ...'), else from its name."""
-    match = re.search(r"under (.+?) minus", result["meaning"])
-    return match.group(1) if match else result["name"].removeprefix("gap_to_").removesuffix("_rmb")
+def _gaps(found: dict) -> list[tuple[str, dict]]:
+    """Each comparison badge and its recorded price gap, from the table notebook 02 records
+    beside them (badge -> result name), largest gap first."""
+    table = results.table_frame(found.get(premium_names.GAP_BRANDS))
+    if table is None:
+        return []
+    gaps = [
+        (str(brand), found[name])
+        for brand, name in zip(table["brand"], table["result"], strict=True)
+        if name in found and isinstance(found[name].get("value"), int | float)
+    ]
+    return sorted(gaps, key=lambda item: -item[1]["value"])
 
 
 def _chart_premium(ax: plt.Axes, found: dict) -> str:
-    gaps = sorted(
-        (r for name, r in found.items() if name.startswith("gap_to_")), key=lambda r: -r["value"]
-    )
+    gaps = _gaps(found)
     if not gaps:
         return ""
-    _intervals(ax, [(_brand_label(r), r) for r in gaps], scale=1e-3)
+    _intervals(ax, gaps, scale=1e-3)
     ax.axvline(0, color="#1f2933", lw=0.8)
     ax.set_xlabel("Extra list price of the flagship spec under each badge (thousand yuan)")
-    premium = found.get("focus_premium_pct")
+    premium = found.get(premium_names.FOCUS_PREMIUM_PCT)
     return (
         f"Brand premium vs reference: {results.format_value(premium)}"
-        if premium
+        if premium and premium.get("value") is not None
         else "Brand premium"
     )
 
 
 def _chart_margins(ax: plt.Axes, found: dict) -> str:
     cases = [
-        ("10% cut", "gm_at_target_cut10_pct"),
-        ("5% cut", "gm_at_target_cut5_pct"),
-        ("prices held", "gm_at_target_current_pct"),
+        ("10% cut", margins_names.GM_AT_TARGET_CUT10_PCT),
+        ("5% cut", margins_names.GM_AT_TARGET_CUT5_PCT),
+        ("prices held", margins_names.GM_AT_TARGET_CURRENT_PCT),
     ]
     rows = [
         (label, found[name])
@@ -103,7 +115,7 @@ def _chart_margins(ax: plt.Axes, found: dict) -> str:
     if not rows:
         return ""
     _intervals(ax, rows)
-    latest = found.get("latest_gross_margin_pct")
+    latest = found.get(margins_names.LATEST_GROSS_MARGIN_PCT)
     if latest and latest["value"] is not None:
         ax.axvline(latest["value"], color="#1f2933", ls="--", lw=1.2)
     ax.set_xlabel("Gross margin at the target volume (%); dashed: latest quarter")
@@ -132,7 +144,7 @@ def _chart_payback(ax: plt.Axes, found: dict) -> str:
     ax.set_xlim(0, 100)
     ax.legend(loc="lower right", fontsize=9)
     ax.set_xlabel("Probability of discounted payback (%)")
-    best = found.get("best_strategy")
+    best = found.get(payback_names.BEST_STRATEGY)
     return f"Payback: best route {best['value']}" if best else "Payback"
 
 
@@ -146,9 +158,8 @@ CHARTS = {
 
 def small_multiples(items: list[Answer], run: RunResults | None) -> plt.Figure:
     """A 2x2 figure, one panel per answer, each titled with its finding."""
-    import matplotlib.pyplot as plt  # here: the runner reads answers without drawing
-
-    figure, axes = plt.subplots(2, 2, figsize=(11, 6.4))
+    axes = plots.axes(figsize=(11, 6.4), panels=(2, 2))
+    figure = axes.flat[0].figure
     for ax, answer in zip(axes.flat, items, strict=True):
         title = (
             CHARTS[answer.question.key](ax, found_results(answer, run)) if answer.available else ""
@@ -157,6 +168,12 @@ def small_multiples(items: list[Answer], run: RunResults | None) -> plt.Figure:
             ax.set_title(title, fontsize=11)
         else:
             _unavailable(ax, answer)
+    shown = sum(answer.available for answer in items)
+    plots.finish(
+        figure,
+        title=f"The four answers at a glance: {shown} of {len(items)} answered for this maker",
+        source="this run's results.json (each panel's report gives its sources)",
+    )
     figure.tight_layout()
     return figure
 

@@ -8,6 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lib import paths, results
+from lib.margins import names as margins_names
+from lib.payback import names as payback_names
+from lib.premium import names as premium_names
+from lib.sales import names as sales_names
 
 if TYPE_CHECKING:
     pass
@@ -29,29 +33,41 @@ QUESTIONS = (
         "sales",
         "01_sales_trajectory",
         "Will the maker reach its volume target, and with what probability?",
-        "p_reach_target",
-        ("forecast_median_units", "required_growth_pct", "p_reach_internal_target"),
+        sales_names.P_REACH_TARGET,
+        (
+            sales_names.FORECAST_MEDIAN_UNITS,
+            sales_names.REQUIRED_GROWTH_PCT,
+            sales_names.P_REACH_INTERNAL_TARGET,
+        ),
     ),
     Question(
         "premium",
         "02_brand_premium",
-        "What is the badge worth, and can the maker sell at 250,000-300,000 yuan?",
-        "focus_premium_pct",
-        ("flagship_price_rmb", "p_flagship_in_band"),
+        "What is the badge worth, and can the maker's flagship sell in its target price band?",
+        premium_names.FOCUS_PREMIUM_PCT,
+        (premium_names.FLAGSHIP_PRICE_RMB, premium_names.P_FLAGSHIP_IN_BAND),
     ),
     Question(
         "margins",
         "03_price_war_margins",
         "How do price cuts, scale and learning move gross margin?",
-        "gm_at_target_cut10_pct",
-        ("gm_at_target_current_pct", "gm_at_target_cut5_pct", "latest_gross_margin_pct"),
+        margins_names.GM_AT_TARGET_CUT10_PCT,
+        (
+            margins_names.GM_AT_TARGET_CURRENT_PCT,
+            margins_names.GM_AT_TARGET_CUT5_PCT,
+            margins_names.LATEST_GROSS_MARGIN_PCT,
+        ),
     ),
     Question(
         "payback",
         "04_globalization_payback",
         "When does the overseas expansion pay back, and how likely is it?",
-        "best_p_payback_horizon",
-        ("best_strategy", "spain_median_payback_years", "export_median_payback_years"),
+        payback_names.BEST_P_PAYBACK_HORIZON,
+        (
+            payback_names.BEST_STRATEGY,
+            payback_names.EUROPE_ASSEMBLY_MEDIAN_PAYBACK_YEARS,
+            payback_names.EXPORT_MEDIAN_PAYBACK_YEARS,
+        ),
     ),
 )
 

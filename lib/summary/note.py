@@ -13,6 +13,10 @@ from lib import paths, results, runs
 
 if TYPE_CHECKING:
     pass
+from lib.margins import names as margins_names
+from lib.payback import names as payback_names
+from lib.premium import names as premium_names
+from lib.sales import names as sales_names
 from lib.summary.core import QUESTIONS, RunResults, answers, found_results
 
 # ---------------------------------------------------------------------------------------------
@@ -84,7 +88,7 @@ def _value(found: dict, name: str) -> float | str:
 def _target_basis(found: dict) -> str:
     """What the tested target is, as notebook 01 recorded it: 'stated' (the maker's own),
     'last year' (none stated: last year's total) or 'parameter' (set by the analyst)."""
-    stated = found.get("target_stated")
+    stated = found.get(sales_names.TARGET_STATED)
     if stated is None:  # a run recorded before the basis was: the target is the stated one
         return "stated"
     if stated.get("value") == 1:
@@ -96,18 +100,20 @@ def _verdict_sales(found: dict, maker: str) -> tuple[str, str, str]:
     if _resolved_answer(found):
         return _verdict_resolved(found, maker)
     p, target, forecast = (
-        _value(found, "p_reach_target"),
-        found["target_units"],
-        found["forecast_median_units"],
+        _value(found, sales_names.P_REACH_TARGET),
+        found[sales_names.TARGET_UNITS],
+        found[sales_names.FORECAST_MEDIAN_UNITS],
     )
-    year = f" in {found['target_year']['value']}" if "target_year" in found else ""
-    chance, basis = results.format_value(found["p_reach_target"]), _target_basis(found)
+    year = (
+        f" in {found[sales_names.TARGET_YEAR]['value']}" if sales_names.TARGET_YEAR in found else ""
+    )
+    chance, basis = results.format_value(found[sales_names.P_REACH_TARGET]), _target_basis(found)
     verdict = (
         f"{_words(p).capitalize()}: {chance} chance that {maker} delivers {_num(target)}{year}"
     )
     claim = f"That {maker} reaches its stated target of {_num(target)}{year} is {_words(p)} on the data so far."
-    if basis == "last year" and "target_year" in found:
-        last = int(_value(found, "target_year")) - 1
+    if basis == "last year" and sales_names.TARGET_YEAR in found:
+        last = int(_value(found, sales_names.TARGET_YEAR)) - 1
         verdict = f"No target stated yet{year}: {chance} chance that {maker} beats its {last} total of {_num(target)}"
         claim = (
             f"That {maker} delivers more{year} than in {last} is {_words(p)} on the data so far."
@@ -115,16 +121,19 @@ def _verdict_sales(found: dict, maker: str) -> tuple[str, str, str]:
     elif basis == "parameter":
         claim = f"That {maker} reaches {_num(target)}{year}, a target set for this run, is {_words(p)} on the data so far."
     detail = f"Median forecast {_with_range(forecast, '10th-90th percentile')}."
-    if "required_monthly_run_rate_units" in found and "latest_run_rate_units" in found:
+    if (
+        sales_names.REQUIRED_MONTHLY_RUN_RATE_UNITS in found
+        and sales_names.LATEST_RUN_RATE_UNITS in found
+    ):
         need, have = (
-            _value(found, "required_monthly_run_rate_units"),
-            _value(found, "latest_run_rate_units"),
+            _value(found, sales_names.REQUIRED_MONTHLY_RUN_RATE_UNITS),
+            _value(found, sales_names.LATEST_RUN_RATE_UNITS),
         )
         detail += f" The target needs {need:,.0f} a month for the rest of the year, {need / have - 1:+.0%} on the latest {have:,.0f} a month."
-    if "track_inside80_pct" in found:  # how earlier forecasts did (about 80% is right)
-        track = found["track_inside80_pct"]
+    if sales_names.TRACK_INSIDE80_PCT in found:  # how earlier forecasts did (about 80% is right)
+        track = found[sales_names.TRACK_INSIDE80_PCT]
         detail += f" Track record: {results.format_value(track)} of the {track['meaning']}."
-    if "resolved_brier" in found:
+    if sales_names.RESOLVED_BRIER in found:
         detail += f" Last complete year: {_last_year_record(found)}"
     return verdict, detail, claim
 
@@ -132,52 +141,61 @@ def _verdict_sales(found: dict, maker: str) -> tuple[str, str, str]:
 def _resolved_answer(found: dict) -> bool:
     """True when the target year is complete: the answer is its outcome, not a chance."""
     return (
-        "resolved_year" in found
-        and "target_year" in found
-        and found["resolved_year"]["value"] == found["target_year"]["value"]
-        and "resolved_outcome_units" in found
+        sales_names.RESOLVED_YEAR in found
+        and sales_names.TARGET_YEAR in found
+        and found[sales_names.RESOLVED_YEAR]["value"] == found[sales_names.TARGET_YEAR]["value"]
+        and sales_names.RESOLVED_OUTCOME_UNITS in found
     )
 
 
 def _last_year_record(found: dict) -> str:
     """The calls on the last complete year, scored, in one sentence."""
-    year = int(_value(found, "resolved_year"))
-    pct = _value(found, "resolved_vs_target_pct")
+    year = int(_value(found, sales_names.RESOLVED_YEAR))
+    pct = _value(found, sales_names.RESOLVED_VS_TARGET_PCT)
     return (
         f"{year} ended {abs(pct):.1f}% {'above' if pct >= 0 else 'below'} "
-        f"{found['resolved_target_units']['meaning']}; the {int(_value(found, 'resolved_calls'))} "
-        f"month-end calls on it scored a Brier score of {_value(found, 'resolved_brier'):.3f} "
+        f"{found[sales_names.RESOLVED_TARGET_UNITS]['meaning']}; the {int(_value(found, sales_names.RESOLVED_CALLS))} "
+        f"month-end calls on it scored a Brier score of {_value(found, sales_names.RESOLVED_BRIER):.3f} "
         f"(a constant 50%: 0.250)."
     )
 
 
 def _verdict_resolved(found: dict, maker: str) -> tuple[str, str, str]:
     """A complete target year: the outcome, and how the calls during the year scored."""
-    year = int(_value(found, "resolved_year"))
-    outcome, pct = _value(found, "resolved_outcome_units"), _value(found, "resolved_vs_target_pct")
-    verdict = f"{year} is complete: {maker} delivered {outcome:,.0f}, {abs(pct):.1f}% {'above' if pct >= 0 else 'below'} {found['resolved_target_units']['meaning']}"
+    year = int(_value(found, sales_names.RESOLVED_YEAR))
+    outcome, pct = (
+        _value(found, sales_names.RESOLVED_OUTCOME_UNITS),
+        _value(found, sales_names.RESOLVED_VS_TARGET_PCT),
+    )
+    verdict = f"{year} is complete: {maker} delivered {outcome:,.0f}, {abs(pct):.1f}% {'above' if pct >= 0 else 'below'} {found[sales_names.RESOLVED_TARGET_UNITS]['meaning']}"
     detail = (
         _last_year_record(found)
-        if "resolved_brier" in found
+        if sales_names.RESOLVED_BRIER in found
         else "No call on the year could be scored."
     )
-    claim = f"The target is settled for {year}: {maker} {'reached' if pct >= 0 else 'missed'} {_num(found['target_units'])}."
+    claim = f"The target is settled for {year}: {maker} {'reached' if pct >= 0 else 'missed'} {_num(found[sales_names.TARGET_UNITS])}."
     return verdict, detail, claim
 
 
 def _flagship(found: dict) -> str | None:
     """The flagship series notebook 02 priced (None: not applicable for this maker)."""
-    if "flagship_series" not in found:  # a run recorded before the series was: the flagship's own
-        return "flagship" if "flagship_price_rmb" in found else None
-    return found["flagship_series"].get("value") if "flagship_price_rmb" in found else None
+    if (
+        premium_names.FLAGSHIP_SERIES not in found
+    ):  # a run recorded before the series was: the flagship's own
+        return "flagship" if premium_names.FLAGSHIP_PRICE_RMB in found else None
+    return (
+        found[premium_names.FLAGSHIP_SERIES].get("value")
+        if premium_names.FLAGSHIP_PRICE_RMB in found
+        else None
+    )
 
 
 def _launch_series(found: dict) -> str | None:
     """The launched series notebook 02 compared (recorded, else read from the launch price's
     meaning, '<series> launch guide price, low end'); None when no launch was recorded."""
-    if "launch_series" in found:
-        return found["launch_series"].get("value")
-    meaning = found.get("launch_price_low_rmb", {}).get("meaning", "")
+    if premium_names.LAUNCH_SERIES in found:
+        return found[premium_names.LAUNCH_SERIES].get("value")
+    meaning = found.get(premium_names.LAUNCH_PRICE_LOW_RMB, {}).get("meaning", "")
     return (
         meaning.split(" launch guide price")[0]
         if " launch guide price" in meaning
@@ -186,8 +204,11 @@ def _launch_series(found: dict) -> str | None:
 
 
 def _verdict_premium(found: dict, maker: str) -> tuple[str, str, str]:
-    premium, reference = found["focus_premium_pct"], _value(found, "reference_brand")
-    pct = _value(found, "focus_premium_pct")
+    premium, reference = (
+        found[premium_names.FOCUS_PREMIUM_PCT],
+        _value(found, premium_names.REFERENCE_BRAND),
+    )
+    pct = _value(found, premium_names.FOCUS_PREMIUM_PCT)
     side = "below" if pct < 0 else "above"
     interval = f" (95% interval {_range(premium)})" if _range(premium) else ""
     verdict = (
@@ -195,46 +216,65 @@ def _verdict_premium(found: dict, maker: str) -> tuple[str, str, str]:
     )
     flagship, band = (
         _flagship(found),
-        _value(found, "price_band") if "price_band" in found else "the target band",
+        _value(found, premium_names.PRICE_BAND)
+        if premium_names.PRICE_BAND in found
+        else "the target band",
     )
     if flagship is None:
-        reason = found.get("flagship_series", {}).get("meaning", "no flagship named in the data")
+        reason = found.get(premium_names.FLAGSHIP_SERIES, {}).get(
+            "meaning", "no flagship named in the data"
+        )
         return (
             verdict,
             f"Flagship question not applicable: {reason.removeprefix('not applicable: ')}.",
             "",
         )
-    price, p_band = found["flagship_price_rmb"], _value(found, "p_flagship_in_band")
+    price, p_band = (
+        found[premium_names.FLAGSHIP_PRICE_RMB],
+        _value(found, premium_names.P_FLAGSHIP_IN_BAND),
+    )
     detail = f"The {flagship}'s specs would list at {_with_range(price, '80% interval')} under {maker}'s badge, a {p_band:.0%} chance of landing inside {band}."
     claim = f"Can the {flagship} sell at {band} under its badge? The model gives it a {p_band:.0%} chance ({_words(p_band)})."
     launched = _launch_series(found)
-    if launched and "launch_price_low_rmb" in found and "launch_price_high_rmb" in found:
-        detail += f" The {launched} launched at {_num(found['launch_price_low_rmb'])} to {_num(found['launch_price_high_rmb'])}."
-        if "launch_implied_premium_pct" in found:
-            implied = _value(found, "launch_implied_premium_pct")
+    if (
+        launched
+        and premium_names.LAUNCH_PRICE_LOW_RMB in found
+        and premium_names.LAUNCH_PRICE_HIGH_RMB in found
+    ):
+        detail += f" The {launched} launched at {_num(found[premium_names.LAUNCH_PRICE_LOW_RMB])} to {_num(found[premium_names.LAUNCH_PRICE_HIGH_RMB])}."
+        if premium_names.LAUNCH_IMPLIED_PREMIUM_PCT in found:
+            implied = _value(found, premium_names.LAUNCH_IMPLIED_PREMIUM_PCT)
             below = implied < (premium.get("low") if premium.get("low") is not None else pct)
             detail += f" Its launch prices imply {implied:+.0f}% against {reference} for its specs, against the estimated {pct:+.0f}%: {'priced below' if below else 'priced at or above'} its estimated brand premium."
-        if "launch_in_band_answer" in found:
-            claim = f"Can {maker}'s new series sell at {band}? The launch prices answer it: {_value(found, 'launch_in_band_answer')}."
+        if premium_names.LAUNCH_IN_BAND_ANSWER in found:
+            claim = f"Can {maker}'s new series sell at {band}? The launch prices answer it: {_value(found, premium_names.LAUNCH_IN_BAND_ANSWER)}."
     return verdict, detail, claim
 
 
 def _latest_quarter(found: dict) -> str:
     """'2026Q2' when notebook 03 recorded its quarter, else 'the latest quarter'."""
-    period = found.get("latest_period", {}).get("value")
+    period = found.get(margins_names.LATEST_PERIOD, {}).get("value")
     return str(period) if period else "the latest quarter"
 
 
 def _verdict_margins(found: dict, maker: str) -> tuple[str, str, str]:
-    cut10, latest = found["gm_at_target_cut10_pct"], found["latest_gross_margin_pct"]
-    now, then = _value(found, "gm_at_target_cut10_pct"), _value(found, "latest_gross_margin_pct")
+    cut10, latest = (
+        found[margins_names.GM_AT_TARGET_CUT10_PCT],
+        found[margins_names.LATEST_GROSS_MARGIN_PCT],
+    )
+    now, then = (
+        _value(found, margins_names.GM_AT_TARGET_CUT10_PCT),
+        _value(found, margins_names.LATEST_GROSS_MARGIN_PCT),
+    )
     word = "thinner than" if now < then else "no thinner than"
     verdict = f"After a 10% price cut, gross margin at the target volume is {_with_range(cut10)}, {word} the {_num(latest)} of {_latest_quarter(found)}"
     detail = ""
-    if "gm_at_target_current_pct" in found:
-        detail = f"With prices held it would be {_num(found['gm_at_target_current_pct'])}."
-    if found.get("volume_increase_for_10pct_cut_pct", {}).get("value") is not None:
-        detail += f" A 10% cut alone needs {_value(found, 'volume_increase_for_10pct_cut_pct'):+.0f}% volume to keep gross profit."
+    if margins_names.GM_AT_TARGET_CURRENT_PCT in found:
+        detail = (
+            f"With prices held it would be {_num(found[margins_names.GM_AT_TARGET_CURRENT_PCT])}."
+        )
+    if found.get(margins_names.VOLUME_INCREASE_FOR_10PCT_CUT_PCT, {}).get("value") is not None:
+        detail += f" A 10% cut alone needs {_value(found, margins_names.VOLUME_INCREASE_FOR_10PCT_CUT_PCT):+.0f}% volume to keep gross profit."
     claim = f"What margin survives the price war? About {_num(cut10)} if {maker} cuts 10% and reaches its volume; scale and learning do not fully offset the cut."
     if now >= then:
         claim = f"What margin survives the price war? About {_num(cut10)}: at the target volume, scale and learning offset a 10% cut."
@@ -242,10 +282,12 @@ def _verdict_margins(found: dict, maker: str) -> tuple[str, str, str]:
 
 
 def _verdict_payback(found: dict, maker: str) -> tuple[str, str, str]:
-    best = _value(found, "best_strategy")
-    route = found["best_strategy"]["meaning"].split(": ", 1)[-1]
-    p = _value(found, "best_p_payback_horizon")
-    horizon = re.search(r"within the (.+?) horizon", found["best_p_payback_horizon"]["meaning"])
+    best = _value(found, payback_names.BEST_STRATEGY)
+    route = found[payback_names.BEST_STRATEGY]["meaning"].split(": ", 1)[-1]
+    p = _value(found, payback_names.BEST_P_PAYBACK_HORIZON)
+    horizon = re.search(
+        r"within the (.+?) horizon", found[payback_names.BEST_P_PAYBACK_HORIZON]["meaning"]
+    )
     within = f"within the {horizon.group(1)} horizon" if horizon else "within the horizon"
     verdict = (
         f"{_words(p).capitalize()} to pay back: {route} pays back {within} in {p:.0%} of draws"
@@ -258,8 +300,8 @@ def _verdict_payback(found: dict, maker: str) -> tuple[str, str, str]:
     )
     if f"{best}_p_npv_negative" in found:
         detail += f" The NPV is negative in {_value(found, f'{best}_p_npv_negative'):.0%} of draws."
-    if "export_p_npv_negative" in found and best != "export":
-        detail += f" Exporting from China over EU duties loses money in {_value(found, 'export_p_npv_negative'):.0%}."
+    if payback_names.EXPORT_P_NPV_NEGATIVE in found and best != "export":
+        detail += f" Exporting from China over EU duties loses money in {_value(found, payback_names.EXPORT_P_NPV_NEGATIVE):.0%}."
     claim = f"Does going overseas pay back? {_words(p).capitalize()} ({p:.0%}), by {route}, the best of the routes modelled."
     return verdict, detail, claim
 
@@ -466,37 +508,39 @@ def watch_list(run: RunResults | None, maker: str = "") -> list[str]:
     sales = found["sales"]
     with _skip():
         need, have = (
-            _value(sales, "required_monthly_run_rate_units"),
-            _value(sales, "latest_run_rate_units"),
+            _value(sales, sales_names.REQUIRED_MONTHLY_RUN_RATE_UNITS),
+            _value(sales, sales_names.LATEST_RUN_RATE_UNITS),
         )
-        target = _num(sales["target_units"])
+        target = _num(sales[sales_names.TARGET_UNITS])
         months = _months_after(
-            str(run.content.get("data_as_of")), int(_value(sales, "target_year"))
+            str(run.content.get("data_as_of")), int(_value(sales, sales_names.TARGET_YEAR))
         )
         when = f" in each of {months[0]} to {months[-1]}" if len(months) > 1 else ""
         items.append(
-            f"**Monthly deliveries**: {need:,.0f} a month{when} reach {target}, against {have:,.0f} a month lately ({sales['latest_run_rate_units']['meaning'].split(' in ')[-1]}); a month below {have:,.0f} makes the target harder, one above {need:,.0f} makes it easier."
+            f"**Monthly deliveries**: {need:,.0f} a month{when} reach {target}, against {have:,.0f} a month lately ({sales[sales_names.LATEST_RUN_RATE_UNITS]['meaning'].split(' in ')[-1]}); a month below {have:,.0f} makes the target harder, one above {need:,.0f} makes it easier."
         )
     premium = found["premium"]
     with _skip():
         flagship = _flagship(premium)
         if flagship is None:
-            raise KeyError("flagship_series")  # no flagship priced for this maker: nothing to watch
-        text = f"**Price band**: the {flagship}'s specs list at {_with_range(premium['flagship_price_rmb'])} under {name}'s badge"
+            raise KeyError(
+                premium_names.FLAGSHIP_SERIES
+            )  # no flagship priced for this maker: nothing to watch
+        text = f"**Price band**: the {flagship}'s specs list at {_with_range(premium[premium_names.FLAGSHIP_PRICE_RMB])} under {name}'s badge"
         launched = _launch_series(premium)
-        if launched and "launch_price_low_rmb" in premium:
-            text += f"; the {launched} launched at {_num(premium['launch_price_low_rmb'])} to {_num(premium['launch_price_high_rmb'])}"
+        if launched and premium_names.LAUNCH_PRICE_LOW_RMB in premium:
+            text += f"; the {launched} launched at {_num(premium[premium_names.LAUNCH_PRICE_LOW_RMB])} to {_num(premium[premium_names.LAUNCH_PRICE_HIGH_RMB])}"
         items.append(
             text + f": watch {name}'s transaction discounts and the specs of its next launches."
         )
     margins = found["margins"]
     with _skip():
         items.append(
-            f"**Margin break-even**: a 10% price cut needs {_value(margins, 'volume_increase_for_10pct_cut_pct'):+.0f}% volume to keep gross profit; the next quarter's gross margin against {_num(margins['latest_gross_margin_pct'])} in {_value(margins, 'latest_period')}."
+            f"**Margin break-even**: a 10% price cut needs {_value(margins, margins_names.VOLUME_INCREASE_FOR_10PCT_CUT_PCT):+.0f}% volume to keep gross profit; the next quarter's gross margin against {_num(margins[margins_names.LATEST_GROSS_MARGIN_PCT])} in {_value(margins, margins_names.LATEST_PERIOD)}."
         )
     payback = found["payback"]
     with _skip():
-        best = _value(payback, "best_strategy")
+        best = _value(payback, payback_names.BEST_STRATEGY)
         items.append(
             f"**Overseas payback**: the input that moves the NPV of the best route most is `{_value(payback, f'{best}_top_driver')}`."
         )
@@ -509,8 +553,8 @@ def risks(run: RunResults | None) -> list[str]:
     items = []
     with _skip():
         p, forecast = (
-            _value(found["sales"], "p_reach_target"),
-            found["sales"]["forecast_median_units"],
+            _value(found["sales"], sales_names.P_REACH_TARGET),
+            found["sales"][sales_names.FORECAST_MEDIAN_UNITS],
         )
         low = (
             f"; one in ten ends below {_num(forecast, forecast['low'])}" if _range(forecast) else ""
@@ -519,29 +563,29 @@ def risks(run: RunResults | None) -> list[str]:
     with _skip():
         premium = found["premium"]
         upper, overall = (
-            premium["focus_premium_upper_tier_pct"],
-            _value(premium, "focus_premium_pct"),
+            premium[premium_names.FOCUS_PREMIUM_UPPER_TIER_PCT],
+            _value(premium, premium_names.FOCUS_PREMIUM_PCT),
         )
         reference, top = (
-            _value(premium, "reference_brand"),
-            _value(premium, "focus_premium_upper_tier_pct"),
+            _value(premium, premium_names.REFERENCE_BRAND),
+            _value(premium, premium_names.FOCUS_PREMIUM_UPPER_TIER_PCT),
         )
         compared = (
             "lower than" if top < overall else "higher than" if top > overall else "the same as"
         )
         interval = f" ({_range(upper)})" if _range(upper) else ""
         items.append(
-            f"**The badge at the top**: on specs worth {_upper_edge(upper)} yuan or more the badge lists {_num(upper)} against {reference}{interval}, {compared} the {_num(premium['focus_premium_pct'])} across all trims."
+            f"**The badge at the top**: on specs worth {_upper_edge(upper)} yuan or more the badge lists {_num(upper)} against {reference}{interval}, {compared} the {_num(premium[premium_names.FOCUS_PREMIUM_PCT])} across all trims."
         )
     with _skip():
-        cut10 = found["margins"]["gm_at_target_cut10_pct"]
+        cut10 = found["margins"][margins_names.GM_AT_TARGET_CUT10_PCT]
         if not _range(cut10):
             raise KeyError("no learning-rate range")  # no low end to show
         items.append(
             f"**Slow cost learning**: at the low end of the learning rate a 10% cut leaves {_num(cut10, cut10['low'])} gross margin at the target volume."
         )
     with _skip():
-        best = _value(found["payback"], "best_strategy")
+        best = _value(found["payback"], payback_names.BEST_STRATEGY)
         items.append(
             f"**Overseas losses**: the best route still loses money in {_value(found['payback'], f'{best}_p_npv_negative'):.0%} of draws."
         )
