@@ -8,7 +8,9 @@ import pandas as pd
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
-from lib import paths, results
+from lib import makers, paths, results
+from lib.sales import names
+from tests.conftest import FROZEN_DATA
 
 NOTEBOOK = "01_sales_trajectory"
 SMALL = {"n_paths": 600, "backtest_paths": 200, "comparison_paths": 200}
@@ -85,11 +87,17 @@ def test_default_maker_answers_with_consistent_numbers(run_notebook):
     assert "Leapmotor reaches 1,000,000 deliveries in 2026" in text
     assert "is this report's parameter" not in text  # Leapmotor stated this target
     assert "Leapmotor's sourced targets for 2026: 1,000,000" in text
+    # The pooled backtest is quoted with Leapmotor's own years in it, and the answer says how
+    # good earlier answers were, linking to the scored year.
+    assert "2 of those years are Leapmotor's (2024, 2025)" in answer(executed)
+    assert value[names.BACKTEST_MAKER_CASES] == 2
+    assert "How good earlier answers were: the 12 month-end calls on 2025" in answer(executed)
     # Every chart cell shows its figure once (a returned Figure, outside pyplot).
-    for cell in executed.cells:
-        if "_chart(analysis)" in cell.source:
-            images = [o for o in cell.outputs if "image/png" in o.get("data", {})]
-            assert len(images) == 1, cell.source
+    charts = [c for c in executed.cells if "sales.charts." in c.source]
+    assert len(charts) == 12
+    for cell in charts:
+        images = [o for o in cell.outputs if "image/png" in o.get("data", {})]
+        assert len(images) == 1, cell.source
 
 
 def test_another_maker_is_named_from_the_registry_and_its_target_said_to_be_a_parameter(
@@ -103,6 +111,11 @@ def test_another_maker_is_named_from_the_registry_and_its_target_said_to_be_a_pa
     assert "The target of 1,000,000 is this report's parameter" in text
     assert "Leapmotor" not in answer(executed)
     assert "chance NIO delivers at least 1,000,000" in nio["p_reach_target"]["meaning"]
+    # The prose names NIO only: other makers appear in the labelled tables, never in the text.
+    others = [m.display_name for m in makers.registry(FROZEN_DATA).values() if m.key != "nio"]
+    named = [name for name in others if name in text]
+    assert named == [], f"NIO's report text names {named}"
+    assert "of those years are NIO's" in answer(executed)  # NIO's own backtest years
 
 
 def test_a_backtest_cutoff_compares_the_outcome_only_after_the_forecast(run_notebook):
@@ -128,7 +141,8 @@ def test_a_backtest_cutoff_compares_the_outcome_only_after_the_forecast(run_note
 
 def test_a_maker_with_a_short_history_gets_the_models_that_can_run(run_notebook):
     executed, xiaomi = run_notebook(NOTEBOOK, maker="xiaomi", target_units=500_000, **SMALL)
-    assert xiaomi["required_growth_pct"]["value"] is None  # no complete year in the data
+    assert "required_growth_pct" not in xiaomi  # no complete year: no growth, not "None"
+    assert not any("None" in result["meaning"] for result in xiaomi.values())
     assert "Only Logistic growth curve could run on this history" in outputs(
         executed, "text/markdown"
     )
@@ -154,10 +168,8 @@ def test_a_maker_without_deliveries_stops_with_missing_data_in_the_first_cell(
     ("parameters", "message"),
     [
         ({"maker": "tesla"}, "unknown maker 'tesla': did you mean tesla_china?"),
-        (
-            {"target_units": -5},
-            "target_units must be a positive number of vehicles per year; got -5",
-        ),
+        ({"target_units": -5}, "target_units: value -5 is out of range"),
+        ({"target_year": 2019}, "target_year 2019 is before the data"),
     ],
 )
 def test_bad_parameters_stop_before_the_models(run_notebook, parameters, message):

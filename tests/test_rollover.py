@@ -14,13 +14,18 @@ import pandas as pd
 import pytest
 
 from lib import clock, data, pipeline, results, runs, sales
-from lib.sales import resolution
+from lib.sales import names, resolution
 from tests.conftest import FROZEN_DATA, SMOKE_SCENARIO
 
 TODAY = "2027-02-05"  # deliveries for January 2027 are out
 SOURCE = "https://example.org/synthetic-rollover"
 GROWTH_2026, GROWTH_2027 = 1.5, 1.4  # each synthetic month on the same month a year earlier
-FAST = {"backtest_paths": 100, "comparison_paths": 100}
+FAST = {"n_paths": 300, "seed": 7, "backtest_paths": 100, "comparison_paths": 100}
+
+
+def load(folder, **parameters) -> sales.Inputs:
+    """Notebook 01's inputs, fast; target and year sourced (-1) unless given."""
+    return sales.load(sales.Params(**FAST, **parameters), folder)
 
 
 def extend_leapmotor(folder) -> float:
@@ -82,8 +87,8 @@ def open_2027(rolled):
     """Notebook 01's inputs with the default target year, and the year it resolves (2026)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(clock.TODAY_VARIABLE, TODAY)
-        inputs = sales.load_inputs("leapmotor", 0, 0, "", 300, 7, data_dir=rolled[0], **FAST)
-        return inputs, sales.resolve(inputs, sales.year_to_resolve(inputs))
+        inputs = load(rolled[0])
+        return inputs, resolution.resolve(inputs, resolution.year_to_resolve(inputs))
 
 
 def test_2027_is_open_and_2026_resolved_against_its_stated_target(rolled, open_2027):
@@ -118,8 +123,8 @@ def test_2027_is_open_and_2026_resolved_against_its_stated_target(rolled, open_2
 def test_a_reconstructed_call_uses_only_the_data_known_then(rolled):
     """The call at 2026-06 is the same whether the data end there or reach 2027-01."""
     folder, _ = rolled
-    later = sales.load_inputs("leapmotor", 0, 2026, "", 300, 7, data_dir=folder, **FAST)
-    then = sales.load_inputs("leapmotor", 0, 2026, "2026-06", 300, 7, data_dir=folder, **FAST)
+    later = load(folder, target_year=2026)
+    then = load(folder, target_year=2026, data_through="2026-06")
     cutoff = pd.Period("2026-06", freq="M")
     target = later.settings.target_units
     assert resolution.reconstructed_call(later, 2026, target, cutoff) == pytest.approx(
@@ -129,29 +134,32 @@ def test_a_reconstructed_call_uses_only_the_data_known_then(rolled):
 
 def test_a_complete_target_year_is_answered_by_its_resolution(rolled, open_2027):
     folder, total_2026 = rolled
-    inputs = sales.load_inputs("leapmotor", 0, 2026, "", 300, 7, data_dir=folder, **FAST)
-    assert sales.year_to_resolve(inputs) == 2026
+    inputs = load(folder, target_year=2026)
+    assert resolution.year_to_resolve(inputs) == 2026
     assert resolution.year_target(inputs, 2026) == resolution.year_target(open_2027[0], 2026)
     analysis = sales.analyse(inputs)
     resolved = open_2027[1]  # the same year, target and calls
-    answer = sales.answer_markdown(analysis, resolved)
+    assert analysis.resolution.year == 2026
+    assert analysis.resolution.brier == pytest.approx(resolved.brier)
+    answer = sales.text.answer_markdown(analysis)
     assert answer.startswith(f"**2026 is complete: Leapmotor delivered {total_2026:,.0f} vehicles")
     assert "Brier score" in answer
     assert analysis.projection.p_reach_target == float(resolved.reached)
     assert analysis.projection.median == total_2026  # nothing left to simulate
     results.clear()
-    sales.record_resolution(resolved)
+    resolved.record()
     recorded = {r.name: r.value for r in results.recorded()}
-    assert recorded["resolved_year"] == 2026 and recorded["resolved_outcome_units"] == total_2026
-    assert recorded["resolved_calls"] == 12
-    assert recorded["resolved_brier"] == pytest.approx(resolved.brier)
+    assert recorded[names.RESOLVED_YEAR] == 2026
+    assert recorded[names.RESOLVED_OUTCOME_UNITS] == total_2026
+    assert recorded[names.RESOLVED_CALLS] == 12
+    assert recorded[names.RESOLVED_BRIER] == pytest.approx(resolved.brier)
     results.clear()
 
 
 def test_earlier_runs_calls_are_used_where_they_exist(rolled, open_2027, tmp_path):
     """A run made at a month-end of the year recorded its call: it is used, not reconstructed."""
     folder, _ = rolled
-    inputs = sales.load_inputs("leapmotor", 0, 2026, "", 300, 7, data_dir=folder, **FAST)
+    inputs = load(folder, target_year=2026)
     target = resolution.year_target(inputs, 2026)[0]
     made = [str(m) for m in pd.period_range("2025-12", "2026-10", freq="M")]  # not 2026-11
     table = pd.DataFrame(
@@ -165,7 +173,7 @@ def test_earlier_runs_calls_are_used_where_they_exist(rolled, open_2027, tmp_pat
         ],  # quantiles reversed
         columns=resolution.CALL_COLUMNS,
     )
-    payload = results.record_table(resolution.CALL_TABLE, table, "units", "test")
+    payload = results.record_table(names.TARGET_CALL, table, "units", "test")
     earlier = runs.EarlierRun(
         tmp_path,
         {"run_id": "20260705T060000-base", "status": "ok"},
@@ -228,10 +236,10 @@ def test_a_target_year_before_the_data_exits_2_naming_it(tmp_path, caplog):
 def test_a_year_without_a_registry_target_is_judged_against_its_first_initial_target():
     """The targets table (frozen copy): Leapmotor 2025's first initial target is 500,000 (revised
     to 580,000-650,000 later), Xiaomi 2025's 300,000 (revised twice); the revisions do not count."""
-    inputs = sales.load_inputs("leapmotor", 0, 0, "", 300, 7, data_dir=FROZEN_DATA, **FAST)
+    inputs = load(FROZEN_DATA)
     assert resolution.year_target(inputs, 2025) == (500_000.0, "initial")
     assert resolution.year_target(inputs, 2024) == (250_000.0, "initial")
     assert resolution.year_target(inputs, 2026)[1] == "stated"  # the registry's row first
-    xiaomi = sales.load_inputs("xiaomi", 400_000, 0, "", 300, 7, data_dir=FROZEN_DATA, **FAST)
+    xiaomi = load(FROZEN_DATA, maker="xiaomi", target_units=400_000)
     assert resolution.year_target(xiaomi, 2025) == (300_000.0, "initial")
     assert resolution.initial_target(None, "xiaomi", 2025) is None

@@ -32,10 +32,10 @@ CHARTS = [
 
 @pytest.fixture(scope="module")
 def result():
-    loaded = inputs.load_inputs(
-        "leapmotor", 1_000_000, 2026, "", 300, 5, backtest_paths=100, data_dir=FROZEN_DATA
+    params = sales.Params(
+        target_units=1_000_000, target_year=2026, n_paths=300, seed=5, backtest_paths=100
     )
-    return sales.analyse(loaded)
+    return sales.analyse(sales.load(params, FROZEN_DATA))
 
 
 def title(figure) -> str:
@@ -92,3 +92,20 @@ def test_the_yoy_chart_labels_bars_it_cuts(result):
     assert len(labels) == int((growth > 50).sum()) > 0
     assert isinstance(growth.index, pd.PeriodIndex)
     plt.close(figure)
+
+
+def test_the_result_charts_show_the_scored_year_peers_and_month_ends(result):
+    resolution = charts.resolution_chart(result)
+    assert title(resolution).startswith("Leapmotor ended 2025 19.3% above its 2025 target")
+    horizons = charts.horizon_chart(result)  # two panels on one Figure, each finished
+    assert len(horizons.axes) == 2 and all(ax.get_title() for ax in horizons.axes)
+    month_ends = charts.month_ends_chart(result)
+    assert title(month_ends).startswith("Leapmotor: the year's total forecast at each month-end")
+    plt.close("all")
+
+
+def test_the_result_charts_without_their_data_show_nothing(result):
+    bare = dataclasses.replace(result, resolution=None, peer_scores=None, track_month_ends=None)
+    assert charts.resolution_chart(bare) is None
+    assert charts.horizon_chart(bare) is None
+    assert charts.month_ends_chart(bare) is None

@@ -1,5 +1,7 @@
-"""lib.sales.inputs: parameters refused with a message naming them, the maker resolved in the
-registry (MissingData when it has no deliveries), the target's arithmetic and reported totals.
+"""lib.sales.params and lib.sales.inputs: parameters refused with a message naming them (the
+ranges by `Params`, what the data rule out by `load`), the sourced defaults resolved (-1: the
+stated target, the first open year), the maker resolved in the registry (MissingData when it has
+no deliveries), the target's scope, the target's arithmetic and reported totals.
 
 Figures from the data (cutoff 2026-06, first months) are those of the frozen test data."""
 
@@ -10,7 +12,8 @@ import pandas as pd
 import pytest
 
 from lib import data, makers
-from lib.sales import inputs
+from lib.errors import BadParameter
+from lib.sales import Params, inputs
 from tests.conftest import FROZEN_DATA
 
 
@@ -24,17 +27,13 @@ def monthly(start: str, values) -> pd.Series:
     return pd.Series(np.asarray(values, dtype=float), index=index, name="synthetic")
 
 
+def load(data_dir=FROZEN_DATA, **overrides) -> inputs.Inputs:
+    arguments = dict(target_units=1_000_000, target_year=2026, n_paths=1000, seed=1)
+    return inputs.load(Params(**{**arguments, **overrides}), data_dir)
+
+
 def validate(deliveries, **overrides):
-    arguments = dict(
-        maker="leapmotor",
-        target_units=1_000_000,
-        target_year=2026,
-        data_through="",
-        n_paths=1000,
-        seed=1,
-    )
-    arguments.update(overrides)
-    return inputs.validate_parameters(deliveries, **arguments)
+    return load(**overrides).settings
 
 
 def test_defaults_resolve_to_the_latest_month(deliveries):
@@ -43,15 +42,31 @@ def test_defaults_resolve_to_the_latest_month(deliveries):
     assert validate(deliveries, data_through="2024-12").cutoff == pd.Period("2024-12", freq="M")
 
 
+def test_sourced_defaults_resolve_to_the_stated_target_and_the_first_open_year():
+    loaded = inputs.load(Params(), FROZEN_DATA)
+    assert loaded.settings.target_year == 2026  # data to 2026-06: 2026 is not complete
+    assert loaded.settings.target_units == 1_000_000 and loaded.target_basis == "stated"
+    assert loaded.target_is_stated and loaded.target_scope == "series"
+    at_december = inputs.load(Params(data_through="2025-12"), FROZEN_DATA)
+    assert at_december.settings.target_year == 2026  # December closes 2025
+
+
+def test_a_maker_without_a_stated_target_is_tested_against_last_year():
+    loaded = inputs.load(Params(maker="xpeng"), FROZEN_DATA)
+    assert loaded.target_basis == "last_year" and not loaded.target_is_stated
+    assert loaded.target_scope == ""
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"maker": "tesla"}, r"unknown maker 'tesla'; known makers: aito_hima, byd, leapmotor"),
         (
-            {"target_units": 0},
-            r"target_units must be a positive number of vehicles per year; got 0",
+            {"maker": "tesla"},
+            r"unknown maker 'tesla': did you mean tesla_china\? known makers: aito_hima",
         ),
-        ({"target_units": -5}, r"target_units must be a positive .* got -5"),
+        ({"target_units": 0}, r"target_units: value 0 is out of range"),
+        ({"target_units": -5}, r"target_units: value -5 is out of range"),
+        ({"target_year": 0}, r"target_year: value 0 is out of range"),
         ({"data_through": "2025-13"}, r"data_through must be a month as YYYY-MM.*got '2025-13'"),
         ({"data_through": "June 2025"}, r"data_through must be a month as YYYY-MM"),
         (
@@ -74,22 +89,24 @@ def test_defaults_resolve_to_the_latest_month(deliveries):
             {"maker": "xiaomi", "data_through": "2023-06"},
             r"maker 'xiaomi' has no deliveries up to data_through 2023-06",
         ),
-        ({"n_paths": 10}, r"n_paths must be between 100 and 1,000,000; got 10"),
-        ({"backtest_paths": 99}, r"backtest_paths must be between 100 and 100,000; got 99"),
+        ({"n_paths": 10}, r"n_paths: value 10 is out of range"),
+        ({"backtest_paths": 99}, r"backtest_paths: value 99 is out of range"),
         (
             {"weighting": "median"},
-            r"weighting must be one of inverse_error, equal, best; got 'median'",
+            r"weighting: expected one of inverse_error, equal, best; got 'median'",
         ),
-        ({"seed": -1}, r"seed must be a non-negative integer; got -1"),
+        ({"seed": -1}, r"seed: value -1 is out of range"),
     ],
 )
 def test_bad_parameters_fail_with_a_message_naming_them(deliveries, overrides, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=message) as raised:
         validate(deliveries, **overrides)
+    if "maker" not in overrides or "data_through" in overrides:
+        assert isinstance(raised.value, BadParameter)  # exit 2
 
 
 def test_inputs_resolve_the_maker_in_the_registry():
-    loaded = inputs.load_inputs("tesla_china", 900_000, 2026, "", 1000, 1, data_dir=FROZEN_DATA)
+    loaded = load(maker="tesla_china", target_units=900_000)
     assert loaded.name == "Tesla China" and loaded.maker.company == "Tesla"
     assert loaded.series.name == "tesla_china"
     assert loaded.series.index[-1] <= loaded.settings.cutoff
@@ -99,15 +116,15 @@ def test_inputs_resolve_the_maker_in_the_registry():
 
 
 def test_a_stated_target_is_recognised_only_at_its_own_value():
-    stated = inputs.load_inputs("leapmotor", 1_000_000, 2026, "", 1000, 1, data_dir=FROZEN_DATA)
+    stated = load()
     assert stated.target_is_stated and stated.internal_target.value == 1_050_000
-    other = inputs.load_inputs("leapmotor", 900_000, 2026, "", 1000, 1, data_dir=FROZEN_DATA)
+    other = load(target_units=900_000)
     assert other.stated_target.value == 1_000_000 and not other.target_is_stated
 
 
 def test_an_unknown_maker_lists_the_registry():
     with pytest.raises(makers.UnknownMaker, match="did you mean tesla_china"):
-        inputs.load_inputs("tesla", 1, 2026, "", 1000, 1, data_dir=FROZEN_DATA)
+        load(maker="tesla", target_units=1)
 
 
 def test_a_registered_maker_without_deliveries_is_missing_data(data_copy):
@@ -117,7 +134,7 @@ def test_a_registered_maker_without_deliveries_is_missing_data(data_copy):
     with pytest.raises(
         makers.MissingData, match="AITO / HIMA has no monthly deliveries in deliveries_monthly.csv"
     ):
-        inputs.load_inputs("aito_hima", 1, 2026, "", 1000, 1, data_dir=data_copy)
+        load(data_copy, maker="aito_hima", target_units=1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -154,7 +171,8 @@ def test_a_maker_without_financials_has_no_reported_totals_and_says_why(deliveri
     aito = makers.get("aito_hima", FROZEN_DATA)
     table = inputs.reported_annual_totals(series, data.load_financials(FROZEN_DATA), aito)
     assert table["reported_total"].isna().all()
-    assert set(table["caveat"]) == {inputs.REPORTED_TOTAL_CAVEATS["aito_hima"]}
+    assert set(table["caveat"]) == {aito.series_caveat}  # the registry's, not the code's
+    assert aito.series_caveat == "no company annual total in the financials file"
 
 
 def test_hindsight_total_only_for_a_backtest(deliveries):

@@ -8,15 +8,15 @@ import dataclasses
 import pytest
 
 from lib import sales
-from lib.sales import inputs, tables
+from lib.sales import tables
 from tests.conftest import FROZEN_DATA
 
 
-def analysis_for(maker: str, target: float, data_dir=FROZEN_DATA):
-    loaded = inputs.load_inputs(
-        maker, target, 2026, "", 300, 5, backtest_paths=100, data_dir=data_dir
+def analysis_for(maker: str, target: int, data_dir=FROZEN_DATA):
+    params = sales.Params(
+        maker=maker, target_units=target, target_year=2026, n_paths=300, seed=5, backtest_paths=100
     )
-    return sales.analyse(loaded)
+    return sales.analyse(sales.load(params, data_dir))
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +48,8 @@ def test_the_assumptions_table_cites_a_stated_target_and_calls_another_a_paramet
 def test_tables_with_nothing_to_say_are_left_out(result):
     assert len(tables.model_tables(result)) == 1  # every model ran
     assert len(tables.backtest_tables(result)) == 2
-    comparison = sales.compare(result)
-    shown = tables.comparison_tables(comparison)
+    comparison = result.comparison
+    shown = tables.comparison_tables(result)
     assert len(shown) == 1 + bool((comparison["why_not"] != "").any())
 
 
@@ -69,3 +69,16 @@ def test_text_from_the_data_is_escaped(result):
     )
     html = tables.backtest_tables(dataclasses.replace(result, inputs=loaded))[1].to_html()
     assert "&lt;b&gt;Leap&lt;/b&gt;" in html and "<b>Leap</b>" not in html
+
+
+def test_without_a_complete_year_the_needs_table_says_so(result):
+    arithmetic = dataclasses.replace(result.arithmetic, last_full_year=None)
+    projection = dataclasses.replace(result.projection, arithmetic=arithmetic)
+    html = tables.needs_table(dataclasses.replace(result, projection=projection)).to_html()
+    assert "none in the data" in html and "None" not in html
+
+
+def test_the_result_tables_are_left_out_without_their_data(result):
+    assert len(tables.resolution_tables(result)) == 1 and len(tables.horizon_tables(result)) == 1
+    bare = dataclasses.replace(result, resolution=None, peer_scores=None)
+    assert tables.resolution_tables(bare) == [] and tables.horizon_tables(bare) == []

@@ -1,6 +1,8 @@
-"""lib.sales.report: the answer, the skill against naive rules and the caveats are built from the results,
-name the maker from the registry, say when the target is only a parameter, escape text from the
-data; `record` keeps the result names and declares the headline and its supporting numbers."""
+"""lib.sales.text: the answer, the skill against naive rules and the caveats are built from the
+results, name the maker from the registry (and no other maker outside the labelled tables), say
+when the target is only a parameter or counts another series, quote the backtest for this maker
+only with its own years, say how good earlier answers were, and escape text from the data;
+`Analysis.record` keeps the result names and declares the headline and its supporting numbers."""
 
 from __future__ import annotations
 
@@ -11,16 +13,17 @@ import pandas as pd
 import pytest
 
 from lib import results, sales
-from lib.sales import evaluation, inputs, report
+from lib.sales import evaluation, names
+from lib.sales import text as report
 from tests.conftest import FROZEN_DATA
+
+SMALL = {"n_paths": 300, "seed": 5, "backtest_paths": 100, "comparison_paths": 100}
 
 
 @pytest.fixture(scope="module")
 def result():
-    loaded = inputs.load_inputs(
-        "leapmotor", 1_000_000, 2026, "", 300, 5, backtest_paths=100, data_dir=FROZEN_DATA
-    )
-    return sales.analyse(loaded)
+    params = sales.Params(target_units=1_000_000, target_year=2026, **SMALL)
+    return sales.analyse(sales.load(params, FROZEN_DATA))
 
 
 def with_inputs(result, **changes):
@@ -38,6 +41,30 @@ def test_the_answer_states_the_computed_numbers(result):
     assert "With Jan, Feb, May, Jun reported (235,071 vehicles), the 8 missing months" in text
     assert f"on {result.headline.cases} past maker-years" in text
     assert "this report's parameter" not in text
+    own = result.own_scored["abs_error_pct"].mean()
+    assert f"2 of those years are Leapmotor's (2024, 2025), missed by {own:.1f}% on average" in text
+    assert f"Brier score of {result.resolution.brier:.3f}" in text
+    assert "](#The-last-complete-year,-scored)" in text
+    assert "None" not in text
+
+
+def test_a_maker_without_scored_years_is_told_so_not_quoted_the_pooled_error(result):
+    rows = result.backtest.rows.assign(
+        maker=result.backtest.rows["maker"].replace("leapmotor", "x")
+    )
+    backtest = dataclasses.replace(result.backtest, rows=rows)
+    text = report.answer_markdown(dataclasses.replace(result, backtest=backtest))
+    assert "none of those years is Leapmotor's, so the method has no scored year" in text
+    assert "of those years are Leapmotor's" not in text
+
+
+def test_a_target_of_another_scope_says_it_is_not_like_for_like(result):
+    group = with_inputs(result, target_scope="group")
+    assert "counts Leapmotor's group deliveries (data/targets.csv)" in report.answer_markdown(group)
+    caveat = dataclasses.replace(result.inputs.maker, series_caveat="the series is wholesale")
+    text = report.answer_markdown(with_inputs(result, maker=caveat))
+    assert "may not count the same vehicles (the series is wholesale)" in text
+    assert "may not count" not in report.answer_markdown(result)
 
 
 def test_another_makers_answer_names_it_and_says_whose_target_it_is(result):
@@ -108,8 +135,13 @@ def test_the_skill_text_names_the_largest_misses(result):
         in text
     )
     assert "goal" not in text
-    assert "NIO 2024 (+50%) and Li Auto 2024 (-40%), make up 82% of the total error" in text
+    assert (
+        "another maker's 2024 (+50%) and another maker's 2024 (-40%), make up 82% of the total "
+        "error" in text
+    )
+    assert "NIO" not in text and "Li Auto" not in text  # other makers: in the table only
     assert "other 3 maker-years average 6.7%" in text
+    assert "1 of those years is Leapmotor's (2024), missed by 10.0% on average" in text
     assert "broke with the trend that every method reads from past deliveries" in text
 
 
@@ -122,12 +154,12 @@ def test_caveats_come_from_the_registry_and_the_backtest(result):
 
 def test_record_keeps_the_names_and_declares_the_roles(result):
     results.clear()
-    report.record(result)
+    result.record()
     recorded = {r.name: r for r in results.recorded()}
-    assert recorded["p_reach_target"].value == result.projection.p_reach_target
-    assert recorded["p_reach_target"].unit == "probability"
+    assert recorded[names.P_REACH_TARGET].value == result.projection.p_reach_target
+    assert recorded[names.P_REACH_TARGET].unit == "probability"
     roles = {name: r.role for name, r in recorded.items() if r.role}
-    assert roles == {
+    assert roles == {  # the recorded names the summary, league and workbook read
         "p_reach_target": "headline",
         "p_reach_internal_target": "supporting",
         "forecast_median_units": "supporting",

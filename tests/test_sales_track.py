@@ -5,13 +5,15 @@ and the out-of-sample check from the frozen data against the live data (invarian
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from lib import data, paths, results, runs
-from lib.sales import track
+from lib.sales import names, text, track
+from lib.sales.params import NOTEBOOK
 from tests.conftest import FROZEN_DATA
 
 QUANTS = [80.0, 90.0, 100.0, 110.0, 120.0]
@@ -64,12 +66,12 @@ def write_run(folder, run_id: str, result: dict | None) -> None:
     folder.mkdir()
     (folder / "manifest.json").write_text(json.dumps({"run_id": run_id, "status": "ok"}))
     entry = {"status": "ok", "results": [result] if result else []}
-    (folder / "results.json").write_text(json.dumps({"notebooks": {track.NOTEBOOK: entry}}))
+    (folder / "results.json").write_text(json.dumps({"notebooks": {NOTEBOOK: entry}}))
 
 
 def test_earlier_runs_are_scored_and_runs_without_the_table_skipped(tmp_path):
     frame = pd.concat([table("2026-07"), table("2026-08")], ignore_index=True)
-    recorded = results.record_table(track.TABLE_NAME, frame, "units", "quantiles")
+    recorded = results.record_table(names.MONTHLY_FORECAST_QUANTILES, frame, "units", "quantiles")
     write_run(tmp_path / "r2", "r2", recorded)
     write_run(tmp_path / "r1", "r1", None)  # an older run: no table
     scored = track.score_earlier_runs(
@@ -77,12 +79,16 @@ def test_earlier_runs_are_scored_and_runs_without_the_table_skipped(tmp_path):
     )
     assert scored["run_id"].tolist() == ["r2", "r2"]
     assert scored["inside80"].tolist() == [True, False]
-    sentence = track.track_sentence(scored, "m", "Maker")
+    sentence = text.track_sentence(scored, "m", "Maker")
     assert "data to 2026-06" in sentence and "100 / 100" in sentence and "101 / 125" in sentence
     assert "1 of 2 inside" in sentence
     assert track.coverage(scored).iloc[0]["inside80_pct"] == 50.0
-    text = track.track_markdown(scored, track.month_ends(None, "m"), "m", "Maker")
-    assert "50% of 2 months" in text
+    maker = SimpleNamespace(maker=SimpleNamespace(key="m"), name="Maker")
+    analysis = SimpleNamespace(
+        inputs=maker, track_scored=scored, track_month_ends=track.month_ends(None, "m")
+    )
+    words = text.track_markdown(analysis)
+    assert "50% of 2 months" in words and "has no ended year for Maker" in words
 
 
 def test_month_ends_are_the_last_cutoffs_of_the_rolling_origin():

@@ -1,158 +1,36 @@
-"""The answer: the chosen maker's projection with backtest weights and calibration, the same
-projection for every other maker, and `analyse`, which runs the whole analysis from its inputs.
-
-`analyse(inputs)` returns an `Analysis`: the typed results the charts, tables and report text
-read (numbers, frames and dataclasses; no formatted strings).
+"""The answer and everything shown with it: `analyse(inputs)` runs the backtest at the answer's
+horizon, the maker's projection, the same projection for every maker, the scored complete year
+and the track record, and returns an `Analysis`: the typed results the charts, tables and text
+read (numbers, frames and dataclasses; no formatted strings), which `record()` publishes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
+from lib import results
+from lib.sales import names, track
 from lib.sales.evaluation import (
+    LABELS,
+    PEER_LABELS,
+    SHOWN_HORIZONS,
     Backtest,
     Headline,
     HindsightBlend,
+    PeerScores,
     backtest_summary,
-    final_calibration,
     hindsight_blend,
+    load_peer_scores,
     model_diagnostics,
     run_backtest,
 )
-from lib.sales.inputs import (
-    Inputs,
-    InsufficientHistory,
-    TargetArithmetic,
-    hindsight_total,
-    observed_span,
-    target_arithmetic,
-)
-from lib.sales.models import MODELS, SHORT_LABELS
+from lib.sales.inputs import Inputs, TargetArithmetic, hindsight_total
+from lib.sales.projection import Projection, comparison_table, months_reported, project
+from lib.sales.resolution import Resolution, call_row, resolve, year_to_resolve
 from lib.sales.seasonality import Snapshot, snapshot
-from lib.sales.simulation import (
-    ANSWER_STREAM,
-    MakerForecast,
-    forecast_maker,
-    maker_rng,
-    probability_at_least,
-    single_threaded_blas,
-)
-
-
-@dataclass
-class Projection:
-    """The answer for one maker: forecast, target arithmetic and the target-year distribution
-    (10th/50th/90th percentiles, vehicles) with the chance of reaching the target."""
-
-    forecast: MakerForecast
-    arithmetic: TargetArithmetic
-    p_reach_target: float
-    p10: float
-    median: float
-    p90: float
-
-    def probability(self, units: float) -> float:
-        """Chance (0-1) that target-year deliveries reach `units`."""
-        if not self.forecast.available:
-            return np.nan
-        return probability_at_least(self.forecast.annual["combination"], units)
-
-
-@single_threaded_blas()
-def project(
-    data_now: Snapshot,
-    maker: str,
-    target_units: float,
-    target_year: int,
-    holidays: pd.DataFrame,
-    backtest: Backtest,
-    n_paths: int,
-    seed: int,
-    curve_window_months: int = 24,
-) -> Projection:
-    """Forecast `maker`'s `target_year` deliveries from the data at the cutoff, with weights and
-    interval calibration from the backtest, and the chance of reaching `target_units`."""
-    if maker not in data_now.series:
-        raise InsufficientHistory(f"{maker} has no reported month up to {data_now.cutoff}")
-    series = data_now.series[maker]
-    rng = maker_rng(seed, maker, target_year, ANSWER_STREAM)
-    forecast = forecast_maker(
-        series,
-        target_year,
-        holidays,
-        data_now.profile,
-        n_paths,
-        rng,
-        weights_from=backtest.rows[backtest.rows["method"].isin(MODELS)],
-        calibration=final_calibration(backtest),
-        weighting=backtest.weighting,
-        curve_window_months=curve_window_months,
-    )
-    arithmetic = target_arithmetic(series, target_units, target_year)
-    if not forecast.available:
-        return Projection(forecast, arithmetic, np.nan, np.nan, np.nan, np.nan)
-    p10, median, p90 = forecast.quantiles()
-    probability = probability_at_least(forecast.annual["combination"], target_units)
-    return Projection(forecast, arithmetic, probability, p10, median, p90)
-
-
-@single_threaded_blas()
-def comparison_table(
-    data_now: Snapshot,
-    target_year: int,
-    holidays: pd.DataFrame,
-    backtest: Backtest,
-    n_paths: int,
-    seed: int,
-    curve_window_months: int = 24,
-    known: dict[str, Projection] | None = None,
-    names: Mapping[str, str] | None = None,
-) -> pd.DataFrame:
-    """The same projection for every maker in the data: target-year forecast (p10/p50/p90,
-    vehicles), growth of the median over the last full year (percent), the models used and, for
-    makers no model can forecast, why.
-
-    `known` holds projections already made (e.g. the focus maker's), reused as they are; `names`
-    maps maker keys to the names readers see (the key when absent)."""
-    rows = []
-    for maker in data_now.series:
-        projection = (known or {}).get(maker) or project(
-            data_now,
-            maker,
-            1.0,
-            target_year,
-            holidays,
-            backtest,
-            n_paths,
-            seed,
-            curve_window_months,
-        )
-        arithmetic, forecast = projection.arithmetic, projection.forecast
-        growth = (
-            100 * (projection.median / arithmetic.last_full_year_units - 1)
-            if arithmetic.last_full_year
-            else np.nan
-        )
-        rows.append(
-            {
-                "maker": (names or {}).get(maker, maker),
-                "last_full_year": arithmetic.last_full_year,
-                "last_full_year_units": arithmetic.last_full_year_units,
-                "months_reported": len(arithmetic.reported_months),
-                "reported_units": arithmetic.reported_units,
-                "p10_units": projection.p10,
-                "median_units": projection.median,
-                "p90_units": projection.p90,
-                "median_growth_pct": growth,
-                "models": ", ".join(SHORT_LABELS[name] for name in forecast.runs) or "none",
-                "why_not": "; ".join(forecast.skipped.values()) if not forecast.available else "",
-            }
-        )
-    return pd.DataFrame(rows)
+from lib.sales.simulation import MakerForecast
 
 
 @dataclass
@@ -169,6 +47,12 @@ class Analysis:
     diagnostics: pd.DataFrame  # per model that ran (`model_diagnostics`)
     actual_units: float | None  # the outcome, when the cutoff makes this a backtest
     months_reported: int = 0  # months of the target year known: the backtest's horizon
+    resolution: Resolution | None = None  # the complete year looked back on, scored
+    peer_scores: PeerScores | None = None  # the comparison with other forecasters (make peers)
+    projected: dict[str, Projection] | None = None  # every maker's projection (comparison)
+    comparison: pd.DataFrame | None = None  # `comparison_table` of `projected`
+    track_scored: pd.DataFrame | None = None  # earlier runs' months against the data now
+    track_month_ends: pd.DataFrame | None = None  # the last month-ends' calls on ended years
 
     @property
     def forecast(self) -> MakerForecast:
@@ -184,21 +68,182 @@ class Analysis:
         internal = self.inputs.internal_target
         return internal.value if internal is not None else None
 
+    @property
+    def own_scored(self) -> pd.DataFrame:
+        """The maker's own years in the backtest's headline set (the combination's rows): the
+        pooled error speaks for this maker only through them."""
+        rows = self.backtest.rows
+        return rows[
+            rows["headline"].astype(bool)
+            & (rows["method"] == "combination")
+            & (rows["maker"] == self.inputs.maker.key)
+        ]
 
-def months_reported(series: pd.Series, target_year: int) -> int:
-    """Months of `target_year` up to the maker's last reported month (0 when it ends before the
-    year; at most 11): the horizon whose backtest weighs and calibrates this forecast."""
-    span = observed_span(series)
-    if span.empty or span.index[-1].year < target_year:
-        return 0
-    if span.index[-1].year > target_year:  # the year is over: the latest horizon is the nearest
-        return 11
-    return min(int(span.index[-1].month), 11)
+    def record(self) -> None:
+        """Record every result of notebook 01 with `lib.results`, under `lib.sales.names`."""
+        self._record_answer()
+        self._record_target()
+        self._record_backtest()
+        record_peers(self.peer_scores)
+        if self.resolution is not None:
+            self.resolution.record()
+        if self.projected is not None:
+            track.record_quantiles({key: p.forecast for key, p in self.projected.items()})
+        if self.track_scored is not None and self.track_month_ends is not None:
+            track.record_track(self.track_scored, self.track_month_ends, self.inputs.name)
+
+    def _record_answer(self) -> None:
+        name, cutoff = self.inputs.name, self.inputs.settings.cutoff
+        projection, arithmetic = self.projection, self.arithmetic
+        target, year = arithmetic.target_units, arithmetic.target_year
+        results.record(
+            names.P_REACH_TARGET,
+            projection.p_reach_target,
+            "probability",
+            f"chance {name} delivers at least {target:,.0f} vehicles in {year} (data to {cutoff})",
+            role="headline",
+        )
+        if self.internal_units is not None:
+            results.record(
+                names.P_REACH_INTERNAL_TARGET,
+                projection.probability(self.internal_units),
+                "probability",
+                f"chance {name} delivers at least the internal target of "
+                f"{self.internal_units:,.0f} in {year}",
+                role="supporting",
+            )
+        results.record(
+            names.FORECAST_MEDIAN_UNITS,
+            projection.median,
+            "units",
+            f"median forecast of {name}'s {year} deliveries; 10th-90th percentile",
+            low=projection.p10,
+            high=projection.p90,
+            role="supporting",
+        )
+        if arithmetic.last_full_year is not None:  # without a complete year there is no growth
+            results.record(
+                names.REQUIRED_GROWTH_PCT,
+                arithmetic.required_growth_pct,
+                "pct",
+                f"growth over {arithmetic.last_full_year} deliveries that the target needs",
+                role="supporting",
+            )
+        results.record(
+            names.REQUIRED_MONTHLY_RUN_RATE_UNITS,
+            arithmetic.required_monthly_run_rate_units,
+            "units",
+            f"average deliveries a month the {len(arithmetic.missing_months)} unreported months "
+            f"of {year} need",
+        )
+        results.record(
+            names.LATEST_RUN_RATE_UNITS,
+            arithmetic.latest_run_rate_units,
+            "units",
+            f"average monthly deliveries in {', '.join(arithmetic.latest_run_rate_months)}",
+        )
+
+    def _record_target(self) -> None:
+        inputs, arithmetic = self.inputs, self.arithmetic
+        name, target, year = inputs.name, arithmetic.target_units, arithmetic.target_year
+        results.record(
+            names.TARGET_UNITS, target, "units", f"delivery target tested for {name} in {year}"
+        )
+        results.record(names.TARGET_YEAR, year, "year", "calendar year of the target")
+        results.record(
+            names.TARGET_STATED,
+            float(inputs.target_is_stated),
+            "yes/no",
+            f"1 when the target is {name}'s own stated target for {year}, 0 when it is not "
+            f"({inputs.target_basis.replace('_', ' ')})",
+        )
+        if self.forecast.runs:  # a call on a year still open, for the runs that score it later
+            results.record_table(
+                names.TARGET_CALL,
+                call_row(inputs.maker.key, year, target, inputs.settings.cutoff, self.projection),
+                "units",
+                f"this run's call on {name}'s {year} target, scored once the year is complete",
+            )
+
+    def _record_backtest(self) -> None:
+        headline, hindsight = self.headline, self.hindsight
+        results.record(
+            names.BACKTEST_MAPE_CHOSEN_PCT,
+            headline.mape_chosen_pct,
+            "pct",
+            "mean absolute error of the combination's next-year totals in the backtest",
+        )
+        results.record(
+            names.BACKTEST_MAPE_BEST_NAIVE_PCT,
+            headline.mape_best_naive_pct,
+            "pct",
+            f"the same for the best naive rule ({headline.best_naive_label})",
+        )
+        results.record(
+            names.BACKTEST_COVERAGE80_CHOSEN_PCT,
+            headline.coverage80_chosen_pct,
+            "pct",
+            "share of backtest outcomes inside the combination's 80% interval",
+        )
+        if hindsight is not None:
+            results.record(
+                names.BACKTEST_MAPE_HINDSIGHT_BLEND_PCT,
+                hindsight.mape_pct,
+                "pct",
+                "mean absolute error of the best fixed blend of the backtest's forecasts, chosen "
+                "knowing the outcomes (a bound, not a forecast)",
+            )
+        results.record(
+            names.BACKTEST_CASES,
+            headline.cases,
+            "count",
+            "maker-years scored (the year and the two before it complete)",
+        )
+        own = self.own_scored
+        results.record(
+            names.BACKTEST_MAKER_CASES,
+            len(own),
+            "count",
+            f"of them, {self.inputs.name}'s own years",
+        )
+        if len(own):
+            results.record(
+                names.BACKTEST_MAKER_MAPE_PCT,
+                float(own["abs_error_pct"].mean()),
+                "pct",
+                f"mean absolute error of the combination on {self.inputs.name}'s own "
+                f"{len(own)} year(s) in the backtest",
+            )
+
+
+def record_peers(scores: PeerScores | None) -> None:
+    """Record the combination's and the best peer's scores at December cutoffs and with 3, 6
+    and 9 months reported (percent of the actual; coverage in percent)."""
+    if scores is None:
+        return
+    words = {  # the evaluation's score columns, in words
+        "crps_pct": "CRPS",
+        "interval_score_pct": "interval score",
+        "mape_pct": "mean abs. error",
+        "coverage80_pct": "80% coverage",
+    }
+    for k in SHOWN_HORIZONS:
+        best = scores.best_peer(k)
+        for score, said in words.items():
+            for best_peer, method in ((False, "combination"), (True, best)):
+                results.record(
+                    names.peer_score(score, k, best_peer),
+                    scores.score(method, k, score),
+                    "pct",
+                    f"{said} of {PEER_LABELS.get(method, LABELS.get(method, method))} with {k} "
+                    f"months of the year reported (rolling origin, data to {scores.data_through})",
+                )
 
 
 def analyse(inputs: Inputs) -> Analysis:
     """The backtest at the answer's horizon (weights, calibration, scores: from cutoffs with as
-    many months of the target year reported as the maker has now), then the projection."""
+    many months of the target year reported as the maker has now), the projection, the same
+    projection for every maker, the complete year looked back on, and the track record."""
     settings = inputs.settings
     data_now = snapshot(inputs.deliveries, settings.cutoff, inputs.holidays)
     k = months_reported(inputs.series, settings.target_year)
@@ -224,6 +269,8 @@ def analyse(inputs: Inputs) -> Analysis:
         settings.seed,
         settings.curve_window_months,
     )
+    scores = load_peer_scores()
+    projected = every_maker(inputs, data_now, backtest, projection)
     return Analysis(
         inputs=inputs,
         data_now=data_now,
@@ -237,42 +284,43 @@ def analyse(inputs: Inputs) -> Analysis:
             inputs.deliveries, settings.maker, settings.target_year, settings.cutoff
         ),
         months_reported=k,
+        resolution=resolve(inputs, year_to_resolve(inputs), inputs.earlier),
+        peer_scores=scores,
+        projected=projected,
+        comparison=comparison_table(
+            data_now,
+            settings.target_year,
+            inputs.holidays,
+            backtest,
+            settings.comparison_paths,
+            settings.seed,
+            settings.curve_window_months,
+            known=projected,
+            names={key: maker.display_name for key, maker in inputs.registry.items()},
+        ),
+        track_scored=track.score_earlier_runs(inputs.earlier, track.series_now(inputs)),
+        track_month_ends=track.month_ends(scores.cases if scores else None, inputs.maker.key),
     )
 
 
-def projections(analysis: Analysis) -> dict[str, Projection]:
+def every_maker(
+    inputs: Inputs, data_now: Snapshot, backtest: Backtest, projection: Projection
+) -> dict[str, Projection]:
     """The same projection for every maker in the data (comparison paths; the analysed maker's
     own projection reused): the comparison table and the recorded monthly quantiles use them."""
-    settings = analysis.inputs.settings
-    known = {settings.maker: analysis.projection}
-    for maker in analysis.data_now.series:
+    settings = inputs.settings
+    known = {settings.maker: projection}
+    for maker in data_now.series:
         if maker not in known:
             known[maker] = project(
-                analysis.data_now,
+                data_now,
                 maker,
                 1.0,
                 settings.target_year,
-                analysis.inputs.holidays,
-                analysis.backtest,
+                inputs.holidays,
+                backtest,
                 settings.comparison_paths,
                 settings.seed,
                 settings.curve_window_months,
             )
     return known
-
-
-def compare(analysis: Analysis, known: dict[str, Projection] | None = None) -> pd.DataFrame:
-    """`comparison_table` for every maker in the data, the projections in `known` reused (the
-    analysed maker's always)."""
-    inputs, settings = analysis.inputs, analysis.inputs.settings
-    return comparison_table(
-        analysis.data_now,
-        settings.target_year,
-        inputs.holidays,
-        analysis.backtest,
-        settings.comparison_paths,
-        settings.seed,
-        settings.curve_window_months,
-        known={**(known or {}), settings.maker: analysis.projection},
-        names={key: maker.display_name for key, maker in inputs.registry.items()},
-    )

@@ -12,7 +12,7 @@ import pandas as pd
 
 from lib import plots
 from lib.sales.analysis import Analysis
-from lib.sales.evaluation import BASELINES, LABELS, PEER_LABELS, PeerScores
+from lib.sales.evaluation import BASELINES, LABELS, PEER_LABELS
 from lib.sales.inputs import annual_totals, observed_span, yoy_growth
 from lib.sales.models import MODEL_LABELS, MODELS
 from lib.sales.seasonality import seasonal_deviations
@@ -482,15 +482,22 @@ def totals_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Figure:
     return fig
 
 
-def horizon_chart(scores: PeerScores) -> plt.Figure:
+def horizon_chart(analysis: Analysis) -> plt.Figure | None:
     """CRPS (left) and 80% coverage (right) by months of the year reported, per method: the
-    combination, its own models, the statsforecast peers and the best naive rule."""
-    import matplotlib.pyplot as plt
-
+    combination, its own models, the statsforecast peers and the best naive rule (None when the
+    comparison has not been computed)."""
+    scores = analysis.peer_scores
+    if scores is None:
+        return None
     summary = scores.summary
     naive = summary[summary["method"].isin(BASELINES)].groupby("method")["crps_pct"].mean()
     shown = ["combination", *MODELS, *PEER_LABELS, naive.idxmin()]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
+    left = plots.axes(figsize=(11, 4.2))
+    fig = left.figure
+    grid = fig.add_gridspec(1, 2)  # two panels on the one Figure `plots.axes` made
+    left.set_subplotspec(grid[0])
+    right = fig.add_subplot(grid[1])
+    fig.set_layout_engine("constrained")
     for method in shown:
         line = summary[summary["method"] == method].sort_values("months_reported")
         if line.empty:
@@ -540,10 +547,14 @@ def horizon_chart(scores: PeerScores) -> plt.Figure:
     return fig
 
 
-def month_ends_chart(month_ends: pd.DataFrame, name: str, data_through: str) -> plt.Figure:
+def month_ends_chart(analysis: Analysis) -> plt.Figure | None:
     """The combination's median and 80% range for the year's total at each of the last
     month-ends whose year has ended (rolling origin, `lib.sales.track.month_ends`), against
-    the total the year came to."""
+    the total the year came to (None when there is no such month-end)."""
+    month_ends, scores = analysis.track_month_ends, analysis.peer_scores
+    if month_ends is None or month_ends.empty or scores is None:
+        return None
+    name, data_through = analysis.inputs.name, scores.data_through
     ax = plots.axes(figsize=(9, 4))
     fig = ax.figure
     x = np.arange(len(month_ends))
@@ -574,9 +585,13 @@ def month_ends_chart(month_ends: pd.DataFrame, name: str, data_through: str) -> 
     return fig
 
 
-def resolution_chart(resolution) -> plt.Figure | None:
+def resolution_chart(analysis: Analysis) -> plt.Figure | None:
     """A complete year's calls: at each month-end, the 80% range and median of the year's total,
-    the chance given to the target above it, against the target and the outcome."""
+    the chance given to the target above it, against the target and the outcome (None when no
+    year was scored)."""
+    resolution = analysis.resolution
+    if resolution is None:
+        return None
     calls = resolution.calls.dropna(subset=["median"])
     if calls.empty or not resolution.resolved:
         return None

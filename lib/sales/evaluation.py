@@ -17,8 +17,9 @@ from scipy.optimize import minimize
 from statsmodels.stats.diagnostic import acorr_ljungbox
 
 from lib import cache, paths
-from lib.sales.inputs import WEIGHTINGS, annual_totals, series_at
+from lib.sales.inputs import annual_totals, series_at
 from lib.sales.models import MODEL_LABELS, MODELS
+from lib.sales.params import WEIGHTINGS
 from lib.sales.seasonality import snapshot
 from lib.sales.simulation import (
     BACKTEST_STREAM,
@@ -509,7 +510,6 @@ class Headline:
 # ---------------------------------------------------------------------------------------------
 # The peer comparison at every horizon (`python -m bench.peers` writes it; notebook 01 reads it)
 
-PEER_SCORES = paths.PROJECT_ROOT / "bench" / "peer_scores.json"
 PEER_LABELS = {
     "sf_autoets": "statsforecast AutoETS",
     "sf_autoarima": "statsforecast AutoARIMA",
@@ -546,7 +546,7 @@ class PeerScores:
         return float(at[score].iloc[0]) if len(at) else np.nan
 
 
-def load_peer_scores(path: Path = PEER_SCORES) -> PeerScores | None:
+def load_peer_scores(path: Path = paths.PEER_SCORES) -> PeerScores | None:
     """The committed peer comparison, or None when it has not been computed."""
     if not Path(path).exists():
         return None

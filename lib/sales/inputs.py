@@ -14,19 +14,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lib import data, makers
+from lib import data, makers, paths, runs
 from lib.errors import BadParameter
+from lib.sales.params import Params
 
 MAX_HORIZON_MONTHS = 36  # the models are tested on 12-month-ahead totals; three years is the limit
-WEIGHTINGS = ("inverse_error", "equal", "best")
-
-# Why a company's reported annual total and the sum of its monthly series may differ.
-REPORTED_TOTAL_CAVEATS = {
-    "tesla_china": "Tesla reports global deliveries; the monthly series is Shanghai wholesale",
-    "byd": "BYD's annual figure is all NEVs incl. commercial; the monthly series is mostly passenger NEVs",
-    "xiaomi": "monthly rows are lower bounds ('over X')",
-    "aito_hima": "no company annual total in the financials file",
-}
 
 
 class InsufficientHistory(ValueError):
@@ -35,8 +27,8 @@ class InsufficientHistory(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    """Validated notebook parameters: maker key, target (vehicles), target year, data cutoff,
-    simulated paths and the model choices."""
+    """The parameters as the analysis uses them, the sourced ones resolved: maker key, target
+    (vehicles), target year, data cutoff, simulated paths and the model choices."""
 
     maker: str
     target_units: float
@@ -91,11 +83,6 @@ def is_complete(year: int, cutoff: pd.Period) -> bool:
     return year <= last_complete_year(cutoff)
 
 
-def _check_range(name: str, value: float, low: float, high: float) -> None:
-    if not low <= value <= high:
-        raise BadParameter(f"{name} must be between {low:,} and {high:,}; got {value!r}")
-
-
 def check_target_year(target_year: int, maker: str, first: pd.Period, cutoff: pd.Period) -> None:
     """A target year from the maker's first month of data to MAX_HORIZON_MONTHS after the cutoff."""
     if target_year < first.year:
@@ -109,55 +96,6 @@ def check_target_year(target_year: int, maker: str, first: pd.Period, cutoff: pd
             f"target_year {target_year} is {horizon} months after the data cutoff {cutoff}; "
             f"the models are meant for at most {MAX_HORIZON_MONTHS} months (target_year up to {last_year})"
         )
-
-
-def validate_parameters(
-    deliveries: pd.DataFrame,
-    maker: str,
-    target_units: float,
-    target_year: int,
-    data_through: str,
-    n_paths: int,
-    seed: int,
-    *,
-    backtest_paths: int = 1000,
-    comparison_paths: int = 1000,
-    curve_window_months: int = 24,
-    weighting: str = "inverse_error",
-) -> Settings:
-    """Check every notebook parameter before any model runs; raise BadParameter saying which and why."""
-    data.check_brand(deliveries, maker)
-    if not np.isfinite(target_units) or target_units <= 0:
-        raise BadParameter(
-            f"target_units must be a positive number of vehicles per year; got {target_units!r}"
-        )
-    cutoff = resolve_data_through(deliveries, data_through)
-    first = deliveries.loc[deliveries["brand"] == maker, "month"].min()
-    if first > cutoff:
-        raise BadParameter(
-            f"maker {maker!r} has no deliveries up to data_through {cutoff}: its data start in {first}"
-        )
-    check_target_year(target_year, maker, first, cutoff)
-    _check_range("n_paths", n_paths, 100, 1_000_000)
-    _check_range("backtest_paths", backtest_paths, 100, 100_000)
-    _check_range("comparison_paths", comparison_paths, 100, 100_000)
-    _check_range("curve_window_months", curve_window_months, 12, 120)
-    if weighting not in WEIGHTINGS:
-        raise BadParameter(f"weighting must be one of {', '.join(WEIGHTINGS)}; got {weighting!r}")
-    if seed < 0:
-        raise BadParameter(f"seed must be a non-negative integer; got {seed!r}")
-    return Settings(
-        maker,
-        float(target_units),
-        int(target_year),
-        cutoff,
-        int(n_paths),
-        int(seed),
-        int(backtest_paths),
-        int(comparison_paths),
-        int(curve_window_months),
-        weighting,
-    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -179,10 +117,11 @@ class Inputs:
     registry: dict[str, makers.Maker]
     stated_target: data.Assumption | None  # the maker's sourced target for the year, if any
     internal_target: data.Assumption | None
-    target_basis: str = (
-        "parameter"  # parameter | stated (the registry's row) | last_year (none stated)
-    )
+    # parameter | stated (the registry's row) | last_year (none stated)
+    target_basis: str = "parameter"
     targets: pd.DataFrame | None = None  # targets.csv: every stated target on record
+    target_scope: str = ""  # what the target counts (`target_scope`); "" when not on record
+    earlier: tuple = ()  # finished runs in the reports folder (`lib.runs.finished`): their calls
 
     @property
     def name(self) -> str:
@@ -200,44 +139,48 @@ class Inputs:
         return self.registry[key].display_name if key in self.registry else key
 
 
-def load_inputs(
-    maker: str,
-    target_units: float,
-    target_year: int,
-    data_through: str,
-    n_paths: int,
-    seed: int,
-    *,
-    data_dir: Path | None = None,
-    **choices,
-) -> Inputs:
-    """Resolve the maker in the registry, load the data and check every parameter; `choices` are
-    `validate_parameters`' keyword parameters (backtest_paths, comparison_paths, ...). A
-    `target_year` of 0 is the first year the data do not hold in full (`default_target_year`).
+def load(params: Params, data_dir: Path | None = None) -> Inputs:
+    """The maker from the registry, the data, and the parameters resolved against them: the
+    cutoff (`data_through` "" is the latest month), the target year (-1: the first year the data
+    do not hold in full) and the target (-1: the maker's stated target, else last year's total).
 
     Raises `makers.UnknownMaker` for a key not in the registry, `makers.MissingData` when the
-    maker has no monthly deliveries, and ValueError naming a bad parameter."""
-    entry = makers.get(maker, data_dir)
+    maker has no monthly deliveries or no target can be found, and `BadParameter` for a value
+    the data rule out (a cutoff outside the data, a year before them or too far after)."""
+    entry = makers.get(params.maker, data_dir)
     deliveries = data.load_deliveries(data_dir)
-    if maker not in data.brands(deliveries):
+    if entry.key not in data.brands(deliveries):
         raise makers.MissingData(
             f"{entry.display_name} has no monthly deliveries in {data.DELIVERIES.filename}; "
             f"without a delivery history there is nothing to forecast"
         )
-    assumptions = data.load_assumptions(data_dir)
-    cutoff = resolve_data_through(deliveries, data_through)
-    target_year = int(target_year) or default_target_year(cutoff)
-    first = deliveries.loc[deliveries["brand"] == maker, "month"].min()
-    check_target_year(target_year, maker, first, cutoff)  # before its target is looked up
-    stated = stated_target(entry, assumptions, target_year)
-    financials = data.load_financials(data_dir)
-    target_units, basis = makers.resolve_target(
-        target_units, stated, deliveries, entry, target_year, financials
+    assumptions, financials = data.load_assumptions(data_dir), data.load_financials(data_dir)
+    cutoff = resolve_data_through(deliveries, params.data_through)
+    first = deliveries.loc[deliveries["brand"] == entry.key, "month"].min()
+    if first > cutoff:
+        raise BadParameter(
+            f"maker {entry.key!r} has no deliveries up to data_through {cutoff}: its data start "
+            f"in {first}"
+        )
+    year = default_target_year(cutoff) if params.is_sourced("target_year") else params.target_year
+    check_target_year(year, entry.key, first, cutoff)  # before its target is looked up
+    stated = stated_target(entry, assumptions, year)
+    asked = 0 if params.is_sourced("target_units") else params.target_units  # 0: resolve it
+    target_units, basis = makers.resolve_target(asked, stated, deliveries, entry, year, financials)
+    settings = Settings(
+        entry.key,
+        float(target_units),
+        int(year),
+        cutoff,
+        params.n_paths,
+        params.seed,
+        params.backtest_paths,
+        params.comparison_paths,
+        params.curve_window_months,
+        params.weighting,
     )
-    settings = validate_parameters(
-        deliveries, maker, target_units, target_year, data_through, n_paths, seed, **choices
-    )
-    series = data.monthly_series(deliveries, maker)
+    series = data.monthly_series(deliveries, entry.key)
+    targets = data.load_targets(data_dir)
     return Inputs(
         maker=entry,
         settings=settings,
@@ -245,13 +188,25 @@ def load_inputs(
         holidays=data.load_holidays(data_dir),
         financials=financials,
         assumptions=assumptions,
-        series=series[series.index <= settings.cutoff],
+        series=series[series.index <= cutoff],
         registry=makers.registry(data_dir),
         stated_target=stated,
-        internal_target=sourced_target(assumptions, maker, target_year, "internal"),
+        internal_target=sourced_target(assumptions, entry.key, year, "internal"),
         target_basis=basis,
-        targets=data.load_targets(data_dir),
+        targets=targets,
+        target_scope=target_scope(targets, entry.key, year, target_units),
+        earlier=tuple(runs.finished(paths.reports_dir())),
     )
+
+
+def target_scope(targets: pd.DataFrame | None, maker: str, year: int, units: float) -> str:
+    """What the target counts, from the targets table: "series" (the maker's own monthly series),
+    "group", "brand" or "overseas"; "" when the table has no target of that size for the year."""
+    if targets is None:
+        return ""
+    rows = targets[(targets["maker"] == maker) & (targets["year"] == year)]
+    same = rows[(rows["target_units"] == units) | (rows["target_low_units"] == units)]
+    return str(same["scope"].iloc[0]) if len(same) else ""
 
 
 def stated_target(
@@ -334,7 +289,7 @@ def reported_annual_totals(
     table["reported_flag"] = basis
     table["difference_pct"] = 100 * (table["sum_of_months"] / table["reported_total"] - 1)
     table.loc[~table["complete"], "difference_pct"] = np.nan
-    table["caveat"] = REPORTED_TOTAL_CAVEATS.get(maker.key, "")
+    table["caveat"] = maker.series_caveat or ""
     return table
 
 

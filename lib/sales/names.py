@@ -1,9 +1,6 @@
 """The names notebook 01 records its results under (read by the summary, the league table, the
 workbook, history.csv and later runs: a change here is a change of the published record)."""
 
-# The notebook the results are recorded in (later runs look them up by it).
-NOTEBOOK = "01_sales_trajectory"
-
 # The answer for an open year.
 P_REACH_TARGET = "p_reach_target"  # chance of at least the target in the year (the headline)
 P_REACH_INTERNAL_TARGET = "p_reach_internal_target"  # the same for the maker's internal target
@@ -38,16 +35,65 @@ RESOLVED_BRIER = "resolved_brier"  # Brier score of the month-end calls
 RESOLVED_LOG_SCORE = "resolved_log_score"  # log score of the same calls
 RESOLVED_CALLS = "resolved_calls"  # how many month-end calls were scored
 
-# Scores against other forecasters (`make peers`): recorded as `peer_score(...)` names, e.g.
-# "crps_pct_k9" (the method) and "best_peer_crps_pct_k9" (the best other forecaster).
-CRPS_PCT = "crps_pct"  # continuous ranked probability score, percent of the actual
-INTERVAL_SCORE_PCT = "interval_score_pct"  # interval score of the 80% range, percent
-MAPE_PCT = "mape_pct"  # mean absolute error of the median, percent
-COVERAGE80_PCT = "coverage80_pct"  # outcomes inside the 80% range, percent
-BEST_PEER_PREFIX = "best_peer_"  # prefix of the best other forecaster's scores
+# Scores against other forecasters (`make peers`) at the horizons shown: the method's, then the
+# best other forecaster's (`peer_score` builds the name from its parts).
+
+CRPS_PCT_DEC = "crps_pct_dec"  # the method's CRPS, December before
+CRPS_PCT_K3 = "crps_pct_k3"  # the method's CRPS, 3 months reported
+CRPS_PCT_K6 = "crps_pct_k6"  # the method's CRPS, 6 months reported
+CRPS_PCT_K9 = "crps_pct_k9"  # the method's CRPS, 9 months reported
+INTERVAL_SCORE_PCT_DEC = "interval_score_pct_dec"  # the method's interval score, December before
+INTERVAL_SCORE_PCT_K3 = "interval_score_pct_k3"  # the method's interval score, 3 months reported
+INTERVAL_SCORE_PCT_K6 = "interval_score_pct_k6"  # the method's interval score, 6 months reported
+INTERVAL_SCORE_PCT_K9 = "interval_score_pct_k9"  # the method's interval score, 9 months reported
+MAPE_PCT_DEC = "mape_pct_dec"  # the method's mean absolute error, December before
+MAPE_PCT_K3 = "mape_pct_k3"  # the method's mean absolute error, 3 months reported
+MAPE_PCT_K6 = "mape_pct_k6"  # the method's mean absolute error, 6 months reported
+MAPE_PCT_K9 = "mape_pct_k9"  # the method's mean absolute error, 9 months reported
+COVERAGE80_PCT_DEC = "coverage80_pct_dec"  # the method's 80% range coverage, December before
+COVERAGE80_PCT_K3 = "coverage80_pct_k3"  # the method's 80% range coverage, 3 months reported
+COVERAGE80_PCT_K6 = "coverage80_pct_k6"  # the method's 80% range coverage, 6 months reported
+COVERAGE80_PCT_K9 = "coverage80_pct_k9"  # the method's 80% range coverage, 9 months reported
+
+BEST_PEER_CRPS_PCT_DEC = (
+    "best_peer_crps_pct_dec"  # the best other forecaster's CRPS, December before
+)
+BEST_PEER_CRPS_PCT_K3 = (
+    "best_peer_crps_pct_k3"  # the best other forecaster's CRPS, 3 months reported
+)
+BEST_PEER_CRPS_PCT_K6 = (
+    "best_peer_crps_pct_k6"  # the best other forecaster's CRPS, 6 months reported
+)
+BEST_PEER_CRPS_PCT_K9 = (
+    "best_peer_crps_pct_k9"  # the best other forecaster's CRPS, 9 months reported
+)
+BEST_PEER_INTERVAL_SCORE_PCT_DEC = "best_peer_interval_score_pct_dec"  # the best other forecaster's interval score, December before
+BEST_PEER_INTERVAL_SCORE_PCT_K3 = "best_peer_interval_score_pct_k3"  # the best other forecaster's interval score, 3 months reported
+BEST_PEER_INTERVAL_SCORE_PCT_K6 = "best_peer_interval_score_pct_k6"  # the best other forecaster's interval score, 6 months reported
+BEST_PEER_INTERVAL_SCORE_PCT_K9 = "best_peer_interval_score_pct_k9"  # the best other forecaster's interval score, 9 months reported
+BEST_PEER_MAPE_PCT_DEC = (
+    "best_peer_mape_pct_dec"  # the best other forecaster's mean absolute error, December before
+)
+BEST_PEER_MAPE_PCT_K3 = (
+    "best_peer_mape_pct_k3"  # the best other forecaster's mean absolute error, 3 months reported
+)
+BEST_PEER_MAPE_PCT_K6 = (
+    "best_peer_mape_pct_k6"  # the best other forecaster's mean absolute error, 6 months reported
+)
+BEST_PEER_MAPE_PCT_K9 = (
+    "best_peer_mape_pct_k9"  # the best other forecaster's mean absolute error, 9 months reported
+)
+BEST_PEER_COVERAGE80_PCT_DEC = "best_peer_coverage80_pct_dec"  # the best other forecaster's 80% range coverage, December before
+BEST_PEER_COVERAGE80_PCT_K3 = "best_peer_coverage80_pct_k3"  # the best other forecaster's 80% range coverage, 3 months reported
+BEST_PEER_COVERAGE80_PCT_K6 = "best_peer_coverage80_pct_k6"  # the best other forecaster's 80% range coverage, 6 months reported
+BEST_PEER_COVERAGE80_PCT_K9 = "best_peer_coverage80_pct_k9"  # the best other forecaster's 80% range coverage, 9 months reported
 
 
 def peer_score(score: str, months_reported: int, best_peer: bool = False) -> str:
-    """The recorded name of a peer score at a horizon: `crps_pct_dec`, `best_peer_mape_pct_k3`."""
+    """The recorded name of a peer score (a stem such as "crps_pct") at a horizon, e.g.
+    `CRPS_PCT_DEC` or `BEST_PEER_MAPE_PCT_K3`."""
     suffix = "dec" if months_reported == 0 else f"k{months_reported}"
-    return f"{BEST_PEER_PREFIX if best_peer else ''}{score}_{suffix}"
+    name = f"{'best_peer_' if best_peer else ''}{score}_{suffix}"
+    if name.upper() not in globals():
+        raise ValueError(f"{name!r} is not a result name of notebook 01 (lib.sales.names)")
+    return name

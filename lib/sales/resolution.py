@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from lib import makers, results
-from lib.sales.analysis import months_reported, project
+from lib.sales import names
 from lib.sales.evaluation import cutoff_for, run_backtest
 from lib.sales.inputs import (
     Inputs,
@@ -29,9 +29,10 @@ from lib.sales.inputs import (
     last_complete_year,
     stated_target,
 )
+from lib.sales.params import NOTEBOOK
+from lib.sales.projection import months_reported, project
 from lib.sales.seasonality import snapshot
 
-CALL_TABLE = "target_call"  # every run's call on its target, read back by later runs
 CALL_COLUMNS = [
     "maker",
     "target_year",
@@ -42,7 +43,6 @@ CALL_COLUMNS = [
     "median",
     "p90",
 ]
-NOTEBOOK = "01_sales_trajectory"
 LOG_SCORE_FLOOR = 0.001  # a call of 0% or 100% that turns out wrong scores as 0.1% (-ln = 6.9)
 UNINFORMED_BRIER, UNINFORMED_LOG = 0.25, float(np.log(2))  # a constant 50% call
 
@@ -97,6 +97,52 @@ class Resolution:
     def log_score(self) -> float:
         return log_score(self.scored["p_target"], self.reached) if len(self.scored) else np.nan
 
+    def record(self) -> None:
+        """Record the complete year's outcome and the scores of the calls made during it."""
+        name, year = self.name, self.year
+        results.record(
+            names.RESOLVED_YEAR, year, "year", f"the complete year {name}'s calls are scored on"
+        )
+        if not self.resolved:
+            return
+        results.record(
+            names.RESOLVED_OUTCOME_UNITS,
+            self.outcome_units,
+            "units",
+            f"{name}'s deliveries in {year}, against a target of {self.target_units:,.0f} "
+            f"({self.target_basis})",
+        )
+        results.record(names.RESOLVED_TARGET_UNITS, self.target_units, "units", self.target_words)
+        results.record(
+            names.RESOLVED_VS_TARGET_PCT,
+            self.margin_pct,
+            "pct",
+            f"{name}'s {year} deliveries above (+) or below (-) the target",
+        )
+        calls = self.scored
+        if calls.empty:
+            return
+        results.record(
+            names.RESOLVED_BRIER,
+            self.brier,
+            "score",
+            f"Brier score of the {len(calls)} month-end calls on {name}'s {year} target "
+            f"(0.25: a constant 50%)",
+        )
+        results.record(
+            names.RESOLVED_LOG_SCORE,
+            self.log_score,
+            "score",
+            f"log score of the same calls ({UNINFORMED_LOG:.3f}: a constant 50%)",
+        )
+        reconstructed = int((calls["source"] == "reconstructed").sum())
+        results.record(
+            names.RESOLVED_CALLS,
+            len(calls),
+            "count",
+            f"month-end calls on {name}'s {year} target scored ({reconstructed} reconstructed)",
+        )
+
 
 def brier_score(probabilities, outcome: bool) -> float:
     """Mean squared difference between the probabilities (0-1) and the outcome (1 or 0)."""
@@ -147,7 +193,7 @@ def earlier_calls(earlier: Iterable, maker: str, year: int, target: float) -> pd
     target, one per data month (the latest run wins)."""
     frames = []
     for run in earlier:
-        table = results.table_frame(results.lookup(run.results or {}, NOTEBOOK, CALL_TABLE))
+        table = results.table_frame(results.lookup(run.results or {}, NOTEBOOK, names.TARGET_CALL))
         if table is None or not set(CALL_COLUMNS) <= set(table.columns):
             continue
         numbers = {

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from lib.sales.inputs import WEIGHTINGS, InsufficientHistory
+from lib.sales.inputs import InsufficientHistory
 from lib.sales.models import (
     MODEL_LABELS,
     MODELS,
@@ -24,6 +24,7 @@ from lib.sales.models import (
     run_model,
     simulation_request,
 )
+from lib.sales.params import WEIGHTINGS
 from lib.sales.seasonality import SeasonalProfile
 
 Z80 = 1.2815515655446004  # standard-normal 90th percentile: half-width of a central 80% interval

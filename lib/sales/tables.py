@@ -1,6 +1,6 @@
-"""Tables for readers of the sales analysis: each function takes the `Analysis` (or a frame it
-holds) and returns escaped Styler tables (`lib.tables.reader_table`) with readable headers and
-numbers. Functions named `..._tables` return a list (display them with `display(*tables)`): a
+"""Tables for readers of the sales analysis: each function takes the `Analysis` and returns
+escaped Styler tables (`lib.tables.reader_table`, with this package's number formats and column
+labels). Functions named `..._tables` return a list (display them with `display(*tables)`): a
 table with nothing to say is left out."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pandas.io.formats.style import Styler
 
 from lib import tables
 from lib.sales.analysis import Analysis
-from lib.sales.evaluation import SHOWN_HORIZONS, PeerScores
+from lib.sales.evaluation import SHOWN_HORIZONS
 from lib.sales.inputs import reported_annual_totals
 from lib.sales.models import (
     CURVE_HALF_LIFE_MONTHS,
@@ -30,16 +30,24 @@ def annual_totals_table(analysis: Analysis) -> Styler:
     """The sum of the monthly figures per year against the company's reported annual total."""
     inputs = analysis.inputs
     frame = reported_annual_totals(inputs.series, inputs.financials, inputs.maker)
-    return styled(frame, hide_index=False)
+    return _table(frame, hide_index=False)
 
 
 def needs_table(analysis: Analysis) -> Styler:
     """The target's arithmetic as a two-column table."""
     arithmetic = analysis.arithmetic
     rate_months = ", ".join(arithmetic.latest_run_rate_months)
-    rows = [
-        (f"deliveries in {arithmetic.last_full_year}", f"{arithmetic.last_full_year_units:,.0f}"),
-        ("growth the target needs over it", f"{arithmetic.required_growth_pct:+.1f}%"),
+    if arithmetic.last_full_year is None:  # no complete year before the target year
+        rows = [("last full year", "none in the data"), ("growth the target needs", "n/a")]
+    else:
+        rows = [
+            (
+                f"deliveries in {arithmetic.last_full_year}",
+                f"{arithmetic.last_full_year_units:,.0f}",
+            ),
+            ("growth the target needs over it", f"{arithmetic.required_growth_pct:+.1f}%"),
+        ]
+    rows += [
         (
             f"reported so far in {arithmetic.target_year}",
             f"{arithmetic.reported_units:,.0f} ({len(arithmetic.reported_months)} months)",
@@ -48,7 +56,7 @@ def needs_table(analysis: Analysis) -> Styler:
         ("needed per missing month", f"{arithmetic.required_monthly_run_rate_units:,.0f}"),
         ("latest run-rate", f"{arithmetic.latest_run_rate_units:,.0f} ({rate_months})"),
     ]
-    return styled(pd.DataFrame(rows, columns=["quantity", "value"]))
+    return _table(pd.DataFrame(rows, columns=["quantity", "value"]))
 
 
 def _cited(assumption) -> str:
@@ -98,13 +106,13 @@ def assumptions_table(analysis: Analysis) -> Styler:
             NO_SOURCE,
         ),
     ]
-    return styled(pd.DataFrame(rows, columns=["assumption", "value", "source"]))
+    return _table(pd.DataFrame(rows, columns=["assumption", "value", "source"]))
 
 
 def model_tables(analysis: Analysis) -> list[Styler]:
     """Per model that ran: weight, range and residual checks; then the models that did not run
     and why (when any)."""
-    shown = [styled(analysis.diagnostics)]
+    shown = [_table(analysis.diagnostics)]
     skipped = analysis.forecast.skipped
     if skipped:
         reasons = pd.DataFrame(
@@ -113,15 +121,15 @@ def model_tables(analysis: Analysis) -> list[Styler]:
                 "why it did not run": list(skipped.values()),
             }
         )
-        shown.append(styled(reasons))
+        shown.append(_table(reasons))
     return shown
 
 
 def backtest_tables(analysis: Analysis) -> list[Styler]:
     """The backtest per method, then per scored maker-year."""
     return [
-        styled(analysis.summary.drop(columns=["method"])),
-        styled(backtest_detail(analysis)),
+        _table(analysis.summary.drop(columns=["method"])),
+        _table(backtest_detail(analysis)),
     ]
 
 
@@ -159,12 +167,16 @@ def weights_tables(analysis: Analysis) -> list[Styler]:
     frame = pd.DataFrame(
         {"model": [MODEL_LABELS[m] for m in weights], "weight": list(weights.values())}
     )
-    return [styled(frame), styled(analysis.backtest.calibration)]
+    return [_table(frame), _table(analysis.backtest.calibration)]
 
 
-def horizon_table(scores: PeerScores) -> Styler:
+def horizon_tables(analysis: Analysis) -> list[Styler]:
     """Scores of the combination, its models, the statsforecast peers and the naive rules at
-    December cutoffs and with 3, 6 and 9 months of the year reported, best CRPS first."""
+    December cutoffs and with 3, 6 and 9 months of the year reported, best CRPS first (none
+    when the comparison has not been computed)."""
+    scores = analysis.peer_scores
+    if scores is None:
+        return []
     summary = scores.summary[scores.summary["months_reported"].isin(SHOWN_HORIZONS)]
     frame = summary.sort_values(["months_reported", "crps_pct"])[
         [
@@ -179,15 +191,17 @@ def horizon_table(scores: PeerScores) -> Styler:
             "crps_pct",
         ]
     ]
-    return styled(frame.reset_index(drop=True))
+    return [_table(frame.reset_index(drop=True))]
 
 
-def comparison_tables(comparison: pd.DataFrame) -> list[Styler]:
-    """The projection for every maker; then why some makers have none (when any)."""
-    shown = [styled(comparison.drop(columns="why_not"))]
+def comparison_tables(analysis: Analysis) -> list[Styler]:
+    """The projection for every maker (a labelled comparison: the one table of this report that
+    names other makers with their numbers); then why some makers have none (when any)."""
+    comparison = analysis.comparison
+    shown = [_table(comparison.drop(columns="why_not"))]
     unforecast = comparison[comparison["why_not"] != ""]
     if len(unforecast):
-        shown.append(styled(unforecast[["maker", "why_not"]]))
+        shown.append(_table(unforecast[["maker", "why_not"]]))
     return shown
 
 
@@ -273,24 +287,17 @@ COLUMN_LABELS = {
 }
 
 
-def styled(frame: pd.DataFrame, hide_index: bool = True):
-    """A table for readers: readable headers, thousands separators, percent signs, n/a for
-    unknown values, numbers kept on one line and text left-aligned."""
+def _table(frame: pd.DataFrame, hide_index: bool = True) -> Styler:
+    """`frame` through `lib.tables.reader_table` with this package's formats and labels."""
     formats = {column: fmt for column, fmt in TABLE_FORMATS.items() if column in frame.columns}
-    text = [c for c in frame.columns if frame[c].dtype == object or str(frame[c].dtype) == "str"]
-    numbers = [c for c in frame.columns if c not in text]
     labels = [COLUMN_LABELS.get(c, c.replace("_", " ")) for c in frame.columns]
-    return (
-        tables.reader_table(frame, formats, "n/a", hide_index, labels)
-        .set_properties(subset=numbers, **{"white-space": "nowrap"})
-        .set_properties(subset=text, **{"text-align": "left"})
-        .set_properties(subset=text[:1], **{"white-space": "nowrap"})
-    )
+    return tables.reader_table(frame, formats, "n/a", hide_index, labels)
 
 
-def track_tables(scored: pd.DataFrame, month_ends: pd.DataFrame) -> list[Styler]:
+def track_tables(analysis: Analysis) -> list[Styler]:
     """Earlier runs' monthly forecasts against the months since (when there are any), and the
     year's total forecast at each of the last month-ends against the outcome."""
+    scored, month_ends = analysis.track_scored, analysis.track_month_ends
     shown = []
     if len(scored):
         frame = scored[
@@ -309,20 +316,21 @@ def track_tables(scored: pd.DataFrame, month_ends: pd.DataFrame) -> list[Styler]
             ]
         ]
         shown.append(
-            styled(frame.assign(inside80=frame["inside80"].map({True: "yes", False: "no"})))
+            _table(frame.assign(inside80=frame["inside80"].map({True: "yes", False: "no"})))
         )
     if len(month_ends):
         frame = month_ends.assign(inside80=month_ends["inside80"].map({True: "yes", False: "no"}))
-        shown.append(styled(frame))
+        shown.append(_table(frame))
     return shown
 
 
-def resolution_table(resolution) -> list[Styler]:
+def resolution_tables(analysis: Analysis) -> list[Styler]:
     """The call at each month-end of a complete year (chance of the target, 80% range, whether
     the outcome fell inside it, and where the call comes from)."""
-    if resolution.calls.empty:
+    resolution = analysis.resolution
+    if resolution is None or resolution.calls.empty:
         return []
     frame = resolution.calls[
         ["cutoff", "months_reported", "p_target", "p10", "median", "p90", "inside80", "source"]
     ]
-    return [styled(frame.assign(inside80=frame["inside80"].map({True: "yes", False: "no"})))]
+    return [_table(frame.assign(inside80=frame["inside80"].map({True: "yes", False: "no"})))]

@@ -1,6 +1,7 @@
-"""Report text of the sales analysis, built from the results: the answer, how good the forecast
-has been against naive rules, the interval factor, the caveats, and the headline numbers recorded
-for the summary (`record`). Text from data (names, notes) is escaped: the renderer shows HTML as text."""
+"""The prose of notebook 01, built from the `Analysis`: the answer, how good the forecast has
+been (its backtest, this maker's own years in it, other forecasters, earlier runs), the complete
+year scored, and the caveats. Text from data (names, notes) is escaped: the renderer shows HTML
+as text. Only this maker is named, except in the tables that label other makers' rows."""
 
 from __future__ import annotations
 
@@ -8,28 +9,32 @@ import html
 
 import pandas as pd
 
-from lib import data, results
+from lib import data
 from lib.sales.analysis import Analysis
-from lib.sales.evaluation import LABELS, PEER_LABELS, SHOWN_HORIZONS, PeerScores
+from lib.sales.evaluation import LABELS, PEER_LABELS, SHOWN_HORIZONS
 from lib.sales.models import MODEL_LABELS
-from lib.sales.resolution import (
-    CALL_TABLE,
-    UNINFORMED_BRIER,
-    UNINFORMED_LOG,
-    Resolution,
-    call_row,
-)
+from lib.sales.resolution import UNINFORMED_BRIER, UNINFORMED_LOG, Resolution
+from lib.sales.track import coverage
+
+# Where the scored complete year is shown (the heading's anchor in the rendered report).
+RESOLUTION_SECTION = "#The-last-complete-year,-scored"
 
 # Misses that, when this many maker-years are scored, are worth naming as the largest.
 MIN_SCORED_TO_NAME_MISSES = 4
 
 
-def answer_markdown(analysis: Analysis, resolution: Resolution | None = None) -> str:
+def answer_markdown(analysis: Analysis) -> str:
     """The answer in two to six sentences; the outcome of a backtest (data after the cutoff) is
     compared last, never used before. A target year the data hold in full is answered by its
-    `resolution`: the outcome and how the calls made during the year fared."""
+    resolution: the outcome and how the calls made during the year fared. Either way the last
+    line says how good earlier answers were (`record_line`)."""
+    resolution = analysis.resolution
     if resolution is not None and resolution.year == analysis.inputs.settings.target_year:
         return resolution_markdown(resolution)
+    return _open_year_answer(analysis) + "\n\n" + record_line(analysis)
+
+
+def _open_year_answer(analysis: Analysis) -> str:
     name = html.escape(analysis.inputs.name)
     projection, headline = analysis.projection, analysis.headline
     arithmetic, forecast = analysis.arithmetic, analysis.forecast
@@ -75,7 +80,7 @@ def answer_markdown(analysis: Analysis, resolution: Resolution | None = None) ->
         f"missing months need {arithmetic.required_monthly_run_rate_units:,.0f} a month, "
         f"{gap:+.0%} on the latest run-rate of {arithmetic.latest_run_rate_units:,.0f}."
     )
-    text += _target_source(analysis)
+    text += _target_source(analysis) + _definition_sentence(analysis)
     if forecast.skipped:
         ran = ", ".join(MODEL_LABELS[m] for m in forecast.runs)
         text += (
@@ -87,7 +92,7 @@ def answer_markdown(analysis: Analysis, resolution: Resolution | None = None) ->
             f"forecast {_horizon_text(analysis)}, the same method missed the year's deliveries by "
             f"{headline.mape_chosen_pct:.1f}% on average (best naive rule: "
             f"{headline.mape_best_naive_pct:.1f}%) and its 80% ranges held "
-            f"{headline.coverage80_chosen_pct:.0f}% of outcomes."
+            f"{headline.coverage80_chosen_pct:.0f}% of outcomes; {own_years_words(analysis)}."
         )
     if analysis.actual_units is not None:
         actual = analysis.actual_units
@@ -119,6 +124,60 @@ def _target_source(analysis: Analysis) -> str:
     )
 
 
+def own_years_words(analysis: Analysis) -> str:
+    """Whether the pooled backtest covers this maker, and its own error there: a pooled error is
+    quoted for a maker only with what it says about that maker."""
+    own, name = analysis.own_scored, html.escape(analysis.inputs.name)
+    if own.empty:
+        return (
+            f"none of those years is {name}'s, so the method has no scored year for {name} "
+            f"and its error on {name}'s series is unknown"
+        )
+    years = ", ".join(str(int(y)) for y in sorted(own["target_year"]))
+    return (
+        f"{len(own)} of those years {'is' if len(own) == 1 else 'are'} {name}'s ({years}), "
+        f"missed by {own['abs_error_pct'].mean():.1f}% on average"
+    )
+
+
+def _definition_sentence(analysis: Analysis) -> str:
+    """When the target may not count what the monthly series counts: say so (a target of
+    another scope in the targets table, or a maker whose series and reported totals differ)."""
+    inputs = analysis.inputs
+    if not inputs.target_is_stated and inputs.target_basis != "last_year":
+        return ""  # the analyst's number: no definition of the maker's to compare
+    name, caveat = html.escape(inputs.name), inputs.maker.series_caveat
+    if inputs.target_scope not in ("", "series"):
+        return (
+            f" The target counts {name}'s {html.escape(inputs.target_scope)} deliveries "
+            f"(data/targets.csv), not the monthly series the models forecast: the chance is that "
+            f"of the series reaching the same number, not a like-for-like test."
+        )
+    if caveat:
+        return (
+            f" The target and the monthly series may not count the same vehicles "
+            f"({html.escape(caveat)}): read the chance with that difference in mind."
+        )
+    return ""
+
+
+def record_line(analysis: Analysis) -> str:
+    """One line on how good earlier answers were: the scored complete year (its calls and
+    their Brier score), linking to the section that shows it."""
+    resolution = analysis.resolution
+    link = f"[the last complete year, scored]({RESOLUTION_SECTION})"
+    if resolution is None or not resolution.resolved or resolution.scored.empty:
+        why = html.escape(resolution.reason) if resolution is not None else "no complete year"
+        return f"How good earlier answers were: no scored year yet ({why}); see {link}."
+    calls = resolution.scored
+    return (
+        f"How good earlier answers were: the {len(calls)} month-end calls on "
+        f"{resolution.year} scored a Brier score of {resolution.brier:.3f} (a constant 50%: "
+        f"{UNINFORMED_BRIER:.3f}) and their 80% ranges held the outcome "
+        f"{int(calls['inside80'].astype(bool).sum())} times; see {link}."
+    )
+
+
 def _horizon_text(analysis: Analysis) -> str:
     k = analysis.months_reported
     return "from the December before" if k == 0 else f"with {k} months of the year reported"
@@ -146,14 +205,16 @@ def skill_markdown(analysis: Analysis) -> str:
         share = worst["abs_error_pct"].sum() / scored["abs_error_pct"].sum()
         rest = scored.drop(index=worst.index)["abs_error_pct"].mean()
         misses = " and ".join(
-            f"{html.escape(analysis.inputs.display_name(r.maker))} {r.target_year} "
-            f"({r.error_pct:+.0f}%)"
+            f"{_whose(analysis, r.maker)} {r.target_year} ({r.error_pct:+.0f}%)"
             for r in worst.itertuples()
         )
         text += (
             f" The two largest misses, {misses}, make up {share:.0%} of the total error; the "
-            f"other {len(scored) - 2} maker-years average {rest:.1f}%."
+            f"other {len(scored) - 2} maker-years average {rest:.1f}% (each maker-year is a row "
+            f"of the backtest table above)."
         )
+    own = own_years_words(analysis)
+    text += f" {own[0].upper()}{own[1:]}."
     if hindsight is not None:
         ranked = sorted(hindsight.weights.items(), key=lambda kv: -kv[1])
         blend = (
@@ -167,6 +228,13 @@ def skill_markdown(analysis: Analysis) -> str:
             f"trend that every method reads from past deliveries."
         )
     return text
+
+
+def _whose(analysis: Analysis, maker: str) -> str:
+    """This maker by name; any other as "another maker's" (named only in the labelled table)."""
+    if maker == analysis.inputs.maker.key:
+        return html.escape(analysis.inputs.name) + "'s"
+    return "another maker's"
 
 
 def calibration_markdown(analysis: Analysis) -> str:
@@ -192,112 +260,9 @@ def caveats_markdown(analysis: Analysis) -> str:
     return "\n".join(lines)
 
 
-def record(analysis: Analysis) -> None:
-    """Record the notebook's headline numbers with `lib.results` (names and units are read by the
-    summary, history.csv and the tests: keep them)."""
-    name, cutoff = analysis.inputs.name, analysis.inputs.settings.cutoff
-    projection, headline, hindsight = analysis.projection, analysis.headline, analysis.hindsight
-    arithmetic, internal_units = analysis.arithmetic, analysis.internal_units
-    target, year = arithmetic.target_units, arithmetic.target_year
-    results.record(
-        "p_reach_target",
-        projection.p_reach_target,
-        "probability",
-        f"chance {name} delivers at least {target:,.0f} vehicles in {year} (data to {cutoff})",
-        role="headline",
-    )
-    if internal_units is not None:
-        results.record(
-            "p_reach_internal_target",
-            projection.probability(internal_units),
-            "probability",
-            f"chance {name} delivers at least the internal target of {internal_units:,.0f} in {year}",
-            role="supporting",
-        )
-    results.record(
-        "forecast_median_units",
-        projection.median,
-        "units",
-        f"median forecast of {name}'s {year} deliveries; 10th-90th percentile",
-        low=projection.p10,
-        high=projection.p90,
-        role="supporting",
-    )
-    results.record(
-        "required_growth_pct",
-        arithmetic.required_growth_pct,
-        "pct",
-        f"growth over {arithmetic.last_full_year} deliveries that the target needs",
-        role="supporting",
-    )
-    results.record(
-        "required_monthly_run_rate_units",
-        arithmetic.required_monthly_run_rate_units,
-        "units",
-        f"average deliveries a month the {len(arithmetic.missing_months)} unreported months of {year} need",
-    )
-    results.record(
-        "latest_run_rate_units",
-        arithmetic.latest_run_rate_units,
-        "units",
-        f"average monthly deliveries in {', '.join(arithmetic.latest_run_rate_months)}",
-    )
-    results.record(
-        "backtest_mape_chosen_pct",
-        headline.mape_chosen_pct,
-        "pct",
-        "mean absolute error of the combination's next-year totals in the backtest",
-    )
-    results.record(
-        "backtest_mape_best_naive_pct",
-        headline.mape_best_naive_pct,
-        "pct",
-        f"the same for the best naive rule ({headline.best_naive_label})",
-    )
-    results.record(
-        "backtest_coverage80_chosen_pct",
-        headline.coverage80_chosen_pct,
-        "pct",
-        "share of backtest outcomes inside the combination's 80% interval",
-    )
-    if hindsight is not None:
-        results.record(
-            "backtest_mape_hindsight_blend_pct",
-            hindsight.mape_pct,
-            "pct",
-            "mean absolute error of the best fixed blend of the backtest's forecasts, chosen "
-            "knowing the outcomes (a bound, not a forecast)",
-        )
-    results.record(
-        "backtest_cases",
-        headline.cases,
-        "count",
-        "maker-years scored (the year and the two before it complete)",
-    )
-    results.record("target_units", target, "units", f"delivery target tested for {name} in {year}")
-    results.record("target_year", year, "year", "calendar year of the target")
-    results.record(
-        "target_stated",
-        float(analysis.inputs.target_is_stated),
-        "yes/no",
-        f"1 when the target is {name}'s own stated target for {year}, 0 when it is not "
-        f"({analysis.inputs.target_basis.replace('_', ' ')})",
-    )
-    if analysis.forecast.runs:  # a call on a year still open, for the runs that score it later
-        results.record_table(
-            CALL_TABLE,
-            call_row(analysis.inputs.maker.key, year, target, cutoff, projection),
-            "units",
-            f"this run's call on {name}'s {year} target, scored once the year is complete",
-        )
-
-
-def _suffix(k: int) -> str:
-    return "dec" if k == 0 else f"k{k}"
-
-
-def peers_markdown(scores: PeerScores | None) -> str:
+def peers_markdown(analysis: Analysis) -> str:
     """The method's skill against the peers and naive rules, at each horizon shown, in words."""
+    scores = analysis.peer_scores
     if scores is None:
         return "The comparison with other forecasters has not been computed (`make peers`)."
     lines = []
@@ -316,30 +281,6 @@ def peers_markdown(scores: PeerScores | None) -> str:
         "forecast distribution and the outcome; lower is better, and skill is how much lower "
         "than the best other forecaster):\n\n" + "\n".join(lines)
     )
-
-
-def record_peers(scores: PeerScores | None) -> None:
-    """Record the combination's and the best peer's scores at December cutoffs and with 3, 6
-    and 9 months reported (percent of the actual; coverage in percent)."""
-    if scores is None:
-        return
-    names = {
-        "crps_pct": "CRPS",
-        "interval_score_pct": "interval score",
-        "mape_pct": "mean abs. error",
-        "coverage80_pct": "80% coverage",
-    }
-    for k in SHOWN_HORIZONS:
-        best = scores.best_peer(k)
-        for score, words in names.items():
-            for who, method in (("", "combination"), ("best_peer_", best)):
-                results.record(
-                    f"{who}{score}_{_suffix(k)}",
-                    scores.score(method, k, score),
-                    "pct",
-                    f"{words} of {PEER_LABELS.get(method, LABELS.get(method, method))} with {k} "
-                    f"months of the year reported (rolling origin, data to {scores.data_through})",
-                )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -401,45 +342,58 @@ def _month_end_words(k: int) -> str:
     return "the December before" if k == 0 else f"{k} months in"
 
 
-def record_resolution(resolution: Resolution) -> None:
-    """Record the complete year's outcome and the scores of the calls made during it."""
-    name, year = resolution.name, resolution.year
-    results.record("resolved_year", year, "year", f"the complete year {name}'s calls are scored on")
-    if not resolution.resolved:
-        return
-    results.record(
-        "resolved_outcome_units",
-        resolution.outcome_units,
-        "units",
-        f"{name}'s deliveries in {year}, against a target of {resolution.target_units:,.0f} ({resolution.target_basis})",
-    )
-    results.record(
-        "resolved_target_units", resolution.target_units, "units", resolution.target_words
-    )
-    results.record(
-        "resolved_vs_target_pct",
-        resolution.margin_pct,
-        "pct",
-        f"{name}'s {year} deliveries above (+) or below (-) the target",
-    )
-    calls = resolution.scored
-    if calls.empty:
-        return
-    results.record(
-        "resolved_brier",
-        resolution.brier,
-        "score",
-        f"Brier score of the {len(calls)} month-end calls on {name}'s {year} target (0.25: a constant 50%)",
-    )
-    results.record(
-        "resolved_log_score",
-        resolution.log_score,
-        "score",
-        f"log score of the same calls ({UNINFORMED_LOG:.3f}: a constant 50%)",
-    )
-    results.record(
-        "resolved_calls",
-        len(calls),
-        "count",
-        f"month-end calls on {name}'s {year} target scored ({int((calls['source'] == 'reconstructed').sum())} reconstructed)",
+# ---------------------------------------------------------------------------------------------
+# The track record: earlier runs' forecasts against the months since (`lib.sales.track`)
+
+
+def track_markdown(analysis: Analysis) -> str:
+    """The track record in words: earlier runs' forecasts against the months since (or that
+    there is none), then the method's record at the last month-ends."""
+    scored, month_ends = analysis.track_scored, analysis.track_month_ends
+    name = html.escape(analysis.inputs.name)
+    if scored.empty:
+        lines = [
+            "No earlier finished run recorded monthly forecasts for months reported since "
+            "(a fresh clone, or runs older than this record): the rolling-origin record below "
+            "stands in for it."
+        ]
+    else:
+        total = coverage(scored).iloc[0]
+        lines = [
+            track_sentence(scored, analysis.inputs.maker.key, name),
+            f"Over every earlier run and maker, {total['inside80_pct']:.0f}% of "
+            f"{int(total['months'])} months reported since fell inside the 80% bands (about 80% "
+            f"is right) and the mean PIT is {total['mean_pit']:.2f} (0.5 is unbiased; below, "
+            f"the forecasts were too high).",
+        ]
+    if len(month_ends):
+        inside = int(month_ends["inside80"].sum())
+        lines.append(
+            f"At the last {len(month_ends)} month-ends whose year has ended "
+            f"({month_ends['cutoff'].iloc[0]} to {month_ends['cutoff'].iloc[-1]}), this "
+            f"method's 80% range for {name}'s total of the year held the outcome {inside} times "
+            f"({100 * inside / len(month_ends):.0f}%); its median was off by "
+            f"{month_ends['error_pct'].abs().mean():.1f}% on average."
+        )
+    else:
+        lines.append(f"The rolling-origin evaluation has no ended year for {name} (`make peers`).")
+    return "\n\n".join(line for line in lines if line)
+
+
+def track_sentence(scored: pd.DataFrame, maker: str, name: str) -> str:
+    """'The forecast made from data to 2026-06 expected ... and the months came in at ...' for the
+    latest earlier forecast of `maker` with months reported since; empty when there is none."""
+    own = scored[scored["maker"] == maker]
+    if own.empty:
+        return ""
+    latest = own[own["run_id"] == own["run_id"].max()]
+    latest = latest[latest["data_to"] == latest["data_to"].max()].sort_values("month")
+    expected = " / ".join(f"{v:,.0f}" for v in latest["q50"])
+    came = " / ".join(f"{v:,.0f}" for v in latest["actual"])
+    months = ", ".join(latest["month"])
+    inside = int(latest["inside80"].sum())
+    return (
+        f"The forecast of {name} made from data to {latest['data_to'].iloc[0]} (run "
+        f"{latest['run_id'].iloc[0]}) expected a median of {expected} for {months}, and the "
+        f"months came in at {came}: {inside} of {len(latest)} inside its 80% bands."
     )

@@ -17,16 +17,16 @@ import numpy as np
 import pandas as pd
 
 from lib import results
-from lib.sales.analysis import months_reported, project
+from lib.sales import names
 from lib.sales.evaluation import cutoff_for, run_backtest
 from lib.sales.inputs import series_at
+from lib.sales.params import NOTEBOOK
+from lib.sales.projection import months_reported, project
 from lib.sales.seasonality import snapshot
 from lib.sales.simulation import MakerForecast
 
 QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 QUANTILE_COLUMNS = [f"q{round(100 * q)}" for q in QUANTILES]
-TABLE_NAME = "monthly_forecast_quantiles"
-NOTEBOOK = "01_sales_trajectory"
 SCORE_COLUMNS = [
     "maker",
     "data_to",
@@ -60,7 +60,7 @@ def record_quantiles(forecasts: Mapping[str, MakerForecast]) -> pd.DataFrame:
     """Record `quantile_table` as the run's result `monthly_forecast_quantiles`, for later runs."""
     table = quantile_table(forecasts)
     results.record_table(
-        TABLE_NAME,
+        names.MONTHLY_FORECAST_QUANTILES,
         table,
         "units",
         "monthly forecast quantiles (10/25/50/75/90%) of every maker forecast, per simulated month",
@@ -111,7 +111,7 @@ def score_earlier_runs(
     its run_id; runs without the table (older, or another notebook set) are skipped."""
     frames = []
     for run in earlier:
-        found = results.lookup(run.results or {}, notebook, TABLE_NAME)
+        found = results.lookup(run.results or {}, notebook, names.MONTHLY_FORECAST_QUANTILES)
         table = results.table_frame(found)
         if table is None or not set(SCORE_COLUMNS[:8]) <= set(table.columns):
             continue
@@ -139,25 +139,6 @@ def coverage(scored: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     if by is None:
         return pd.DataFrame([{"who": "all", **one(scored)}]) if len(scored) else pd.DataFrame()
     return pd.DataFrame([{by: key, **one(group)} for key, group in scored.groupby(by, sort=True)])
-
-
-def track_sentence(scored: pd.DataFrame, maker: str, name: str) -> str:
-    """'The forecast made from data to 2026-06 expected ... and the months came in at ...' for the
-    latest earlier forecast of `maker` with months reported since; empty when there is none."""
-    own = scored[scored["maker"] == maker]
-    if own.empty:
-        return ""
-    latest = own[own["run_id"] == own["run_id"].max()]
-    latest = latest[latest["data_to"] == latest["data_to"].max()].sort_values("month")
-    expected = " / ".join(f"{v:,.0f}" for v in latest["q50"])
-    came = " / ".join(f"{v:,.0f}" for v in latest["actual"])
-    months = ", ".join(latest["month"])
-    inside = int(latest["inside80"].sum())
-    return (
-        f"The forecast of {name} made from data to {latest['data_to'].iloc[0]} (run "
-        f"{latest['run_id'].iloc[0]}) expected a median of {expected} for {months}, and the "
-        f"months came in at {came}: {inside} of {len(latest)} inside its 80% bands."
-    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -235,45 +216,13 @@ def out_of_sample(
     return score(table, series_at(live, pd.Period("2100-12", freq="M")))
 
 
-def track_markdown(scored: pd.DataFrame, month_ends_: pd.DataFrame, maker: str, name: str) -> str:
-    """The track record in words: earlier runs' forecasts against the months since (or that
-    there is none), then the method's record at the last month-ends."""
-    if scored.empty:
-        lines = [
-            "No earlier finished run recorded monthly forecasts for months reported since "
-            "(a fresh clone, or runs older than this record): the rolling-origin record below "
-            "stands in for it."
-        ]
-    else:
-        total = coverage(scored).iloc[0]
-        lines = [
-            track_sentence(scored, maker, name),
-            f"Over every earlier run and maker, {total['inside80_pct']:.0f}% of "
-            f"{int(total['months'])} months reported since fell inside the 80% bands (about 80% "
-            f"is right) and the mean PIT is {total['mean_pit']:.2f} (0.5 is unbiased; below, "
-            f"the forecasts were too high).",
-        ]
-    if len(month_ends_):
-        inside = int(month_ends_["inside80"].sum())
-        lines.append(
-            f"At the last {len(month_ends_)} month-ends whose year has ended "
-            f"({month_ends_['cutoff'].iloc[0]} to {month_ends_['cutoff'].iloc[-1]}), this "
-            f"method's 80% range for {name}'s total of the year held the outcome {inside} times "
-            f"({100 * inside / len(month_ends_):.0f}%); its median was off by "
-            f"{month_ends_['error_pct'].abs().mean():.1f}% on average."
-        )
-    else:
-        lines.append(f"The rolling-origin evaluation has no ended year for {name} (`make peers`).")
-    return "\n\n".join(line for line in lines if line)
-
-
 def record_track(scored: pd.DataFrame, month_ends_: pd.DataFrame, name: str) -> None:
     """The track record as results, for the summary: the share of months reported since that fell
     inside earlier runs' 80% bands, else the share of the last month-ends' ranges that held."""
     if len(scored):
         total = coverage(scored).iloc[0]
         results.record(
-            "track_inside80_pct",
+            names.TRACK_INSIDE80_PCT,
             total["inside80_pct"],
             "pct",
             f"months reported since that fell inside earlier runs' 80% bands ({int(total['months'])} months, all makers)",
@@ -281,7 +230,7 @@ def record_track(scored: pd.DataFrame, month_ends_: pd.DataFrame, name: str) -> 
     elif len(month_ends_):
         share = 100 * float(month_ends_["inside80"].astype(float).mean())
         results.record(
-            "track_inside80_pct",
+            names.TRACK_INSIDE80_PCT,
             share,
             "pct",
             f"last {len(month_ends_)} month-ends at which this method's 80% range for {name}'s year held the outcome",
