@@ -13,7 +13,7 @@ from pathlib import Path
 # start-up; notebook schemas never use that format, so the command line goes without it.
 sys.modules.setdefault("rfc3987_syntax", None)
 
-from lib import cache, data, data_add, paths, pipeline, scenarios  # noqa: E402
+from lib import cache, contract, data, data_add, makers, paths, pipeline, scenarios  # noqa: E402
 from lib.data import coverage  # noqa: E402
 
 MAX_JOBS = 32  # the collection has 5 notebooks; more workers only cost memory (each is a kernel)
@@ -87,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
             "--maker",
             metavar="KEY",
             help="the maker every notebook is about, a key in data/makers.csv (default: each "
-            "notebook's own, leapmotor); overrides the scenario's",
+            f"notebook's own, {makers.DEFAULT}); overrides the scenario's",
         )
 
     run = commands.add_parser(
@@ -202,14 +202,32 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _parameter_lines(spec: scenarios.NotebookSpec) -> list[str]:
+    """One line per parameter: from the analysis package's Params (type, range, unit, help), or
+    the notebook's own cell for a notebook without a package (the summary)."""
+    package = contract.package(spec.name)
+    if package is None:
+        return [
+            f"{p.name}: {p.describe_type()} = {p.default!r}  # {p.help}"
+            for p in spec.parameters.values()
+        ]
+    lines = []
+    for field in package.Params.fields():
+        parameter, unit = package.Params.parameter(field.name), field.metadata["spec"].unit
+        unit = f" ({unit})" if unit else ""
+        lines.append(
+            f"{field.name}: {parameter.describe_type()}{unit} = {parameter.default!r}"
+            f"  # {field.metadata['spec'].help}"
+        )
+    return lines
+
+
 def _list() -> int:
     for spec in scenarios.discover():
         needs = f"  (reads results of: {', '.join(spec.needs)})" if spec.needs else ""
         print(f"{spec.name}: {spec.title}{needs}")
-        for parameter in spec.parameters.values():
-            print(
-                f"    {parameter.name}: {parameter.describe_type()} = {parameter.default!r}  # {parameter.help}"
-            )
+        for line in _parameter_lines(spec):
+            print(f"    {line}")
         print()
     print("Scenarios:", ", ".join(scenarios.available()) or "none")
     return 0

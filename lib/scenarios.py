@@ -56,8 +56,15 @@ class Parameter:
     def describe_type(self) -> str:
         text = self.type_name
         if self.low is not None:
-            text += f" in [{self.low:g}, {self.high:g}]"
+            text += f" in [{_shown(self.low)}, {_shown(self.high)}]"
         return text
+
+
+def _shown(number: float) -> str:
+    """A range end as people write it: 100,000,000 rather than 1e+08, and a year as 2035."""
+    if not float(number).is_integer():
+        return f"{number:g}"
+    return f"{int(number):,}" if abs(number) >= 10_000 else str(int(number))
 
 
 @dataclass(frozen=True)
