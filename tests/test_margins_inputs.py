@@ -131,10 +131,10 @@ def test_every_event_in_the_live_data_is_sourced_and_names_a_known_maker():
 def test_the_default_target_is_the_stated_one_else_last_year_else_todays_scale(leapmotor):
     assert leapmotor.target_volume_units == 1_000_000
     assert leapmotor.target_origin == (
-        "Leapmotor's stated 2026 target (leapmotor_target_2026_units)"
+        "Leapmotor's stated 2026 target, row leapmotor_target_2026_units"
     )
     xpeng = _load(maker="xpeng")  # no stated target: its deliveries of 2025
-    assert xpeng.target_origin == "XPeng's deliveries in 2025 (no stated 2026 target)"
+    assert xpeng.target_origin == "XPeng's deliveries in 2025, as no 2026 target is stated"
     xiaomi = _load(maker="xiaomi")  # no target, 2025 incomplete
     volume, _ = panel.annual_volume(xiaomi.panel, xiaomi.start)
     assert xiaomi.target_volume_units == round(volume)
@@ -151,7 +151,9 @@ def test_a_series_of_other_vehicles_than_the_financials_is_labelled_and_not_mixe
     assert scope.company_units > 1.5 * scope.series_units
     volume, _ = panel.annual_volume(tesla.panel, tesla.start)
     assert tesla.target_volume_units == round(volume)
-    assert "count other vehicles than Tesla China's monthly series" in tesla.target_origin
+    assert (
+        "in the scope of its financials, not of Tesla China's monthly series" in tesla.target_origin
+    )
     assert _load(maker="leapmotor").scope is None  # the same vehicles: no label
 
 

@@ -22,7 +22,7 @@ def test_the_answer_is_written_from_the_results(leapmotor):
     assert text.startswith("In 2025Q4 Leapmotor earned a company gross margin of **15.0%**")
     assert "**13.7% (10.0% to 17.1%)**" in text
     assert "it would need 200% more vehicles (110% if 5% of cost of sales is fixed)" in text
-    assert "(Leapmotor's stated 2026 target (leapmotor_target_2026_units); +68%" in text
+    assert "(Leapmotor's stated 2026 target, row leapmotor_target_2026_units; +68%" in text
     assert "These are the financials of" not in text  # its series and financials agree
 
 

@@ -255,17 +255,17 @@ def _default_target(
     volume, volume_basis = annual_volume(panel, start)
     if scope is not None:
         return volume, (
-            f"{panel.company}'s {volume_basis}: its financials count other vehicles than "
-            f"{entry.display_name}'s monthly series, whose target and totals are not used"
+            f"{panel.company}'s {volume_basis}, in the scope of its financials, not of "
+            f"{entry.display_name}'s monthly series"
         )
     stated = makers.stated_target(entry, assumptions, year)
     try:
         target, basis = makers.resolve_target(0, stated, deliveries, entry, year, financials)
     except makers.MissingData:
         return volume, (
-            f"{panel.company}'s {volume_basis} (no stated {year} target and no complete "
-            f"{year - 1} in the data)"
+            f"{panel.company}'s {volume_basis}, as the data have no stated {year} target and "
+            f"no complete {year - 1}"
         )
     if basis == "stated":
-        return target, f"{entry.display_name}'s stated {year} target ({stated.name})"
-    return target, f"{entry.display_name}'s deliveries in {year - 1} (no stated {year} target)"
+        return target, f"{entry.display_name}'s stated {year} target, row {stated.name}"
+    return target, f"{entry.display_name}'s deliveries in {year - 1}, as no {year} target is stated"

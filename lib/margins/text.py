@@ -74,7 +74,7 @@ def _volume(result: Analysis) -> str:
         )
     if result.fixed_too_little_data:
         fixed = (
-            "the data are too few to say how much of cost of sales is fixed: "
+            "the data do not say how much of cost of sales is fixed: "
             f"{too_little_data(result.fixed_estimate.n)}, see below"
         )
     else:
