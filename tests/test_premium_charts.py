@@ -3,12 +3,14 @@ results, draws on an axes it is given, and stays out of pyplot (nothing to close
 
 from __future__ import annotations
 
+import dataclasses
+
 import matplotlib.pyplot as plt
 import pytest
 from matplotlib.figure import Figure
 
 from lib.premium import analysis, charts
-from tests.test_premium_inputs import study
+from tests.test_premium_inputs import load
 
 CHARTS = [
     charts.market_map_chart,
@@ -24,7 +26,7 @@ CHARTS = [
 
 @pytest.fixture(scope="module")
 def result() -> analysis.BrandPremium:
-    return analysis.analyse(study(n_draws=500))
+    return analysis.analyse(load(n_draws=500))
 
 
 def title(figure: Figure) -> str:
@@ -67,5 +69,35 @@ def test_titles_state_the_findings_of_the_results(result):
     assert f"as a {richest}" in title(charts.flagship_chart(result))
     low, high = result.robustness["premium_pct"].min(), result.robustness["premium_pct"].max()
     assert f"between {low:+.0f}% and {high:+.0f}%" in title(charts.robustness_chart(result))
-    verb = "widens" if result.upper_tier["premium_pct"] < focus.premium_pct else "does not widen"
-    assert f"discount {verb} for specs worth 250k+" in title(charts.tier_chart(result))
+    top = result.upper_tier["premium_pct"]
+    compared = "lower than" if top < focus.premium_pct else "higher than"
+    assert (
+        f"the Leapmotor badge lists {top:+.0f}% ({result.upper_tier['focus_trims']} trims), "
+        f"{compared} its {focus.premium_pct:+.0f}% overall"
+    ) in title(charts.tier_chart(result))
+
+
+def test_a_small_positive_premium_is_not_called_a_deeper_discount(result):
+    # +0.4% at the top against +1.0% overall: lower, but no discount at all
+    upper = result.upper_tier.copy()
+    upper["premium_pct"] = 0.4
+    focus = dataclasses.replace(result.focus, premium_pct=1.0)
+    changed = dataclasses.replace(result, upper_tier=upper, focus=focus)
+    text = title(charts.tier_chart(changed))
+    assert "lists +0% (3 trims), lower than its +1% overall" in text
+    assert "discount" not in text and "deeper" not in text
+
+
+def test_without_a_band_or_enough_data_the_titles_say_so():
+    nio = analysis.analyse(load("nio", comparison_brands=["Tesla"], n_draws=200))
+    assert nio.market is None and nio.upper_tier is None
+    assert title(charts.market_map_chart(nio)).startswith("NIO's 39 priced trims list from")
+    assert "spec-price tiers" in title(charts.tier_chart(nio))
+    li_auto = analysis.analyse(load("li_auto", comparison_brands=["Tesla"], n_draws=200))
+    assert (
+        title(charts.market_map_chart(li_auto)) == "Li Auto's only priced trim lists at 530k yuan"
+    )
+    premiums = title(charts.premiums_chart(li_auto))
+    assert premiums.startswith("Li Auto: too little data (1 trim, 1 series) for a premium")
+    assert "ranks" not in premiums
+    assert title(charts.tier_chart(li_auto)) == "Li Auto's trims sit in one spec-price tier: +10%"

@@ -1,5 +1,5 @@
-"""lib.premium.inputs: the default study on the frozen data, a maker without trims, and every bad
-parameter named with what was expected."""
+"""lib.premium.inputs: the default inputs on the frozen data (every sourced default with its
+origin), a maker without trims, and every bad parameter named with what was expected."""
 
 from __future__ import annotations
 
@@ -9,41 +9,30 @@ import pandas as pd
 import pytest
 
 from lib import data, makers
+from lib.errors import BadParameter
 from lib.premium import inputs
+from lib.premium.params import Params
 from tests.conftest import FROZEN_DATA
 
-DEFAULTS = {
-    "reference_brand": "BYD",
-    "comparison_brands": ["Tesla", "Li Auto", "NIO", "AITO", "Xiaomi", "XPeng", "Zeekr"],
-    "powertrains": ["bev", "erev", "phev"],
-    "model_years": [2023, 2024, 2025],
-    "price_band_low_rmb": 250_000,
-    "price_band_high_rmb": 300_000,
-    "flagship_series": "",  # the maker's own flagship as the data name it
-    "flagship_trims": [],
-    "flagship_drive_if_missing": "awd",
-    "min_brand_trims": 10,
-    "price_tier_edges_rmb": [0, 100_000, 150_000, 200_000, 250_000, 300_000, 400_000],
-    "prediction_level": 0.8,
-    "confidence_level": 0.95,
-    "n_draws": 4000,
-    "seed": 2026,
-}
+
+def load(maker: str = "leapmotor", data_dir=FROZEN_DATA, **overrides) -> inputs.Inputs:
+    """The inputs of notebook 02 on the frozen data, parameters at their defaults but these."""
+    return inputs.load(Params(maker=maker, **overrides), data_dir)
 
 
-def study(maker: str = "leapmotor", data_dir=FROZEN_DATA, **overrides) -> inputs.Study:
-    return inputs.load_study(maker, **(DEFAULTS | overrides), data_dir=data_dir)
-
-
-def test_default_study_on_the_frozen_data():
-    found = study()
+def test_default_inputs_on_the_frozen_data():
+    found = load()
     trims = data.load_trims(FROZEN_DATA)
     assert found.focus == "Leapmotor" and found.maker.key == "leapmotor"
     assert len(found.sample) + found.excluded["trims"].sum() == len(trims)
     assert set(found.flagship["drive"]) == {"awd"}
     assert any("2026 priced as 2025" in note for note in found.flagship_notes)
-    assert found.comparisons == ("Tesla", "Li Auto", "NIO", "AITO", "Xiaomi", "XPeng", "Zeekr")
+    # the reference: the badge with the most trims in the model; the comparisons: every other
+    # registry maker's own badge, in the registry's order (the frozen registry has no Zeekr)
+    assert found.reference == "BYD" and "most trims in the model" in found.reference_origin
+    assert found.comparisons == ("AITO", "Li Auto", "NIO", "Tesla", "Xiaomi", "XPeng")
     assert found.badges[:2] == ["Leapmotor", "BYD"]
+    assert found.band == (250_000, 300_000) and found.band_origin == "sourced"
     assert list(found.band_rows["name"]) == [
         "premium_d19_rumoured_price_low_rmb",
         "premium_d19_rumoured_price_high_rmb",
@@ -51,16 +40,16 @@ def test_default_study_on_the_frozen_data():
 
 
 def test_the_focus_badge_comes_from_the_registry_and_leaves_the_comparisons():
-    found = study("tesla_china")
+    found = load("tesla_china")
     assert found.focus == "Tesla" and "Tesla" not in found.comparisons
 
 
 def test_the_flagship_is_the_makers_own_as_the_data_name_it():
-    leapmotor = study()  # its series with a sourced expected price band: the D19, both trims
+    leapmotor = load()  # its series with a sourced expected price band: the D19, both trims
     assert list(leapmotor.flagship["trim_name"]) == ["D19 BEV (115 kWh)", "D19 EREV (80.3 kWh)"]
     assert leapmotor.has_flagship and leapmotor.no_flagship == ""
     for maker in ("nio", "tesla_china", "xpeng"):  # no band named for any of their series
-        found = study(maker, comparison_brands=["Leapmotor"])
+        found = load(maker, comparison_brands=["Leapmotor"])
         assert not found.has_flagship and found.band_rows.empty and found.launches.empty
         assert "D19" not in set(found.flagship["series"])
         name = found.maker.display_name
@@ -85,13 +74,19 @@ def test_the_flagship_is_the_makers_own_as_the_data_name_it():
     )
     # an explicit series is priced as asked
     assert set(
-        study("nio", flagship_series="ET9", comparison_brands=["Tesla"]).flagship["series"]
+        load(
+            "nio",
+            flagship_series="ET9",
+            comparison_brands=["Tesla"],
+            price_band_low_rmb=700_000,
+            price_band_high_rmb=900_000,
+        ).flagship["series"]
     ) == {"ET9"}
 
 
 def test_the_band_sources_leave_out_the_launch_prices():
     # The live data also hold the launch prices (compared by a later issue): not the band's source.
-    names = set(study(data_dir=None).band_rows["name"])
+    names = set(load(data_dir=None).band_rows["name"])
     assert names == {"premium_d19_rumoured_price_low_rmb", "premium_d19_rumoured_price_high_rmb"}
 
 
@@ -101,11 +96,11 @@ def test_a_maker_without_trims_under_its_badge_is_missing_data(tmp_path):
     trims = pd.read_csv(copy / "vehicle_trims.csv", dtype=str, keep_default_na=False)
     trims[trims["brand"] != "Xiaomi"].to_csv(copy / "vehicle_trims.csv", index=False)
     with pytest.raises(makers.MissingData, match=r"Xiaomi has no trims under its badge 'Xiaomi'"):
-        study("xiaomi", data_dir=copy, comparison_brands=["Tesla"])
+        load("xiaomi", data_dir=copy, comparison_brands=["Tesla"])
 
 
 def test_transaction_discounts_come_from_the_registry_rows():
-    table = study().discounts.set_index("brand")
+    table = load().discounts.set_index("brand")
     assert table.loc["Leapmotor", "discount_pct"] == 11.4
     assert table.loc["Li Auto", "discount_pct"] == 4.0
     assert table.loc["Tesla", "discount_pct"] == 4.3  # the tesla_china maker's row
@@ -119,25 +114,30 @@ def test_unknown_maker_and_brands_list_the_closest_names():
     with pytest.raises(
         makers.UnknownMaker, match=r"unknown maker 'leap_motor': did you mean leapmotor"
     ):
-        study("leap_motor")
+        load("leap_motor")
     with pytest.raises(KeyError, match=r"comparison_brands='Li auto'.*closest: Li Auto"):
-        study(comparison_brands=["Tesla", "Li auto"])
+        load(comparison_brands=["Tesla", "Li auto"])
 
 
 def test_brand_with_too_few_trims_for_an_estimate():
     # FangChengBao has trims in the data but none with every spec the model needs.
     with pytest.raises(ValueError, match=r"'FangChengBao': too few trims for an estimate"):
-        study(comparison_brands=["FangChengBao"])
+        load(comparison_brands=["FangChengBao"])
     with pytest.raises(ValueError, match=r"reference_brand='Tesla': too few trims"):
-        study("byd", reference_brand="Tesla", powertrains=["phev"])
+        load("byd", reference_brand="Tesla", powertrains=["phev"])
 
 
 def test_flagship_trim_with_a_missing_spec():
     with pytest.raises(ValueError, match=r"'D19 BEV \(115 kWh\)'.*no value for drive"):
-        study(flagship_drive_if_missing="")
+        load(flagship_drive_if_missing="")
     # The new NIO ES8 row has neither battery size nor power.
     with pytest.raises(ValueError, match=r"ES8 \(3rd gen\) entry.*battery_kwh, power_kw"):
-        study(flagship_series="ES8 (3rd gen)", flagship_trims=[])
+        load(
+            "nio",
+            flagship_series="ES8 (3rd gen)",
+            price_band_low_rmb=400_000,
+            price_band_high_rmb=500_000,
+        )
 
 
 @pytest.mark.parametrize(
@@ -157,15 +157,43 @@ def test_flagship_trim_with_a_missing_spec():
             ValueError,
             r"price band",
         ),
-        ({"flagship_drive_if_missing": "4wd"}, ValueError, r"flagship_drive_if_missing='4wd'"),
+        ({"flagship_drive_if_missing": "4wd"}, BadParameter, r"flagship_drive_if_missing:.*'4wd'"),
         ({"powertrains": ["bev"]}, ValueError, r"D19 EREV.*powertrain 'erev'.*not fitted"),
-        ({"min_brand_trims": 0}, ValueError, r"min_brand_trims=0"),
-        ({"prediction_level": 1.2}, ValueError, r"prediction_level=1.2"),
-        ({"n_draws": 10}, ValueError, r"n_draws=10"),
-        ({"seed": -1}, ValueError, r"seed=-1"),
+        ({"min_brand_trims": 0}, BadParameter, r"min_brand_trims: value 0 is out of range"),
+        ({"prediction_level": 1.2}, BadParameter, r"prediction_level: value 1.2"),
+        ({"n_draws": 10}, BadParameter, r"n_draws: value 10"),
+        ({"seed": -1}, BadParameter, r"seed: value -1"),
+        ({"price_band_low_rmb": 200_000}, BadParameter, r"set both price_band_low_rmb and"),
         ({"price_tier_edges_rmb": [0, 200_000, 100_000]}, ValueError, r"edges_rmb=\[0, 200000"),
     ],
 )
 def test_bad_parameters_name_themselves(overrides, error, message):
     with pytest.raises(error, match=message):
-        study(**overrides)
+        load(**overrides)
+
+
+def test_the_band_is_the_makers_own_sourced_band_or_a_parameter():
+    # Leapmotor's D19 band is not another maker's: priced for Tesla China it needs a band of its own
+    with pytest.raises(BadParameter, match=r"no expected price band for it as a Tesla China"):
+        load("tesla_china", flagship_series="D19")
+    asked = load(
+        "tesla_china",
+        flagship_series="D19",
+        price_band_low_rmb=250_000,
+        price_band_high_rmb=300_000,
+    )
+    assert asked.band == (250_000, 300_000) and asked.band_origin == "parameter"
+    assert asked.band_rows.empty  # the D19's rumoured rows appear only in Leapmotor's report
+    # a maker without a flagship has no band unless one is asked for
+    nio = load("nio")
+    assert nio.band is None and nio.band_origin == "" and not nio.has_flagship
+    assert load("nio", price_band_low_rmb=100_000, price_band_high_rmb=200_000).band == (
+        100_000,
+        200_000,
+    )
+
+
+def test_the_reference_and_comparisons_can_be_asked_for():
+    found = load(reference_brand="Tesla", comparison_brands=["NIO", "BYD", "NIO", "Leapmotor"])
+    assert found.reference == "Tesla" and found.reference_origin == "parameter"
+    assert found.comparisons == ("NIO", "BYD")  # each once, neither the maker nor the reference

@@ -1,18 +1,36 @@
 """Brand premium (notebook 02): what a badge adds to or takes from the guide price of a car with
 given specs, and where a maker's flagship would list under each badge.
 
-    inputs       the maker, trims and parameters, checked (MissingData, clear errors): Study
-    models       the hedonic regression and brand premiums (Kennedy-corrected)
-    diagnostics  residuals, collinearity, influential trims
-    robustness   other samples, controls, transaction prices, price tiers
-    pricing      the flagship under each badge: prices, gaps, what reaches the band
-    analysis     the whole study in one call: analyse(study) -> BrandPremium
-    charts       <name>_chart(result, ax=None) -> Figure, titled with the finding
-    report       the report's Markdown, tables and recorded results
+The package follows the analysis contract (lib.contract): `params = Params(...)`,
+`inputs = load(params)`, `result = analyse(inputs)`, `result.record()`, then `charts`, `tables`
+and `text` show the result. The modules, in the order the analysis runs:
+
+- `names`: the names the results are recorded under; `params`: the parameters
+- `inputs`: `load`: the maker, trims and assumptions, checked (MissingData, BadParameter), with
+  the origin of each sourced default (reference and comparison badges, flagship, price band)
+- `models`: the hedonic regression and brand premiums (Kennedy-corrected)
+- `diagnostics`: residuals, collinearity, influential trims
+- `robustness`: other samples, controls, transaction prices, price tiers
+- `pricing`: the flagship under each badge: prices, gaps, what reaches the band, launches
+- `analysis`: `analyse(inputs) -> BrandPremium` (every result, the evidence floor of the
+  headline) and `BrandPremium.record()`
+- `charts`, `tables`, `text`: what readers see, built from the `BrandPremium`
 """
 
-from lib.premium import charts, report
-from lib.premium.analysis import BrandPremium, analyse
-from lib.premium.inputs import Study, load_study
+from lib.premium import charts, names, tables, text
+from lib.premium.analysis import BrandPremium, Evidence, analyse
+from lib.premium.inputs import Inputs, load
+from lib.premium.params import Params
 
-__all__ = ["BrandPremium", "Study", "analyse", "charts", "load_study", "report"]
+__all__ = [
+    "BrandPremium",
+    "Evidence",
+    "Inputs",
+    "Params",
+    "analyse",
+    "charts",
+    "load",
+    "names",
+    "tables",
+    "text",
+]

@@ -1,4 +1,4 @@
-"""Charts of a brand-premium study: `<name>_chart(result, ax=None) -> Figure`, each titled with
+"""Charts of notebook 02: `<name>_chart(result, ax=None) -> Figure`, each titled with
 the finding computed from the results (`lib.plots.finish` adds labels and the source line)."""
 
 from __future__ import annotations
@@ -70,11 +70,11 @@ def intervals(
 def market_map_chart(result: BrandPremium, ax: Axes | None = None) -> Figure:
     """Guide price against battery size for every priced trim: comparison brands in colour, the
     focus brand on top, the target band shaded, a dotted line at each flagship battery size."""
-    study, market = result.study, result.market
+    inputs = result.inputs
     ax = plots.axes(ax)
-    priced = study.trims.dropna(subset=[PRICE_COLUMN, "battery_kwh"])
-    highlighted = list(dict.fromkeys([study.focus, *study.comparisons]))
-    colors = plots.brand_colors(highlighted, study.focus)
+    priced = inputs.trims.dropna(subset=[PRICE_COLUMN, "battery_kwh"])
+    highlighted = list(dict.fromkeys([inputs.focus, *inputs.comparisons]))
+    colors = plots.brand_colors(highlighted, inputs.focus)
     others = priced[~priced["brand"].isin(highlighted)]
     ax.scatter(
         others["battery_kwh"],
@@ -85,9 +85,9 @@ def market_map_chart(result: BrandPremium, ax: Axes | None = None) -> Figure:
         label="other brands",
         linewidths=0,
     )
-    for brand in highlighted[1:] + [study.focus]:
+    for brand in highlighted[1:] + [inputs.focus]:
         rows = priced[priced["brand"] == brand]
-        size, z = (34, 4) if brand == study.focus else (16, 3)
+        size, z = (34, 4) if brand == inputs.focus else (16, 3)
         ax.scatter(
             rows["battery_kwh"],
             rows[PRICE_COLUMN],
@@ -98,12 +98,13 @@ def market_map_chart(result: BrandPremium, ax: Axes | None = None) -> Figure:
             edgecolor="white",
             linewidths=0.4,
         )
-    ax.axhspan(*study.band, color=plots.FOCUS_COLOR, alpha=0.08, zorder=0)
+    if inputs.band is not None:
+        ax.axhspan(*inputs.band, color=plots.FOCUS_COLOR, alpha=0.08, zorder=0)
     ax.set_yscale("log")
     ax.set_xscale("log")
     bottom = priced[PRICE_COLUMN].quantile(0.002) * 0.9
     ax.set_ylim(bottom, priced[PRICE_COLUMN].quantile(0.995))
-    for text, kwh in zip(study.flagship["trim_name"], study.flagship["battery_kwh"], strict=True):
+    for text, kwh in zip(inputs.flagship["trim_name"], inputs.flagship["battery_kwh"], strict=True):
         ax.axvline(kwh, color=plots.FOCUS_COLOR, linestyle=":", linewidth=1)
         ax.text(kwh * 0.97, bottom * 1.08, text, rotation=90, ha="right", va="bottom", fontsize=8.5)
     ax.set_xticks([t for t in BATTERY_TICKS_KWH if t <= priced["battery_kwh"].max()])
@@ -113,14 +114,33 @@ def market_map_chart(result: BrandPremium, ax: Axes | None = None) -> Figure:
     ax.legend(ncol=2, fontsize=8.5, loc="upper left", markerscale=1.2)
     plots.finish(
         ax,
-        title=f"{market.focus_at_band or 'None'} of {study.focus}'s {market.focus_priced} priced "
-        f"trims list at {_k(study.band[0])} yuan or more; "
-        f"{market.comparisons_at_band_share:.0%} of the comparison brands' trims do",
+        title=_market_title(result, priced),
         xlabel="battery capacity (kWh, log scale)",
         ylabel="guide price (yuan, log scale)",
         source=SOURCE,
     )
     return ax.figure
+
+
+def _market_title(result: BrandPremium, priced: pd.DataFrame) -> str:
+    """How many of the maker's priced trims reach the band (or, without a band, where they list)."""
+    inputs, market = result.inputs, result.market
+    if market is None:
+        own = priced.loc[priced["brand"] == inputs.focus, PRICE_COLUMN]
+        if own.min() == own.max():  # one price is no range
+            every = (
+                "only priced trim lists" if len(own) == 1 else f"{len(own)} priced trims all list"
+            )
+            return f"{inputs.focus}'s {every} at {_k(own.min())} yuan"
+        return (
+            f"{inputs.focus}'s {len(own)} priced trims list from {_k(own.min())} to "
+            f"{_k(own.max())} yuan"
+        )
+    return (
+        f"{market.focus_at_band or 'None'} of {inputs.focus}'s {market.focus_priced} priced "
+        f"trims list at {_k(inputs.band[0])} yuan or more; "
+        f"{market.comparisons_at_band_share:.0%} of the comparison brands' trims do"
+    )
 
 
 def elasticity_chart(result: BrandPremium, ax: Axes | None = None) -> Figure:
@@ -133,7 +153,7 @@ def elasticity_chart(result: BrandPremium, ax: Axes | None = None) -> Figure:
     gains = ", ".join(
         f"{100 * (1.1**r.coef - 1):+.1f}% ({r.spec})" for r in size_terms.itertuples()
     )
-    level = result.study.confidence_level
+    level = result.inputs.confidence_level
     plots.finish(
         ax,
         title=f"10% more spec, more price: {gains}",
@@ -146,7 +166,7 @@ def elasticity_chart(result: BrandPremium, ax: Axes | None = None) -> Figure:
 
 def residuals_chart(result: BrandPremium, ax: Axes | None = None) -> Figure:
     """Residuals against fitted guide prices, the focus brand's trims marked."""
-    used, spread, focus = result.fit.used, result.residuals, result.study.focus
+    used, spread, focus = result.fit.used, result.residuals, result.inputs.focus
     ax = plots.axes(ax)
     is_focus = used["brand"] == focus
     ax.scatter(
@@ -199,11 +219,14 @@ def residual_tails_chart(result: BrandPremium, ax: Axes | None = None) -> Figure
 
 def premiums_chart(result: BrandPremium, ax: Axes | None = None) -> Figure:
     """Every brand with enough trims (and the focus brand): premium against the reference."""
-    study, focus = result.study, result.focus
+    inputs, focus = result.inputs, result.focus
     table = result.premiums
-    shown = table[(table["trims"] >= study.min_brand_trims) | (table["brand"] == study.focus)]
+    enough = result.evidence.enough  # a thin own estimate is no point on the chart
+    shown = table[
+        (table["trims"] >= inputs.min_brand_trims) | ((table["brand"] == inputs.focus) & enough)
+    ]
     ax = plots.axes(ax, _interval_height(len(shown)))
-    colors = dict.fromkeys(study.comparisons, plots.REFERENCE_COLOR)
+    colors = dict.fromkeys(inputs.comparisons, plots.REFERENCE_COLOR)
     intervals(
         ax,
         shown,
@@ -211,26 +234,32 @@ def premiums_chart(result: BrandPremium, ax: Axes | None = None) -> Figure:
         "premium_pct",
         "low_pct",
         "high_pct",
-        colors | {study.focus: plots.FOCUS_COLOR},
+        colors | {inputs.focus: plots.FOCUS_COLOR},
         premium_scale=True,
     )
     ax.axvline(0, **ZERO_LINE)
     rank = int((shown["premium_pct"] > focus.premium_pct).sum()) + 1
+    title = (
+        f"{inputs.focus} ranks {rank} of {len(shown)} brands: {focus.premium_pct:+.0f}% "
+        f"against {inputs.reference}"
+        if enough
+        else f"{inputs.focus}: {result.evidence.status} for a premium; {len(shown)} brands "
+        f"against {inputs.reference}"
+    )
     plots.finish(
         ax,
-        title=f"{study.focus} ranks {rank} of {len(shown)} brands: {focus.premium_pct:+.0f}% "
-        f"against {study.reference}",
-        xlabel=f"brand premium vs {study.reference} for the same specs (%, log scale, "
-        f"{study.confidence_level:.0%} interval)",
+        title=title,
+        xlabel=f"brand premium vs {inputs.reference} for the same specs (%, log scale, "
+        f"{inputs.confidence_level:.0%} interval)",
         source=SOURCE
-        + f"; brands with at least {study.min_brand_trims} trims; comparison brands in teal",
+        + f"; brands with at least {inputs.min_brand_trims} trims; comparison brands in teal",
     )
     return ax.figure
 
 
 def robustness_chart(result: BrandPremium, ax: Axes | None = None) -> Figure:
     """The focus premium under each alternative specification, the baseline dashed."""
-    study, robust = result.study, result.robustness
+    inputs, robust = result.inputs, result.robustness
     ax = plots.axes(ax, _interval_height(len(robust)))
     colors = {"Baseline": plots.FOCUS_COLOR}
     intervals(ax, robust, "specification", "premium_pct", "low_pct", "high_pct", colors)
@@ -240,9 +269,9 @@ def robustness_chart(result: BrandPremium, ax: Axes | None = None) -> Figure:
     plots.percent(ax, "x")
     plots.finish(
         ax,
-        title=f"{study.focus}'s premium stays between {robust['premium_pct'].min():+.0f}% and "
+        title=f"{inputs.focus}'s premium stays between {robust['premium_pct'].min():+.0f}% and "
         f"{robust['premium_pct'].max():+.0f}% across {len(robust)} specifications",
-        xlabel=f"{study.focus} premium vs {study.reference} (%, {study.confidence_level:.0%} interval)",
+        xlabel=f"{inputs.focus} premium vs {inputs.reference} (%, {inputs.confidence_level:.0%} interval)",
         source=SOURCE,
     )
     return ax.figure
@@ -250,7 +279,7 @@ def robustness_chart(result: BrandPremium, ax: Axes | None = None) -> Figure:
 
 def tier_chart(result: BrandPremium, ax: Axes | None = None) -> Figure:
     """The focus premium per price tier of its specs, the overall premium dashed."""
-    study, focus, upper = result.study, result.focus, result.upper_tier
+    inputs, focus = result.inputs, result.focus
     tiers = result.tiers.assign(
         label=result.tiers["tier"] + " (" + result.tiers["focus_trims"].astype(str) + " trims)"
     )
@@ -259,34 +288,47 @@ def tier_chart(result: BrandPremium, ax: Axes | None = None) -> Figure:
     intervals(ax, tiers, "label", "premium_pct", "low_pct", "high_pct", colors)
     ax.axvline(focus.premium_pct, color=plots.FOCUS_COLOR, linewidth=0.8, linestyle="--")
     plots.percent(ax, "x")
-    if upper is not None:
-        verb = "widens" if upper["premium_pct"] < focus.premium_pct else "does not widen"
-        title = (
-            f"{study.focus}'s discount {verb} for specs worth {_k(study.band[0])}+: "
-            f"{upper['premium_pct']:+.0f}% ({upper['focus_trims']} trims) vs "
-            f"{focus.premium_pct:+.0f}% overall"
-        )
-    else:
-        title = f"No {study.focus} trim has specs worth {_k(study.band[0])}+ at a {study.reference} badge"
     plots.finish(
         ax,
-        title=title,
-        xlabel=f"{study.focus} premium vs {study.reference} (%, {study.confidence_level:.0%} interval)",
-        ylabel=f"specs' price at a {study.reference} badge",
+        title=_tier_title(result),
+        xlabel=f"{inputs.focus} premium vs {inputs.reference} (%, {inputs.confidence_level:.0%} interval)",
+        ylabel=f"specs' price at a {inputs.reference} badge",
         source=SOURCE,
     )
     return ax.figure
 
 
+def _tier_title(result: BrandPremium) -> str:
+    """The top tier's premium against the overall one, worded by their values (a positive premium
+    is no 'discount', and a smaller one is not 'deeper' unless both are discounts)."""
+    inputs, overall, upper = result.inputs, result.focus.premium_pct, result.upper_tier
+    if inputs.band is None:
+        tiers = result.tiers
+        if len(tiers) == 1:
+            return f"{inputs.focus}'s trims sit in one spec-price tier: {tiers['premium_pct'].iloc[0]:+.0f}%"
+        return (
+            f"{inputs.focus}'s premium runs from {tiers['premium_pct'].min():+.0f}% to "
+            f"{tiers['premium_pct'].max():+.0f}% across {len(tiers)} spec-price tiers"
+        )
+    if upper is None:
+        return f"No {inputs.focus} trim has specs worth {_k(inputs.band[0])}+ at a {inputs.reference} badge"
+    top = upper["premium_pct"]
+    compared = "lower than" if top < overall else "higher than" if top > overall else "equal to"
+    return (
+        f"For specs worth {_k(inputs.band[0])}+ the {inputs.focus} badge lists {top:+.0f}% "
+        f"({upper['focus_trims']} trims), {compared} its {overall:+.0f}% overall"
+    )
+
+
 def flagship_chart(result: BrandPremium, ax: Axes | None = None) -> Figure:
     """The headline flagship trim's predicted guide price under each badge, the band shaded and
     its actual guide price marked where it has one."""
-    study, trim, own = result.study, result.headline_trim, result.own
+    inputs, trim, own = result.inputs, result.headline_trim, result.own
     order = result.headline.sort_values("expected_rmb", ascending=False).reset_index()
     ax = plots.axes(ax, (9, 0.32 * len(order) + 1.6))
-    colors = dict.fromkeys(order["brand"], plots.NEUTRAL_COLOR) | {study.focus: plots.FOCUS_COLOR}
+    colors = dict.fromkeys(order["brand"], plots.NEUTRAL_COLOR) | {inputs.focus: plots.FOCUS_COLOR}
     intervals(ax, order, "brand", "expected_rmb", "low_rmb", "high_rmb", colors)
-    ax.axvspan(*study.band, color=plots.FOCUS_COLOR, alpha=0.1)
+    ax.axvspan(*inputs.band, color=plots.FOCUS_COLOR, alpha=0.1)
     if pd.notna(trim[PRICE_COLUMN]) and trim["brand"] in set(order["brand"]):
         row = len(order) - 1 - int(order.index[order["brand"] == trim["brand"]][0])
         ax.plot(trim[PRICE_COLUMN], row, "x", color="#222222", ms=9, label="actual guide price")
@@ -296,8 +338,8 @@ def flagship_chart(result: BrandPremium, ax: Axes | None = None) -> Figure:
     plots.finish(
         ax,
         title=f"The {trim['trim_name']} would list at ~{_k(own['expected_rmb'])} yuan as a "
-        f"{study.focus}, ~{_k(richest)} as a {result.richest}",
-        xlabel=f"predicted guide price (yuan; {study.prediction_level:.0%} prediction interval; "
+        f"{inputs.focus}, ~{_k(richest)} as a {result.richest}",
+        xlabel=f"predicted guide price (yuan; {inputs.prediction_level:.0%} prediction interval; "
         "band shaded)",
         source=SOURCE,
     )

@@ -1,9 +1,11 @@
-"""The inputs of a brand-premium study, checked before anything is computed.
+"""The inputs of notebook 02, checked before anything is computed.
 
-`load_study` resolves the maker (its badge in `vehicle_trims.csv` is the focus brand), reads the
-trims and assumptions, checks every parameter against them and returns a `Study`. A maker with no
-trim under its badge raises `lib.makers.MissingData`; a bad parameter raises KeyError (unknown
-names, listing the closest) or ValueError naming the parameter and what was expected.
+`load(params)` resolves the maker (its badge in `vehicle_trims.csv` is the focus brand), reads the
+trims and assumptions, checks the parameters against them and against each other (their ranges
+are checked by `Params`) and returns `Inputs`, with the origin of each sourced default (reference
+badge, comparison badges, flagship, price band). A maker with no trim under its badge raises
+`lib.makers.MissingData`; a parameter the data contradict raises BadParameter (KeyError for an
+unknown name, listing the closest).
 """
 
 from __future__ import annotations
@@ -17,9 +19,8 @@ import pandas as pd
 
 from lib import data, makers
 from lib.errors import BadParameter
+from lib.premium.params import POWERTRAINS, Params
 
-POWERTRAINS = ("bev", "erev", "phev")
-DRIVES = ("fwd", "rwd", "awd")
 PRICE_COLUMN = "msrp_rmb"
 TRANSACTION_PRICE_COLUMN = "transaction_price_rmb"
 # Spec columns the hedonic model needs, in the order a dropped trim is attributed to a reason.
@@ -154,11 +155,6 @@ def flagship_trims(
     rows.loc[duplicated, "trim_name"] = (
         rows.loc[duplicated, "trim_name"] + " #" + (repeat[duplicated] + 1).astype(str)
     )
-    if drive_if_missing and drive_if_missing not in DRIVES:
-        raise BadParameter(
-            f"flagship_drive_if_missing={drive_if_missing!r}; expected one of "
-            f"{', '.join(DRIVES)} or '' (no fill)"
-        )
     notes = []
     blank_drive = rows["drive"].isna()
     if drive_if_missing and blank_drive.any():
@@ -174,38 +170,6 @@ def flagship_trims(
                 f"{', '.join(missing)}, which the model needs{hint if 'drive' in missing else ''}"
             )
     return rows, notes
-
-
-def check_settings(
-    prediction_level: float, confidence_level: float, n_draws: int, seed: int
-) -> None:
-    """ValueError naming the first setting outside its allowed range."""
-    for name, value in [
-        ("prediction_level", prediction_level),
-        ("confidence_level", confidence_level),
-    ]:
-        if not 0.5 <= value < 1:
-            raise BadParameter(
-                f"{name}={value!r}; expected a coverage in [0.5, 1), e.g. 0.8 or 0.95"
-            )
-    if n_draws < 100:
-        raise BadParameter(f"n_draws={n_draws!r}; expected at least 100 Monte Carlo draws")
-    if seed < 0:
-        raise BadParameter(f"seed={seed!r}; expected a non-negative integer")
-
-
-def check_tier_edges(edges: Sequence[float]) -> tuple[float, ...]:
-    """Tier lower edges as floats; ValueError unless they start at >= 0 and strictly increase."""
-    values = tuple(float(e) for e in edges)
-    if (
-        len(values) < 2
-        or values[0] < 0
-        or any(b <= a for a, b in zip(values[:-1], values[1:], strict=True))
-    ):
-        raise BadParameter(
-            f"price_tier_edges_rmb={list(edges)!r}; expected at least two increasing lower edges >= 0"
-        )
-    return values
 
 
 def transaction_discounts(
@@ -233,37 +197,32 @@ def transaction_discounts(
 
 
 # ---------------------------------------------------------------------------------------------
-# The study
+# The inputs
 
 
 @dataclass(frozen=True)
-class Study:
-    """Validated inputs of a brand-premium study: the sample, the brands, the flagship and the
-    settings of the estimates."""
+class Inputs:
+    """Validated inputs of notebook 02: the sample, the brands, the flagship and its band, the
+    settings of the estimates, and where each sourced default came from."""
 
+    params: Params
     maker: makers.Maker
     focus: str  # the maker's badge
     reference: str
+    reference_origin: str  # "parameter" or why this badge (the sourced default)
     comparisons: tuple[str, ...]
     trims: pd.DataFrame  # every trim, with the model columns
     sample: pd.DataFrame  # trims the model is fitted on
     excluded: pd.DataFrame  # trims left out, counted by reason
     flagship: pd.DataFrame  # trims priced under each badge (specs as used); empty: none
     flagship_notes: tuple[str, ...]
-    drive_if_missing: str
-    band: tuple[float, float]  # target guide-price band, yuan
-    min_brand_trims: int
+    band: tuple[float, float] | None  # target guide-price band, yuan; None: none applies
+    band_origin: str  # "parameter", "sourced" (the flagship's expected band rows) or ""
     tier_edges: tuple[float, ...]  # lower edges of the guide-price tiers, yuan
-    prediction_level: float
-    confidence_level: float
-    n_draws: int
-    seed: int
     discounts: pd.DataFrame  # guide-to-transaction discount of every brand in the sample
     discount_rows: pd.DataFrame  # the sourced transaction_discount_* rows of assumptions.csv
-    band_rows: pd.DataFrame  # the sourced premium_* rows of assumptions.csv (the band's default)
-    launches: pd.DataFrame = field(
-        default_factory=pd.DataFrame
-    )  # launch_prices(): sourced launch guide prices
+    band_rows: pd.DataFrame  # the sourced rows of the flagship's expected band (maker's own)
+    launches: pd.DataFrame = field(default_factory=pd.DataFrame)  # launch_prices()
     no_flagship: str = ""  # why no flagship is priced (the flagship question does not apply)
 
     @property
@@ -275,73 +234,135 @@ class Study:
         """Focus, reference and comparison badges, each once, in that order."""
         return list(dict.fromkeys([self.focus, self.reference, *self.comparisons]))
 
+    # The settings of the estimates, as the parameters give them.
+    @property
+    def confidence_level(self) -> float:
+        return float(self.params.confidence_level)
 
-def prepare_study(
-    trims: pd.DataFrame,
-    maker: makers.Maker,
-    *,
-    reference_brand: str,
-    comparison_brands: Sequence[str],
-    powertrains: Sequence[str],
-    model_years: Sequence[int],
-    price_band_rmb: tuple[float, float],
-    flagship_series: str,
-    flagship_trim_names: Sequence[str],
-    flagship_drive_if_missing: str,
-    min_brand_trims: int,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str], tuple[str, ...]]:
-    """Check the brands, sample and flagship parameters against the trims.
+    @property
+    def prediction_level(self) -> float:
+        return float(self.params.prediction_level)
 
-    Returns (sample, excluded, flagship, notes, comparisons). Raises MissingData for a maker
-    without trims, KeyError for unknown brands, series or trims (listing the closest names) and
-    ValueError for other bad values, for a named brand with no trim the model can use, and for
-    a flagship trim missing a spec."""
-    frame = add_model_columns(trims)
-    focus = focus_badge(frame, maker)
-    check_brand(frame, reference_brand, "reference_brand")
-    if focus == reference_brand:  # a report that says so (a run over every maker meets it)
-        raise makers.MissingData(
-            f"{maker.display_name}'s badge {focus} is the reference brand of this analysis, so its "
-            "premium over itself is zero by construction; set reference_brand to another badge "
-            "to measure it"
-        )
-    for brand in comparison_brands:
-        check_brand(frame, brand, "comparison_brands")
-    comparisons = tuple(b for b in dict.fromkeys(comparison_brands) if b != focus)
-    bad = [p for p in powertrains if p not in POWERTRAINS]
-    if not powertrains or bad:
+    @property
+    def min_brand_trims(self) -> int:
+        return int(self.params.min_brand_trims)
+
+    @property
+    def min_brand_series(self) -> int:
+        return int(self.params.min_brand_series)
+
+    @property
+    def drive_if_missing(self) -> str:
+        return self.params.flagship_drive_if_missing
+
+    @property
+    def n_draws(self) -> int:
+        return int(self.params.n_draws)
+
+    @property
+    def seed(self) -> int:
+        return int(self.params.seed)
+
+
+def check_lists(params: Params, trims: pd.DataFrame) -> tuple[float, ...]:
+    """The list parameters against each other and the data (BadParameter naming the first that
+    fails); returns the tier edges as floats."""
+    bad = [p for p in params.powertrains if p not in POWERTRAINS]
+    if not params.powertrains or bad:
         raise BadParameter(
-            f"powertrains={list(powertrains)!r}; expected a non-empty list from {', '.join(POWERTRAINS)}"
+            f"powertrains={list(params.powertrains)!r}; expected a non-empty list from "
+            f"{', '.join(POWERTRAINS)}"
         )
-    years = sorted(frame["model_year"].unique())
-    if not model_years or any(y not in years for y in model_years):
+    years = sorted(trims["model_year"].unique())
+    if not params.model_years or any(y not in years for y in params.model_years):
         raise BadParameter(
-            f"model_years={list(model_years)!r}; expected a non-empty list from {', '.join(map(str, years))}"
+            f"model_years={list(params.model_years)!r}; expected a non-empty list from "
+            f"{', '.join(map(str, years))}"
         )
-    low, high = price_band_rmb
-    if not 0 < low < high:
+    edges = tuple(float(e) for e in params.price_tier_edges_rmb)
+    if len(edges) < 2 or any(b <= a for a, b in zip(edges[:-1], edges[1:], strict=True)):
         raise BadParameter(
-            f"price band [{low:,.0f}, {high:,.0f}] yuan; expected 0 < price_band_low_rmb < price_band_high_rmb"
+            f"price_tier_edges_rmb={list(params.price_tier_edges_rmb)!r}; expected at least two "
+            "increasing lower edges"
         )
-    if min_brand_trims < 1:
-        raise BadParameter(f"min_brand_trims={min_brand_trims}; expected at least 1")
-    sample, excluded = model_sample(frame, powertrains, model_years)
+    return edges
+
+
+def reference_badge(params: Params, sample: pd.DataFrame, trims: pd.DataFrame) -> tuple[str, str]:
+    """The reference badge and its origin: the parameter, or the badge with the most trims in the
+    model (the best-measured one; ties by name)."""
+    if not params.is_sourced("reference_brand"):
+        return check_brand(trims, params.reference_brand, "reference_brand"), "parameter"
+    counts = (
+        brand_counts(sample).reset_index().sort_values(["trims", "brand"], ascending=[False, True])
+    )
+    top = counts.iloc[0]
+    return str(top["brand"]), f"the badge with the most trims in the model: {top['trims']}"
+
+
+def comparison_badges(
+    params: Params, registry: dict[str, makers.Maker], trims: pd.DataFrame, exclude: Sequence[str]
+) -> tuple[str, ...]:
+    """The badges the flagship is also priced under: the parameter's (each must be a brand of the
+    trims), or every registry maker's own badge present in the trims, in the registry's order."""
+    if params.comparison_brands:
+        for brand in params.comparison_brands:
+            check_brand(trims, brand, "comparison_brands")
+        named = params.comparison_brands
+    else:
+        present = set(trims["brand"])
+        named = [m.badge for m in registry.values() if m.badge in present]
+    return tuple(b for b in dict.fromkeys(named) if b not in exclude)
+
+
+def check_trims_in_model(
+    params: Params, trims: pd.DataFrame, sample: pd.DataFrame, named: Sequence[tuple[str, str]]
+) -> None:
+    """BadParameter for a brand named by the parameters that has no trim the model can use."""
     counts = brand_counts(sample)["trims"]
-    named = [("maker", focus), ("reference_brand", reference_brand)]
-    for parameter, brand in named + [("comparison_brands", b) for b in comparisons]:
+    for parameter, brand in named:
         if counts.get(brand, 0) == 0:
-            in_data = int((frame["brand"] == brand).sum())
+            in_data = int((trims["brand"] == brand).sum())
             raise BadParameter(
                 f"{parameter}={brand!r}: too few trims for an estimate: none of its {in_data} trims "
                 f"has a guide price and every spec the model needs within powertrains="
-                f"{list(powertrains)} and model_years={list(model_years)}"
+                f"{list(params.powertrains)} and model_years={list(params.model_years)}"
             )
-    if not flagship_series:  # no flagship named: nothing to price
-        return sample, excluded, frame.iloc[0:0], [], comparisons
-    flagship, notes = flagship_trims(
-        frame, flagship_series, flagship_trim_names, flagship_drive_if_missing
+
+
+def price_band(
+    params: Params, sourced: pd.DataFrame, series: str
+) -> tuple[tuple[float, float] | None, str]:
+    """The target band and its origin: the parameters when both are set, else the sourced
+    expected band of the flagship `series` (`sourced`: its rows), else None (no band applies)."""
+    low, high = params.price_band_low_rmb, params.price_band_high_rmb
+    set_low, set_high = (
+        not params.is_sourced("price_band_low_rmb"),
+        not params.is_sourced("price_band_high_rmb"),
     )
-    for column, values in [("powertrain", powertrains), ("body", sample["body"].unique())]:
+    if set_low != set_high:
+        raise BadParameter(
+            f"price band [{low}, {high}]: set both price_band_low_rmb and price_band_high_rmb, "
+            "or neither (-1: the flagship's sourced band)"
+        )
+    if set_low:
+        if not low < high:
+            raise BadParameter(
+                f"price band [{low:,.0f}, {high:,.0f}] yuan; expected price_band_low_rmb < "
+                "price_band_high_rmb"
+            )
+        return (float(low), float(high)), "parameter"
+    values = sourced.set_index("name")["value"]
+    low_row, high_row = makers.flagship_band_rows(series) if series else ("", "")
+    if low_row in values and high_row in values:
+        return (float(values[low_row]), float(values[high_row])), "sourced"
+    return None, ""
+
+
+def check_flagship_fits(flagship: pd.DataFrame, sample: pd.DataFrame, params: Params) -> list[str]:
+    """BadParameter for a flagship trim of a powertrain or body the model is not fitted on; the
+    notes of trims priced as another model year."""
+    for column, values in [("powertrain", params.powertrains), ("body", sample["body"].unique())]:
         outside = flagship[~flagship[column].isin(list(values))]
         if len(outside):
             raise BadParameter(
@@ -349,86 +370,90 @@ def prepare_study(
                 f"{outside[column].iloc[0]!r}, which the model is not fitted on "
                 f"(fitted: {', '.join(map(str, sorted(values)))})"
             )
+    notes = []
+    years = params.model_years
     for _, trim in flagship.iterrows():
         year = int(trim["model_year"])
-        priced = min(max(year, min(model_years)), max(model_years))
+        priced = min(max(year, min(years)), max(years))
         if priced != year:
             notes.append(
-                f"{trim['trim_name']}: model year {year} priced as {priced} (nearest year in the model)"
+                f"{trim['trim_name']}: model year {year} priced as {priced} (nearest year in the "
+                "model)"
             )
-    return sample, excluded, flagship, notes, comparisons
+    return notes
 
 
-def load_study(
-    maker: str,
-    *,
-    reference_brand: str,
-    comparison_brands: Sequence[str],
-    powertrains: Sequence[str],
-    model_years: Sequence[int],
-    price_band_low_rmb: float,
-    price_band_high_rmb: float,
-    flagship_series: str,
-    flagship_trims: Sequence[str],
-    flagship_drive_if_missing: str,
-    min_brand_trims: int,
-    price_tier_edges_rmb: Sequence[float],
-    prediction_level: float,
-    confidence_level: float,
-    n_draws: int,
-    seed: int,
-    data_dir: Path | None = None,
-) -> Study:
-    """Every input of notebook 02, checked (fast): the notebook's parameters by name."""
-    check_settings(prediction_level, confidence_level, n_draws, seed)
-    tier_edges = check_tier_edges(price_tier_edges_rmb)
+def own_series(maker: makers.Maker, trims: pd.DataFrame, series: str) -> bool:
+    """Whether `series` is one of the maker's own (a series under one of its badges)."""
+    return bool(((trims["series"] == series) & trims["brand"].isin(maker.trim_brands)).any())
+
+
+def load(params: Params, data_dir: Path | None = None) -> Inputs:
+    """Every input of notebook 02, read and checked (fast): MissingData for a maker without
+    trims under its badge or whose badge is the reference; BadParameter (KeyError for unknown
+    names, listing the closest) for a parameter the data contradict."""
     registry = makers.registry(data_dir)
-    if maker not in registry:
-        raise makers.UnknownMaker(makers.unknown_message(maker, list(registry)))
-    found = registry[maker]
+    if params.maker not in registry:
+        raise makers.UnknownMaker(makers.unknown_message(params.maker, list(registry)))
+    maker = registry[params.maker]
     trims = add_model_columns(data.load_trims(data_dir))
     assumptions = data.load_assumptions(data_dir)
-    band = (float(price_band_low_rmb), float(price_band_high_rmb))
+    focus = focus_badge(trims, maker)
+    tier_edges = check_lists(params, trims)
+    sample, excluded = model_sample(trims, params.powertrains, params.model_years)
+    reference, reference_origin = reference_badge(params, sample, trims)
+    if focus == reference:  # a report that says so (a run over every maker meets it)
+        raise makers.MissingData(
+            f"{maker.display_name}'s badge {focus} is the reference brand of this analysis "
+            f"({reference_origin}), so its premium over itself is zero by construction; set "
+            "reference_brand to another badge to measure it"
+        )
+    comparisons = comparison_badges(params, registry, trims, (focus, reference))
+    named = [("maker", focus), ("reference_brand", reference)]
+    if params.comparison_brands:
+        named += [("comparison_brands", b) for b in comparisons]
+    else:  # a registry badge the model cannot use is left out, not an error
+        usable = set(sample["brand"])
+        comparisons = tuple(b for b in comparisons if b in usable)
+    check_trims_in_model(params, trims, sample, named)
     # empty: the maker's own flagship as the data name it, or none (never another maker's car)
-    series = flagship_series or makers.flagship(found, assumptions, trims) or ""
-    sample, excluded, flagship, notes, comparisons = prepare_study(
-        trims,
-        found,
-        reference_brand=reference_brand,
-        comparison_brands=comparison_brands,
-        powertrains=powertrains,
-        model_years=model_years,
-        price_band_rmb=band,
-        flagship_series=series,
-        flagship_trim_names=flagship_trims,
-        flagship_drive_if_missing=flagship_drive_if_missing,
-        min_brand_trims=min_brand_trims,
-    )
+    series = params.flagship_series or makers.flagship(maker, assumptions, trims) or ""
+    # a band is sourced for the maker's own series only (never another maker's expected price)
+    band_rows = _band_rows(assumptions, series if own_series(maker, trims, series) else "")
+    band, band_origin = price_band(params, band_rows, series)
+    flagship, notes = trims.iloc[0:0], []
+    if series:
+        flagship, notes = flagship_trims(
+            trims, series, params.flagship_trims, params.flagship_drive_if_missing
+        )
+        if band is None:
+            raise BadParameter(
+                f"flagship_series={series!r}: the data give no expected price band for it as a "
+                f"{maker.display_name} series (rows {' / '.join(makers.flagship_band_rows(series))}"
+                " of assumptions.csv); set price_band_low_rmb and price_band_high_rmb"
+            )
+        notes += check_flagship_fits(flagship, sample, params)
     own_rows = {m.badge: m.discount_row for m in registry.values() if m.badge and m.discount_row}
-    brands = sorted(sample["brand"].unique())
-    return Study(
-        maker=found,
-        focus=found.badge,
-        reference=reference_brand,
+    return Inputs(
+        params=params,
+        maker=maker,
+        focus=focus,
+        reference=reference,
+        reference_origin=reference_origin,
         comparisons=comparisons,
         trims=trims,
         sample=sample,
         excluded=excluded,
         flagship=flagship,
         flagship_notes=tuple(notes),
-        drive_if_missing=flagship_drive_if_missing,
         band=band,
-        min_brand_trims=int(min_brand_trims),
+        band_origin=band_origin,
         tier_edges=tier_edges,
-        prediction_level=float(prediction_level),
-        confidence_level=float(confidence_level),
-        n_draws=int(n_draws),
-        seed=int(seed),
-        discounts=transaction_discounts(assumptions, brands, own_rows),
+        discounts=transaction_discounts(assumptions, sorted(sample["brand"].unique()), own_rows),
         discount_rows=_rows(assumptions, "transaction_discount_"),
-        band_rows=_band_rows(assumptions, series),
-        launches=launch_prices(assumptions, found),
-        no_flagship="" if series else makers.no_flagship(found),
+        band_rows=band_rows if band_origin == "sourced" else band_rows.iloc[0:0],
+        launches=launch_prices(assumptions, maker),
+        no_flagship="" if series else makers.no_flagship(maker),
     )
 
 

@@ -38,5 +38,5 @@ LAUNCH_VS_MODEL_HIGH_PCT = "launch_vs_model_high_pct"  # top launch price vs the
 
 
 def gap_to(badge: str) -> str:
-    """The result name of the gap to a badge: 'Li Auto' -> 'gap_to_li_auto_rmb'."""
+    """The result name of the gap to a badge: 'Lynk & Co' -> 'gap_to_lynk_co_rmb'."""
     return GAP_PREFIX + re.sub(r"[^a-z0-9]+", "_", badge.lower()).strip("_") + GAP_SUFFIX
