@@ -10,7 +10,8 @@ from pathlib import Path
 
 import papermill
 
-from lib import paths, payback, scenarios
+from lib import finance, paths, payback
+from lib.payback import models, simulation, uncertain
 
 NOTEBOOK = paths.NOTEBOOKS_DIR / "04_globalization_payback.ipynb"
 N_SIMS = 100_000
@@ -27,25 +28,23 @@ def _best_of(task, repeats: int = REPEATS) -> float:
 
 
 def run() -> dict:
-    defaults = {
-        name: parameter.default
-        for name, parameter in scenarios.inspect(NOTEBOOK).parameters.items()
-    }
-    setup = payback.resolve(defaults, payback.Tables.load())
-    one = payback.strategy("spain")
-    draws = payback.sample(setup.scenario, N_SIMS, setup.seed)
+    inputs = payback.load(payback.Params())  # the notebook's defaults
+    one = inputs.strategy("europe_assembly")
+    draws = uncertain.sample(inputs.scenario, N_SIMS, inputs.seed)
 
     def simulate() -> None:
-        payback.simulate(setup.scenario, setup.timeline, N_SIMS, setup.seed)
+        simulation.simulate(
+            inputs.scenario, inputs.timeline, N_SIMS, inputs.seed, inputs.strategies
+        )
 
     def one_strategy() -> None:
-        flows = payback.cash_flows(draws, one, setup.timeline)
-        payback.npv(flows.maker, flows.rate)
-        payback.discounted_payback(flows.maker, flows.rate)
+        flows = models.cash_flows(draws, one, inputs.timeline)
+        finance.npv(flows.maker, flows.rate)
+        finance.discounted_payback(flows.maker, flows.rate)
 
     def tornado() -> None:
-        for chosen in payback.STRATEGIES:
-            payback.tornado(setup.scenario, chosen, setup.timeline)
+        for chosen in inputs.strategies:
+            simulation.tornado(inputs.scenario, chosen, inputs.timeline)
 
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
