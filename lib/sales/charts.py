@@ -492,9 +492,11 @@ def horizon_chart(analysis: Analysis) -> plt.Figure | None:
     summary = scores.summary
     naive = summary[summary["method"].isin(BASELINES)].groupby("method")["crps_pct"].mean()
     shown = ["combination", *MODELS, *PEER_LABELS, naive.idxmin()]
-    left = plots.axes(figsize=(11, 4.2))
+    # Two panels stacked on the one Figure `plots.axes` made (side by side, the two findings'
+    # titles ran into each other): CRPS on top, coverage below, one source line.
+    left = plots.axes(figsize=(9, 8))
     fig = left.figure
-    grid = fig.add_gridspec(1, 2)  # two panels on the one Figure `plots.axes` made
+    grid = fig.add_gridspec(2, 1)
     left.set_subplotspec(grid[0])
     right = fig.add_subplot(grid[1])
     fig.set_layout_engine("constrained")
@@ -535,15 +537,14 @@ def horizon_chart(analysis: Analysis) -> plt.Figure | None:
         ),
         xlabel="months of the target year reported at the cutoff",
         ylabel="mean CRPS (% of the actual; lower is better)",
-        source=f"{DATA_SOURCE} to {scores.data_through}; bench/peer_scores.json",
+        source=(
+            f"{DATA_SOURCE} to {scores.data_through}; bench/peer_scores.json; "
+            "statsforecast 2.1.1 peers"
+        ),
     )
-    plots.finish(
-        right,
-        title="Share of outcomes inside the 80% range (grey: 70-90%)",
-        xlabel="months of the target year reported at the cutoff",
-        ylabel="80% range coverage (%)",
-        source=f"{DATA_SOURCE}; statsforecast 2.1.1 peers",
-    )
+    right.set_title("Share of outcomes inside the 80% range (grey: 70-90%)")  # source: above
+    right.set_xlabel("months of the target year reported at the cutoff")
+    right.set_ylabel("80% range coverage (%)")
     return fig
 
 
