@@ -47,7 +47,7 @@ def test_notebook_without_parameters_cell_is_refused():
         ({"n_paths": "many"}, "parameter 'n_paths': expected int, got str 'many'"),
         ({"n_paths": 2.5}, "expected int, got float"),
         ({"n_paths": True}, "expected int, got bool"),
-        ({"n_paths": 5}, "value 5 is out of range; expected int in [10, 10000]"),
+        ({"n_paths": 5}, "value 5 is out of range; expected int in [10, 10,000]"),
         ({"growth": 9.0}, "value 9.0 is out of range"),
         ({"brands": "BYD"}, "expected list[str], got str"),
         ({"brands": ["BYD", 3]}, "item 3: expected str, got int"),
