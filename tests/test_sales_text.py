@@ -65,6 +65,14 @@ def test_a_target_of_another_scope_says_it_is_not_like_for_like(result):
     text = report.answer_markdown(with_inputs(result, maker=caveat))
     assert "may not count the same vehicles (the series is wholesale)" in text
     assert "may not count" not in report.answer_markdown(result)
+    # Last year's total summed from the series itself counts what the series counts.
+    settings = dataclasses.replace(result.inputs.settings, target_units=596_555.0)
+    own_total = with_inputs(result, maker=caveat, target_basis="last_year", settings=settings)
+    arithmetic = dataclasses.replace(own_total.arithmetic, target_units=596_555.0)
+    own_total = dataclasses.replace(
+        own_total, projection=dataclasses.replace(own_total.projection, arithmetic=arithmetic)
+    )
+    assert "may not count" not in report.answer_markdown(own_total)
 
 
 def test_another_makers_answer_names_it_and_says_whose_target_it_is(result):

@@ -143,9 +143,16 @@ def own_years_words(analysis: Analysis) -> str:
 def _definition_sentence(analysis: Analysis) -> str:
     """When the target may not count what the monthly series counts: say so (a target of
     another scope in the targets table, or a maker whose series and reported totals differ)."""
-    inputs = analysis.inputs
+    inputs, arithmetic = analysis.inputs, analysis.arithmetic
     if not inputs.target_is_stated and inputs.target_basis != "last_year":
         return ""  # the analyst's number: no definition of the maker's to compare
+    from_series = (  # last year's total summed from the series itself: the same definition
+        inputs.target_basis == "last_year"
+        and arithmetic.last_full_year == arithmetic.target_year - 1
+        and abs(arithmetic.last_full_year_units - arithmetic.target_units) < 0.5
+    )
+    if from_series:
+        return ""
     name, caveat = html.escape(inputs.name), inputs.maker.series_caveat
     if inputs.target_scope not in ("", "series"):
         return (
