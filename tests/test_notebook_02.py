@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import shutil
 
+import nbformat
 import pandas as pd
 import papermill
 import pytest
 
-from lib import paths
+from lib import contract, paths, premium
+from lib.premium import names
 from tests.conftest import FROZEN_DATA
 
 pytestmark = pytest.mark.notebooks
 
 NOTEBOOK = "02_brand_premium"
-COMPARISONS = ["Tesla", "Li Auto", "NIO", "AITO", "Xiaomi", "XPeng", "Zeekr"]
+COMPARISONS = ["AITO", "Li Auto", "NIO", "Tesla", "Xiaomi", "XPeng"]  # the frozen registry's
 
 
 def value(found: dict, name: str):
@@ -31,10 +33,10 @@ def test_default_run_answers_the_question(run_notebook):
     assert value(found, "reference_brand") == "BYD"
     assert 1500 < value(found, "n_trims_used") < 2643
     assert -40 < value(found, "focus_premium_bev_only_pct") < 0
-    gaps = {
-        brand: value(found, f"gap_to_{brand.lower().replace(' ', '_')}_rmb")
-        for brand in COMPARISONS
-    }
+    gaps = {brand: value(found, names.gap_to(brand)) for brand in COMPARISONS}
+    assert not any(
+        n.startswith(names.GAP_PREFIX) and n not in map(names.gap_to, COMPARISONS) for n in found
+    )
     assert gaps["Tesla"] > 0 and gaps["NIO"] > 0 and gaps["AITO"] > 0
     assert found["gap_to_tesla_rmb"]["low"] > 0
     price = found["flagship_price_rmb"]
@@ -45,6 +47,9 @@ def test_default_run_answers_the_question(run_notebook):
     assert p == pytest.approx(0.4135, abs=1e-3)  # the frozen data's answer (README)
     assert found["focus_premium_pct"]["role"] == "headline"
     assert value(found, "flagship_series") == "D19"  # Leapmotor's own, as the data name it
+    assert value(found, "price_band") == "250,000-300,000 yuan"  # its sourced expected band
+    assert value(found, names.FOCUS_PREMIUM_STATUS) == "ok"
+    assert value(found, names.FOCUS_BRAND) == "Leapmotor"
     # A gap is the same car's expected price under another badge minus under the maker's: priced
     # for Tesla China instead (asked for: the D19 is not Tesla's), the car lists at Leapmotor's
     # price plus that gap.
@@ -54,6 +59,8 @@ def test_default_run_answers_the_question(run_notebook):
         comparison_brands=["Leapmotor"],
         n_draws=300,
         flagship_series="D19",
+        price_band_low_rmb=250_000,  # the D19's sourced band is Leapmotor's, not Tesla China's
+        price_band_high_rmb=300_000,
     )
     assert value(tesla, "flagship_price_rmb") == pytest.approx(price["value"] + gaps["Tesla"])
     assert value(tesla, "gap_to_leapmotor_rmb") == pytest.approx(-gaps["Tesla"])
@@ -132,3 +139,34 @@ def test_a_maker_without_trims_stops_at_the_first_cell_with_what_is_missing(
     assert "Xiaomi has no trims under its badge 'Xiaomi' in vehicle_trims.csv" in str(failure.value)
     # the first code cell after the parameters (and the cell papermill injects)
     assert failure.value.cell_index == 3
+
+
+def test_a_maker_with_too_little_data_gets_no_number_and_no_none(run_notebook):
+    executed, found = run_notebook(NOTEBOOK, maker="li_auto", n_draws=200)
+    premium_ = found[names.FOCUS_PREMIUM_PCT]
+    assert premium_["value"] is None and premium_["low"] is None
+    assert value(found, names.FOCUS_PREMIUM_STATUS) == "too little data (1 trim, 1 series)"
+    assert value(found, "flagship_series") is None and "price_band" not in found
+    text = "".join(
+        str(output.get("data", {}).get("text/markdown", ""))
+        for cell in executed.cells
+        for output in cell.get("outputs", [])
+    )
+    assert "too little data (1 trim, 1 series)" in text
+    assert "None" not in text and "D19" not in text  # no other maker's car, no blank
+
+
+def test_the_notebook_follows_the_contract():
+    notebook = nbformat.read(paths.NOTEBOOKS_DIR / f"{NOTEBOOK}.ipynb", as_version=4)
+    assert contract.cell_problems(premium.Params, paths.NOTEBOOKS_DIR / f"{NOTEBOOK}.ipynb") == []
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert "parameters" in code[0].metadata["tags"]
+    assert "params = premium.Params.from_values(globals())" in code[1].source
+    assert "inputs = premium.load(params)" in code[1].source
+    assert code[2].source == "result = premium.analyse(inputs)\nresult.record()"
+    for cell in code:
+        last = cell.source.splitlines()[-1]
+        assert "plt." not in cell.source and not last.endswith(";"), cell.source
+        if ".charts." in cell.source:
+            assert last.startswith("premium.charts."), cell.source
+    assert notebook.metadata["kernelspec"]["name"] == "python3"

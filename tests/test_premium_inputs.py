@@ -196,4 +196,12 @@ def test_the_band_is_the_makers_own_sourced_band_or_a_parameter():
 def test_the_reference_and_comparisons_can_be_asked_for():
     found = load(reference_brand="Tesla", comparison_brands=["NIO", "BYD", "NIO", "Leapmotor"])
     assert found.reference == "Tesla" and found.reference_origin == "parameter"
-    assert found.comparisons == ("NIO", "BYD")  # each once, neither the maker nor the reference
+    assert found.comparisons == ("NIO", "BYD")  # each once, never the maker's own badge
+    assert load(reference_brand="Tesla").comparisons == (
+        "AITO",
+        "BYD",
+        "Li Auto",
+        "NIO",
+        "Xiaomi",
+        "XPeng",
+    )

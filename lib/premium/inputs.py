@@ -301,18 +301,23 @@ def reference_badge(params: Params, sample: pd.DataFrame, trims: pd.DataFrame) -
 
 
 def comparison_badges(
-    params: Params, registry: dict[str, makers.Maker], trims: pd.DataFrame, exclude: Sequence[str]
+    params: Params,
+    registry: dict[str, makers.Maker],
+    trims: pd.DataFrame,
+    focus: str,
+    reference: str,
 ) -> tuple[str, ...]:
-    """The badges the flagship is also priced under: the parameter's (each must be a brand of the
-    trims), or every registry maker's own badge present in the trims, in the registry's order."""
+    """The badges the flagship is also priced under, each once and never the maker's own: the
+    parameter's (each must be a brand of the trims; the reference too if named), or every other
+    registry maker's own badge present in the trims but the reference, in the registry's order."""
     if params.comparison_brands:
         for brand in params.comparison_brands:
             check_brand(trims, brand, "comparison_brands")
         named = params.comparison_brands
     else:
-        present = set(trims["brand"])
+        present = set(trims["brand"]) - {reference}
         named = [m.badge for m in registry.values() if m.badge in present]
-    return tuple(b for b in dict.fromkeys(named) if b not in exclude)
+    return tuple(b for b in dict.fromkeys(named) if b != focus)
 
 
 def check_trims_in_model(
@@ -408,7 +413,7 @@ def load(params: Params, data_dir: Path | None = None) -> Inputs:
             f"({reference_origin}), so its premium over itself is zero by construction; set "
             "reference_brand to another badge to measure it"
         )
-    comparisons = comparison_badges(params, registry, trims, (focus, reference))
+    comparisons = comparison_badges(params, registry, trims, focus, reference)
     named = [("maker", focus), ("reference_brand", reference)]
     if params.comparison_brands:
         named += [("comparison_brands", b) for b in comparisons]
