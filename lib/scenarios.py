@@ -22,6 +22,7 @@ import ast
 import difflib
 import re
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -196,11 +197,15 @@ def check_value(parameter: Parameter, value: object) -> str | None:
 
 
 def check_parameters(
-    spec: NotebookSpec, values: dict, where: str, hints: int = MAX_PROBLEMS_SHOWN
+    spec: NotebookSpec,
+    values: dict,
+    where: str,
+    hints: int = MAX_PROBLEMS_SHOWN,
+    checker: Callable[[str, object], str | None] | None = None,
 ) -> list[str]:
     """Problems with `values` for notebook `spec`; `where` names their origin in messages.
-
-    Only the first `hints` unknown keys get a "did you mean" (the rest are not printed)."""
+    `checker(name, value)`: the notebook's own check (its package's Params), else its cell's
+    types and ranges. Only the first `hints` unknown keys get a "did you mean"."""
     problems = []
     for key, value in values.items():
         if key not in spec.parameters:
@@ -211,7 +216,7 @@ def check_parameters(
                 problem += f"{hint} (known: {', '.join(spec.parameters)})"
             problems.append(problem)
             continue
-        problem = check_value(spec.parameters[key], value)
+        problem = checker(key, value) if checker else check_value(spec.parameters[key], value)
         if problem:
             problems.append(f"{where}: notebook {spec.name}: parameter {key!r}: {problem}")
     return problems
@@ -356,8 +361,13 @@ def load_scenario(name: str, params_dir: Path | None = None) -> Scenario:
     return Scenario(path.stem, path, str(content.get("description", "")), overrides, maker)
 
 
-def check_scenario(scenario: Scenario, specs: list[NotebookSpec]) -> None:
-    """Raise ScenarioError listing every problem of `scenario` against the notebooks' parameters."""
+def check_scenario(
+    scenario: Scenario,
+    specs: list[NotebookSpec],
+    checkers: dict[str, Callable[[str, object], str | None]] | None = None,
+) -> None:
+    """Raise ScenarioError listing every problem of `scenario` against the notebooks' parameters
+    (`checkers`: a notebook's own check of one value, by notebook name)."""
     where = str(scenario.path) if scenario.path else f"scenario {scenario.name}"
     by_name = {spec.name: spec for spec in specs}
     problems = []
@@ -371,7 +381,8 @@ def check_scenario(scenario: Scenario, specs: list[NotebookSpec]) -> None:
             problems.append(problem)
             continue
         hints = max(0, MAX_PROBLEMS_SHOWN - len(problems))
-        problems += check_parameters(by_name[notebook], values, where, hints)
+        checker = (checkers or {}).get(notebook)
+        problems += check_parameters(by_name[notebook], values, where, hints, checker)
     if problems:
         shown = problems[:MAX_PROBLEMS_SHOWN]
         if len(problems) > len(shown):

@@ -91,3 +91,22 @@ def test_the_cell_check_sees_a_changed_default(tmp_path):
     nbformat.write(notebook, changed)
     problems = contract.cell_problems(params, changed)
     assert len(problems) == 1 and first in problems[0]
+
+
+def test_a_scenario_is_checked_by_the_packages_params_before_any_kernel(tmp_path):
+    from lib import pipeline
+    from tests.conftest import FROZEN_DATA
+
+    scenario = tmp_path / "odd.yaml"
+    scenario.write_text(
+        "description: odd\nnotebooks:\n  01_sales_trajectory:\n"
+        "    weighting: sideways\n    target_units: -1\n"
+    )
+    options = pipeline.RunOptions(
+        scenario=str(scenario), data_dir=FROZEN_DATA, reports_dir=tmp_path / "reports"
+    )
+    with pytest.raises(pipeline.BadInput) as refused:
+        pipeline.plan(options)
+    message = str(refused.value)
+    assert "'weighting': expected one of inverse_error, equal, best; got 'sideways'" in message
+    assert "target_units" not in message  # -1: the sourced target, as Params allows

@@ -7,7 +7,7 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
-from lib import data, makers, paths, scenarios
+from lib import contract, data, makers, paths, scenarios
 from lib.paths import git_commit  # noqa: F401 - where the runner's modules import it
 from lib.pipeline.model import BadInput, Job, Plan, RunOptions, now
 
@@ -95,8 +95,18 @@ def _check_notebooks(
             f"--only: unknown notebook(s) {', '.join(unknown)}; known: {', '.join(known)}"
         )
     scenario = load_scenario(options)
-    scenarios.check_scenario(scenario, specs)
+    scenarios.check_scenario(scenario, specs, _params_checkers(scenario))
     return specs, scenario
+
+
+def _params_checkers(scenario: scenarios.Scenario) -> dict:
+    """Each analysis notebook the scenario sets values of is checked by its package's Params:
+    ranges, allowed values and the sourced -1 / "" (lib.contract), before any kernel starts."""
+    return {
+        name: package.Params.problem
+        for name in scenario.overrides
+        if (package := contract.package(name)) is not None
+    }
 
 
 def plan(options: RunOptions) -> Plan:
