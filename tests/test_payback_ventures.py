@@ -61,6 +61,10 @@ def test_the_frozen_and_live_tables_load():
         ),
         ("tata,x,Spain,export,maker_share,,50,pct,2026,stated,{URL},", "a maker key of makers.csv"),
         (
+            "leapmotor,x,<b>Spain</b>,export,maker_share,,50,pct,2026,stated,{URL},",
+            "column 'country': value '<b>Spain</b>' is not valid; expected a country or region",
+        ),
+        (
             "leapmotor,leapmotor_international_spain,Italy,local_assembly,capacity,,1,"
             "units_per_year,2027,stated,{URL},",
             "column 'venture': value 'leapmotor_international_spain' is not valid; expected one "

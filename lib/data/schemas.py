@@ -678,6 +678,7 @@ VENTURES = Dataset(
         ),
         "country": _text(
             "the country of the plant, or the market the cars are sold in (blank: several)",
+            _matches(r"^[A-Z][A-Za-z .'-]*$", "a country or region name in English, e.g. Spain"),
             nullable=True,
         ),
         "route": _text("how the cars reach the market", _one_of(VENTURE_ROUTES, "a route")),
