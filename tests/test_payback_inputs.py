@@ -69,7 +69,7 @@ def test_sourced_defaults_for_leapmotor(leapmotor):
 def test_anchors_cite_the_makers_own_venture_facts(leapmotor):
     start = leapmotor.resolved["europe_volume_start_units"]
     assert start.origin == (
-        "assumption, anchored on volume_target 2026 = 1e+05, volume_target 2026 = 1.5e+05"
+        "assumption, anchored on volume_target 2026 = 100,000, volume_target 2026 = 150,000"
     )
     assert leapmotor.resolved["europe_outlets"].origin.endswith("outlets 2025-12 = 1,800")
 

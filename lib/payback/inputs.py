@@ -273,13 +273,13 @@ def _anchor_rows(anchor: str, maker_rows: pd.DataFrame, tables: Tables) -> list[
         return [
             (
                 f"{fact}{'' if pd.isna(r['car']) else ' ' + r['car']}"
-                f"{'' if pd.isna(r['period']) else ' ' + r['period']} = {r['value']:,.4g}",
+                f"{'' if pd.isna(r['period']) else ' ' + r['period']} = {r['value']:,.7g}",
                 r["source_url"],
             )
             for _, r in rows.iterrows()
         ]
     row = tables.row(anchor)
-    return [(f"{anchor} = {row.value:,.4g}", row.source_url)]
+    return [(f"{anchor} = {row.value:,.7g}", row.source_url)]
 
 
 def _resolve_one(name: str, params: Params, context: dict) -> Resolved:
