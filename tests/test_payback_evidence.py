@@ -57,3 +57,16 @@ def test_a_maker_without_broker_rows_gets_no_check():
     ]
     nio = frozen_inputs(with_ventures(tables, "nio", rows), maker="nio")
     assert evidence.calibration(nio).checks == ()
+
+
+def test_every_duty_the_model_uses_is_listed_and_a_reported_figure_once(leapmotor):
+    """A 10% duty stays although a reported export share is 10% too; a venture row quoting a
+    reported volume is left out."""
+    facts = evidence.known_facts(leapmotor).reset_index()
+    duties = facts[facts["topic"] == "tariffs and taxes (market-wide)"]
+    assert len(duties) == 6  # the maker's EU duty, the EU car duty, four Malaysian rates
+    assert "eu mfn car duty pct" in set(duties["fact"])
+    reported = facts[facts["topic"].str.endswith("reported overseas figures")]
+    ventures = facts[facts["topic"].str.startswith("leapmotor international")]
+    quoted = ventures.merge(reported[["value", "unit"]], on=["value", "unit"])
+    assert quoted.empty and 13_700 in set(reported["value"])

@@ -83,16 +83,18 @@ def known_facts(inputs: Inputs) -> pd.DataFrame:
     """The sourced facts on going overseas: the maker's reported overseas rows, every fact of its
     ventures (data/ventures.csv), and the duties its cars pay. One row per fact (index topic,
     fact) with value, unit, as_of, source, note."""
-    ventures = [_venture_fact(r) for _, r in maker_rows(inputs.ventures).iterrows()]
-    reported = _reported(inputs)
-    frame = pd.DataFrame(reported + ventures + _tariffs(inputs), columns=FACT_COLUMNS)
+    reported = pd.DataFrame(_reported(inputs), columns=FACT_COLUMNS)
+    ventures = pd.DataFrame(
+        [_venture_fact(r) for _, r in maker_rows(inputs.ventures).iterrows()], columns=FACT_COLUMNS
+    )
     # The same figure often sits in both files (a reported overseas volume, and the venture row
     # that quotes it): show it once, as the maker reported it.
-    figures = pd.DataFrame(reported, columns=FACT_COLUMNS)[["value", "unit"]].drop_duplicates()
-    quoted = frame.merge(figures, on=["value", "unit"], how="left", indicator=True)
-    is_reported = frame["topic"].str.endswith("reported overseas figures").to_numpy()
-    repeated = (quoted["_merge"] == "both").to_numpy() & ~is_reported
-    return frame[~repeated].set_index(["topic", "fact"])
+    figures = reported[["value", "unit"]].drop_duplicates()
+    quoted = ventures.merge(figures, on=["value", "unit"], how="left", indicator=True)
+    ventures = ventures[(quoted["_merge"] == "left_only").to_numpy()]
+    tariffs = pd.DataFrame(_tariffs(inputs), columns=FACT_COLUMNS)
+    frame = pd.concat([reported, ventures, tariffs], ignore_index=True)
+    return frame.set_index(["topic", "fact"])
 
 
 @dataclass(frozen=True)
