@@ -76,7 +76,7 @@ def test_backtest_cases_on_the_frozen_data(deliveries):
 
 
 def test_changing_data_after_the_cutoff_changes_nothing(deliveries, holidays):
-    from lib.sales.analysis import project
+    from lib.sales.projection import project
     from lib.sales.seasonality import snapshot
 
     cutoff = pd.Period("2024-12", freq="M")
