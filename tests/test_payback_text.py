@@ -138,6 +138,11 @@ def test_record_uses_the_names_and_declares_roles(result):
         names.EXPORT_MEDIAN_PAYBACK_YEARS,
     }
     every = {name for route in names.ROUTE_RESULTS.values() for name in route.values()}
-    assert set(recorded) == every | {names.BEST_STRATEGY, names.BEST_P_PAYBACK_HORIZON}
+    assert set(recorded) == every | {
+        names.BEST_STRATEGY,
+        names.BEST_P_PAYBACK_HORIZON,
+        names.BEST_ROUTE,
+    }
+    assert recorded[names.BEST_ROUTE].value == "Assemble in Spain"  # the place from the data
     assert recorded[names.BEST_STRATEGY].value == result.best
     assert {r.name for r in results.recorded()} >= set(recorded)

@@ -273,6 +273,12 @@ class Analysis:
                 role="supporting",
             ),
             results.record(
+                names.BEST_ROUTE,
+                self.strategy(best).label,
+                "route",
+                "the best route for readers (best_strategy is its slug)",
+            ),
+            results.record(
                 names.BEST_P_PAYBACK_HORIZON,
                 self.summaries[best].p_payback_horizon,
                 "probability",

@@ -11,6 +11,7 @@ NOTEBOOK = "04_globalization_payback"
 # The answer: the route with the highest median NPV to the maker, and its chance of paying back.
 BEST_STRATEGY = "best_strategy"  # slug of the best route (text: export, europe_assembly, sea)
 BEST_P_PAYBACK_HORIZON = "best_p_payback_horizon"  # the headline: P(payback within the horizon)
+BEST_ROUTE = "best_route"  # the best route for readers, its place from the data ("Assemble in ...")
 
 # Exporting from China to Europe over EU duties.
 EXPORT_MEDIAN_NPV_RMB_MN = "export_median_npv_rmb_mn"  # median NPV to the maker [p10, p90]
