@@ -23,7 +23,7 @@ LIMIT_S = 15.0
 def _library_seconds() -> float:
     """Inputs (load, check, panels of every company) and the whole analysis, default maker."""
     started = time.perf_counter()
-    margins.analyse(margins.load_inputs("leapmotor"))
+    margins.analyse(margins.load(margins.Params()))
     return time.perf_counter() - started
 
 

@@ -131,7 +131,7 @@ def test_the_code_digest_follows_every_lib_file_the_function_can_run(tmp_path):
         "lib/paths.py",
         "lib/__init__.py",
     } <= names
-    assert not {"lib/margins/report.py", "lib/pipeline/running.py", "lib/render.py"} & names
+    assert not {"lib/margins/text.py", "lib/pipeline/running.py", "lib/render.py"} & names
     code = cache.code_digest(EVALUATION)
     copy = tmp_path / "lib"
     shutil.copytree(EVALUATION.parents[1], copy, ignore=shutil.ignore_patterns("__pycache__"))
@@ -139,7 +139,7 @@ def test_the_code_digest_follows_every_lib_file_the_function_can_run(tmp_path):
     source = copy / "sales" / "evaluation.py"
     assert cache.code_digest(source, copy) == code
     for edited, changes in (
-        ("margins/report.py", False),
+        ("margins/text.py", False),
         ("data/reading.py", True),
         ("sales/models.py", True),
     ):

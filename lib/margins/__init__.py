@@ -9,11 +9,24 @@ analysis runs: `units`, `panel` (one company's quarters), `bridge`, `learning` (
 `breakeven` (price cut against volume, fixed costs), `affordability`.
 """
 
-from lib.margins import charts, names, tables, text
-from lib.margins.analysis import HEADLINE_CUT, Analysis, analyse
-from lib.margins.inputs import Inputs, load
-from lib.margins.params import Params
+from lib import contract
 
+# Loaded on first use (contract.lazy_exports): readers of `names` do not load the models.
+__getattr__, __dir__ = contract.lazy_exports(
+    __name__,
+    {
+        "HEADLINE_CUT": "analysis",
+        "Analysis": "analysis",
+        "analyse": "analysis",
+        "Inputs": "inputs",
+        "load": "inputs",
+        "Params": "params",
+        "charts": "charts",
+        "names": "names",
+        "tables": "tables",
+        "text": "text",
+    },
+)
 __all__ = [
     "HEADLINE_CUT",
     "Analysis",
