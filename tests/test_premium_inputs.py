@@ -205,3 +205,13 @@ def test_the_reference_and_comparisons_can_be_asked_for():
         "Xiaomi",
         "XPeng",
     )
+
+
+def test_a_maker_whose_trims_the_model_cannot_use_is_missing_data(tmp_path):
+    copy = tmp_path / "data"
+    shutil.copytree(FROZEN_DATA, copy)
+    trims = pd.read_csv(copy / "vehicle_trims.csv", dtype=str, keep_default_na=False)
+    trims.loc[trims["brand"] == "Xiaomi", "battery_kwh"] = ""
+    trims.to_csv(copy / "vehicle_trims.csv", index=False)
+    with pytest.raises(makers.MissingData, match=r"Xiaomi has \d+ trims under its badge 'Xiaomi'"):
+        load("xiaomi", data_dir=copy)

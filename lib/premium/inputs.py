@@ -414,7 +414,14 @@ def load(params: Params, data_dir: Path | None = None) -> Inputs:
             "reference_brand to another badge to measure it"
         )
     comparisons = comparison_badges(params, registry, trims, focus, reference)
-    named = [("maker", focus), ("reference_brand", reference)]
+    if focus not in set(sample["brand"]):  # the maker lacks the data, no parameter is wrong
+        raise makers.MissingData(
+            f"{maker.display_name} has {int((trims['brand'] == focus).sum())} trims under its "
+            f"badge {focus!r} in {TRIMS_FILE}, none with a guide price and every spec the model "
+            f"needs within powertrains={list(params.powertrains)} and model_years="
+            f"{list(params.model_years)}; without them there is no brand premium to estimate"
+        )
+    named = [("reference_brand", reference)]
     if params.comparison_brands:
         named += [("comparison_brands", b) for b in comparisons]
     else:  # a registry badge the model cannot use is left out, not an error
