@@ -128,7 +128,9 @@ def _cell(maker: str, content: dict, column: Column, target_stated: bool) -> Cel
             results.format_value(found) + when, _number(found), href, found.get("meaning", "")
         )
     if column.key == "payback" and found is not None:
-        strategy = results.lookup(content, column.notebook, payback_names.BEST_STRATEGY)
+        strategy = results.lookup(content, column.notebook, payback_names.BEST_ROUTE) or (
+            results.lookup(content, column.notebook, payback_names.BEST_STRATEGY)
+        )  # the readable route ("Assemble in Spain"); runs before it recorded only the slug
         route = f" ({strategy['value']})" if strategy and strategy.get("value") else ""
         return Cell(results.format_value(found) + route, _number(found), href)
     if found is None or _number(found) is None:
