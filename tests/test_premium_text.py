@@ -116,7 +116,8 @@ def test_the_top_tier_is_compared_by_value_not_called_a_deeper_discount(result):
     focus = dataclasses.replace(result.focus, premium_pct=1.0)
     said = text.tiers_text(dataclasses.replace(result, upper_tier=upper, focus=focus))
     assert "lists +0.4% against BYD (3 trims), below the +1.0% across all its trims" in said
-    assert "within its interval" in said and "deeper" not in said and "discount" not in said
+    assert "inside the top tier's 95% interval, -5% to +6%: no clear difference" in said
+    assert "deeper" not in said and "discount" not in said
 
 
 def test_every_table_renders_and_names_its_columns(result):

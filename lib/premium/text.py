@@ -256,7 +256,12 @@ def tiers_text(result: BrandPremium) -> str:
     top = upper["premium_pct"]
     overlap = upper["low_pct"] <= overall <= upper["high_pct"]
     compared = "below" if top < overall else "above" if top > overall else "equal to"
-    caveat = ", within its interval" if overlap else ""
+    caveat = (
+        f" (which lies inside the top tier's {inputs.confidence_level:.0%} interval, "
+        f"{upper['low_pct']:+.0f}% to {upper['high_pct']:+.0f}%: no clear difference)"
+        if overlap
+        else ""
+    )
     return (
         f"On specs worth {inputs.band[0]:,.0f} yuan or more at a {reference} badge, {brand} "
         f"lists {top:+.1f}% against {reference} ({count(int(upper['focus_trims']), 'trim')}), "
