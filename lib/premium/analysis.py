@@ -151,7 +151,11 @@ class BrandPremium:
         """The headline premium, or no number when it rests on too little of the maker's own
         data (the status says how little)."""
         inputs, focus, evidence = self.inputs, self.focus, self.evidence
-        brand, reference, ci = inputs.focus, inputs.reference, f"{inputs.confidence_level:.0%}"
+        brand, reference, ci = (
+            inputs.focus,
+            inputs.reference,
+            f"{inputs.params.confidence_level:.0%}",
+        )
         if evidence.enough:
             headline = results.record(
                 names.FOCUS_PREMIUM_PCT,
@@ -195,7 +199,7 @@ class BrandPremium:
         the gap to each comparison badge (with the table of which badge each gap is)."""
         inputs, trim, own = self.inputs, self.headline_trim, self.own
         brand, name = inputs.focus, trim["trim_name"]
-        ci, pi = f"{inputs.confidence_level:.0%}", f"{inputs.prediction_level:.0%}"
+        ci, pi = f"{inputs.params.confidence_level:.0%}", f"{inputs.params.prediction_level:.0%}"
         recorded = [
             results.record(
                 names.FLAGSHIP_SERIES,
@@ -246,7 +250,11 @@ class BrandPremium:
     def _record_other_samples(self) -> list[results.Result]:
         """The premium on battery-electric trims, on transaction prices and at the top."""
         inputs = self.inputs
-        brand, reference, ci = inputs.focus, inputs.reference, f"{inputs.confidence_level:.0%}"
+        brand, reference, ci = (
+            inputs.focus,
+            inputs.reference,
+            f"{inputs.params.confidence_level:.0%}",
+        )
         recorded = []
         for spec, name, meaning in [
             ("BEV only", names.FOCUS_PREMIUM_BEV_ONLY_PCT, ", battery-electric trims only"),
@@ -385,7 +393,7 @@ def launch_band_answer(launches: pd.DataFrame, band: tuple[float, float]) -> str
 def random_seed(inputs: Inputs) -> list[int]:
     """The seed of a maker's Monte Carlo stream: the seed parameter and a stable hash of its key
     (never its position in a list of makers)."""
-    return [inputs.seed, zlib.crc32(inputs.maker.key.encode())]
+    return [inputs.params.seed, zlib.crc32(inputs.maker.key.encode())]
 
 
 def market_position(inputs: Inputs) -> MarketPosition | None:
@@ -407,7 +415,7 @@ def upper_tier(fit: models.HedonicFit, inputs: Inputs) -> pd.Series | None:
     if inputs.band is None:
         return None
     split = robustness.tier_premiums(
-        fit, inputs.focus, [0, inputs.band[0]], inputs.confidence_level
+        fit, inputs.focus, [0, inputs.band[0]], inputs.params.confidence_level
     )
     upper = split[split["tier_low_rmb"] >= inputs.band[0]]
     return upper.iloc[0] if len(upper) else None
@@ -415,7 +423,7 @@ def upper_tier(fit: models.HedonicFit, inputs: Inputs) -> pd.Series | None:
 
 def analyse(inputs: Inputs) -> BrandPremium:
     """Fit the hedonic model on the inputs' sample and derive every result of the report."""
-    level = inputs.confidence_level
+    level = inputs.params.confidence_level
     fit = models.fit_hedonic(inputs.sample, inputs.reference)
     focus = models.premium_of(fit, inputs.focus, level)
     robust = robustness.robustness(
@@ -426,7 +434,9 @@ def analyse(inputs: Inputs) -> BrandPremium:
         fit=fit,
         premiums=models.brand_premiums(fit, level),
         focus=focus,
-        evidence=evidence(focus, robust, inputs.min_brand_trims, inputs.min_brand_series),
+        evidence=evidence(
+            focus, robust, inputs.params.min_brand_trims, inputs.params.min_brand_series
+        ),
         elasticities=models.spec_elasticities(fit, level),
         residuals=diagnostics.residuals(fit),
         vif=diagnostics.vif_table(fit),
@@ -449,7 +459,7 @@ def _flagship_results(inputs: Inputs, fit: models.HedonicFit) -> dict[str, pd.Da
         empty = pd.DataFrame()
         return {"flagship_prices": empty, "gaps": empty, "reach": empty, "launches": empty}
     prices = pricing.price_under_brands(
-        fit, inputs.flagship, inputs.badges, inputs.band, inputs.prediction_level
+        fit, inputs.flagship, inputs.badges, inputs.band, inputs.params.prediction_level
     )
     headline_trim = inputs.flagship.iloc[0]
     gaps = pricing.price_gaps(
@@ -457,8 +467,8 @@ def _flagship_results(inputs: Inputs, fit: models.HedonicFit) -> dict[str, pd.Da
         headline_trim,
         inputs.focus,
         inputs.comparisons,
-        inputs.confidence_level,
-        inputs.n_draws,
+        inputs.params.confidence_level,
+        inputs.params.n_draws,
         random_seed(inputs),
     )
     return {

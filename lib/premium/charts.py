@@ -26,6 +26,11 @@ def _k(yuan: float) -> str:
     return f"{yuan / 1000:,.0f}k"
 
 
+def _premium_label(inputs) -> str:
+    level = f"{inputs.params.confidence_level:.0%}"
+    return f"{inputs.focus} premium vs {inputs.reference} (%, {level} interval)"
+
+
 def _interval_height(rows: int) -> tuple[float, float]:
     return (9.0, max(2.6, 0.26 * rows + 1.2))
 
@@ -153,7 +158,7 @@ def elasticity_chart(result: BrandPremium, ax: Axes | None = None) -> Figure:
     gains = ", ".join(
         f"{100 * (1.1**r.coef - 1):+.1f}% ({r.spec})" for r in size_terms.itertuples()
     )
-    level = result.inputs.confidence_level
+    level = result.inputs.params.confidence_level
     plots.finish(
         ax,
         title=f"10% more spec, more price: {gains}",
@@ -223,7 +228,8 @@ def premiums_chart(result: BrandPremium, ax: Axes | None = None) -> Figure:
     table = result.premiums
     enough = result.evidence.enough  # a thin own estimate is no point on the chart
     shown = table[
-        (table["trims"] >= inputs.min_brand_trims) | ((table["brand"] == inputs.focus) & enough)
+        (table["trims"] >= inputs.params.min_brand_trims)
+        | ((table["brand"] == inputs.focus) & enough)
     ]
     ax = plots.axes(ax, _interval_height(len(shown)))
     colors = dict.fromkeys(inputs.comparisons, plots.REFERENCE_COLOR)
@@ -250,9 +256,9 @@ def premiums_chart(result: BrandPremium, ax: Axes | None = None) -> Figure:
         ax,
         title=title,
         xlabel=f"brand premium vs {inputs.reference} for the same specs (%, log scale, "
-        f"{inputs.confidence_level:.0%} interval)",
+        f"{inputs.params.confidence_level:.0%} interval)",
         source=SOURCE
-        + f"; brands with at least {inputs.min_brand_trims} trims; comparison brands in teal",
+        + f"; brands with at least {inputs.params.min_brand_trims} trims; comparison brands in teal",
     )
     return ax.figure
 
@@ -271,7 +277,7 @@ def robustness_chart(result: BrandPremium, ax: Axes | None = None) -> Figure:
         ax,
         title=f"{inputs.focus}'s premium stays between {robust['premium_pct'].min():+.0f}% and "
         f"{robust['premium_pct'].max():+.0f}% across {len(robust)} specifications",
-        xlabel=f"{inputs.focus} premium vs {inputs.reference} (%, {inputs.confidence_level:.0%} interval)",
+        xlabel=_premium_label(inputs),
         source=SOURCE,
     )
     return ax.figure
@@ -291,7 +297,7 @@ def tier_chart(result: BrandPremium, ax: Axes | None = None) -> Figure:
     plots.finish(
         ax,
         title=_tier_title(result),
-        xlabel=f"{inputs.focus} premium vs {inputs.reference} (%, {inputs.confidence_level:.0%} interval)",
+        xlabel=_premium_label(inputs),
         ylabel=f"specs' price at a {inputs.reference} badge",
         source=SOURCE,
     )
@@ -305,13 +311,17 @@ def _tier_title(result: BrandPremium) -> str:
     if inputs.band is None:
         tiers = result.tiers
         if len(tiers) == 1:
-            return f"{inputs.focus}'s trims sit in one spec-price tier: {tiers['premium_pct'].iloc[0]:+.0f}%"
+            only = tiers["premium_pct"].iloc[0]
+            return f"{inputs.focus}'s trims sit in one spec-price tier: {only:+.0f}%"
         return (
             f"{inputs.focus}'s premium runs from {tiers['premium_pct'].min():+.0f}% to "
             f"{tiers['premium_pct'].max():+.0f}% across {len(tiers)} spec-price tiers"
         )
     if upper is None:
-        return f"No {inputs.focus} trim has specs worth {_k(inputs.band[0])}+ at a {inputs.reference} badge"
+        return (
+            f"No {inputs.focus} trim has specs worth {_k(inputs.band[0])}+ at a "
+            f"{inputs.reference} badge"
+        )
     top = upper["premium_pct"]
     compared = "lower than" if top < overall else "higher than" if top > overall else "equal to"
     return (
@@ -339,7 +349,7 @@ def flagship_chart(result: BrandPremium, ax: Axes | None = None) -> Figure:
         ax,
         title=f"The {trim['trim_name']} would list at ~{_k(own['expected_rmb'])} yuan as a "
         f"{inputs.focus}, ~{_k(richest)} as a {result.richest}",
-        xlabel=f"predicted guide price (yuan; {inputs.prediction_level:.0%} prediction interval; "
+        xlabel=f"predicted guide price (yuan; {inputs.params.prediction_level:.0%} prediction interval; "
         "band shaded)",
         source=SOURCE,
     )

@@ -234,35 +234,6 @@ class Inputs:
         """Focus, reference and comparison badges, each once, in that order."""
         return list(dict.fromkeys([self.focus, self.reference, *self.comparisons]))
 
-    # The settings of the estimates, as the parameters give them.
-    @property
-    def confidence_level(self) -> float:
-        return float(self.params.confidence_level)
-
-    @property
-    def prediction_level(self) -> float:
-        return float(self.params.prediction_level)
-
-    @property
-    def min_brand_trims(self) -> int:
-        return int(self.params.min_brand_trims)
-
-    @property
-    def min_brand_series(self) -> int:
-        return int(self.params.min_brand_series)
-
-    @property
-    def drive_if_missing(self) -> str:
-        return self.params.flagship_drive_if_missing
-
-    @property
-    def n_draws(self) -> int:
-        return int(self.params.n_draws)
-
-    @property
-    def seed(self) -> int:
-        return int(self.params.seed)
-
 
 def check_lists(params: Params, trims: pd.DataFrame) -> tuple[float, ...]:
     """The list parameters against each other and the data (BadParameter naming the first that

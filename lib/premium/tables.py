@@ -61,7 +61,7 @@ def _sourced_rows(rows: pd.DataFrame) -> Styler:
 
 
 def elasticity_table(result: BrandPremium) -> Styler:
-    level = f"{result.inputs.confidence_level:.0%}"
+    level = f"{result.inputs.params.confidence_level:.0%}"
     columns = ["spec", "unit", "coef", "low", "high", "meaning"]
     names = {"coef": "estimate", "low": f"low ({level})", "high": f"high ({level})"}
     return _table(result.elasticities[columns], dict.fromkeys(columns[2:5], DECIMAL), names)
@@ -91,8 +91,8 @@ def premium_table(result: BrandPremium) -> Styler:
     """The focus, reference and comparison badges' premiums, thin estimates noted."""
     inputs = result.inputs
     table = result.premiums.set_index("brand").loc[inputs.badges].reset_index()
-    thin = f"thin: fewer than {inputs.min_brand_trims} trims"
-    table["note"] = table["trims"].lt(inputs.min_brand_trims).map({True: thin, False: ""})
+    thin = f"thin: fewer than {inputs.params.min_brand_trims} trims"
+    table["note"] = table["trims"].lt(inputs.params.min_brand_trims).map({True: thin, False: ""})
     names = {
         "premium_pct": "premium (Kennedy)",
         "low_pct": "low",
@@ -120,7 +120,7 @@ def flagship_table(result: BrandPremium) -> Styler | None:
 def price_table(result: BrandPremium) -> Styler | None:
     if not result.has_flagship:
         return None
-    level = f"{result.inputs.prediction_level:.0%}"
+    level = f"{result.inputs.params.prediction_level:.0%}"
     names = {
         "expected_rmb": "expected (yuan)",
         "median_rmb": "median",

@@ -88,7 +88,8 @@ def too_little_data(result: BrandPremium) -> str:
             "outside its own interval"
         )
     return (
-        f"**{brand}'s brand premium: {evidence.status}.** Its estimate ({'; '.join(reasons)}) is about those cars "
+        f"**{brand}'s brand premium: {evidence.status}.** Its estimate ({'; '.join(reasons)}) "
+        "is about those cars "
         "more than about the badge, so it is no headline; the tables below show it with that "
         "flag."
     )
@@ -99,7 +100,7 @@ def premium_sentence(result: BrandPremium) -> str:
     inputs, focus = result.inputs, result.focus
     brand, reference = escape(inputs.focus), escape(inputs.reference)
     side = "below" if focus.premium_pct < 0 else "above"
-    level = f"{inputs.confidence_level:.0%}"
+    level = f"{inputs.params.confidence_level:.0%}"
     ci = interval(focus.low_pct, focus.high_pct, "+.0f", f"{level} interval ", "%")
     ci = f"{ci}, " if ci else ""
     return (
@@ -131,7 +132,7 @@ def _flagship_answer(result: BrandPremium) -> str:
         if pd.notna(actual)
         else ""
     )
-    level = f"{inputs.prediction_level:.0%}"
+    level = f"{inputs.params.prediction_level:.0%}"
     pi = interval(own["low_rmb"], own["high_rmb"], ",.0f", f"{level} prediction interval ")
     pi = (
         f"{level} prediction interval {round_yuan(own['low_rmb'])} to {round_yuan(own['high_rmb'])}"
@@ -257,7 +258,7 @@ def tiers_text(result: BrandPremium) -> str:
     overlap = upper["low_pct"] <= overall <= upper["high_pct"]
     compared = "below" if top < overall else "above" if top > overall else "equal to"
     caveat = (
-        f" (which lies inside the top tier's {inputs.confidence_level:.0%} interval, "
+        f" (which lies inside the top tier's {inputs.params.confidence_level:.0%} interval, "
         f"{upper['low_pct']:+.0f}% to {upper['high_pct']:+.0f}%: no clear difference)"
         if overlap
         else ""
@@ -300,8 +301,8 @@ def flagship_text(result: BrandPremium) -> str:
     text = "Flagship specs used. "
     if filled:
         text += (
-            f"Blank drive layouts were set to {inputs.drive_if_missing!r} by the parameter "
-            "`flagship_drive_if_missing`, an assumption without a source (its comment says why). "
+            f"Blank drive layouts were set to {inputs.params.flagship_drive_if_missing!r} by the "
+            "parameter `flagship_drive_if_missing`, an assumption without a source (its comment says why). "
         )
     if inputs.flagship_notes:
         text += "Adjustments: " + "; ".join(escape(n) for n in inputs.flagship_notes) + "."
@@ -311,7 +312,7 @@ def flagship_text(result: BrandPremium) -> str:
 def gaps_text(result: BrandPremium) -> str:
     if not result.has_flagship:
         return ""
-    brand, level = escape(result.inputs.focus), result.inputs.confidence_level
+    brand, level = escape(result.inputs.focus), result.inputs.params.confidence_level
     return (
         f"Gap between each comparison badge and {brand} for the "
         f"{escape(result.headline_trim['trim_name'])} (yuan, expected guide prices; positive = "
@@ -372,7 +373,7 @@ def _launch_paragraph(result: BrandPremium, row) -> str:
             f"{text}. Its specs are not in `data/vehicle_trims.csv`, so the model has not "
             "priced it: its launch range is reported, not compared."
         )
-    level = f"{inputs.prediction_level:.0%}"
+    level = f"{inputs.params.prediction_level:.0%}"
     where = (
         f"its low end lies below the model's {level} prediction interval"
         if row.launch_low_rmb < row.pi_low_rmb
