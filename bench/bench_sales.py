@@ -64,7 +64,8 @@ def _phase_seconds(stats: pstats.Stats, names: tuple[str, ...], path_part: str) 
 def _parts(n_paths: int) -> dict:
     """The notebook's work outside Jupyter, by phase, and inside it fitting vs simulation
     (profiled: time in the model-fitting functions vs the path-simulation functions)."""
-    inputs = sales.load_inputs("leapmotor", 1_000_000, 2026, "", n_paths, 2026)
+    params = sales.Params(target_units=1_000_000, target_year=2026, n_paths=n_paths, seed=2026)
+    inputs = sales.load(params)
     deliveries, holidays, settings = inputs.deliveries, inputs.holidays, inputs.settings
     profiler = cProfile.Profile()
     timings = {}

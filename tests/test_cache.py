@@ -365,19 +365,10 @@ def test_notebook_01_records_the_same_results_with_and_without_the_cache(tmp_pat
     scenario, shared = tmp_path / "small.yaml", tmp_path / "shared"
     scenario.write_text(SMALL)
     monkeypatch.setenv(cache.CACHE_DIR_ENV, str(shared))
-    inputs = sales.load_inputs(
-        "leapmotor",
-        0,
-        0,
-        "2023-06",
-        300,
-        2026,
-        backtest_paths=100,
-        comparison_paths=100,
-        data_dir=FROZEN_DATA,
+    params = sales.Params(
+        data_through="2023-06", n_paths=300, seed=2026, backtest_paths=100, comparison_paths=100
     )
-    sales.analyse(inputs)
-    sales.resolve(inputs, sales.year_to_resolve(inputs))
+    sales.analyse(sales.load(params, FROZEN_DATA))  # the answer's backtest and the scored year's
     monkeypatch.delenv(cache.CACHE_DIR_ENV)
     stored = {p: p.stat().st_mtime_ns for p in entries(shared)}
     assert len(stored) >= 2  # the answer's backtest and the month-ends' of the resolved year

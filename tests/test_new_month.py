@@ -75,24 +75,26 @@ def test_notebook_01_models_treat_the_new_month_as_known(next_month):
     folder, appended, maker, _ = next_month
     month = appended[maker]
     deliveries, holidays = data.load_deliveries(folder), data.load_holidays(folder)
-    settings = sales.validate_parameters(
-        deliveries,
-        maker,
-        1_000_000,
-        month.year,
-        "",
-        300,
-        1,
+    params = sales.Params(
+        maker=maker,
+        target_units=1_000_000,
+        target_year=month.year,
+        n_paths=300,
+        seed=1,
         backtest_paths=100,
         comparison_paths=100,
     )
+    settings = sales.load(params, folder).settings
     assert settings.cutoff == month  # the default cutoff is the new month
     data_now = sales.snapshot(deliveries, settings.cutoff, holidays)
     backtest = sales.run_backtest(deliveries, settings.cutoff, holidays, 100, 1)
     projection = sales.project(
         data_now, maker, settings.target_units, month.year, holidays, backtest, 300, 1
     )
-    assert 0.0 <= projection.p_reach_target <= 1.0
+    # the answer is the share of simulated years reaching the target, and every simulated year
+    # holds at least the months already reported (the new one included)
+    assert projection.p_reach_target == projection.probability(1_000_000)
+    assert projection.p10 >= arithmetic_reported(deliveries, maker, month)
     assert projection.p10 <= projection.median <= projection.p90
     arithmetic, forecast = projection.arithmetic, projection.forecast
     assert str(month) in arithmetic.reported_months
@@ -119,3 +121,9 @@ def test_the_whole_collection_runs_on_the_new_month(next_month, tmp_path):
     assert f"(data to {newest})" in sales_results["p_reach_target"]["meaning"]
     # The notebook's default maker: its new month counts in its latest run-rate.
     assert str(appended["leapmotor"]) in sales_results["latest_run_rate_units"]["meaning"]
+
+
+def arithmetic_reported(deliveries: pd.DataFrame, maker: str, month: pd.Period) -> float:
+    """The maker's deliveries reported in `month`'s year up to `month`."""
+    rows = deliveries[(deliveries["brand"] == maker) & (deliveries["month"] <= month)]
+    return float(rows.loc[rows["month"].dt.year == month.year, "deliveries"].sum())

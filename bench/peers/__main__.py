@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lib import data
+from lib import data, paths
 from lib.sales import evaluation
 from lib.sales.inputs import series_at
 
@@ -29,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE.parent / "out"
 VENV = OUT / "venv-peers"
 REQUIREMENTS = ["statsforecast==2.1.1", "pandas<3"]
-SCORES = evaluation.PEER_SCORES
+SCORES = paths.PEER_SCORES
 PEER_LABELS = evaluation.PEER_LABELS
 PEERS = tuple(PEER_LABELS)
 
