@@ -20,34 +20,30 @@ then `charts`, `tables` and `text` show the result. The modules, in the order th
 - `charts`, `tables`, `text`: what readers see, built from the `Analysis`
 """
 
-from lib.sales import charts, names, resolution, tables, text, track
-from lib.sales.analysis import Analysis, analyse
-from lib.sales.evaluation import backtest_summary, load_peer_scores, run_backtest
-from lib.sales.inputs import Inputs, InsufficientHistory, load
-from lib.sales.params import Params
-from lib.sales.projection import Projection, comparison_table, project
-from lib.sales.resolution import Resolution
-from lib.sales.seasonality import snapshot
+from lib import contract
 
-__all__ = [
-    "Analysis",
-    "Inputs",
-    "InsufficientHistory",
-    "Params",
-    "Projection",
-    "Resolution",
-    "analyse",
-    "backtest_summary",
-    "charts",
-    "comparison_table",
-    "load",
-    "load_peer_scores",
-    "names",
-    "project",
-    "resolution",
-    "run_backtest",
-    "snapshot",
-    "tables",
-    "text",
-    "track",
-]
+# Loaded on first use (contract.lazy_exports): the summary and the league table import only `names`.
+EXPORTS = {
+    "Analysis": "analysis",
+    "analyse": "analysis",
+    "backtest_summary": "evaluation",
+    "load_peer_scores": "evaluation",
+    "run_backtest": "evaluation",
+    "Inputs": "inputs",
+    "InsufficientHistory": "inputs",
+    "load": "inputs",
+    "Params": "params",
+    "Projection": "projection",
+    "comparison_table": "projection",
+    "project": "projection",
+    "Resolution": "resolution",
+    "snapshot": "seasonality",
+    "charts": "charts",
+    "names": "names",
+    "resolution": "resolution",
+    "tables": "tables",
+    "text": "text",
+    "track": "track",
+}
+__getattr__, __dir__ = contract.lazy_exports(__name__, EXPORTS)
+__all__ = sorted(EXPORTS)
