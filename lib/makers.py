@@ -2,11 +2,12 @@
 
 A maker has one key (`leapmotor`, `li_auto`, ...), the key of its delivery series and the value of
 every notebook's `maker` parameter. The registry says what that maker is called elsewhere: its
-display name, its company in the financials, its badges in the trims, and which sourced rows of
-`assumptions.csv` hold its transaction discount, EU duty, overseas-venture share and stated target.
-Facts the registry does not list are found here too, from sourced rows that name the maker's own
-cars: its flagship (`flagship`), its overseas venture (`has_overseas_venture`). Nothing else in
-`lib/` spells out a maker's names or facts.
+display name, its company in the financials, its badges in the trims, which sourced rows of
+`assumptions.csv` hold its transaction discount, EU duty and stated target, and why its reported
+annual total may differ from its monthly series. Facts the registry does not list are found here
+too, from sourced rows that name the maker's own cars: its flagship (`flagship`); its overseas
+ventures are rows of `data/ventures.csv`. Nothing else in `lib/` spells out a maker's names or
+facts.
 """
 
 from __future__ import annotations
@@ -45,7 +46,6 @@ class Maker:
     trim_brands: tuple[str, ...]  # badges in vehicle_trims.csv, the maker's own badge first
     discount_row: str | None  # assumptions.csv rows; None: no maker-specific sourced figure
     eu_cvd_row: str | None
-    venture_share_row: str | None
     target_row: str | None
     source_url: str
     note: str
@@ -74,7 +74,6 @@ def registry(data_dir: Path | None = None) -> dict[str, Maker]:
             ),
             discount_row=_blank(row.discount_row),
             eu_cvd_row=_blank(row.eu_cvd_row),
-            venture_share_row=_blank(row.venture_share_row),
             target_row=_blank(row.target_row),
             source_url=row.source_url,
             note=_blank(row.note) or "",
@@ -210,20 +209,3 @@ def names_maker(entry: Maker, text: pd.Series) -> pd.Series:
     names = sorted({entry.display_name, *entry.trim_brands}, key=len, reverse=True)
     pattern = r"(?<![A-Za-z0-9])(?:" + "|".join(re.escape(n) for n in names) + r")(?![A-Za-z0-9])"
     return text.fillna("").astype(str).str.contains(pattern, case=False, regex=True)
-
-
-def has_overseas_venture(entry: Maker) -> bool:
-    """Whether the data hold an overseas venture of the maker: the registry names the sourced row
-    of its share in one (`venture_share_row`). The venture, plant, overseas price and volume rows
-    of assumptions.csv are that venture's; a maker without one has no overseas venture in the
-    data, and no other maker's venture stands in for it."""
-    return entry.venture_share_row is not None
-
-
-def no_overseas_venture(entry: Maker) -> str:
-    """Why the overseas question has no answer for a maker, in one sentence."""
-    return (
-        f"{entry.display_name}: no overseas venture in the data (data/makers.csv names no "
-        "venture_share_row for it, and the venture, plant, overseas price and volume rows of "
-        "assumptions.csv are another venture's)"
-    )

@@ -44,9 +44,7 @@ def content(p=0.4, premium=-20.0, margins_status="ok", note=None):
 
 def registry():
     def maker(key, target_row):
-        return makers.Maker(
-            key, key.upper(), None, (), None, None, None, target_row, "https://x.org", ""
-        )
+        return makers.Maker(key, key.upper(), None, (), None, None, target_row, "https://x.org", "")
 
     return {"a": maker("a", "a_target_2026_units"), "b": maker("b", None)}
 

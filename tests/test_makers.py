@@ -34,7 +34,7 @@ def test_registry_rows_point_at_rows_that_exist():
     companies = set(data.load_financials()["company"])
     badges = set(data.load_trims()["brand"])
     for maker in registry.values():
-        rows = [maker.discount_row, maker.eu_cvd_row, maker.venture_share_row, maker.target_row]
+        rows = [maker.discount_row, maker.eu_cvd_row, maker.target_row]
         assert {r for r in rows if r} <= set(assumptions.index), maker.key
         assert maker.company is None or maker.company in companies, maker.key
         assert set(maker.trim_brands) <= badges, maker.key

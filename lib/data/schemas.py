@@ -454,7 +454,6 @@ MAKERS = Dataset(
         "trim_brands": _text("badges in vehicle_trims.csv, separated by |", nullable=True),
         "discount_row": _text("an assumption name", nullable=True),
         "eu_cvd_row": _text("an assumption name", nullable=True),
-        "venture_share_row": _text("an assumption name", nullable=True),
         "target_row": _text("an assumption name", nullable=True),
         "quality": _text("a quality flag", _one_of(DELIVERY_QUALITY, "a quality flag")),
         "source_url": SOURCE,
