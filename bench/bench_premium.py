@@ -8,7 +8,6 @@ pins it. The 1-minute load average is reported because the machine may be shared
 
 from __future__ import annotations
 
-import ast
 import os
 import statistics
 import subprocess
@@ -47,19 +46,12 @@ def notebook_seconds(output: Path) -> tuple[float, list[tuple[float, str]]]:
     return wall, sorted(timed, reverse=True)[:3]
 
 
-def notebook_defaults() -> dict:
-    """The notebook's parameters at their defaults (read from its parameters cell)."""
-    found = papermill.inspect_notebook(str(NOTEBOOK))
-    return {name: ast.literal_eval(p["default"]) for name, p in found.items()}
-
-
 def model_seconds() -> float:
     """The notebook's model work in this process: the study's checks and every fit of
     `premium.analyse` (main fit, robustness, tiers, transaction refit, gaps)."""
     data.load_trims(), data.load_assumptions()  # read and validated before the clock starts
-    parameters = notebook_defaults()
     started = time.perf_counter()
-    premium.analyse(premium.load_study(parameters.pop("maker"), **parameters))
+    premium.analyse(premium.load(premium.Params()))  # the notebook's defaults, from Params
     return time.perf_counter() - started
 
 

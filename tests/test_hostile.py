@@ -112,6 +112,8 @@ def hostile_scenario(params_dir: Path) -> Path:
         comparison_brands=["Tesla" + brand, "Zeekr" + brand],
         flagship_series="D19" + series,
         flagship_trims=["D19 BEV (115 kWh)" + trim],
+        price_band_low_rmb=250_000,  # a hostile series has no sourced band: the band is given
+        price_band_high_rmb=300_000,
     )
     scenario["notebooks"]["03_price_war_margins"]["peers"] = (
         f"{HOSTILE_COMPANY}{payload('company')}, XPeng"

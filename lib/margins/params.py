@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lib import contract
+from lib import contract, makers
 from lib.contract import param
 from lib.errors import BadParameter
 
@@ -21,7 +21,9 @@ GRID_ENDS = (
 
 @dataclass(frozen=True)
 class Params(contract.Params):
-    maker: str = param("leapmotor", "maker key in data/makers.csv (python -m lib check lists them)")
+    maker: str = param(
+        makers.DEFAULT, "maker key in data/makers.csv (python -m lib check lists them)"
+    )
     peers: str = param(
         "", "comma-separated companies to compare with (empty: every other company in the data)"
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lib import contract
+from lib import contract, makers
 from lib.contract import param
 from lib.payback.uncertain import DISTRIBUTIONS
 
@@ -25,7 +25,9 @@ class Params(contract.Params):
     """What notebook 04 can be asked: whose ventures, which car, the horizon, the draws, and every
     model input (a number, or [min, mode, max] for an uncertain one)."""
 
-    maker: str = param("leapmotor", "maker key in data/makers.csv (python -m lib check lists them)")
+    maker: str = param(
+        makers.DEFAULT, "maker key in data/makers.csv (python -m lib check lists them)"
+    )
     car_model: str = param(
         "",
         "car whose European and Chinese list prices set the unit economics, a car key of the "

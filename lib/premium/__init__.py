@@ -17,20 +17,20 @@ and `text` show the result. The modules, in the order the analysis runs:
 - `charts`, `tables`, `text`: what readers see, built from the `BrandPremium`
 """
 
-from lib.premium import charts, names, tables, text
-from lib.premium.analysis import BrandPremium, Evidence, analyse
-from lib.premium.inputs import Inputs, load
-from lib.premium.params import Params
+from lib import contract
 
-__all__ = [
-    "BrandPremium",
-    "Evidence",
-    "Inputs",
-    "Params",
-    "analyse",
-    "charts",
-    "load",
-    "names",
-    "tables",
-    "text",
-]
+# Loaded on first use (contract.lazy_exports): the summary and the league table import only `names`.
+EXPORTS = {
+    "BrandPremium": "analysis",
+    "Evidence": "analysis",
+    "analyse": "analysis",
+    "Inputs": "inputs",
+    "load": "inputs",
+    "Params": "params",
+    "charts": "charts",
+    "names": "names",
+    "tables": "tables",
+    "text": "text",
+}
+__getattr__, __dir__ = contract.lazy_exports(__name__, EXPORTS)
+__all__ = sorted(EXPORTS)
