@@ -182,6 +182,7 @@ def test_one_scale_of_words_for_every_probability(tmp_path):
         and "more likely than not" not in payback.claim
     )
     from lib import results
+
     assert [results.likelihood(p) for p in (0.05, 0.2, 0.58, 0.6, 0.99)] == [
         "very unlikely",
         "unlikely",
@@ -211,3 +212,15 @@ def test_a_target_that_is_last_years_total_and_a_missing_value_are_worded(tmp_pa
     )
     answer = summary.answers(run)[0]
     assert "None" not in answer.sentence and "growth over" not in answer.sentence
+
+
+def test_a_premium_below_its_evidence_floor_is_stated_as_such_not_as_a_number(tmp_path):
+    thin = [
+        result("focus_premium_pct", None, "pct", "premium", role="headline"),
+        result("focus_premium_status", "too little data (1 trims, 1 series)", "text", "floor"),
+        result("reference_brand", "BYD", "text", "reference"),
+    ]
+    run = another_makers_run(tmp_path, {"02_brand_premium": thin})
+    premium = summary.verdicts(run, "li_auto")[1]
+    assert "too little data (1 trims, 1 series), so no premium is stated" in premium.verdict
+    assert "None" not in premium.verdict and "%" not in premium.verdict

@@ -208,12 +208,14 @@ def _verdict_premium(found: dict, maker: str) -> tuple[str, str, str]:
         found[premium_names.FOCUS_PREMIUM_PCT],
         _value(found, premium_names.REFERENCE_BRAND),
     )
-    pct = _value(found, premium_names.FOCUS_PREMIUM_PCT)
-    side = "below" if pct < 0 else "above"
-    interval = f" (95% interval {_range(premium)})" if _range(premium) else ""
-    verdict = (
-        f"{maker}'s badge lists {abs(pct):.0f}% {side} {reference}'s for the same specs{interval}"
-    )
+    pct = found[premium_names.FOCUS_PREMIUM_PCT]["value"]
+    if pct is None:  # below the evidence floor: the status says on how little
+        status = found.get(premium_names.FOCUS_PREMIUM_STATUS, {}).get("value", "too little data")
+        verdict = f"{maker}'s badge against {reference}'s: {status}, so no premium is stated"
+    else:
+        side = "below" if pct < 0 else "above"
+        interval = f" (95% interval {_range(premium)})" if _range(premium) else ""
+        verdict = f"{maker}'s badge lists {abs(pct):.0f}% {side} {reference}'s for the same specs{interval}"
     flagship, band = (
         _flagship(found),
         _value(found, premium_names.PRICE_BAND)
