@@ -6,6 +6,7 @@ what holds for any valid data (tests/test_new_month.py proves that)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -432,3 +433,108 @@ class Cluster:
         for process in [*self.workers, self.scheduler]:
             if process.poll() is None:
                 self.kill(process)
+
+
+# Notebook 02's inputs on the frozen data, and synthetic trims with a known truth (lib.premium).
+
+
+def premium_inputs(maker: str = "leapmotor", data_dir=FROZEN_DATA, **overrides):
+    """The inputs of notebook 02 on the frozen data, parameters at their defaults but these."""
+    from lib.premium import Params, inputs
+
+    return inputs.load(Params(maker=maker, **overrides), data_dir)
+
+
+TRUE_BRANDS = {"Ref": 0.0, "Alpha": -0.25, "Beta": 0.30, "Gamma": 0.10, "Delta": -0.10}
+TRUE_ELASTICITIES = {"battery_kwh": 0.45, "power_kw": 0.20, "length_mm": 1.20}
+TRUE_LIDAR = 0.08
+
+
+def synthetic_trims(
+    seed: int = 7,
+    series_per_brand: int = 16,
+    trims_per_series: int = 6,
+    brands: dict[str, float] | None = None,
+    tier_effect: float = 0.0,
+) -> pd.DataFrame:
+    """A trim table with a known truth: log price = specs x elasticities + brand effect +
+    series effect + noise. `tier_effect` is added to brand Alpha's trims whose specs alone
+    would price above 250,000 yuan (to test the tier interaction)."""
+    rng = np.random.default_rng(seed)
+    bodies = {"suv": 0.05, "sedan": 0.0, "mpv": 0.15}
+    drives = {"fwd": -0.05, "rwd": 0.0, "awd": 0.06}
+    powertrains = {"bev": 0.0, "erev": 0.10}
+    years = {2023: 0.0, 2024: -0.04, 2025: -0.08}
+    rows = []
+    for brand, effect in (brands or TRUE_BRANDS).items():
+        for s in range(series_per_brand):
+            battery = np.exp(rng.normal(np.log(65), 0.35))
+            length = rng.normal(4750, 250)
+            body = rng.choice(list(bodies))
+            powertrain = rng.choice(list(powertrains), p=[0.8, 0.2])
+            series_effect = rng.normal(0, 0.05)
+            for k in range(trims_per_series):
+                trim_battery = battery * np.exp(rng.normal(0, 0.12))
+                power = np.exp(rng.normal(np.log(200), 0.4))
+                drive = rng.choice(list(drives))
+                lidar = int(rng.random() < 0.4)
+                year = int(rng.choice(list(years)))
+                spec = (
+                    11.9
+                    + TRUE_ELASTICITIES["battery_kwh"] * np.log(trim_battery / 65)
+                    + TRUE_ELASTICITIES["power_kw"] * np.log(power / 200)
+                    + TRUE_ELASTICITIES["length_mm"] * np.log(length / 4750)
+                    + bodies[body]
+                    + drives[drive]
+                    + powertrains[powertrain]
+                    + years[year]
+                    + TRUE_LIDAR * lidar
+                )
+                extra = tier_effect if brand == "Alpha" and np.exp(spec) >= 250_000 else 0.0
+                log_price = spec + effect + extra + series_effect + rng.normal(0, 0.08)
+                rows.append(
+                    {
+                        "brand": brand,
+                        "series": f"{brand[:2].upper()}{s}",
+                        "trim_name": f"{brand} S{s} trim {k}",
+                        "model_year": year,
+                        "segment": f"{body} class",
+                        "body": body,
+                        "powertrain": powertrain,
+                        "msrp_rmb": float(np.exp(log_price)),
+                        "battery_kwh": float(trim_battery),
+                        "power_kw": float(power),
+                        "length_mm": float(length),
+                        "drive": drive,
+                        "lidar_count": float(lidar),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+# Notebook 04's inputs on the frozen data (lib.payback), with few draws.
+PAYBACK_DRAWS = {"n_sims": 1000, "seed": 11}
+
+
+def payback_tables():
+    """The model's inputs from the frozen test data, so that sourced defaults stay pinned."""
+    from lib.payback import inputs
+
+    return inputs.Tables.load(FROZEN_DATA)
+
+
+def payback_inputs(tables=None, **changes):
+    """Leapmotor (or `maker=`) on the frozen data, few draws; `changes` override parameters."""
+    from lib.payback import Params, inputs
+
+    return inputs.resolve(Params(**(PAYBACK_DRAWS | changes)), tables or payback_tables())
+
+
+def with_ventures(tables, maker: str, rows: pd.DataFrame | None = None):
+    """The tables with Leapmotor's venture rows (or `rows`) given to `maker` as well, to test
+    how the model frames another maker's own ventures."""
+    ventures = tables.ventures
+    given = (ventures[ventures["maker"] == "leapmotor"] if rows is None else rows).copy()
+    given["maker"] = maker
+    given["venture"] = maker + "_" + given["venture"]
+    return dataclasses.replace(tables, ventures=pd.concat([ventures, given], ignore_index=True))

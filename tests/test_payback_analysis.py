@@ -9,17 +9,17 @@ import numpy as np
 import pytest
 
 from lib.payback import analysis, uncertain
-from tests.test_payback_inputs import frozen_inputs
+from tests.conftest import payback_inputs
 
 
 @pytest.fixture(scope="module")
 def setup():
-    return frozen_inputs()
+    return payback_inputs()
 
 
 @pytest.fixture(scope="module")
 def result():
-    return analysis.analyse(frozen_inputs(n_sims=2000))
+    return analysis.analyse(payback_inputs(n_sims=2000))
 
 
 def test_unit_economics_waterfall_closes(setup):

@@ -10,12 +10,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
 from lib.payback import analysis, charts  # noqa: E402
-from tests.test_payback_inputs import frozen_inputs  # noqa: E402
+from tests.conftest import payback_inputs
 
 
 @pytest.fixture(scope="module")
 def result():
-    return analysis.analyse(frozen_inputs(n_sims=2000))
+    return analysis.analyse(payback_inputs(n_sims=2000))
 
 
 def test_charts_draw_on_the_given_axes_and_state_the_finding(result):

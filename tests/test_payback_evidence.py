@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 
 from lib.payback import evidence
-from tests.test_payback_inputs import frozen_inputs, frozen_tables, with_ventures
+from tests.conftest import payback_inputs, payback_tables, with_ventures
 
 
 @pytest.fixture(scope="module")
 def leapmotor():
-    return frozen_inputs()
+    return payback_inputs()
 
 
 def test_known_facts_hold_the_ventures_tariffs_and_volumes(leapmotor):
@@ -27,11 +27,11 @@ def test_known_facts_hold_the_ventures_tariffs_and_volumes(leapmotor):
 
 
 def test_another_makers_facts_are_its_own():
-    tables = frozen_tables()
+    tables = payback_tables()
     rows = tables.ventures[
         (tables.ventures["maker"] == "leapmotor") & (tables.ventures["country"] == "Europe")
     ]
-    nio = frozen_inputs(with_ventures(tables, "nio", rows), maker="nio")
+    nio = payback_inputs(with_ventures(tables, "nio", rows), maker="nio")
     facts = evidence.known_facts(nio)
     topics = facts.index.get_level_values("topic")
     assert all(t.startswith("nio ") or "market-wide" in t or "NIO" in t for t in topics)
@@ -50,12 +50,12 @@ def test_calibration_checks_are_named_and_pinned(leapmotor):
 
 
 def test_a_maker_without_broker_rows_gets_no_check():
-    tables = frozen_tables()
+    tables = payback_tables()
     rows = tables.ventures[
         (tables.ventures["maker"] == "leapmotor")
         & ~tables.ventures["fact"].str.startswith("broker_")
     ]
-    nio = frozen_inputs(with_ventures(tables, "nio", rows), maker="nio")
+    nio = payback_inputs(with_ventures(tables, "nio", rows), maker="nio")
     assert evidence.calibration(nio).checks == ()
 
 

@@ -7,40 +7,17 @@ from __future__ import annotations
 import dataclasses
 import re
 
-import pandas as pd
 import pytest
 
 from lib.errors import BadParameter
 from lib.makers import MissingData
-from lib.payback import Params, inputs, load
-from tests.conftest import FROZEN_DATA
-
-SMALL = {"n_sims": 1000, "seed": 11}
-
-
-def frozen_tables() -> inputs.Tables:
-    """The model's inputs from the frozen test data, so that sourced defaults stay pinned."""
-    return inputs.Tables.load(FROZEN_DATA)
-
-
-def frozen_inputs(tables: inputs.Tables | None = None, **changes) -> inputs.Inputs:
-    """Leapmotor (or `maker=`) on the frozen data, few draws; `changes` override parameters."""
-    return inputs.resolve(Params(**(SMALL | changes)), tables or frozen_tables())
-
-
-def with_ventures(tables: inputs.Tables, maker: str, rows: pd.DataFrame | None = None):
-    """The tables with Leapmotor's venture rows (or `rows`) given to `maker` as well, to test
-    how the model frames another maker's own ventures."""
-    ventures = tables.ventures
-    given = (ventures[ventures["maker"] == "leapmotor"] if rows is None else rows).copy()
-    given["maker"] = maker
-    given["venture"] = maker + "_" + given["venture"]
-    return dataclasses.replace(tables, ventures=pd.concat([ventures, given], ignore_index=True))
+from lib.payback import Params, load
+from tests.conftest import PAYBACK_DRAWS, payback_inputs, payback_tables, with_ventures
 
 
 @pytest.fixture(scope="module")
 def leapmotor():
-    return frozen_inputs()
+    return payback_inputs()
 
 
 def test_sourced_defaults_for_leapmotor(leapmotor):
@@ -76,94 +53,94 @@ def test_anchors_cite_the_makers_own_venture_facts(leapmotor):
 
 @pytest.mark.parametrize("maker", ["byd", "nio", "xiaomi", "xpeng", "tesla_china", "aito_hima"])
 def test_a_maker_without_an_overseas_venture_in_the_data_is_missing_data(maker):
-    tables = frozen_tables()
+    tables = payback_tables()
     name = tables.makers[maker].display_name
     with pytest.raises(MissingData) as missing:
-        frozen_inputs(maker=maker)
+        payback_inputs(maker=maker)
     assert str(missing.value).startswith(f"{name}: no overseas venture in the data (")
     others = {m.display_name for m in tables.makers.values()} - {name}
     assert not [other for other in others if other in str(missing.value)]  # never another maker
 
 
 def test_a_maker_with_ventures_gets_its_own_facts_and_registry_rows():
-    tables = with_ventures(frozen_tables(), "byd")
-    byd = frozen_inputs(tables, maker="byd")
+    tables = with_ventures(payback_tables(), "byd")
+    byd = payback_inputs(tables, maker="byd")
     assert byd.maker.display_name == "BYD"
     assert byd.scenario["europe_cvd_pct"].mode == pytest.approx(17.0)  # eu_cvd_byd_pct
     assert byd.resolved["maker_share_pct"].origin == "sourced"  # its venture row
     assert "NEV market average" in byd.resolved["china_discount_pct"].origin  # no discount_row
     assert set(byd.routes) == {"export", "europe_assembly", "sea"}
     assert all(v.key.startswith("byd_") for v in byd.ventures)
-    nio = frozen_inputs(with_ventures(frozen_tables(), "nio"), maker="nio")  # no EU duty row
+    nio = payback_inputs(with_ventures(payback_tables(), "nio"), maker="nio")  # no EU duty row
     assert nio.scenario["europe_cvd_pct"].mode == pytest.approx(20.7)
     assert "assumption (other cooperating)" in nio.resolved["europe_cvd_pct"].origin
-    aito = frozen_inputs(with_ventures(frozen_tables(), "aito_hima"), maker="aito_hima")
+    aito = payback_inputs(with_ventures(payback_tables(), "aito_hima"), maker="aito_hima")
     assert "median of the peers" in aito.resolved["china_margin_pct"].origin  # no financials
 
 
 def test_only_the_routes_a_maker_has_a_venture_for_are_modelled():
-    tables = frozen_tables()
+    tables = payback_tables()
     rows = tables.ventures[
         (tables.ventures["maker"] == "leapmotor")
         & ~tables.ventures["country"].isin(["Malaysia"])  # no venture in South-East Asia
     ]
-    found = frozen_inputs(with_ventures(tables, "nio", rows), maker="nio")
+    found = payback_inputs(with_ventures(tables, "nio", rows), maker="nio")
     assert [s.slug for s in found.strategies] == ["export", "europe_assembly"]
     assert not [name for name in found.scenario if name.startswith("sea_")]
 
 
 def test_a_venture_missing_facts_is_missing_data_naming_them():
-    tables = frozen_tables()
+    tables = payback_tables()
     rows = tables.ventures[tables.ventures["maker"] == "leapmotor"]
     rows = rows[~((rows["country"] == "Spain") & rows["fact"].isin(["capex", "capacity"]))]
     with pytest.raises(MissingData, match=r"NIO: ventures.csv lacks facts the model needs: "):
-        frozen_inputs(with_ventures(tables, "nio", rows), maker="nio")
+        payback_inputs(with_ventures(tables, "nio", rows), maker="nio")
     with pytest.raises(MissingData, match=r"spain \(europe_assembly\): capacity, capex$"):
-        frozen_inputs(with_ventures(tables, "nio", rows), maker="nio")
+        payback_inputs(with_ventures(tables, "nio", rows), maker="nio")
 
 
 def test_no_export_venture_to_europe_is_missing_data():
-    tables = frozen_tables()
+    tables = payback_tables()
     rows = tables.ventures[
         (tables.ventures["maker"] == "leapmotor") & (tables.ventures["country"] == "Malaysia")
     ]
     with pytest.raises(MissingData, match="NIO: no export venture to Europe .*Malaysia"):
-        frozen_inputs(with_ventures(tables, "nio", rows), maker="nio")
+        payback_inputs(with_ventures(tables, "nio", rows), maker="nio")
 
 
 def test_no_car_priced_in_both_markets_is_missing_data():
-    tables = frozen_tables()
+    tables = payback_tables()
     bare = dataclasses.replace(
         tables, ventures=tables.ventures[tables.ventures["fact"] != "list_price"]
     )
     with pytest.raises(MissingData, match="a car with both a list_price in Europe"):
-        frozen_inputs(bare)
+        payback_inputs(bare)
 
 
 def test_no_margin_for_anyone_is_missing_data():
-    tables = with_ventures(frozen_tables(), "aito_hima")
+    tables = with_ventures(payback_tables(), "aito_hima")
     no_margins = tables.financials[~tables.financials["metric"].str.contains("margin")]
     bare = dataclasses.replace(tables, financials=no_margins)
     with pytest.raises(
         MissingData, match="AITO / HIMA has no usable gross margin in financials_quarterly.csv"
     ):
-        frozen_inputs(bare, maker="aito_hima")
+        payback_inputs(bare, maker="aito_hima")
 
 
 def test_load_reads_the_given_data_dir(data_copy):
     ventures = data_copy / "ventures.csv"
     ventures.write_text(ventures.read_text().replace(",maker_share,,49,", ",maker_share,,48,"))
-    found = load(Params(**SMALL), data_copy)
+    found = load(Params(**PAYBACK_DRAWS), data_copy)
     assert found.scenario["maker_share_pct"].mode == pytest.approx(48.0)
 
 
 def test_ventures_with_different_shares_need_a_share_given():
-    tables = frozen_tables()
+    tables = payback_tables()
     rows = tables.ventures[tables.ventures["maker"] == "leapmotor"].copy()
     rows.loc[(rows["country"] == "Spain") & (rows["fact"] == "maker_share"), "value"] = 100.0
     with pytest.raises(MissingData, match="its ventures' shares differ"):
-        frozen_inputs(with_ventures(tables, "nio", rows), maker="nio")
-    given = frozen_inputs(with_ventures(tables, "nio", rows), maker="nio", maker_share_pct=60.0)
+        payback_inputs(with_ventures(tables, "nio", rows), maker="nio")
+    given = payback_inputs(with_ventures(tables, "nio", rows), maker="nio", maker_share_pct=60.0)
     assert given.resolved["maker_share_pct"].origin.startswith("scenario value")
 
 
@@ -195,7 +172,7 @@ def test_ventures_with_different_shares_need_a_share_given():
 def test_bad_parameters_fail_with_a_clear_message(changes, message):
     error = ValueError if "maker" in changes else BadParameter
     with pytest.raises(error, match=re.escape(message)):
-        frozen_inputs(**changes)
+        payback_inputs(**changes)
 
 
 def test_unknown_parameters_are_refused():

@@ -11,12 +11,12 @@ import pytest
 from lib import finance
 from lib.payback import models, uncertain
 from lib.payback.models import Strategy, Timeline
-from tests.test_payback_inputs import frozen_inputs
+from tests.conftest import payback_inputs
 
 
 @pytest.fixture(scope="module")
 def setup():
-    return frozen_inputs()
+    return payback_inputs()
 
 
 def test_volume_ramp_grows_then_hits_the_ceiling():

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from lib.payback import models, simulation, text, uncertain
-from tests.test_payback_inputs import frozen_inputs
+from tests.conftest import payback_inputs
 
 
 @pytest.fixture(scope="module")
 def setup():
-    return frozen_inputs()
+    return payback_inputs()
 
 
 def test_simulation_is_seeded_and_reproducible(setup):
@@ -68,7 +68,7 @@ def test_tornado_sorted_relevant_and_signed(setup):
 
 
 def test_uniform_distributions_run_end_to_end():
-    setup = frozen_inputs(distribution="uniform")
+    setup = payback_inputs(distribution="uniform")
     assert setup.scenario["europe_volume_growth_pct"].kind == "uniform"
     result = simulation.simulate(setup.scenario, setup.timeline, 2000, 1, setup.strategies)
     growth = uncertain.sample(setup.scenario, 2000, seed=1)["europe_volume_growth_pct"]

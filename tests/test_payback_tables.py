@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from lib.payback import analysis, tables
-from tests.test_payback_inputs import frozen_inputs
+from tests.conftest import payback_inputs
 
 
 @pytest.fixture(scope="module")
 def result():
-    return analysis.analyse(frozen_inputs(n_sims=2000))
+    return analysis.analyse(payback_inputs(n_sims=2000))
 
 
 def test_assumptions_show_min_mode_max_and_origin(result):
@@ -50,15 +50,17 @@ def test_routes_table_labels_never_paying_back(result):
 
 
 def test_a_maker_without_a_route_gets_no_rows_for_it_and_an_empty_broker_table():
-    from tests.test_payback_inputs import frozen_tables, with_ventures
+    from tests.conftest import payback_tables, with_ventures
 
-    base = frozen_tables()
+    base = payback_tables()
     rows = base.ventures[
         (base.ventures["maker"] == "leapmotor")
         & (base.ventures["country"] != "Malaysia")
         & ~base.ventures["fact"].str.startswith("broker_")
     ]
-    nio = analysis.analyse(frozen_inputs(with_ventures(base, "nio", rows), maker="nio", n_sims=200))
+    nio = analysis.analyse(
+        payback_inputs(with_ventures(base, "nio", rows), maker="nio", n_sims=200)
+    )
     assert tables.assumptions_frame(nio, "south-east asia").empty
     assert "Malaysia" not in " ".join(tables.routes_frame(nio)["strategy"])
     assert "<td" not in tables.calibration_table(nio).to_html()  # a header, no rows

@@ -10,7 +10,7 @@ import pytest
 
 from lib import results
 from lib.payback import Params, analysis, names, text
-from tests.test_payback_inputs import frozen_inputs, frozen_tables, with_ventures
+from tests.conftest import payback_inputs, payback_tables, with_ventures
 
 PARAGRAPHS = (
     "answer",
@@ -29,7 +29,7 @@ PARAGRAPHS = (
 
 @pytest.fixture(scope="module")
 def result():
-    return analysis.analyse(frozen_inputs(n_sims=2000))
+    return analysis.analyse(payback_inputs(n_sims=2000))
 
 
 def every_paragraph(result) -> str:
@@ -61,7 +61,7 @@ def test_a_range_of_zero_width_is_never_shown_as_an_interval(result):
     flat = type(s)(**{**vars(s), "payback_p10": 4.0, "payback_p90": 4.0, "median_payback": 4.0})
     assert text.describe_payback(flat) == "a median of 4.0 years"
     assert text.describe_payback(s).startswith(f"a median of {s.median_payback:.1f} years (10-90%")
-    one = analysis.analyse(frozen_inputs(n_sims=100, **fixed_inputs()))
+    one = analysis.analyse(payback_inputs(n_sims=100, **fixed_inputs()))
     answer = text.answer_markdown(one)
     assert "p10" not in answer and "10-90% range" not in answer
     recorded = {r.name: r for r in one.record()}
@@ -83,18 +83,18 @@ def test_the_outcome_paragraph_says_no_venture_has_one_yet(result):
 
 
 def test_another_maker_is_named_and_never_leapmotor():
-    tables = with_ventures(frozen_tables(), "aito_hima")  # Leapmotor's rows given to another
-    other = analysis.analyse(frozen_inputs(tables, maker="aito_hima", n_sims=500))
+    tables = with_ventures(payback_tables(), "aito_hima")  # Leapmotor's rows given to another
+    other = analysis.analyse(payback_inputs(tables, maker="aito_hima", n_sims=500))
     assert "AITO / HIMA's 49% share of the venture" in text.answer_markdown(other)
     assert "Leapmotor" not in every_paragraph(other)
 
 
 def test_a_maker_without_a_south_east_asian_venture_is_not_told_about_one():
-    tables = frozen_tables()
+    tables = payback_tables()
     rows = tables.ventures[
         (tables.ventures["maker"] == "leapmotor") & (tables.ventures["country"] != "Malaysia")
     ]
-    nio = analysis.analyse(frozen_inputs(with_ventures(tables, "nio", rows), maker="nio"))
+    nio = analysis.analyse(payback_inputs(with_ventures(tables, "nio", rows), maker="nio"))
     assert text.answer_markdown(nio).startswith("**Best of the two routes")
     assert "Malaysia" not in every_paragraph(nio).replace("Malaysian", "")
     assert "South-East Asia needs" not in text.routes_markdown(nio)
@@ -112,12 +112,12 @@ def test_caveats_read_the_sourced_figures(result):
 
 
 def test_calibration_without_broker_rows_says_so():
-    tables = frozen_tables()
+    tables = payback_tables()
     rows = tables.ventures[
         (tables.ventures["maker"] == "leapmotor")
         & ~tables.ventures["fact"].str.startswith("broker_")
     ]
-    nio = analysis.analyse(frozen_inputs(with_ventures(tables, "nio", rows), maker="nio"))
+    nio = analysis.analyse(payback_inputs(with_ventures(tables, "nio", rows), maker="nio"))
     assert text.calibration_markdown(nio).startswith("No broker figures on NIO's")
 
 

@@ -11,12 +11,12 @@ import pytest
 
 from lib import results
 from lib.premium import analysis, models, names, pricing
-from tests.test_premium_inputs import load
+from tests.conftest import premium_inputs
 
 
 @pytest.fixture(scope="module")
 def result() -> analysis.BrandPremium:
-    return analysis.analyse(load(n_draws=500))
+    return analysis.analyse(premium_inputs(n_draws=500))
 
 
 def test_headline_numbers_on_the_frozen_data(result):
@@ -96,7 +96,7 @@ def test_the_evidence_floor_counts_trims_series_and_one_series_left_out():
 def test_the_frozen_makers_with_too_little_data_record_no_number(result):
     assert result.evidence.enough and (result.evidence.trims, result.evidence.series) == (70, 6)
     results.clear()
-    xiaomi = analysis.analyse(load("xiaomi", comparison_brands=["Tesla"], n_draws=200))
+    xiaomi = analysis.analyse(premium_inputs("xiaomi", comparison_brands=["Tesla"], n_draws=200))
     xiaomi.record()
     found = {r.name: r for r in results.recorded()}
     results.clear()

@@ -10,7 +10,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from lib.premium import analysis, charts
-from tests.test_premium_inputs import load
+from tests.conftest import premium_inputs
 
 CHARTS = [
     charts.market_map_chart,
@@ -26,7 +26,7 @@ CHARTS = [
 
 @pytest.fixture(scope="module")
 def result() -> analysis.BrandPremium:
-    return analysis.analyse(load(n_draws=500))
+    return analysis.analyse(premium_inputs(n_draws=500))
 
 
 def title(figure: Figure) -> str:
@@ -89,11 +89,11 @@ def test_a_small_positive_premium_is_not_called_a_deeper_discount(result):
 
 
 def test_without_a_band_or_enough_data_the_titles_say_so():
-    nio = analysis.analyse(load("nio", comparison_brands=["Tesla"], n_draws=200))
+    nio = analysis.analyse(premium_inputs("nio", comparison_brands=["Tesla"], n_draws=200))
     assert nio.market is None and nio.upper_tier is None
     assert title(charts.market_map_chart(nio)).startswith("NIO's 39 priced trims list from")
     assert "spec-price tiers" in title(charts.tier_chart(nio))
-    li_auto = analysis.analyse(load("li_auto", comparison_brands=["Tesla"], n_draws=200))
+    li_auto = analysis.analyse(premium_inputs("li_auto", comparison_brands=["Tesla"], n_draws=200))
     assert (
         title(charts.market_map_chart(li_auto)) == "Li Auto's only priced trim lists at 530k yuan"
     )

@@ -10,7 +10,7 @@ from scipy import stats
 
 from lib.premium import diagnostics, models
 from tests import test_premium_models as shared
-from tests.test_premium_models import synthetic_trims
+from tests.conftest import synthetic_trims
 
 synthetic, synthetic_fit = shared.synthetic, shared.synthetic_fit  # the fixtures
 

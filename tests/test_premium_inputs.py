@@ -10,18 +10,11 @@ import pytest
 
 from lib import data, makers
 from lib.errors import BadParameter
-from lib.premium import inputs
-from lib.premium.params import Params
-from tests.conftest import FROZEN_DATA
-
-
-def load(maker: str = "leapmotor", data_dir=FROZEN_DATA, **overrides) -> inputs.Inputs:
-    """The inputs of notebook 02 on the frozen data, parameters at their defaults but these."""
-    return inputs.load(Params(maker=maker, **overrides), data_dir)
+from tests.conftest import FROZEN_DATA, premium_inputs
 
 
 def test_default_inputs_on_the_frozen_data():
-    found = load()
+    found = premium_inputs()
     trims = data.load_trims(FROZEN_DATA)
     assert found.focus == "Leapmotor" and found.maker.key == "leapmotor"
     assert len(found.sample) + found.excluded["trims"].sum() == len(trims)
@@ -40,16 +33,18 @@ def test_default_inputs_on_the_frozen_data():
 
 
 def test_the_focus_badge_comes_from_the_registry_and_leaves_the_comparisons():
-    found = load("tesla_china")
+    found = premium_inputs("tesla_china")
     assert found.focus == "Tesla" and "Tesla" not in found.comparisons
 
 
 def test_the_flagship_is_the_makers_own_as_the_data_name_it():
-    leapmotor = load()  # its series with a sourced expected price band: the D19, both trims
+    leapmotor = (
+        premium_inputs()
+    )  # its series with a sourced expected price band: the D19, both trims
     assert list(leapmotor.flagship["trim_name"]) == ["D19 BEV (115 kWh)", "D19 EREV (80.3 kWh)"]
     assert leapmotor.has_flagship and leapmotor.no_flagship == ""
     for maker in ("nio", "tesla_china", "xpeng"):  # no band named for any of their series
-        found = load(maker, comparison_brands=["Leapmotor"])
+        found = premium_inputs(maker, comparison_brands=["Leapmotor"])
         assert not found.has_flagship and found.band_rows.empty and found.launches.empty
         assert "D19" not in set(found.flagship["series"])
         name = found.maker.display_name
@@ -74,7 +69,7 @@ def test_the_flagship_is_the_makers_own_as_the_data_name_it():
     )
     # an explicit series is priced as asked
     assert set(
-        load(
+        premium_inputs(
             "nio",
             flagship_series="ET9",
             comparison_brands=["Tesla"],
@@ -86,7 +81,7 @@ def test_the_flagship_is_the_makers_own_as_the_data_name_it():
 
 def test_the_band_sources_leave_out_the_launch_prices():
     # The live data also hold the launch prices (compared by a later issue): not the band's source.
-    names = set(load(data_dir=None).band_rows["name"])
+    names = set(premium_inputs(data_dir=None).band_rows["name"])
     assert names == {"premium_d19_rumoured_price_low_rmb", "premium_d19_rumoured_price_high_rmb"}
 
 
@@ -96,11 +91,11 @@ def test_a_maker_without_trims_under_its_badge_is_missing_data(tmp_path):
     trims = pd.read_csv(copy / "vehicle_trims.csv", dtype=str, keep_default_na=False)
     trims[trims["brand"] != "Xiaomi"].to_csv(copy / "vehicle_trims.csv", index=False)
     with pytest.raises(makers.MissingData, match=r"Xiaomi has no trims under its badge 'Xiaomi'"):
-        load("xiaomi", data_dir=copy, comparison_brands=["Tesla"])
+        premium_inputs("xiaomi", data_dir=copy, comparison_brands=["Tesla"])
 
 
 def test_transaction_discounts_come_from_the_registry_rows():
-    table = load().discounts.set_index("brand")
+    table = premium_inputs().discounts.set_index("brand")
     assert table.loc["Leapmotor", "discount_pct"] == 11.4
     assert table.loc["Li Auto", "discount_pct"] == 4.0
     assert table.loc["Tesla", "discount_pct"] == 4.3  # the tesla_china maker's row
@@ -114,25 +109,25 @@ def test_unknown_maker_and_brands_list_the_closest_names():
     with pytest.raises(
         makers.UnknownMaker, match=r"unknown maker 'leap_motor': did you mean leapmotor"
     ):
-        load("leap_motor")
+        premium_inputs("leap_motor")
     with pytest.raises(KeyError, match=r"comparison_brands='Li auto'.*closest: Li Auto"):
-        load(comparison_brands=["Tesla", "Li auto"])
+        premium_inputs(comparison_brands=["Tesla", "Li auto"])
 
 
 def test_brand_with_too_few_trims_for_an_estimate():
     # FangChengBao has trims in the data but none with every spec the model needs.
     with pytest.raises(ValueError, match=r"'FangChengBao': too few trims for an estimate"):
-        load(comparison_brands=["FangChengBao"])
+        premium_inputs(comparison_brands=["FangChengBao"])
     with pytest.raises(ValueError, match=r"reference_brand='Tesla': too few trims"):
-        load("byd", reference_brand="Tesla", powertrains=["phev"])
+        premium_inputs("byd", reference_brand="Tesla", powertrains=["phev"])
 
 
 def test_flagship_trim_with_a_missing_spec():
     with pytest.raises(ValueError, match=r"'D19 BEV \(115 kWh\)'.*no value for drive"):
-        load(flagship_drive_if_missing="")
+        premium_inputs(flagship_drive_if_missing="")
     # The new NIO ES8 row has neither battery size nor power.
     with pytest.raises(ValueError, match=r"ES8 \(3rd gen\) entry.*battery_kwh, power_kw"):
-        load(
+        premium_inputs(
             "nio",
             flagship_series="ES8 (3rd gen)",
             price_band_low_rmb=400_000,
@@ -169,14 +164,14 @@ def test_flagship_trim_with_a_missing_spec():
 )
 def test_bad_parameters_name_themselves(overrides, error, message):
     with pytest.raises(error, match=message):
-        load(**overrides)
+        premium_inputs(**overrides)
 
 
 def test_the_band_is_the_makers_own_sourced_band_or_a_parameter():
     # Leapmotor's D19 band is not another maker's: priced for Tesla China it needs a band of its own
     with pytest.raises(BadParameter, match=r"no expected price band for it as a Tesla China"):
-        load("tesla_china", flagship_series="D19")
-    asked = load(
+        premium_inputs("tesla_china", flagship_series="D19")
+    asked = premium_inputs(
         "tesla_china",
         flagship_series="D19",
         price_band_low_rmb=250_000,
@@ -185,19 +180,21 @@ def test_the_band_is_the_makers_own_sourced_band_or_a_parameter():
     assert asked.band == (250_000, 300_000) and asked.band_origin == "parameter"
     assert asked.band_rows.empty  # the D19's rumoured rows appear only in Leapmotor's report
     # a maker without a flagship has no band unless one is asked for
-    nio = load("nio")
+    nio = premium_inputs("nio")
     assert nio.band is None and nio.band_origin == "" and not nio.has_flagship
-    assert load("nio", price_band_low_rmb=100_000, price_band_high_rmb=200_000).band == (
+    assert premium_inputs("nio", price_band_low_rmb=100_000, price_band_high_rmb=200_000).band == (
         100_000,
         200_000,
     )
 
 
 def test_the_reference_and_comparisons_can_be_asked_for():
-    found = load(reference_brand="Tesla", comparison_brands=["NIO", "BYD", "NIO", "Leapmotor"])
+    found = premium_inputs(
+        reference_brand="Tesla", comparison_brands=["NIO", "BYD", "NIO", "Leapmotor"]
+    )
     assert found.reference == "Tesla" and found.reference_origin == "parameter"
     assert found.comparisons == ("NIO", "BYD")  # each once, never the maker's own badge
-    assert load(reference_brand="Tesla").comparisons == (
+    assert premium_inputs(reference_brand="Tesla").comparisons == (
         "AITO",
         "BYD",
         "Li Auto",
@@ -214,4 +211,4 @@ def test_a_maker_whose_trims_the_model_cannot_use_is_missing_data(tmp_path):
     trims.loc[trims["brand"] == "Xiaomi", "battery_kwh"] = ""
     trims.to_csv(copy / "vehicle_trims.csv", index=False)
     with pytest.raises(makers.MissingData, match=r"Xiaomi has \d+ trims under its badge 'Xiaomi'"):
-        load("xiaomi", data_dir=copy)
+        premium_inputs("xiaomi", data_dir=copy)

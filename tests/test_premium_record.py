@@ -8,7 +8,7 @@ import pytest
 
 from lib import results
 from lib.premium import analysis, names
-from tests.test_premium_inputs import load
+from tests.conftest import premium_inputs
 
 
 def recorded(result: analysis.BrandPremium) -> dict[str, results.Result]:
@@ -21,7 +21,7 @@ def recorded(result: analysis.BrandPremium) -> dict[str, results.Result]:
 
 @pytest.fixture(scope="module")
 def result() -> analysis.BrandPremium:
-    return analysis.analyse(load(n_draws=500))
+    return analysis.analyse(premium_inputs(n_draws=500))
 
 
 def test_gap_names_of_badges_are_stable():
@@ -81,7 +81,9 @@ def test_each_gaps_badge_is_recorded_in_a_table(result, monkeypatch):
 
 
 def test_a_maker_without_a_flagship_or_band_records_why_and_no_number():
-    found = recorded(analysis.analyse(load("nio", comparison_brands=["Tesla"], n_draws=200)))
+    found = recorded(
+        analysis.analyse(premium_inputs("nio", comparison_brands=["Tesla"], n_draws=200))
+    )
     assert found[names.FLAGSHIP_SERIES].value is None
     assert found[names.FLAGSHIP_SERIES].meaning.startswith(
         "not applicable: no flagship named in the data for NIO"

@@ -9,7 +9,7 @@ import pytest
 
 from lib.premium import inputs, models, robustness
 from tests import test_premium_models as shared
-from tests.test_premium_models import TRUE_BRANDS, synthetic_trims
+from tests.conftest import TRUE_BRANDS, synthetic_trims
 
 synthetic, synthetic_fit = shared.synthetic, shared.synthetic_fit  # the fixtures
 

@@ -11,12 +11,12 @@ import pytest
 
 from lib import results
 from lib.premium import analysis, tables, text
-from tests.test_premium_inputs import load
+from tests.conftest import premium_inputs
 
 
 @pytest.fixture(scope="module")
 def result() -> analysis.BrandPremium:
-    return analysis.analyse(load(n_draws=500))
+    return analysis.analyse(premium_inputs(n_draws=500))
 
 
 def test_the_answer_states_the_premium_the_price_and_the_probability(result):
@@ -69,7 +69,9 @@ def test_discount_sentence_says_which_way_transaction_prices_move():
 
 
 def test_a_maker_without_a_flagship_gets_not_applicable_and_no_flagship_numbers():
-    result = analysis.analyse(load("nio", comparison_brands=["Tesla", "Leapmotor"], n_draws=200))
+    result = analysis.analyse(
+        premium_inputs("nio", comparison_brands=["Tesla", "Leapmotor"], n_draws=200)
+    )
     assert not result.has_flagship and result.gaps.empty and result.flagship_prices.empty
     answer = text.answer(result)
     assert "**NIO** trim lists" in answer
@@ -94,7 +96,7 @@ def test_a_maker_without_a_flagship_gets_not_applicable_and_no_flagship_numbers(
 
 
 def test_too_little_data_is_said_instead_of_a_number():
-    result = analysis.analyse(load("li_auto", comparison_brands=["Tesla"], n_draws=200))
+    result = analysis.analyse(premium_inputs("li_auto", comparison_brands=["Tesla"], n_draws=200))
     answer = text.answer(result)
     assert "**Li Auto's brand premium: too little data (1 trim, 1 series).**" in answer
     assert "fewer than 10 trims; fewer than 2 series" in answer
