@@ -28,7 +28,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check lib tests bench
 
 test: lint
-	$(VENV)/bin/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n 2 --dist loadscope $(PYTEST_ARGS)
 
 # JupyterLab on this machine only; it prints the URL with its token. In a container (as root)
 # it needs --allow-root; ARGS="--ip=0.0.0.0 --no-browser" serves it to the host.

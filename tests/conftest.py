@@ -63,18 +63,23 @@ def no_recorded_results():
     results.clear()
 
 
-# Tests that share a session-wide fixture run on one pytest-xdist worker (`make test` runs two),
-# so that the fixture is built once; every other test file is one group, so that its
-# module-scoped fixtures (a notebook run read by many tests) are built once too.
-SHARED_SESSION_FIXTURES = ("collection_run",)
+# `make test` runs on both cores (pytest-xdist): one scope per test file, so that a module's
+# fixtures (a notebook run read by many tests) are built once, and one scope for every file that
+# reads the session's collection run, so that it is built once too.
+SHARED_RUN_FILES = {
+    path.name for path in TESTS_DIR.glob("test_*.py") if "collection_run" in path.read_text()
+}
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        shared = [name for name in SHARED_SESSION_FIXTURES if name in item.fixturenames]
-        group = shared[0] if shared else item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group(group))
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByFile(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = nodeid.split("::", 1)[0]
+            return "collection_run" if Path(file).name in SHARED_RUN_FILES else file
+
+    return ByFile(config, log)
 
 
 @pytest.fixture

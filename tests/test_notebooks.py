@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from lib import paths, results, scenarios
+from lib import contract, paths, results, scenarios
 
 NOTEBOOKS = sorted(paths.NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
 IDS = [path.stem for path in NOTEBOOKS]
@@ -44,10 +44,16 @@ def test_stored_clean_with_kernel_and_parameters(path):
 def test_parameters_are_typed_explained_and_defaults_in_range(path):
     spec = scenarios.inspect(path)
     assert spec.parameters, "no parameters"
+    package = contract.package(spec.name)  # an analysis: its Params also allow the sourced -1
     for parameter in spec.parameters.values():
         assert parameter.type_name != "None", f"{parameter.name}: annotate its type"
         assert parameter.help, f"{parameter.name}: explain it in a trailing comment"
-        assert scenarios.check_value(parameter, parameter.default) is None, parameter.name
+        problem = (
+            package.Params.problem(parameter.name, parameter.default)
+            if package
+            else scenarios.check_value(parameter, parameter.default)
+        )
+        assert problem is None, parameter.name
     assert not set(spec.needs) - set(IDS), "evr.needs names a notebook that does not exist"
 
 

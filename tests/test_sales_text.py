@@ -54,7 +54,7 @@ def test_a_maker_without_scored_years_is_told_so_not_quoted_the_pooled_error(res
     )
     backtest = dataclasses.replace(result.backtest, rows=rows)
     text = report.answer_markdown(dataclasses.replace(result, backtest=backtest))
-    assert "none of those years is Leapmotor's, so the method has no scored year" in text
+    assert "not one of those years is Leapmotor's, so the method has no scored year" in text
     assert "of those years are Leapmotor's" not in text
 
 

@@ -137,7 +137,7 @@ def own_years_words(analysis: Analysis) -> str:
     own, name = analysis.own_scored, _text(analysis.inputs.name)
     if own.empty:
         return (
-            f"none of those years is {name}'s, so the method has no scored year for {name} "
+            f"not one of those years is {name}'s, so the method has no scored year for {name} "
             f"and its error on {name}'s series is unknown"
         )
     years = ", ".join(str(int(y)) for y in sorted(own["target_year"]))
