@@ -15,6 +15,12 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 
+def plain(value: object) -> str:
+    """Text from data or parameters inside prose (Markdown, HTML): <, > and & escaped, so it
+    shows as text; quotes kept (the renderer shows an escaped apostrophe as "&#x27;")."""
+    return html.escape(str(value), quote=False)
+
+
 def reader_table(
     frame: pd.DataFrame,
     formats: dict | None = None,

@@ -30,3 +30,10 @@ def test_text_in_a_source_column_that_is_not_a_url_stays_text():
 def test_a_table_without_sources_has_no_caption():
     page = tables.reader_table(pd.DataFrame({"note": ["<b>x</b>"]})).to_html()
     assert "<caption" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
+
+
+def test_plain_text_in_prose_shows_markup_as_text_and_keeps_quotes():
+    from lib import tables
+
+    assert tables.plain("<b>Tesla's</b> & co") == "&lt;b&gt;Tesla's&lt;/b&gt; &amp; co"
+    assert tables.plain(12.5) == "12.5"

@@ -3,11 +3,10 @@ escaped. Numbers a reader sees here are the recorded ones (Analysis.record)."""
 
 from __future__ import annotations
 
-import html
-
 import numpy as np
 import pandas as pd
 
+from lib import tables
 from lib.margins.analysis import (
     HEADLINE_CUT,
     TARGET_CASES,
@@ -19,11 +18,6 @@ from lib.margins.analysis import (
 from lib.margins.charts import same_currency
 from lib.margins.names import GM_AT_TARGET_CUT5_PCT
 from lib.margins.panel import USABLE_COLUMNS
-
-
-def esc(text: str) -> str:
-    """Text from the data as Markdown text: no markup (quotes are plain text outside tags)."""
-    return html.escape(text, quote=False)
 
 
 def _pct(value: float, digits: int = 1) -> str:
@@ -45,7 +39,7 @@ def _soft_flags(result: Analysis, quarters) -> list[str]:
 
 
 def _learning(result: Analysis) -> str:
-    name, start, learning = esc(result.name), result.start, result.learning
+    name, start, learning = tables.plain(result.name), result.start, result.learning
     hold = result.case(0.0)
     if not result.learning_applied:
         return (
@@ -57,7 +51,7 @@ def _learning(result: Analysis) -> str:
     rate, (low, high) = learning.rate, learning.rate_interval
     target = f"{result.inputs.target_volume_units:,}"
     return (
-        f"If the next four quarters deliver {target} vehicles ({esc(result.inputs.target_origin)}; "
+        f"If the next four quarters deliver {target} vehicles ({tables.plain(result.inputs.target_origin)}; "
         f"{result.target_change:+.0%} on the last four) at {start}'s revenue per vehicle, Wright's "
         f"law puts gross margin at **{_range(hold)}**, with a learning rate of {_pct(rate)} (unit "
         f"cost {'falls' if rate >= 0 else 'rises'} {_pct(abs(rate))} each time cumulative "
@@ -90,7 +84,7 @@ def _volume(result: Analysis) -> str:
 
 def answer(result: Analysis) -> str:
     """The answer in one paragraph: margin today, at the target volume, and what a cut needs."""
-    name, start = esc(result.name), result.start
+    name, start = tables.plain(result.name), result.start
     _, cut5, cut10 = (result.case(c) for c in TARGET_CASES.values())
     soft = _soft_flags(result, [start])
     soft_text = (
@@ -100,7 +94,7 @@ def answer(result: Analysis) -> str:
         else ""
     )
     company = result.inputs.company
-    whose = f" (financials of {esc(company)})" if company != result.name else ""
+    whose = f" (financials of {tables.plain(company)})" if company != result.name else ""
     return (
         f"In {start} {name}{whose} earned a {result.basis_text} of **{_pct(result.margin_now)}**."
         f"{scope(result)} {_learning(result)} A "
@@ -117,10 +111,10 @@ def scope(result: Analysis) -> str:
         return ""
     more = "more" if found.wider else "fewer"
     return (
-        f" These are the financials of {esc(result.inputs.company)}, which count {more} vehicles "
-        f"than {esc(result.name)}'s monthly series ({found.company_units:,.0f} against "
+        f" These are the financials of {tables.plain(result.inputs.company)}, which count {more} vehicles "
+        f"than {tables.plain(result.name)}'s monthly series ({found.company_units:,.0f} against "
         f"{found.series_units:,.0f} in {found.year}): every margin, cost and volume here is "
-        f"{esc(result.inputs.company)}'s, and the target volume is in its scope."
+        f"{tables.plain(result.inputs.company)}'s, and the target volume is in its scope."
     )
 
 
@@ -150,7 +144,7 @@ def basis(result: Analysis) -> str:
     ]
     listed = " and ".join(part for part in differ if part)
     return (
-        f"The maker's margin is the {esc(margin_basis(result))}. "
+        f"The maker's margin is the {tables.plain(margin_basis(result))}. "
         + (
             f"The margins compared are not all the same measure: {listed} (the table of who can "
             "afford a price war gives each company's basis and currency). "
@@ -222,8 +216,8 @@ def learning(result: Analysis) -> str:
         ""
         if result.learning_applied
         else (
-            f" This fit is of the peers' quarters, not {esc(result.name)}'s: the data do not give "
-            f"{esc(result.name)}'s cumulative deliveries, so the answer applies no learning."
+            f" This fit is of the peers' quarters, not {tables.plain(result.name)}'s: the data do not give "
+            f"{tables.plain(result.name)}'s cumulative deliveries, so the answer applies no learning."
         )
     )
     return (
@@ -277,12 +271,12 @@ def sources(result: Analysis) -> str:
         .any(axis=1)
     ]
     unused = (
-        f" {esc(result.name)}'s {', '.join(map(str, unusable))} figures are flagged and unused."
+        f" {tables.plain(result.name)}'s {', '.join(map(str, unusable))} figures are flagged and unused."
         if len(unusable)
         else ""
     )
     refs = "; ".join(
-        f"{esc(label)} ({esc(str(as_of)[:4])})"
+        f"{tables.plain(label)} ({tables.plain(str(as_of)[:4])})"
         for label, as_of in zip(
             result.inputs.battery_rates["label"], result.inputs.battery_rates["as_of"], strict=True
         )

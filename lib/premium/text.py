@@ -6,19 +6,14 @@ named, except where a badge is labelled as the reference or a comparison."""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from lib import results
+from lib import results, tables
 from lib.premium.analysis import BrandPremium, band_text, count, launch_band_answer, yuan_range
 from lib.premium.inputs import FALLBACK_DISCOUNT
-
-
-def escape(text: object) -> str:
-    return html.escape(str(text), quote=False)
 
 
 def round_yuan(value: float) -> str:
@@ -48,15 +43,15 @@ def discount_sentence(discounts: pd.DataFrame, focus: str, comparisons: Sequence
     rate = table.loc[focus, "discount_pct"]
     basis = "" if focus in own.index else " (NEV average; no brand figure)"
     known = [b for b in comparisons if b in own.index]
-    name = escape(focus)
+    name = tables.plain(focus)
     if not known:
         return (
             f"These are list prices: {name} buyers get about {rate:.1f}% off list{basis}; "
             "no comparison brand has a sourced discount figure of its own."
         )
-    listed = ", ".join(f"{escape(b)} {own.loc[b, 'discount_pct']:.1f}%" for b in known)
-    smaller = [escape(b) for b in known if own.loc[b, "discount_pct"] < rate]
-    larger = [escape(b) for b in known if own.loc[b, "discount_pct"] > rate]
+    listed = ", ".join(f"{tables.plain(b)} {own.loc[b, 'discount_pct']:.1f}%" for b in known)
+    smaller = [tables.plain(b) for b in known if own.loc[b, "discount_pct"] < rate]
+    larger = [tables.plain(b) for b in known if own.loc[b, "discount_pct"] > rate]
     effects = []
     if smaller:
         effects.append(f"lower against {', '.join(smaller)}")
@@ -71,12 +66,14 @@ def discount_sentence(discounts: pd.DataFrame, focus: str, comparisons: Sequence
 
 def not_applicable(result: BrandPremium) -> str:
     """The flagship question for a maker whose flagship the data do not name."""
-    return f"**The flagship question is not applicable:** {escape(result.inputs.no_flagship)}."
+    return (
+        f"**The flagship question is not applicable:** {tables.plain(result.inputs.no_flagship)}."
+    )
 
 
 def too_little_data(result: BrandPremium) -> str:
     """Why the maker's premium is no headline: how little of its own data it rests on."""
-    evidence, brand = result.evidence, escape(result.inputs.focus)
+    evidence, brand = result.evidence, tables.plain(result.inputs.focus)
     reasons = []
     if evidence.trims < evidence.min_trims:
         reasons.append(f"fewer than {evidence.min_trims} trims")
@@ -98,7 +95,7 @@ def too_little_data(result: BrandPremium) -> str:
 def premium_sentence(result: BrandPremium) -> str:
     """The headline premium in one sentence, with its interval and what it rests on."""
     inputs, focus = result.inputs, result.focus
-    brand, reference = escape(inputs.focus), escape(inputs.reference)
+    brand, reference = tables.plain(inputs.focus), tables.plain(inputs.reference)
     side = "below" if focus.premium_pct < 0 else "above"
     level = f"{inputs.params.confidence_level:.0%}"
     ci = interval(focus.low_pct, focus.high_pct, "+.0f", f"{level} interval ", "%")
@@ -125,10 +122,14 @@ def answer(result: BrandPremium) -> str:
 def _flagship_answer(result: BrandPremium) -> str:
     """The flagship's price under the maker's badge and its chance of landing in the band."""
     inputs, trim, own = result.inputs, result.headline_trim, result.own
-    headline, brand, reference = result.headline, escape(inputs.focus), escape(inputs.reference)
+    headline, brand, reference = (
+        result.headline,
+        tables.plain(inputs.focus),
+        tables.plain(inputs.reference),
+    )
     actual = trim["msrp_rmb"]
     actual_text = (
-        f"; actual guide price as a {escape(trim['brand'])}: {round_yuan(actual)}"
+        f"; actual guide price as a {tables.plain(trim['brand'])}: {round_yuan(actual)}"
         if pd.notna(actual)
         else ""
     )
@@ -143,9 +144,9 @@ def _flagship_answer(result: BrandPremium) -> str:
     p = own["p_in_band"]
     return (
         f"Priced as a model-year {int(own['priced_as_year'])} car, the "
-        f"**{escape(trim['trim_name'])}** spec would list at about "
+        f"**{tables.plain(trim['trim_name'])}** spec would list at about "
         f"**{round_yuan(own['expected_rmb'])} yuan** under the {brand} badge ({pi}{actual_text}), "
-        f"against {round_yuan(headline.loc[richest, 'expected_rmb'])} under {escape(richest)} and "
+        f"against {round_yuan(headline.loc[richest, 'expected_rmb'])} under {tables.plain(richest)} and "
         f"{round_yuan(headline.loc[inputs.reference, 'expected_rmb'])} under {reference}. "
         f"The probability that its {brand} guide price falls inside {band_text(inputs.band)} is "
         f"**{p:.0%}**, {results.likelihood(p)} ({own['p_below_band']:.0%} below the band, "
@@ -200,7 +201,7 @@ def influence_text(result: BrandPremium) -> str:
     exact = result.exactly_fitted
     return (
         f"The ten trims with the largest Cook's distance. {len(exact)} trims are the only trim of "
-        f"their brand in the model ({escape(', '.join(exact['brand']))}): their brand effect fits "
+        f"their brand in the model ({tables.plain(', '.join(exact['brand']))}): their brand effect fits "
         "them exactly, so they carry no information on the specs and are left out of this list."
     )
 
@@ -211,7 +212,7 @@ def influence_text(result: BrandPremium) -> str:
 
 def premium_note(result: BrandPremium) -> str:
     return (
-        f"Premiums in percent against {escape(result.inputs.reference)}; exp(b) - 1 is the premium "
+        f"Premiums in percent against {tables.plain(result.inputs.reference)}; exp(b) - 1 is the premium "
         "without the correction, which matters only where the interval is wide; the standard "
         "errors (log points) are clustered by series and classical, the larger of the two is "
         "used. Brands marked thin rest on a few trims (often one series), so their premium is as "
@@ -222,7 +223,7 @@ def premium_note(result: BrandPremium) -> str:
 def robustness_text(result: BrandPremium) -> str:
     """How far the premium moves when one series is left out, on BEVs alone, and where the
     widest interval comes from."""
-    robust, brand = result.robustness, escape(result.inputs.focus)
+    robust, brand = result.robustness, tables.plain(result.inputs.focus)
     baseline = robust.iloc[0]["premium_pct"]
     loo = robust[robust["group"] == "leave one series out"]
     thinnest = robust.loc[robust["focus_trims"].idxmin()]
@@ -237,7 +238,7 @@ def robustness_text(result: BrandPremium) -> str:
     if bev is not None:
         text += f"On battery-electric trims alone the premium is {bev['premium_pct']:+.1f}%. "
     return text + (
-        f"The widest interval belongs to '{escape(thinnest['specification'])}', which rests on "
+        f"The widest interval belongs to '{tables.plain(thinnest['specification'])}', which rests on "
         f"{count(int(thinnest['focus_trims']), brand + ' trim')}."
     )
 
@@ -246,7 +247,7 @@ def tiers_text(result: BrandPremium) -> str:
     """The premium on specs worth the band's lower edge or more against the one across all
     trims, compared by sign and size (a premium is never called a deeper discount)."""
     inputs, upper, overall = result.inputs, result.upper_tier, result.focus.premium_pct
-    brand, reference = escape(inputs.focus), escape(inputs.reference)
+    brand, reference = tables.plain(inputs.focus), tables.plain(inputs.reference)
     if inputs.band is None:
         return (
             "No price band applies to this maker, so the premium is not split at a band's edge; "
@@ -280,7 +281,7 @@ def band_intro(result: BrandPremium) -> str:
     inputs = result.inputs
     if not result.has_flagship:
         return not_applicable(result)
-    series = escape(inputs.flagship["series"].iloc[0])
+    series = tables.plain(inputs.flagship["series"].iloc[0])
     if inputs.band_origin == "sourced":
         return (
             f"The target band ({band_text(inputs.band)}) is the price band expected for the "
@@ -305,17 +306,17 @@ def flagship_text(result: BrandPremium) -> str:
             "parameter `flagship_drive_if_missing`, an assumption without a source (its comment says why). "
         )
     if inputs.flagship_notes:
-        text += "Adjustments: " + "; ".join(escape(n) for n in inputs.flagship_notes) + "."
+        text += "Adjustments: " + "; ".join(tables.plain(n) for n in inputs.flagship_notes) + "."
     return text
 
 
 def gaps_text(result: BrandPremium) -> str:
     if not result.has_flagship:
         return ""
-    brand, level = escape(result.inputs.focus), result.inputs.params.confidence_level
+    brand, level = tables.plain(result.inputs.focus), result.inputs.params.confidence_level
     return (
         f"Gap between each comparison badge and {brand} for the "
-        f"{escape(result.headline_trim['trim_name'])} (yuan, expected guide prices; positive = "
+        f"{tables.plain(result.headline_trim['trim_name'])} (yuan, expected guide prices; positive = "
         f"{brand} lists lower; {level:.0%} interval of coefficient uncertainty, since it is the "
         "same car under two badges):"
     )
@@ -325,8 +326,8 @@ def reach_text(result: BrandPremium) -> str:
     if not result.has_flagship:
         return ""
     return (
-        f"What would put the {escape(result.headline_trim['trim_name'])}'s expected "
-        f"{escape(result.inputs.focus)} guide price at each edge of the band, one lever at a time "
+        f"What would put the {tables.plain(result.headline_trim['trim_name'])}'s expected "
+        f"{tables.plain(result.inputs.focus)} guide price at each edge of the band, one lever at a time "
         "(multipliers below 1 mean the spec could shrink; compare with the largest value among "
         "the fitted trims):"
     )
@@ -337,7 +338,7 @@ def transaction_text(result: BrandPremium) -> str:
     return (
         "Premiums re-estimated on price x (1 - brand discount). Brands without their own figure "
         f"get the NEV average ({rows.loc[FALLBACK_DISCOUNT, 'value']:.1f}%), including "
-        f"{escape(result.inputs.reference)} if it has none, so only the brands with a figure of "
+        f"{tables.plain(result.inputs.reference)} if it has none, so only the brands with a figure of "
         "their own move:"
     )
 
@@ -360,13 +361,17 @@ def launch_text(result: BrandPremium) -> str:
             "stands unchecked."
         )
     parts = [_launch_paragraph(result, row) for row in launches.itertuples()]
-    band_answer = escape(launch_band_answer(launches, result.inputs.band))
+    band_answer = tables.plain(launch_band_answer(launches, result.inputs.band))
     return "\n\n".join(parts) + "\n\n" + band_answer + "."
 
 
 def _launch_paragraph(result: BrandPremium, row) -> str:
     inputs, focus = result.inputs, result.focus
-    brand, reference, series = escape(inputs.focus), escape(inputs.reference), escape(row.series)
+    brand, reference, series = (
+        tables.plain(inputs.focus),
+        tables.plain(inputs.reference),
+        tables.plain(row.series),
+    )
     text = f"**{series}** launched at {yuan_range(row.launch_low_rmb, row.launch_high_rmb)}"
     if not row.priced:
         return (
@@ -383,7 +388,7 @@ def _launch_paragraph(result: BrandPremium, row) -> str:
     )
     implied = sorted([row.implied_premium_low_pct, row.implied_premium_high_pct])
     text += (
-        f"; the model priced its specs ({escape(row.trims)}) at "
+        f"; the model priced its specs ({tables.plain(row.trims)}) at "
         f"{yuan_range(row.model_low_rmb, row.model_high_rmb)} under the {brand} badge "
         f"(expected prices; launch {row.launch_vs_model_low_pct:+.0f}% and "
         f"{row.launch_vs_model_high_pct:+.0f}% against them), and {where} "

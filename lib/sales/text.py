@@ -5,23 +5,14 @@ as text. Only this maker is named, except in the tables that label other makers'
 
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 
-from lib import data
+from lib import data, tables
 from lib.sales.analysis import Analysis
 from lib.sales.evaluation import LABELS, PEER_LABELS, SHOWN_HORIZONS
 from lib.sales.models import MODEL_LABELS
 from lib.sales.resolution import UNINFORMED_BRIER, UNINFORMED_LOG, Resolution
 from lib.sales.track import coverage
-
-
-def _text(value: object) -> str:
-    """Text from data as Markdown shows it: <, > and & escaped; quotes kept (escaped, an
-    apostrophe reached readers as "&#x27;", since the renderer shows HTML as text)."""
-    return html.escape(str(value), quote=False)
-
 
 # Where the scored complete year is shown (the heading's anchor in the rendered report).
 RESOLUTION_SECTION = "#The-last-complete-year,-scored"
@@ -42,7 +33,7 @@ def answer_markdown(analysis: Analysis) -> str:
 
 
 def _open_year_answer(analysis: Analysis) -> str:
-    name = _text(analysis.inputs.name)
+    name = tables.plain(analysis.inputs.name)
     projection, headline = analysis.projection, analysis.headline
     arithmetic, forecast = analysis.arithmetic, analysis.forecast
     target, year = arithmetic.target_units, arithmetic.target_year
@@ -120,13 +111,13 @@ def _target_source(analysis: Analysis) -> str:
     settings = inputs.settings
     if inputs.target_basis == "last_year":
         return (
-            f" The data hold no {_text(inputs.name)} target for {settings.target_year} "
+            f" The data hold no {tables.plain(inputs.name)} target for {settings.target_year} "
             f"(data/makers.csv, {data.ASSUMPTIONS.filename}): the chance shown is that of "
             f"beating its {settings.target_year - 1} total, not of reaching a target."
         )
     return (
         f" The target of {settings.target_units:,.0f} is this report's parameter: "
-        f"{data.ASSUMPTIONS.filename} holds no {_text(inputs.name)} target of that size "
+        f"{data.ASSUMPTIONS.filename} holds no {tables.plain(inputs.name)} target of that size "
         f"for {settings.target_year}."
     )
 
@@ -134,7 +125,7 @@ def _target_source(analysis: Analysis) -> str:
 def own_years_words(analysis: Analysis) -> str:
     """Whether the pooled backtest covers this maker, and its own error there: a pooled error is
     quoted for a maker only with what it says about that maker."""
-    own, name = analysis.own_scored, _text(analysis.inputs.name)
+    own, name = analysis.own_scored, tables.plain(analysis.inputs.name)
     if own.empty:
         return (
             f"not one of those years is {name}'s, so the method has no scored year for {name} "
@@ -160,17 +151,17 @@ def _definition_sentence(analysis: Analysis) -> str:
     )
     if from_series:
         return ""
-    name, caveat = _text(inputs.name), inputs.maker.series_caveat
+    name, caveat = tables.plain(inputs.name), inputs.maker.series_caveat
     if inputs.target_scope not in ("", "series"):
         return (
-            f" The target counts {name}'s {_text(inputs.target_scope)} deliveries "
+            f" The target counts {name}'s {tables.plain(inputs.target_scope)} deliveries "
             f"(data/targets.csv), not the monthly series the models forecast: the chance is that "
             f"of the series reaching the same number, not a like-for-like test."
         )
     if caveat:
         return (
             f" The target and the monthly series may not count the same vehicles "
-            f"({_text(caveat)}): read the chance with that difference in mind."
+            f"({tables.plain(caveat)}): read the chance with that difference in mind."
         )
     return ""
 
@@ -181,7 +172,7 @@ def record_line(analysis: Analysis) -> str:
     resolution = analysis.resolution
     link = f"[the last complete year, scored]({RESOLUTION_SECTION})"
     if resolution is None or not resolution.resolved or resolution.scored.empty:
-        why = _text(resolution.reason) if resolution is not None else "no complete year"
+        why = tables.plain(resolution.reason) if resolution is not None else "no complete year"
         return f"How good earlier answers were: no scored year yet ({why}); see {link}."
     calls = resolution.scored
     return (
@@ -247,7 +238,7 @@ def skill_markdown(analysis: Analysis) -> str:
 def _whose(analysis: Analysis, maker: str) -> str:
     """This maker by name; any other as "another maker's" (named only in the labelled table)."""
     if maker == analysis.inputs.maker.key:
-        return _text(analysis.inputs.name) + "'s"
+        return tables.plain(analysis.inputs.name) + "'s"
     return "another maker's"
 
 
@@ -259,13 +250,13 @@ def calibration_markdown(analysis: Analysis) -> str:
 def caveats_markdown(analysis: Analysis) -> str:
     """The caveats that depend on the maker, its target and the data: a Markdown list."""
     inputs, headline = analysis.inputs, analysis.headline
-    name = _text(inputs.name)
+    name = tables.plain(inputs.name)
     lines = []
     if inputs.maker.note:
-        lines.append(f"- {name} in the data: {_text(inputs.maker.note)}.")
+        lines.append(f"- {name} in the data: {tables.plain(inputs.maker.note)}.")
     sourced = [t for t in (inputs.stated_target, inputs.internal_target) if t is not None]
     if sourced:
-        cited = "; ".join(f"{t.value:,.0f} ({_text(t.note)}, {t.as_of})" for t in sourced)
+        cited = "; ".join(f"{t.value:,.0f} ({tables.plain(t.note)}, {t.as_of})" for t in sourced)
         lines.append(f"- {name}'s sourced targets for {inputs.settings.target_year}: {cited}.")
     lines.append(
         f"- The backtest scores {headline.cases} maker-years in its headline set, so the weights "
@@ -304,13 +295,13 @@ def peers_markdown(analysis: Analysis) -> str:
 def resolution_markdown(resolution: Resolution) -> str:
     """A complete year in words: the outcome against the target, how the call moved over the
     year, how often its range held the outcome, and the Brier and log scores of the calls."""
-    name, year = _text(resolution.name), resolution.year
+    name, year = tables.plain(resolution.name), resolution.year
     if not resolution.resolved:
-        return f"**{year} cannot be scored for {name}:** {_text(resolution.reason)}."
+        return f"**{year} cannot be scored for {name}:** {tables.plain(resolution.reason)}."
     verb = "above" if resolution.reached else "below"
     text = (
         f"**{year} is complete: {name} delivered {resolution.outcome_units:,.0f} vehicles, "
-        f"{abs(resolution.margin_pct):.1f}% {verb} {_text(resolution.target_words)}.** "
+        f"{abs(resolution.margin_pct):.1f}% {verb} {tables.plain(resolution.target_words)}.** "
         f"{_basis_sentence(resolution)}"
     )
     calls = resolution.scored
@@ -336,7 +327,7 @@ def resolution_markdown(resolution: Resolution) -> str:
 
 
 def _basis_sentence(resolution: Resolution) -> str:
-    name, year = _text(resolution.name), resolution.year
+    name, year = tables.plain(resolution.name), resolution.year
     if resolution.target_basis == "stated":
         return f"The target is {name}'s own, as stated for {year} (data/assumptions.csv)."
     if resolution.target_basis == "initial":
@@ -364,7 +355,7 @@ def track_markdown(analysis: Analysis) -> str:
     """The track record in words: earlier runs' forecasts against the months since (or that
     there is none), then the method's record at the last month-ends."""
     scored, month_ends = analysis.track_scored, analysis.track_month_ends
-    name = _text(analysis.inputs.name)
+    name = tables.plain(analysis.inputs.name)
     if scored.empty:
         lines = [
             "No earlier finished run recorded monthly forecasts for months reported since "
