@@ -18,6 +18,11 @@ BENCH_DIR = Path(__file__).resolve().parent
 
 
 def main(selected: list[str]) -> int:
+    known = sorted(path.stem for path in BENCH_DIR.glob("bench_*.py"))
+    unknown = [name for name in selected if name not in known]
+    if unknown:  # e.g. `--help`: say what there is, measure nothing, write nothing
+        print(f"unknown benchmark(s) {', '.join(unknown)}; known: {', '.join(known)}")
+        return 2
     figures = {}
     for path in sorted(BENCH_DIR.glob("bench_*.py")):
         name = path.stem
