@@ -188,3 +188,25 @@ def test_yoy_growth_compares_the_same_month_a_year_earlier():
     growth = inputs.yoy_growth(monthly("2024-01", [100.0] * 12 + [150.0, np.nan, 50.0]))
     assert growth["2025-01"] == pytest.approx(50.0)
     assert np.isnan(growth["2025-02"]) and growth["2025-03"] == pytest.approx(-50.0)
+
+
+def test_a_target_stated_only_in_the_targets_table_is_the_latest_known_at_the_cutoff():
+    import pandas as pd
+
+    from lib import data
+    from lib.sales.inputs import latest_stated
+    from tests.conftest import FROZEN_DATA
+
+    targets = data.load_targets(FROZEN_DATA)
+    at = {
+        cutoff: latest_stated(targets, "xiaomi", 2025, pd.Period(cutoff, "M"))
+        for cutoff in ("2024-12", "2025-02", "2025-06", "2025-12")
+    }
+    assert at["2024-12"] is None  # nothing stated yet: no look-ahead
+    assert [at[c].value for c in ("2025-02", "2025-06", "2025-12")] == [300_000, 350_000, 400_000]
+    assert at["2025-12"].source_url.startswith("https://") and "revised" in at["2025-12"].name
+    undated = targets.assign(stated_on=None)
+    assert latest_stated(undated, "xiaomi", 2025, pd.Period("2025-12", "M")) is None
+    assert latest_stated(targets, "leapmotor", 2025, pd.Period("2025-12", "M")).value == 580_000
+    other_scope = targets[targets["scope"] != "series"]  # an overseas target is not the series'
+    assert latest_stated(other_scope, "leapmotor", 2025, pd.Period("2025-12", "M")) is None

@@ -164,7 +164,8 @@ def load(params: Params, data_dir: Path | None = None) -> Inputs:
         )
     year = default_target_year(cutoff) if params.is_sourced("target_year") else params.target_year
     check_target_year(year, entry.key, first, cutoff)  # before its target is looked up
-    stated = stated_target(entry, assumptions, year)
+    targets = data.load_targets(data_dir)
+    stated = stated_target(entry, assumptions, year, targets, cutoff)
     asked = 0 if params.is_sourced("target_units") else params.target_units  # 0: resolve it
     target_units, basis = makers.resolve_target(asked, stated, deliveries, entry, year, financials)
     settings = Settings(
@@ -180,7 +181,6 @@ def load(params: Params, data_dir: Path | None = None) -> Inputs:
         params.weighting,
     )
     series = data.monthly_series(deliveries, entry.key)
-    targets = data.load_targets(data_dir)
     return Inputs(
         maker=entry,
         settings=settings,
@@ -210,11 +210,47 @@ def target_scope(targets: pd.DataFrame | None, maker: str, year: int, units: flo
 
 
 def stated_target(
-    entry: makers.Maker, assumptions: pd.DataFrame, year: int
+    entry: makers.Maker,
+    assumptions: pd.DataFrame,
+    year: int,
+    targets: pd.DataFrame | None = None,
+    cutoff: pd.Period | None = None,
 ) -> data.Assumption | None:
-    """The maker's sourced target for `year`: the registry's row, else `sourced_target`'s."""
-    return makers.stated_target(entry, assumptions, year) or sourced_target(
-        assumptions, entry.key, year
+    """The maker's sourced target for `year`: the registry's row, else `sourced_target`'s, else
+    (given the targets table) the latest it stated for its own series by `cutoff`."""
+    return (
+        makers.stated_target(entry, assumptions, year)
+        or sourced_target(assumptions, entry.key, year)
+        or latest_stated(targets, entry.key, year, cutoff)
+    )
+
+
+def latest_stated(
+    targets: pd.DataFrame | None, maker: str, year: int, cutoff: pd.Period | None
+) -> data.Assumption | None:
+    """The last initial or revised target the maker stated for its own series in `year`, among
+    those dated by `cutoff` (no look-ahead; an undated one cannot be placed, so it is left out);
+    a range counts at its low end, as the table's `target_units` holds it."""
+    if targets is None:
+        return None
+    rows = targets[
+        (targets["maker"] == maker)
+        & (targets["year"] == year)
+        & (targets["scope"] == "series")
+        & targets["kind"].isin(["initial", "revised"])
+    ]
+    stated = pd.PeriodIndex(rows["stated_on"].astype(str).str[:7].replace("nan", None), freq="M")
+    rows = rows[~stated.isna() & ((stated <= cutoff) if cutoff is not None else True)]
+    if rows.empty:
+        return None
+    last = rows.iloc[-1]
+    return data.Assumption(
+        name=f"{maker} {year} {last['kind']} target (targets.csv)",
+        value=float(last["target_units"]),
+        unit="units",
+        source_url=str(last["source_url"]),
+        as_of=str(last["stated_on"]),
+        note=str(last["note"]) if pd.notna(last["note"]) else "",
     )
 
 
