@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from lib import paths
-from lib.data.reading import read_bytes, read_dataset, read_file
+from lib.data.reading import forget_validated, read_bytes, read_dataset, read_file
 from lib.data.schemas import (
     ASSUMPTIONS,
     DATASETS,
@@ -82,6 +82,7 @@ __all__ = [
     "Dataset",
     "Field",
     "read_bytes",
+    "forget_validated",
     "read_dataset",
     "read_file",
     "registry_rule",

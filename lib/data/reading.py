@@ -235,6 +235,11 @@ _VALID: dict[tuple, pd.DataFrame] = {}  # validated frames by (dataset, path, co
 _VALID_KEPT = 10
 
 
+def forget_validated() -> None:
+    """Drop the validated frames kept in this process: the next read parses and checks again."""
+    _VALID.clear()
+
+
 def read_dataset(dataset: Dataset, data_dir: Path | None = None) -> pd.DataFrame:
     """Read and validate one file; raise DataError listing every problem found.
 
