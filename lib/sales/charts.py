@@ -241,12 +241,9 @@ def target_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Figure:
     return fig
 
 
-def models_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Figure:
-    """Each model's median path and 80% band for the simulated months, after the recent history."""
-    forecast, maker = analysis.forecast, analysis.inputs.name
-    ax = plots.axes(ax)
-    fig = ax.figure
-    recent = _recent(analysis.inputs.series)
+def _plot_reported(ax: plt.Axes, series: pd.Series) -> None:
+    """The recent reported months as dots on a line, under the simulated ones."""
+    recent = _recent(series)
     ax.plot(
         _timestamps(recent.index),
         recent.to_numpy(),
@@ -256,6 +253,14 @@ def models_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Figure:
         lw=1.5,
         label="reported",
     )
+
+
+def models_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Figure:
+    """Each model's median path and 80% band for the simulated months, after the recent history."""
+    forecast, maker = analysis.forecast, analysis.inputs.name
+    ax = plots.axes(ax)
+    fig = ax.figure
+    _plot_reported(ax, analysis.inputs.series)
     for name, run in forecast.runs.items():
         when, (low, mid, high) = _with_breaks(
             run.months, np.quantile(run.paths, [0.1, 0.5, 0.9], axis=0)
@@ -392,16 +397,7 @@ def fan_chart(analysis: Analysis, ax: plt.Axes | None = None) -> plt.Figure:
     target_units = analysis.arithmetic.target_units
     ax = plots.axes(ax)
     fig = ax.figure
-    recent = _recent(analysis.inputs.series)
-    ax.plot(
-        _timestamps(recent.index),
-        recent.to_numpy(),
-        "o-",
-        color="#333333",
-        ms=3,
-        lw=1.5,
-        label="reported",
-    )
+    _plot_reported(ax, analysis.inputs.series)
     if forecast.runs:
         bands = forecast.monthly_quantiles()
         when, (p10, p25, p50, p75, p90) = _with_breaks(bands.index, bands.to_numpy().T)
