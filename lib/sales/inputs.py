@@ -225,21 +225,29 @@ def stated_target(
     )
 
 
+def series_targets(
+    targets: pd.DataFrame | None, maker: str, year: int, kinds: tuple[str, ...]
+) -> pd.DataFrame:
+    """The rows of the targets table in which the maker states `year`'s target for its own
+    series, of these kinds, in the table's order (none without a table)."""
+    if targets is None:
+        return pd.DataFrame(columns=list(data.TARGETS.fields))
+    return targets[
+        (targets["maker"] == maker)
+        & (targets["year"] == year)
+        & (targets["scope"] == "series")
+        & targets["kind"].isin(kinds)
+    ]
+
+
 def latest_stated(
     targets: pd.DataFrame | None, maker: str, year: int, cutoff: pd.Period | None
 ) -> data.Assumption | None:
     """The last initial or revised target the maker stated for its own series in `year`, among
     those dated by `cutoff` (no look-ahead; an undated one cannot be placed, so it is left out);
     a range counts at its low end, as the table's `target_units` holds it."""
-    if targets is None:
-        return None
-    rows = targets[
-        (targets["maker"] == maker)
-        & (targets["year"] == year)
-        & (targets["scope"] == "series")
-        & targets["kind"].isin(["initial", "revised"])
-    ]
-    stated = pd.PeriodIndex(rows["stated_on"].astype(str).str[:7].replace("nan", None), freq="M")
+    rows = series_targets(targets, maker, year, ("initial", "revised"))
+    stated = pd.PeriodIndex(rows["stated_on"].str[:7], freq="M")  # a date or a month; NaT: blank
     rows = rows[~stated.isna() & ((stated <= cutoff) if cutoff is not None else True)]
     if rows.empty:
         return None

@@ -27,6 +27,7 @@ from lib.sales.inputs import (
     annual_totals,
     is_complete,
     last_complete_year,
+    series_targets,
     stated_target,
 )
 from lib.sales.params import NOTEBOOK
@@ -177,14 +178,7 @@ def year_target(inputs: Inputs, year: int) -> tuple[float, str]:
 def initial_target(targets: pd.DataFrame | None, maker: str, year: int) -> float | None:
     """The first initial target the maker stated for its own series in `year` (a range's low
     end), from the targets table; None when the table has none."""
-    if targets is None:
-        return None
-    rows = targets[
-        (targets["maker"] == maker)
-        & (targets["year"] == year)
-        & (targets["scope"] == "series")
-        & (targets["kind"] == "initial")
-    ]
+    rows = series_targets(targets, maker, year, ("initial",))
     return float(rows["target_units"].iloc[0]) if len(rows) else None
 
 
