@@ -221,10 +221,22 @@ def result_names(module) -> dict[str, str]:
     }
 
 
-def lazy_exports(package: str, exports: dict[str, str]):
-    """`__getattr__` and `__dir__` for a package's `__init__`: each exported name (name -> the
-    submodule defining it) is imported on first use, so that a reader importing only the
-    package's `names` (the summary, the league table, the runner) does not load its models."""
+# What every analysis package exports (name -> the submodule defining it): the contract itself.
+CONTRACT_EXPORTS = {
+    "Params": "params",
+    "Inputs": "inputs",
+    "load": "inputs",
+    "analyse": "analysis",
+    **{module: module for module in MODULES},
+}
+
+
+def lazy_exports(package: str, extra: dict[str, str]):
+    """`__getattr__` and `__dir__` for a package's `__init__`, exporting the contract's names and
+    the package's `extra` ones (name -> the submodule defining it). Each is imported on first use,
+    so that a reader importing only the package's `names` (the summary, the league table, the
+    runner) does not load its models."""
+    exports = CONTRACT_EXPORTS | extra
 
     def __getattr__(name: str):  # noqa: N807 - the module-level hook of PEP 562
         if name not in exports:

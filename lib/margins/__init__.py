@@ -17,25 +17,6 @@ __getattr__, __dir__ = contract.lazy_exports(
     {
         "HEADLINE_CUT": "analysis",
         "Analysis": "analysis",
-        "analyse": "analysis",
-        "Inputs": "inputs",
-        "load": "inputs",
-        "Params": "params",
-        "charts": "charts",
-        "names": "names",
-        "tables": "tables",
-        "text": "text",
     },
 )
-__all__ = [
-    "HEADLINE_CUT",
-    "Analysis",
-    "Inputs",
-    "Params",
-    "analyse",
-    "charts",
-    "load",
-    "names",
-    "tables",
-    "text",
-]
+__all__ = __dir__()

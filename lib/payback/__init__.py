@@ -11,17 +11,11 @@ checks); NPV, IRR and payback are lib.finance's."""
 
 from lib import contract
 
-# Loaded on first use: the summary and the league table import only `names`, not the models.
-EXPORTS = {
-    "Analysis": "analysis",
-    "analyse": "analysis",
-    "Inputs": "inputs",
-    "load": "inputs",
-    "Params": "params",
-    "charts": "charts",
-    "names": "names",
-    "tables": "tables",
-    "text": "text",
-}
-__getattr__, __dir__ = contract.lazy_exports(__name__, EXPORTS)
-__all__ = sorted(EXPORTS)
+# Loaded on first use (contract.lazy_exports): readers of `names` do not load the models.
+__getattr__, __dir__ = contract.lazy_exports(
+    __name__,
+    {
+        "Analysis": "analysis",
+    },
+)
+__all__ = __dir__()

@@ -19,18 +19,12 @@ and `text` show the result. The modules, in the order the analysis runs:
 
 from lib import contract
 
-# Loaded on first use (contract.lazy_exports): the summary and the league table import only `names`.
-EXPORTS = {
-    "BrandPremium": "analysis",
-    "Evidence": "analysis",
-    "analyse": "analysis",
-    "Inputs": "inputs",
-    "load": "inputs",
-    "Params": "params",
-    "charts": "charts",
-    "names": "names",
-    "tables": "tables",
-    "text": "text",
-}
-__getattr__, __dir__ = contract.lazy_exports(__name__, EXPORTS)
-__all__ = sorted(EXPORTS)
+# Loaded on first use (contract.lazy_exports): readers of `names` do not load the models.
+__getattr__, __dir__ = contract.lazy_exports(
+    __name__,
+    {
+        "BrandPremium": "analysis",
+        "Evidence": "analysis",
+    },
+)
+__all__ = __dir__()

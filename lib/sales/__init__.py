@@ -22,28 +22,22 @@ then `charts`, `tables` and `text` show the result. The modules, in the order th
 
 from lib import contract
 
-# Loaded on first use (contract.lazy_exports): the summary and the league table import only `names`.
-EXPORTS = {
-    "Analysis": "analysis",
-    "analyse": "analysis",
-    "backtest_summary": "evaluation",
-    "load_peer_scores": "evaluation",
-    "run_backtest": "evaluation",
-    "Inputs": "inputs",
-    "InsufficientHistory": "inputs",
-    "load": "inputs",
-    "Params": "params",
-    "Projection": "projection",
-    "comparison_table": "projection",
-    "project": "projection",
-    "Resolution": "resolution",
-    "snapshot": "seasonality",
-    "charts": "charts",
-    "names": "names",
-    "resolution": "resolution",
-    "tables": "tables",
-    "text": "text",
-    "track": "track",
-}
-__getattr__, __dir__ = contract.lazy_exports(__name__, EXPORTS)
-__all__ = sorted(EXPORTS)
+# Loaded on first use (contract.lazy_exports): readers of `names` do not load the models.
+__getattr__, __dir__ = contract.lazy_exports(
+    __name__,
+    {
+        "Analysis": "analysis",
+        "backtest_summary": "evaluation",
+        "load_peer_scores": "evaluation",
+        "run_backtest": "evaluation",
+        "InsufficientHistory": "inputs",
+        "Projection": "projection",
+        "comparison_table": "projection",
+        "project": "projection",
+        "Resolution": "resolution",
+        "snapshot": "seasonality",
+        "resolution": "resolution",
+        "track": "track",
+    },
+)
+__all__ = __dir__()
