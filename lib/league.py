@@ -118,15 +118,16 @@ def _cell(maker: str, content: dict, column: Column, target_stated: bool) -> Cel
         return Cell(_too_little(content, column, found), None, href, found.get("meaning", ""))
     if column.key == "gm_latest" and _number(found) is not None:
         # quarters and bases differ between makers (a company's gross margin, a segment's): label
+        # the basis up to its first ";" in the cell (what is measured, whose, currency); the
+        # rest (e.g. a volume mismatch) in the note, so the table stays readable
         labels = [
             str(label["value"])
             for name in (margins_names.LATEST_PERIOD, margins_names.MARGIN_BASIS)
             if (label := results.lookup(content, column.notebook, name)) and label.get("value")
         ]
-        when = f" ({'; '.join(labels)})" if labels else ""
-        return Cell(
-            results.format_value(found) + when, _number(found), href, found.get("meaning", "")
-        )
+        when = f" ({'; '.join(label.split(';')[0] for label in labels)})" if labels else ""
+        note = labels[-1] if len(labels) == 2 else found.get("meaning", "")
+        return Cell(results.format_value(found) + when, _number(found), href, note)
     if column.key == "payback" and found is not None:
         strategy = results.lookup(content, column.notebook, payback_names.BEST_ROUTE) or (
             results.lookup(content, column.notebook, payback_names.BEST_STRATEGY)

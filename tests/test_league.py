@@ -127,3 +127,15 @@ def test_the_latest_margin_names_its_basis_beside_its_quarter():
     ]
     (row,) = league.league_table({"a": labelled}, registry())
     assert row.cells["gm_latest"].text == "15.0% (2026Q2; segment gross margin (EV segment))"
+
+
+def test_a_long_margin_basis_shows_its_first_part_and_the_whole_on_hover():
+    labelled = content()
+    basis = "company gross margin of Tesla, USD; these financials count 1,636,129 deliveries"
+    labelled["notebooks"]["03_price_war_margins"]["results"] += [
+        result("latest_period", "2025Q4", "quarter"),
+        result("margin_basis", basis, "text"),
+    ]
+    (row,) = league.league_table({"a": labelled}, registry())
+    assert row.cells["gm_latest"].text == "15.0% (2025Q4; company gross margin of Tesla, USD)"
+    assert row.cells["gm_latest"].note == basis
