@@ -137,6 +137,11 @@ def recorded() -> list[Result]:
     return list(_recorded.values())
 
 
+def recorded_tables() -> dict[str, dict]:
+    """The tables recorded so far in this process (`record_table` payloads), by name."""
+    return dict(_tables)
+
+
 def clear() -> None:
     _recorded.clear()
     _tables.clear()

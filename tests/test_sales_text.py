@@ -43,8 +43,10 @@ def test_the_answer_states_the_computed_numbers(result):
     assert "this report's parameter" not in text
     own = result.own_scored["abs_error_pct"].mean()
     assert f"2 of those years are Leapmotor's (2024, 2025), missed by {own:.1f}% on average" in text
-    assert f"Brier score of {result.resolution.brier:.3f}" in text
-    assert "](#The-last-complete-year,-scored)" in text
+    record = result.target_record
+    assert f"this method's Brier score was {record.score('method'):.3f}" in text
+    assert f"{record.score('base_rate'):.3f} for the base rate" in text
+    assert "](#The-target-record:" in text
     assert "None" not in text
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 from lib import results
 from lib.sales import names, track
 from lib.sales.evaluation import (
+    HORIZONS,
     LABELS,
     PEER_LABELS,
     SHOWN_HORIZONS,
@@ -22,12 +23,15 @@ from lib.sales.evaluation import (
     PeerScores,
     backtest_summary,
     hindsight_blend,
+    horizon_backtests,
     load_peer_scores,
     model_diagnostics,
     run_backtest,
 )
-from lib.sales.inputs import Inputs, TargetArithmetic, hindsight_total
+from lib.sales.inputs import Inputs, TargetArithmetic, hindsight_total, series_at
 from lib.sales.projection import Projection, comparison_table, months_reported, project
+from lib.sales.record import TargetRecord
+from lib.sales.record import build as build_target_record
 from lib.sales.resolution import Resolution, call_row, resolve, year_to_resolve
 from lib.sales.seasonality import Snapshot, snapshot
 from lib.sales.simulation import MakerForecast
@@ -53,6 +57,7 @@ class Analysis:
     comparison: pd.DataFrame | None = None  # `comparison_table` of `projected`
     track_scored: pd.DataFrame | None = None  # earlier runs' months against the data now
     track_month_ends: pd.DataFrame | None = None  # the last month-ends' calls on ended years
+    target_record: TargetRecord | None = None  # stated targets, outcomes, the calls scored
 
     @property
     def forecast(self) -> MakerForecast:
@@ -87,6 +92,8 @@ class Analysis:
         record_peers(self.peer_scores)
         if self.resolution is not None:
             self.resolution.record()
+        if self.target_record is not None:
+            self.target_record.record(self.inputs.name)
         if self.projected is not None:
             track.record_quantiles({key: p.forecast for key, p in self.projected.items()})
         if self.track_scored is not None and self.track_month_ends is not None:
@@ -247,7 +254,17 @@ def analyse(inputs: Inputs) -> Analysis:
     settings = inputs.settings
     data_now = snapshot(inputs.deliveries, settings.cutoff, inputs.holidays)
     k = months_reported(inputs.series, settings.target_year)
-    backtest = run_backtest(
+    backtests = horizon_backtests(
+        inputs.deliveries,
+        settings.cutoff,
+        inputs.holidays,
+        HORIZONS,
+        settings.backtest_paths,
+        settings.seed,
+        settings.weighting,
+        settings.curve_window_months,
+    )
+    backtest = backtests.get(k) or run_backtest(
         inputs.deliveries,
         settings.cutoff,
         inputs.holidays,
@@ -284,7 +301,14 @@ def analyse(inputs: Inputs) -> Analysis:
             inputs.deliveries, settings.maker, settings.target_year, settings.cutoff
         ),
         months_reported=k,
-        resolution=resolve(inputs, year_to_resolve(inputs), inputs.earlier),
+        resolution=resolve(inputs, year_to_resolve(inputs), backtests, inputs.earlier),
+        target_record=build_target_record(
+            settings.maker,
+            inputs.targets,
+            series_at(inputs.deliveries, settings.cutoff),
+            settings.cutoff,
+            backtests,
+        ),
         peer_scores=scores,
         projected=projected,
         comparison=comparison_table(

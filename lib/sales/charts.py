@@ -643,3 +643,47 @@ def resolution_chart(analysis: Analysis) -> plt.Figure | None:
         source=f"{MODEL_SOURCE}; calls from earlier runs or reconstructed from the data known then",
     )
     return ax.figure
+
+
+def reliability_chart(analysis: Analysis) -> plt.Figure | None:
+    """The method's calls on stated targets: in each band of chance said, the share of calls whose
+    target was reached, against the diagonal a calibrated forecaster follows; the numbers are the
+    calls in each band (None when no call is scored)."""
+    record = analysis.target_record
+    if record is None:
+        return None
+    table = record.reliability.dropna(subset=["reached_pct"])
+    if table.empty:
+        return None
+    ax = plots.axes(figsize=(5.5, 4.5))
+    ax.plot([0, 100], [0, 100], color=plots.REFERENCE_COLOR, lw=1, ls="--", label="calibrated")
+    ax.plot(
+        table["mean_said_pct"],
+        table["reached_pct"],
+        "o-",
+        color=plots.FOCUS_COLOR,
+        label="this method",
+    )
+    for row in table.itertuples(index=False):
+        ax.annotate(
+            f"{row.calls}",
+            (row.mean_said_pct, row.reached_pct),
+            textcoords="offset points",
+            xytext=(6, -10),
+            fontsize=8,
+        )
+    ax.set_xlim(-3, 103)
+    ax.set_ylim(-3, 103)
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    calls, years = int(table["calls"].sum()), int(record.scores["maker_years"].iloc[0])
+    plots.finish(
+        ax,
+        title=(
+            f"On {calls} month-end calls on {years} makers' stated targets, the method's chance "
+            f"against how often the target was reached (on the diagonal: calibrated)"
+        ),
+        xlabel="chance of the target the method said (%, mean in each band)",
+        ylabel="calls whose target was reached (%)",
+        source="data/targets.csv (initial targets), deliveries_monthly.csv; rolling-origin backtest",
+    )
+    return ax.figure

@@ -8,7 +8,7 @@ Errors are in percent of the actual total; intervals are 80% (10th-90th percenti
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -116,16 +116,61 @@ def backtest_cases(series_by_maker: dict[str, pd.Series]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["maker", "target_year", "cutoff", "actual", "headline"])
 
 
+PERCENTILES = np.arange(1, 100) / 100
+PERCENTILE_COLUMNS = [f"q{i:02d}" for i in range(1, 100)]
+QUANTILE_KEY = ["maker", "target_year", "method"]
+
+
 @dataclass
 class Backtest:
     """Scored forecasts: one row per maker-year and method (models, combination, baselines)
-    with median and 80% interval (vehicles), error (percent of actual) and coverage."""
+    with median and 80% interval (vehicles), error (percent of actual) and coverage; and the
+    percentiles of the combination's and the naive rules' annual totals (`quantiles`: maker,
+    target_year, method, then PERCENTILE_COLUMNS), from which the chance of any target follows."""
 
     rows: pd.DataFrame
     skipped: pd.DataFrame
     weights: pd.DataFrame
     calibration: pd.DataFrame
     weighting: str
+    quantiles: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=[*QUANTILE_KEY, *PERCENTILE_COLUMNS])
+    )
+
+    def chance(self, maker: str, target_year: int, method: str, target: float) -> float:
+        """The chance a forecast in the backtest gave of at least `target` (NaN: none made)."""
+        table = self.quantiles
+        found = table[
+            (table["maker"] == maker)
+            & (table["target_year"] == target_year)
+            & (table["method"] == method)
+        ]
+        if found.empty:
+            return np.nan
+        return chance_of_at_least(found[PERCENTILE_COLUMNS].iloc[0].to_numpy(float), target)
+
+
+def percentile_row(where: dict, method: str, sample: np.ndarray) -> dict:
+    """The 1st-99th percentiles of a forecast sample of annual totals, keyed by maker-year."""
+    return {
+        **where,
+        "method": method,
+        **dict(zip(PERCENTILE_COLUMNS, np.quantile(sample, PERCENTILES), strict=True)),
+    }
+
+
+def chance_of_at_least(percentiles, target: float) -> float:
+    """P(total >= target) read off a forecast's 1st-99th percentiles: the share of the
+    distribution above the target, interpolated linearly between percentiles (0.5% beyond the
+    1st or 99th: the middle of the tail the target falls in)."""
+    q = np.asarray(percentiles, dtype=float)
+    if not np.isfinite(q).all():
+        return np.nan
+    if target <= q[0]:
+        return 0.995
+    if target > q[-1]:
+        return 0.005
+    return float(1 - np.interp(target, q, PERCENTILES))
 
 
 SCORE_COLUMNS = ["target_year", "method", "abs_error_pct", "log_error", "implied_sd"]
@@ -198,7 +243,7 @@ def run_backtest(
         raise ValueError(f"weighting must be one of {', '.join(WEIGHTINGS)}; got {weighting!r}")
     k = int(months_reported)
     cases = backtest_cases(series_at(deliveries, cutoff))
-    rows, skipped, weight_rows, calibration_rows = [], [], [], []
+    rows, skipped, weight_rows, calibration_rows, percentiles = [], [], [], [], []
     for year in sorted(cases["target_year"].unique()):
         then = snapshot(deliveries, cutoff_for(int(year), k), holidays)
         earlier = pd.DataFrame(rows, columns=BACKTEST_COLUMNS)
@@ -241,6 +286,8 @@ def run_backtest(
                     raw = np.quantile(forecast.uncalibrated, [0.1, 0.9])
                     row["raw_implied_sd"] = implied_sd(*raw)
                 rows.append(row)
+                if method == "combination" and len(totals):
+                    percentiles.append(percentile_row(where, method, totals))
             for method, point in baseline_forecasts(series, int(year), k).items():
                 if np.isfinite(point):
                     sample = _baseline_sample(earlier, method, point)
@@ -249,12 +296,15 @@ def run_backtest(
                             {**base, "method": method, "kind": "baseline", "median": point}, sample
                         )
                     )
+                    if sample is not None and len(sample):
+                        percentiles.append(percentile_row(where, method, sample))
     return Backtest(
         pd.DataFrame(rows, columns=BACKTEST_COLUMNS),
         pd.DataFrame(skipped, columns=["maker", "target_year", "method", "reason"]),
         pd.DataFrame(weight_rows, columns=["maker", "target_year", "method", "weight"]),
         pd.DataFrame(calibration_rows, columns=["target_year", "factor", "cases_used"]),
         weighting,
+        pd.DataFrame(percentiles, columns=[*QUANTILE_KEY, *PERCENTILE_COLUMNS]),
     )
 
 
@@ -321,6 +371,26 @@ def backtest_summary(backtest: Backtest, headline_only: bool = True) -> pd.DataF
 HORIZONS = tuple(range(12))  # months of the target year reported at the cutoff
 
 
+def horizon_backtests(
+    deliveries: pd.DataFrame,
+    cutoff: pd.Period,
+    holidays: pd.DataFrame,
+    horizons=HORIZONS,
+    n_paths: int = 1000,
+    seed: int = 0,
+    weighting: str = "inverse_error",
+    curve_window_months: int = 24,
+) -> dict[int, Backtest]:
+    """The rolling-origin backtest at every month-end: one backtest per number of months of the
+    target year reported (each with its own weights and calibration), by that number."""
+    return {
+        k: run_backtest(
+            deliveries, cutoff, holidays, n_paths, seed, weighting, curve_window_months, k
+        )
+        for k in horizons
+    }
+
+
 def horizon_evaluation(
     deliveries: pd.DataFrame,
     cutoff: pd.Period,
@@ -331,15 +401,11 @@ def horizon_evaluation(
     weighting: str = "inverse_error",
     curve_window_months: int = 24,
 ) -> pd.DataFrame:
-    """The rolling-origin backtest at every month-end: one backtest per number of months of the
-    target year reported (each with its own weights and calibration), rows stacked."""
-    frames = [
-        run_backtest(
-            deliveries, cutoff, holidays, n_paths, seed, weighting, curve_window_months, k
-        ).rows
-        for k in horizons
-    ]
-    return pd.concat(frames, ignore_index=True)
+    """`horizon_backtests`' scored rows, stacked."""
+    backtests = horizon_backtests(
+        deliveries, cutoff, holidays, horizons, n_paths, seed, weighting, curve_window_months
+    )
+    return pd.concat([b.rows for b in backtests.values()], ignore_index=True)
 
 
 def horizon_summary(rows: pd.DataFrame, headline_only: bool = True) -> pd.DataFrame:

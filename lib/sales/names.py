@@ -35,6 +35,24 @@ RESOLVED_BRIER = "resolved_brier"  # Brier score of the month-end calls
 RESOLVED_LOG_SCORE = "resolved_log_score"  # log score of the same calls
 RESOLVED_CALLS = "resolved_calls"  # how many month-end calls were scored
 
+# The target record: makers' stated targets against outcomes, the method's calls on them scored
+# against the base rate and a naive run-rate probability (`lib.sales.record`).
+TARGET_RECORD_MAKER_YEARS = "target_record_maker_years"  # resolved maker-years with a target
+TARGET_RECORD_REACHED_PCT = "target_record_reached_pct"  # of them, share that reached it
+TARGET_RECORD_MEDIAN_VS_TARGET_PCT = "target_record_median_vs_target_pct"  # typical miss (-)
+TARGET_RECORD_OWN_MAKER_YEARS = "target_record_own_maker_years"  # the maker's own resolved years
+TARGET_RECORD_OWN_REACHED = "target_record_own_reached"  # of them, how many reached the target
+TARGET_RECORD_CALLS = "target_record_calls"  # month-end calls scored (every forecaster made one)
+TARGET_RECORD_CALL_MAKER_YEARS = "target_record_call_maker_years"  # maker-years they cover
+TARGET_RECORD_BRIER = "target_record_brier"  # the method's Brier score on those calls
+TARGET_RECORD_BRIER_BASE_RATE = "target_record_brier_base_rate"  # the base rate's
+TARGET_RECORD_BRIER_RUN_RATE = "target_record_brier_run_rate"  # the naive run-rate's
+TARGET_RECORD_LOG_SCORE = "target_record_log_score"  # the method's log score
+TARGET_RECORD_LOG_SCORE_BASE_RATE = "target_record_log_score_base_rate"  # the base rate's
+TARGET_RECORD_LOG_SCORE_RUN_RATE = "target_record_log_score_run_rate"  # the naive run-rate's
+TARGET_RECORD_TABLE = "target_record_table"  # table: every maker-year, target and outcome
+TARGET_RECORD_RELIABILITY = "target_record_reliability"  # table: calls by probability said
+
 # Scores against other forecasters (`make peers`) at the horizons shown: the method's, then the
 # best other forecaster's (`peer_score` builds the name from its parts).
 

@@ -5,15 +5,16 @@ The call at each month-end of the year (k = 0..11 months reported, from the Dece
 November) is the answer notebook 01 gives with the data up to that month: the chance of reaching
 the target and the 80% range of the year's total. Calls come from earlier runs' records (the
 `target_call` table every run records) where a run was made at that month-end, otherwise they are
-reconstructed: the same backtest and projection run on the data up to that month only (the months
-as the data now hold them, later revisions included). Scores: the Brier score (mean squared
+reconstructed: the method's forecast in the rolling-origin backtest at that month-end, which uses
+the data up to that month only (the months as the data now hold them, later revisions included)
+and weights and calibration learned on earlier years only. Scores: the Brier score (mean squared
 difference between the probability and the outcome, 0 to 1, lower is better; 0.25 for a constant
 50%) and the log score (mean of -ln of the probability given to what happened; 0.693 for 50%).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +22,7 @@ import pandas as pd
 
 from lib import makers, results
 from lib.sales import names
-from lib.sales.evaluation import cutoff_for, run_backtest
+from lib.sales.evaluation import Backtest, cutoff_for
 from lib.sales.inputs import (
     Inputs,
     annual_totals,
@@ -31,8 +32,6 @@ from lib.sales.inputs import (
     stated_target,
 )
 from lib.sales.params import NOTEBOOK
-from lib.sales.projection import months_reported, project
-from lib.sales.seasonality import snapshot
 
 CALL_COLUMNS = [
     "maker",
@@ -213,52 +212,42 @@ def earlier_calls(earlier: Iterable, maker: str, year: int, target: float) -> pd
     return calls.drop_duplicates("data_to", keep="last")
 
 
-def reconstructed_call(inputs: Inputs, year: int, target: float, cutoff: pd.Period) -> dict:
-    """Notebook 01's answer with the data up to `cutoff` only: its backtest at the months of
-    `year` the maker had reported then, and its projection (NaN when no model could run)."""
-    settings = inputs.settings
-    now = snapshot(inputs.deliveries, cutoff, inputs.holidays)
+def reconstructed_call(
+    backtests: Mapping[int, Backtest], maker: str, year: int, target: float, k: int
+) -> dict:
+    """Notebook 01's answer at the month-end with `k` months of `year` reported, as the
+    rolling-origin backtest at that month-end gave it (the data known then only; weights and
+    calibration from earlier years only): the chance of the target and the 80% range (NaN when
+    the backtest made no forecast for the maker-year)."""
+    backtest = backtests.get(k)
     empty = {"p_target": np.nan, "p10": np.nan, "median": np.nan, "p90": np.nan}
-    if inputs.maker.key not in now.series:
+    if backtest is None:
         return empty
-    k = months_reported(now.series[inputs.maker.key], year)
-    backtest = run_backtest(
-        inputs.deliveries,
-        cutoff,
-        inputs.holidays,
-        settings.backtest_paths,
-        settings.seed,
-        settings.weighting,
-        settings.curve_window_months,
-        k,
-    )
-    projection = project(
-        now,
-        inputs.maker.key,
-        target,
-        year,
-        inputs.holidays,
-        backtest,
-        settings.n_paths,
-        settings.seed,
-        settings.curve_window_months,
-    )
-    if not projection.forecast.available:
+    rows = backtest.rows
+    found = rows[
+        (rows["maker"] == maker) & (rows["target_year"] == year) & (rows["method"] == "combination")
+    ]
+    if found.empty:
         return empty
+    row = found.iloc[0]
     return {
-        "p_target": projection.p_reach_target,
-        "p10": projection.p10,
-        "median": projection.median,
-        "p90": projection.p90,
+        "p_target": backtest.chance(maker, year, "combination", target),
+        "p10": float(row["p10"]),
+        "median": float(row["median"]),
+        "p90": float(row["p90"]),
     }
 
 
 def calls_over_year(
-    inputs: Inputs, year: int, target: float, earlier: Iterable = ()
+    maker: str,
+    year: int,
+    target: float,
+    backtests: Mapping[int, Backtest],
+    earlier: Iterable = (),
 ) -> pd.DataFrame:
     """The call at each month-end of `year` (k = 0..11): an earlier run's where one exists,
-    otherwise reconstructed from the data known then."""
-    recorded = earlier_calls(earlier, inputs.maker.key, year, target).set_index("data_to")
+    otherwise reconstructed from the backtest at that month-end."""
+    recorded = earlier_calls(earlier, maker, year, target).set_index("data_to")
     rows = []
     for k in range(12):
         cutoff = cutoff_for(year, k)
@@ -267,14 +256,16 @@ def calls_over_year(
             call = {c: float(found[c]) for c in ("p_target", "p10", "median", "p90")}
             source = f"earlier run {found['run_id']}"
         else:
-            call, source = reconstructed_call(inputs, year, target, cutoff), "reconstructed"
+            call, source = reconstructed_call(backtests, maker, year, target, k), "reconstructed"
         rows.append({"cutoff": str(cutoff), "months_reported": k, "source": source, **call})
     return pd.DataFrame(rows)
 
 
-def resolve(inputs: Inputs, year: int, earlier: Iterable = ()) -> Resolution:
+def resolve(
+    inputs: Inputs, year: int, backtests: Mapping[int, Backtest], earlier: Iterable = ()
+) -> Resolution:
     """The outcome of a complete `year` for the inputs' maker against its target, and the calls
-    made during the year, scored."""
+    made during the year (`backtests`: `horizon_backtests` at the report's cutoff), scored."""
     maker, name = inputs.maker.key, inputs.name
     empty = pd.DataFrame(
         columns=[
@@ -302,7 +293,7 @@ def resolve(inputs: Inputs, year: int, earlier: Iterable = ()) -> Resolution:
         if missing
         else ""
     )
-    calls = calls_over_year(inputs, year, target, earlier)
+    calls = calls_over_year(maker, year, target, backtests, earlier)
     if outcome is not None:
         calls["inside80"] = (calls["p10"] <= outcome) & (outcome <= calls["p90"])
     else:

@@ -237,6 +237,14 @@ TABLE_FORMATS = {
     "q90": "{:,.0f}",
     "pit": "{:.2f}",
     "p_target": "{:.0%}",
+    "initial_units": "{:,.0f}",
+    "revised_units": "{:,.0f}",
+    "outcome_units": "{:,.0f}",
+    "vs_initial_pct": "{:+.0f}%",
+    "brier": "{:.3f}",
+    "log_score": "{:.3f}",
+    "mean_said_pct": "{:.0f}%",
+    "reached_pct": "{:.0f}%",
 }
 
 
@@ -284,6 +292,19 @@ COLUMN_LABELS = {
     "cutoff": "month-end",
     "p_target": "chance of the target",
     "source": "call from",
+    "initial_units": "initial target",
+    "stated_on": "stated",
+    "revised_units": "last revision",
+    "outcome_units": "delivered",
+    "reached": "reached",
+    "vs_initial_pct": "vs initial target",
+    "brier": "Brier score",
+    "log_score": "log score",
+    "calls": "calls",
+    "maker_years": "maker-years",
+    "said": "chance said",
+    "mean_said_pct": "mean chance said",
+    "reached_pct": "reached",
 }
 
 
@@ -334,3 +355,30 @@ def resolution_tables(analysis: Analysis) -> list[Styler]:
         ["cutoff", "months_reported", "p_target", "p10", "median", "p90", "inside80", "source"]
     ]
     return [_table(frame.assign(inside80=frame["inside80"].map({True: "yes", False: "no"})))]
+
+
+def target_record_tables(analysis: Analysis) -> list[Styler]:
+    """Every maker-year with a stated initial target and its outcome; the three forecasters'
+    scores; and the method's calls by the chance it said (the reliability table)."""
+    record = analysis.target_record
+    if record is None or record.table.empty:
+        return []
+    frame = record.table.assign(
+        reached=record.table["reached"].map({True: "yes", False: "no"}).fillna("open")
+    )[
+        [
+            "maker",
+            "year",
+            "initial_units",
+            "stated_on",
+            "revised_units",
+            "outcome_units",
+            "reached",
+            "vs_initial_pct",
+            "quality",
+        ]
+    ]
+    shown = [_table(frame)]
+    if int(record.scores["calls"].iloc[0]):
+        shown += [_table(record.scores), _table(record.reliability)]
+    return shown

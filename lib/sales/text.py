@@ -14,8 +14,12 @@ from lib.sales.models import MODEL_LABELS
 from lib.sales.resolution import UNINFORMED_BRIER, UNINFORMED_LOG, Resolution
 from lib.sales.track import coverage
 
-# Where the scored complete year is shown (the heading's anchor in the rendered report).
+# Where the scored complete year and the target record are shown (the headings' anchors in the
+# rendered report).
 RESOLUTION_SECTION = "#The-last-complete-year,-scored"
+RECORD_SECTION = (
+    "#The-target-record:-stated-targets-against-outcomes,-and-this-method's-calls-scored"
+)
 
 # Misses that, when this many maker-years are scored, are worth naming as the largest.
 MIN_SCORED_TO_NAME_MISSES = 4
@@ -167,20 +171,78 @@ def _definition_sentence(analysis: Analysis) -> str:
 
 
 def record_line(analysis: Analysis) -> str:
-    """One line on how good earlier answers were: the scored complete year (its calls and
-    their Brier score), linking to the section that shows it."""
-    resolution = analysis.resolution
-    link = f"[the last complete year, scored]({RESOLUTION_SECTION})"
-    if resolution is None or not resolution.resolved or resolution.scored.empty:
-        why = tables.plain(resolution.reason) if resolution is not None else "no complete year"
-        return f"How good earlier answers were: no scored year yet ({why}); see {link}."
-    calls = resolution.scored
+    """One line on how good earlier answers were: the method's calls on every resolved stated
+    target (Brier score against the base rate and the naive run-rate), linking to the record."""
+    record = analysis.target_record
+    link = f"[the target record]({RECORD_SECTION})"
+    if record is None or not int(record.scores["calls"].iloc[0]):
+        return f"How good such calls have been: no resolved stated target to score yet; see {link}."
+    table = record.scores
     return (
-        f"How good earlier answers were: the {len(calls)} month-end calls on "
-        f"{resolution.year} scored a Brier score of {resolution.brier:.3f} (a constant 50%: "
-        f"{UNINFORMED_BRIER:.3f}) and their 80% ranges held the outcome "
-        f"{int(calls['inside80'].astype(bool).sum())} times; see {link}."
+        f"How good such calls have been: on {int(table['calls'].iloc[0])} month-end calls on "
+        f"{int(table['maker_years'].iloc[0])} makers' stated targets now resolved, this method's "
+        f"Brier score was {record.score('method'):.3f}, against {record.score('base_rate'):.3f} "
+        f"for the base rate and {record.score('run_rate'):.3f} for a naive run-rate rule (lower "
+        f"is better); see {link}."
     )
+
+
+def target_record_markdown(analysis: Analysis) -> str:
+    """The record in words: how often makers reach their initial targets, this maker's own
+    years, and how the method's calls scored against its two rivals."""
+    record = analysis.target_record
+    if record is None or record.table.empty:
+        return "No stated targets are in the data (data/targets.csv)."
+    name, resolved = tables.plain(analysis.inputs.name), record.resolved
+    if resolved.empty:
+        return "No maker-year with a stated initial target is complete in the data yet."
+    reached = int(resolved["reached"].astype(bool).sum())
+    lines = [
+        f"**Makers reached their initial target in {reached} of {len(resolved)} complete "
+        f"maker-years ({record.base_rate_pct:.0f}%); the median outcome was "
+        f"{record.median_vs_initial_pct:+.0f}% against the target.** {_own_record(record, name)}"
+    ]
+    table = record.scores
+    calls = int(table["calls"].iloc[0])
+    if not calls:
+        lines.append(
+            "No call on those targets can be scored yet (the method needs the year "
+            "before complete, and the target's statement dated)."
+        )
+        return "\n\n".join(lines)
+    lines.append(
+        f"At the {calls} month-ends from each statement on ({int(table['maker_years'].iloc[0])} "
+        f"maker-years), this method's chance of the target scored a Brier score of "
+        f"{record.score('method'):.3f} and a log score of {record.score('method', 'log_score'):.3f}; "
+        f"the base rate {record.score('base_rate'):.3f} and "
+        f"{record.score('base_rate', 'log_score'):.3f}; the naive run-rate "
+        f"{record.score('run_rate'):.3f} and {record.score('run_rate', 'log_score'):.3f} "
+        f"(lower is better; a constant 50%: {UNINFORMED_BRIER:.3f} and {UNINFORMED_LOG:.3f}). "
+        f"{_verdict(record)}"
+    )
+    return "\n\n".join(lines)
+
+
+def _own_record(record, name: str) -> str:
+    own = record.own[record.own["resolved"]]
+    if own.empty:
+        return f"No year of {name}'s with a stated target is complete in the data."
+    years = ", ".join(f"{r.year} {r.vs_initial_pct:+.0f}%" for r in own.itertuples(index=False))
+    reached = int(own["reached"].astype(bool).sum())
+    return f"{name} reached {reached} of {len(own)} ({years} against the initial target)."
+
+
+def _verdict(record) -> str:
+    """Which forecaster did best on the Brier score, in plain words, with the sample's size."""
+    briers = {rival: record.score(rival) for rival in ("method", "base_rate", "run_rate")}
+    best = min(briers, key=briers.get)
+    few = (
+        " Few maker-years: read the ranking as tentative."
+        if int(record.scores["maker_years"].iloc[0]) < 10
+        else ""
+    )
+    said = {"method": "This method", "base_rate": "The base rate", "run_rate": "The naive run-rate"}
+    return f"{said[best]} scored best.{few}"
 
 
 def _horizon_text(analysis: Analysis) -> str:
