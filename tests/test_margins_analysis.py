@@ -86,7 +86,9 @@ def _recorded(result: margins.Analysis) -> dict[str, results.Result]:
 
 def test_record_keeps_the_names_units_and_roles_the_summary_reads(leapmotor):
     recorded = _recorded(leapmotor)
-    assert set(recorded) == set(contract.result_names(margins).values())
+    tables = results.recorded_tables()
+    assert set(recorded) | set(tables) == set(contract.result_names(margins).values())
+    assert set(tables) == {names.QUARTER_CALL}
     assert recorded[names.GM_AT_TARGET_CUT10_PCT].role == "headline"
     supporting = {n for n, r in recorded.items() if r.role == "supporting"}
     assert supporting == {
@@ -101,7 +103,9 @@ def test_record_keeps_the_names_units_and_roles_the_summary_reads(leapmotor):
     assert recorded[names.LEARNING_RATE_PCT].low < recorded[names.LEARNING_RATE_PCT].value
     fixed = recorded[names.FIXED_COST_SHARE_PCT]
     assert fixed.low < fixed.value < fixed.high  # above the evidence floor: a number
-    assert all(r.unit in ("pct", "quarter", "units", "text") for r in recorded.values())
+    assert all(
+        r.unit in ("pct", "pp", "count", "quarter", "units", "text") for r in recorded.values()
+    )
 
 
 def test_a_maker_without_learning_records_no_range_and_not_the_peers_rate():

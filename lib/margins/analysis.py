@@ -22,6 +22,7 @@ from lib.margins.learning import (
     learning_points,
     margin_at_target,
 )
+from lib.margins.outlook import Outlook, quarter_outlook
 from lib.margins.panel import Panel, annual_volume
 from lib.margins.params import Params
 from lib.margins.units import pct_to_frac
@@ -57,6 +58,7 @@ class Analysis:
     bridge: Bridge
     grid: pd.DataFrame  # gross margin (%) by volume change (rows) and price cut (columns)
     affordability: pd.DataFrame
+    outlook: Outlook  # the next quarter's expectation, its record and earlier calls scored
 
     @property
     def name(self) -> str:
@@ -138,6 +140,7 @@ class Analysis:
         )
         for name, cut in TARGET_CASES.items():
             _record_case(self, name, cut)
+        self.outlook.record()
 
 
 def margin_basis(result: Analysis) -> str:
@@ -254,7 +257,8 @@ def latest_quarters(inputs: Inputs) -> dict[str, pd.Period]:
 
 
 def analyse(inputs: Inputs) -> Analysis:
-    """Margin today, learning curve, fixed costs, target cases, bridge, map and who can afford it."""
+    """Margin today, learning curve, fixed costs, target cases, bridge, map, who can afford it,
+    and the next quarter's expectation with its record."""
     margin = pct_to_frac(float(inputs.panel.table.loc[inputs.start, "gross_margin_pct"]))
     fit = fit_company_learning(inputs.panels, inputs.company, inputs.start)
     learning = chosen_learning_rate(fit, inputs.learning_rate_pct)
@@ -289,6 +293,7 @@ def analyse(inputs: Inputs) -> Analysis:
         bridge=panel_bridge(inputs.panel, inputs.base, inputs.start, share),
         grid=breakeven.margin_grid(margin, share, inputs.price_cuts, inputs.volume_changes),
         affordability=affordability_table(inputs.compared, latest_quarters(inputs)),
+        outlook=quarter_outlook(inputs),
     )
 
 

@@ -24,6 +24,10 @@ EVENT_LABEL_DAYS = 60  # events closer than this share one number label ("8-10")
 BREAKEVEN_CAP_PCT = 300.0  # beyond quadrupling volume the curve only says "out of reach"
 CELLS_REFERENCE = "margins_battery_learning_rate_cells_pct"  # the title's comparison
 EVENT_COLOR = "#555555"
+SOURCE_QUARTER = (
+    "data/financials_quarterly.csv (company reports via press and broker notes), "
+    "data/deliveries_monthly.csv, data/price_war_events.csv"
+)
 
 
 def _quarter_x(index: pd.PeriodIndex) -> pd.DatetimeIndex:
@@ -425,5 +429,71 @@ def margin_map_chart(result: Analysis, ax: plt.Axes | None = None) -> Figure:
         xlabel="Price cut (% of revenue per vehicle)",
         ylabel="Volume change vs last four quarters (%)",
         source=source,
+    )
+    return ax.figure
+
+
+def _quarter_title(result: Analysis) -> str:
+    found, name = result.outlook, result.name
+    scored = found.own[found.own["skipped"] == ""]
+    held = int(scored["expected_inside80"].astype(bool).sum())
+    record = (
+        f"; the range held {held} of its {len(scored)} past quarters scored" if len(scored) else ""
+    )
+    if found.call is None:
+        return f"No expectation for {name}'s next quarter ({found.reason}){record}"
+    call = found.call
+    return (
+        f"{name}'s gross margin in {call.quarter}: expected {call.expected_pct:.1f}% "
+        f"(80% range {call.low_pct:.1f}-{call.high_pct:.1f}%){record}"
+    )
+
+
+def quarter_outlook_chart(result: Analysis, ax: plt.Axes | None = None) -> Figure:
+    """The maker's reported gross margins, what was expected of each past quarter from the data
+    before it (dots, 80% ranges as bars) and the next quarter's expectation (red)."""
+    ax = plots.axes(ax)
+    found = result.outlook
+    own = found.own
+    x = _quarter_x(pd.PeriodIndex(own["quarter"]))
+    ax.plot(x, own["margin_pct"], color=plots.NEUTRAL_COLOR, lw=1.5, zorder=2)
+    ax.scatter(x, own["margin_pct"], color="black", s=18, zorder=4, label="reported")
+    scored = (own["skipped"] == "").to_numpy()
+    expected, low, high = (
+        own[c].to_numpy()[scored] for c in ("expected_pct", "expected_low_pct", "expected_high_pct")
+    )
+    ax.errorbar(
+        x[scored],
+        expected,
+        yerr=[expected - low, high - expected],
+        fmt="o",
+        color=plots.REFERENCE_COLOR,
+        ecolor=plots.REFERENCE_COLOR,
+        capsize=3,
+        ms=5,
+        zorder=3,
+        label="expected from the data before it, 80% range",
+    )
+    call = found.call
+    if call is not None:
+        at = _quarter_x(pd.PeriodIndex([call.quarter]))
+        ax.errorbar(
+            at,
+            [call.expected_pct],
+            yerr=[[call.expected_pct - call.low_pct], [call.high_pct - call.expected_pct]],
+            fmt="D",
+            color=plots.FOCUS_COLOR,
+            capsize=4,
+            ms=7,
+            zorder=5,
+            label=f"{call.quarter}: expected, 80% range",
+        )
+    plots.percent(ax)
+    ax.legend(fontsize=8.5, loc="upper left")
+    plots.finish(
+        ax,
+        title=_quarter_title(result),
+        ylabel="Gross margin (%)",
+        source=SOURCE_QUARTER,
     )
     return ax.figure

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lib import data, makers
+from lib import data, makers, paths, runs
 from lib.errors import BadParameter
 from lib.margins import breakeven
 from lib.margins.panel import (
@@ -41,6 +41,7 @@ BATTERY_REFERENCES = {
 # year agree within this share (a series of passenger cars against a group's all-NEV total
 # differs by a few percent; a company's other plants or brands by far more).
 SCOPE_TOLERANCE = 0.10
+COUNTED = ("stated", "derived")  # qualities of a monthly delivery figure taken as reported
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,10 @@ class Inputs:
     industry_margins: pd.DataFrame  # assumptions rows with a `year` column
     price_cut_counts: pd.DataFrame
     battery_rates: pd.DataFrame  # assumptions rows with `rate` (0-1) and `label`
+    all_events: pd.DataFrame  # every price-war event (the next quarter's price cuts)
+    months: pd.Series  # the maker's monthly deliveries, counted months only (PeriodIndex M)
+    data_to: pd.Period  # the latest month of the deliveries data
+    earlier: tuple = ()  # finished runs in the reports folder (`lib.runs.finished`): their calls
 
     @property
     def name(self) -> str:
@@ -158,6 +163,7 @@ def load(params: Params, data_dir: Path | None = None) -> Inputs:
     peer_names = parse_peers(financials, company, params.peers)
     assumptions = data.load_assumptions(data_dir)
     deliveries = data.load_deliveries(data_dir)
+    events = data.load_price_war_events(data_dir)
     panels = {name: quarterly_panel(financials, name) for name in companies(financials)}
     _check_history(entry, panels[company])
     start, base = _quarters(panels[company], params)
@@ -193,11 +199,22 @@ def load(params: Params, data_dir: Path | None = None) -> Inputs:
         target_volume_units=int(target),
         target_origin=origin,
         scope=scope,
-        events=events_between(data.load_price_war_events(data_dir), first, last),
+        events=events_between(events, first, last),
         industry_margins=_by_year(assumptions, r"^industry_profit_margin_(\d{4})_pct$"),
         price_cut_counts=_by_year(assumptions, r"^price_cut_models_(\d{4})_count$"),
         battery_rates=battery_rates(assumptions),
+        all_events=events,
+        months=counted_months(deliveries, entry.key),
+        data_to=deliveries["month"].max(),
+        earlier=tuple(runs.finished(paths.reports_dir())),
     )
+
+
+def counted_months(deliveries: pd.DataFrame, maker: str) -> pd.Series:
+    """The maker's monthly deliveries whose quality is counted (stated or derived): a month
+    flagged uncertain or a lower bound is not taken as reported."""
+    rows = deliveries[(deliveries["brand"] == maker) & deliveries["quality"].isin(COUNTED)]
+    return rows.set_index("month")["deliveries"].astype(float).sort_index()
 
 
 def events_between(events: pd.DataFrame, first: pd.Period, last: pd.Period) -> pd.DataFrame:

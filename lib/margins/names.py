@@ -23,3 +23,25 @@ GM_AT_TARGET_CURRENT_PCT = "gm_at_target_current_pct"
 GM_AT_TARGET_CUT5_PCT = "gm_at_target_cut5_pct"
 # gross margin at the target volume after a 10% price cut, % (the notebook's headline)
 GM_AT_TARGET_CUT10_PCT = "gm_at_target_cut10_pct"
+# the next quarter not yet reported: the quarter after the latest gross margin (text, e.g. 2026Q1)
+QUARTER_OUTLOOK_PERIOD = "quarter_outlook_period"
+# its expected gross margin, % with the 80% range; text "no data" (the reason in its meaning)
+QUARTER_OUTLOOK_GM_PCT = "quarter_outlook_gm_pct"
+# the ends of that 80% range, % (or "no data")
+QUARTER_OUTLOOK_LOW_PCT = "quarter_outlook_low_pct"
+QUARTER_OUTLOOK_HIGH_PCT = "quarter_outlook_high_pct"
+# table: this run's call (maker, quarter, expected, low, high, data_to), scored by later runs
+QUARTER_CALL = "quarter_call"
+# the maker's own past quarters scored, each predicted from the data before it (count)
+QUARTER_RECORD_QUARTERS = "quarter_record_quarters"
+# their mean absolute error, percentage points, and the share inside the 80% range, %
+QUARTER_RECORD_MAE_PP = "quarter_record_mae_pp"
+QUARTER_RECORD_COVERAGE80_PCT = "quarter_record_coverage80_pct"
+# the same pooled over every company's quarters with enough history
+QUARTER_RECORD_POOLED_QUARTERS = "quarter_record_pooled_quarters"
+QUARTER_RECORD_POOLED_MAE_PP = "quarter_record_pooled_mae_pp"
+QUARTER_RECORD_POOLED_COVERAGE80_PCT = "quarter_record_pooled_coverage80_pct"
+# the best naive rule's mean absolute error on the same pooled quarters, pp (its name in meaning)
+QUARTER_RECORD_NAIVE_MAE_PP = "quarter_record_naive_mae_pp"
+# earlier runs' calls on quarters now reported, scored (count)
+QUARTER_CALLS_SCORED = "quarter_calls_scored"

@@ -12,6 +12,8 @@ from lib import contract, makers
 from lib.contract import param
 from lib.errors import BadParameter
 
+NOTEBOOK = "03_price_war_margins"  # the notebook whose parameters cell this is
+
 # (min, max) parameter pairs of the two grids: the upper end must not be below the lower end.
 GRID_ENDS = (
     ("price_cut_min_pct", "price_cut_max_pct"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 from pandas.io.formats.style import Styler
 
+from lib.margins import outlook
 from lib.margins.analysis import Analysis
 from lib.margins.panel import duplicate_choices
 from lib.tables import reader_table
@@ -128,4 +129,87 @@ def affordability(result: Analysis) -> Styler:
         labels["cash_to_revenue_pct"]: "{:.0f}",
         labels["net_income_per_vehicle"]: "{:,.0f}",
     }
+    return reader_table(shown, formats)
+
+
+def quarter_backtest(result: Analysis) -> Styler:
+    """The maker's reported quarters, each predicted from the data before it, and why a quarter
+    is not scored."""
+    own = result.outlook.own
+    table = pd.DataFrame(
+        {
+            "quarter": own["quarter"].astype(str),
+            "gross margin (%)": own["margin_pct"],
+            "expected (%)": own["expected_pct"],
+            "80% low (%)": own["expected_low_pct"],
+            "80% high (%)": own["expected_high_pct"],
+            "error (pp)": own["expected_error_pp"].where(own["skipped"] == ""),
+            "inside 80%": own["expected_inside80"].map({True: "yes", False: "no"}),
+            "last quarter (%)": own["last_quarter_pct"],
+            "a year earlier (%)": own["year_ago_pct"],
+            "not scored because": own["skipped"],
+        }
+    )
+    formats = {c: "{:.1f}" for c in table.columns if c.endswith(("(%)", "(pp)"))}
+    return reader_table(table, formats)
+
+
+def quarter_record(result: Analysis) -> Styler:
+    """Each rule's record on the maker's own scored quarters and on every company's."""
+    found = result.outlook
+    rows = [
+        {
+            "quarters of": scope,
+            "rule": record.rule,
+            "quarters": record.quarters,
+            "mean absolute error (pp)": record.mae_pp,
+            "inside 80% range (%)": record.coverage80_pct,
+            "interval score (pp)": record.interval_score_pp,
+        }
+        for scope, records in (
+            (result.inputs.company, found.own_record),
+            ("every company", found.pooled_record),
+        )
+        for record in records.values()
+    ]
+    formats = {
+        "mean absolute error (pp)": "{:.2f}",
+        "inside 80% range (%)": "{:.0f}",
+        "interval score (pp)": "{:.2f}",
+    }
+    return reader_table(pd.DataFrame(rows), formats)
+
+
+def quarter_model(result: Analysis) -> Styler:
+    """The pooled regression behind the next quarter's expectation: each term's coefficient
+    with its 95% interval, the quarter's driver and what it adds to the expectation."""
+    call = result.outlook.call
+    if call is None:
+        note = f"No expectation: {result.outlook.reason}."
+        return reader_table(pd.DataFrame({"note": [note]}))
+    fit, terms = call.fit, ["const", *outlook.TERMS]
+    table = pd.DataFrame(
+        {
+            "term": [outlook.TERM_LABELS[t] for t in terms],
+            "coefficient": fit.coefficients[terms].to_numpy(),
+            "95% low": (fit.coefficients - 1.96 * fit.standard_errors)[terms].to_numpy(),
+            "95% high": (fit.coefficients + 1.96 * fit.standard_errors)[terms].to_numpy(),
+            f"driver in {call.quarter}": [1.0, *call.drivers[list(outlook.TERMS)]],
+            "effect on the expectation (pp)": call.effects_pp[terms].to_numpy(),
+        }
+    )
+    numbers = {c: "{:.3f}" for c in table.columns[1:-1]}
+    return reader_table(table, {**numbers, "effect on the expectation (pp)": "{:+.2f}"})
+
+
+def earlier_calls(result: Analysis) -> Styler:
+    """Earlier runs' calls on quarters now reported, scored (a one-line note when none)."""
+    calls = result.outlook.earlier
+    if calls.empty:
+        return reader_table(pd.DataFrame({"note": ["No earlier run's call can be scored yet."]}))
+    shown = calls.assign(inside80=calls["inside80"].map({True: "yes", False: "no"}))
+    shown = shown[["run_id", "data_to", "quarter", "expected", "low", "high", "actual"]].join(
+        shown[["error_pp", "inside80"]]
+    )
+    formats = {c: "{:.1f}" for c in ("expected", "low", "high", "actual", "error_pp")}
     return reader_table(shown, formats)

@@ -300,3 +300,111 @@ def sources(result: Analysis) -> str:
             "absorption is added to it (reaching the target needs new plants).",
         ]
     )
+
+
+# The naive rules in a sentence.
+NAIVE_WORDS = {
+    "last_quarter_pct": "naive last-quarter rule",
+    "year_ago_pct": "naive same-quarter-last-year rule",
+}
+
+
+def _whose(result: Analysis) -> str:
+    company = result.inputs.company
+    return f" (financials of {tables.plain(company)})" if company != result.name else ""
+
+
+def quarter_outlook(result: Analysis) -> str:
+    """The next quarter's expectation and how good earlier ones were, in one sentence (or why
+    there is none)."""
+    found, name = result.outlook, tables.plain(result.name)
+    pooled, naive = found.pooled_record["expected_pct"], found.best_naive
+    record = (
+        f"on {pooled.quarters} past quarters of {found.scored['company'].nunique()} companies, "
+        f"each predicted from the data before it, the error was {pooled.mae_pp:.1f} pp on average "
+        f"and the range held {pooled.coverage80_pct:.0f}% of them ({NAIVE_WORDS[naive.key]}: "
+        f"{naive.mae_pp:.1f} pp)"
+        if pooled.quarters
+        else "no past quarter could be scored yet"
+    )
+    call = found.call
+    if call is None:
+        return (
+            f"No expectation for {name}'s next quarter{_whose(result)}: "
+            f"{tables.plain(found.reason)}. For the companies that have one, {record}."
+        )
+    return (
+        f"Next quarter ({call.quarter}): {name}'s gross margin{_whose(result)} expected "
+        f"**{call.expected_pct:.1f}%** (80% range {call.low_pct:.1f}-{call.high_pct:.1f}%); "
+        f"{record}."
+    )
+
+
+def _own_record(result: Analysis) -> str:
+    found, company = result.outlook, tables.plain(result.inputs.company)
+    own = found.own_record
+    model, last = own["expected_pct"], own["last_quarter_pct"]
+    skipped = int(found.skipped.sum())
+    if not model.quarters:
+        return f"None of {company}'s {skipped} reported quarters has enough history to be scored."
+    return (
+        f"On {company}'s own {model.quarters} scored quarters the error was {model.mae_pp:.1f} pp "
+        f"(last quarter's margin: {last.mae_pp:.1f} pp) and the range held "
+        f"{model.coverage80_pct:.0f}%; its {skipped} other reported quarters came too early "
+        "(the table says why)."
+    )
+
+
+def _volume_words(call) -> str:
+    """The quarter's deliveries and how they compare with the last quarter's."""
+    volume = call.volume
+    if not volume.months_reported:
+        return f"deliveries {tables.plain(volume.rule)}"
+    change = np.expm1(call.drivers["scale"])
+    return (
+        f"{volume.units:,.0f} deliveries ({tables.plain(volume.rule)}), {change:+.0%} on "
+        f"{call.last_quarter}"
+    )
+
+
+def quarter_model(result: Analysis) -> str:
+    """How the expectation is made, what moves this one, and how far the record goes."""
+    found = result.outlook
+    call = found.call
+    how = (
+        "The expectation starts from the last reported margin and moves cost of sales over "
+        "revenue by what the quarter-on-quarter changes of every company in the data, dated "
+        "before the quarter, say about three drivers: learning (the change of cumulative "
+        "deliveries), scale (the change of the quarter's deliveries, over which fixed costs "
+        "spread) and price-cut rounds dated in the quarter, plus a drift for all else. The 80% "
+        "range is the expectation plus the 10th and 90th percentiles of the errors made on "
+        "earlier quarters. Every past quarter is scored as it would have been called: fitted on "
+        "the data before it, with its deliveries as reported with its results."
+    )
+    if call is None:
+        return f"{how} {_own_record(result)}"
+    effects = call.effects_pp
+    moved = (
+        f" For {call.quarter}: {_volume_words(call)}; scale moves the margin "
+        f"{effects['scale']:+.1f} pp, learning {effects['learning']:+.1f} pp, price cuts "
+        f"{effects['price_cuts']:+.1f} pp ({call.drivers['price_cuts']:.0f} dated in the quarter) "
+        f"and the drift {effects['const']:+.1f} pp from {call.last_quarter}'s "
+        f"{call.last_margin_pct:.1f}%."
+    )
+    return f"{how}{moved} {_own_record(result)}"
+
+
+def earlier_calls(result: Analysis) -> str:
+    """What the earlier runs' calls table holds."""
+    calls = result.outlook.earlier
+    if calls.empty:
+        return (
+            "No earlier run in the reports folder called a quarter that is now reported: each run "
+            "records its call (`quarter_call` in results.json), and the runs after the results "
+            "score it here."
+        )
+    held = int(calls["inside80"].sum())
+    return (
+        f"{len(calls)} call(s) of earlier runs on quarters now reported: mean absolute error "
+        f"{calls['error_pp'].abs().mean():.1f} pp, the 80% range held {held} of them."
+    )
