@@ -135,13 +135,17 @@ class StepFit:
 
 
 def fit_steps(steps: pd.DataFrame) -> StepFit:
-    """The pooled regression on `steps` (rows with has_step)."""
-    design = sm.add_constant(steps[list(TERMS)].to_numpy(dtype=float), has_constant="add")
+    """The pooled regression on `steps` (rows with has_step). A driver that does not vary in
+    them (no price-cut round yet) is left out: its coefficient 0, its standard error NaN."""
+    drivers = steps[list(TERMS)].astype(float)
+    varying = [term for term in TERMS if np.ptp(drivers[term].to_numpy()) > 0]
+    design = sm.add_constant(drivers[varying].to_numpy(), has_constant="add")
     model = sm.OLS(steps["cost_ratio_change"].to_numpy(dtype=float), design).fit()
-    index = ["const", *TERMS]
+    index = ["const", *varying]
+    full = ["const", *TERMS]
     return StepFit(
-        pd.Series(model.params, index=index),
-        pd.Series(model.bse, index=index),
+        pd.Series(model.params, index=index).reindex(full, fill_value=0.0),
+        pd.Series(model.bse, index=index).reindex(full),
         len(steps),
         steps["quarter"].max(),
     )
