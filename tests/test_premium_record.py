@@ -49,6 +49,13 @@ def test_record_keeps_names_units_and_roles(result):
         names.FOCUS_PREMIUM_UPPER_TIER_PCT,
         names.REFERENCE_BRAND,
         names.N_TRIMS_USED,
+        names.LAUNCH_RECORD_CARS,
+        names.LAUNCH_RECORD_SERIES,
+        names.LAUNCH_RECORD_MAE_PCT,
+        names.LAUNCH_RECORD_COVERAGE80_PCT,
+        names.LAUNCH_RECORD_OWN_CARS,
+        names.LAUNCH_RECORD_OWN_MAE_PCT,
+        names.LAUNCH_RECORD_OWN_COVERAGE80_PCT,
     }
     roles = {name: r.role for name, r in found.items() if r.role}
     assert roles == {
@@ -90,6 +97,9 @@ def test_a_maker_without_a_flagship_or_band_records_why_and_no_number():
     )
     assert not {names.FLAGSHIP_PRICE_RMB, names.P_FLAGSHIP_IN_BAND, names.PRICE_BAND} & set(found)
     assert names.FOCUS_PREMIUM_UPPER_TIER_PCT not in found  # no band, no band edge to split at
-    assert not any(name.startswith((names.GAP_PREFIX, "launch_")) for name in found)
+    compared = [n for n in found if not n.startswith(names.LAUNCH_RECORD)]
+    assert not any(name.startswith((names.GAP_PREFIX, "launch_")) for name in compared)
+    # the record of launches priced before launch is every maker's, flagship or not
+    assert found[names.LAUNCH_RECORD_OWN_CARS].value > 0
     assert found[names.FOCUS_PREMIUM_PCT].role == "headline"
     assert found[names.FOCUS_BRAND].value == "NIO"

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from lib import results
-from lib.premium import diagnostics, models, names, pricing, robustness
+from lib.premium import diagnostics, launches, models, names, pricing, robustness
 from lib.premium.inputs import PRICE_COLUMN, Inputs
 
 
@@ -93,6 +93,7 @@ class BrandPremium:
     tier_counts: pd.DataFrame  # priced trims per guide-price tier and badge
     market: MarketPosition | None  # None: no band to measure against
     launches: pd.DataFrame = field(default_factory=pd.DataFrame)  # pricing.launch_comparison
+    launch_record: launches.LaunchRecord | None = None  # every launch since 2024, priced before
 
     @property
     def has_flagship(self) -> bool:
@@ -145,6 +146,7 @@ class BrandPremium:
         if self.evidence.enough:  # a thin estimate's variants are no more a headline than it is
             self._record_other_samples()
         self._record_launch()
+        self._record_launch_record()
         self._record_model()
 
     def _record_premium(self) -> list[results.Result]:
@@ -364,6 +366,103 @@ class BrandPremium:
             ),
         ]
 
+    def _record_launch_record(self) -> list[results.Result]:
+        """The record's size and scores, overall and for the maker's own launches (no number
+        when it has none, the meaning says why), and its rows as a table."""
+        record = self.launch_record
+        if record is None or record.overall is None:
+            return []
+        level, since = f"{record.confidence_level:.0%}", launches.RECORD_START
+        overall, own, maker = record.overall, record.own, record.maker
+        how = "each priced by the model fitted on the trims known before its launch month"
+        recorded = [
+            results.record(
+                names.LAUNCH_RECORD_CARS,
+                overall.cars,
+                "cars",
+                f"cars launched since {since}, {how}",
+            ),
+            results.record(
+                names.LAUNCH_RECORD_SERIES, overall.series, "series", "series of those cars"
+            ),
+            results.record(
+                names.LAUNCH_RECORD_MAE_PCT,
+                overall.mae_pct,
+                "pct",
+                "median absolute error of those prices, % of the guide price (low/high = "
+                f"{level} interval, resampling series)",
+                low=overall.mae_low,
+                high=overall.mae_high,
+            ),
+            results.record(
+                names.LAUNCH_RECORD_COVERAGE80_PCT,
+                overall.coverage_pct,
+                "pct",
+                f"share of those guide prices inside their 80% prediction interval (goal 80%; "
+                f"low/high = {level} interval, resampling series)",
+                low=overall.coverage_low,
+                high=overall.coverage_high,
+            ),
+            results.record(
+                names.LAUNCH_RECORD_OWN_CARS,
+                own.cars if own else 0,
+                "cars",
+                f"{maker}'s cars in the record" + ("" if own else f": {record.own_reason}"),
+            ),
+        ]
+        recorded += self._record_own_scores(record)
+        table = record.cars[RECORD_TABLE_COLUMNS].round({c: 0 for c in RECORD_YUAN})
+        results.record_table(
+            names.LAUNCH_RECORD,
+            table,
+            "RMB",
+            f"every car launched since {since}, {how}: guide price, predicted median and 80% "
+            "prediction interval (yuan), inside or not, badge known before or not",
+        )
+        return recorded
+
+    def _record_own_scores(self, record: launches.LaunchRecord) -> list[results.Result]:
+        own, maker, level = record.own, record.maker, f"{record.confidence_level:.0%}"
+        none = f"not applicable: {record.own_reason}"
+        return [
+            results.record(
+                names.LAUNCH_RECORD_OWN_MAE_PCT,
+                own.mae_pct if own else None,
+                "pct",
+                f"median absolute error of {maker}'s launches priced before launch, % of the "
+                f"guide price (low/high = {level} interval, resampling series)"
+                if own
+                else none,
+                low=own.mae_low if own else None,
+                high=own.mae_high if own else None,
+            ),
+            results.record(
+                names.LAUNCH_RECORD_OWN_COVERAGE80_PCT,
+                own.coverage_pct if own else None,
+                "pct",
+                f"share of {maker}'s launch guide prices inside their 80% prediction interval "
+                f"(low/high = {level} interval, resampling series)"
+                if own
+                else none,
+                low=own.coverage_low if own else None,
+                high=own.coverage_high if own else None,
+            ),
+        ]
+
+
+RECORD_YUAN = ["guide_rmb", "predicted_rmb", "low_rmb", "high_rmb"]
+RECORD_TABLE_COLUMNS = [
+    "maker",
+    "brand",
+    "series",
+    "trim_name",
+    "launch_month",
+    *RECORD_YUAN,
+    "inside",
+    "badge_known",
+    "price_source",
+]
+
 
 def band_text(band: tuple[float, float]) -> str:
     return f"{band[0]:,.0f}-{band[1]:,.0f} yuan"
@@ -448,6 +547,7 @@ def analyse(inputs: Inputs) -> BrandPremium:
         transaction=robustness.transaction_comparison(fit, inputs.discounts, inputs.badges, level),
         tier_counts=robustness.tier_counts(inputs.trims, inputs.badges, inputs.tier_edges),
         market=market_position(inputs),
+        launch_record=launches.launch_record(inputs),
         **_flagship_results(inputs, fit),
     )
 

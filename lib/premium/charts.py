@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from lib import plots
+from lib.premium import launches
 from lib.premium.analysis import BrandPremium
 from lib.premium.inputs import PRICE_COLUMN, SOURCE
 
@@ -352,5 +353,57 @@ def flagship_chart(result: BrandPremium, ax: Axes | None = None) -> Figure:
         xlabel=f"predicted guide price (yuan; {inputs.params.prediction_level:.0%} prediction interval; "
         "band shaded)",
         source=SOURCE,
+    )
+    return ax.figure
+
+
+def launch_record_chart(result: BrandPremium, ax: Axes | None = None) -> Figure | None:
+    """Every launch since the record's start: predicted median against guide price (both axes
+    logarithmic), misses marked, the maker's own cars with their 80% intervals; the diagonal is
+    a perfect price. None without a record."""
+    record = result.launch_record
+    if record is None or record.overall is None:
+        return None
+    ax = plots.axes(ax, (9, 6))
+    cars, own = record.cars, record.own_cars
+    for inside, marker, label in [(True, "o", "inside its 80% interval"), (False, "x", "outside")]:
+        shown = cars[cars["inside"] == inside]
+        ax.scatter(
+            shown["guide_rmb"],
+            shown["predicted_rmb"],
+            s=12,
+            marker=marker,
+            alpha=0.5,
+            color=plots.NEUTRAL_COLOR if inside else plots.REFERENCE_COLOR,
+            label=label,
+        )
+    if len(own):
+        below, above = own["predicted_rmb"] - own["low_rmb"], own["high_rmb"] - own["predicted_rmb"]
+        ax.errorbar(
+            own["guide_rmb"],
+            own["predicted_rmb"],
+            yerr=[below, above],
+            fmt="o",
+            ms=4,
+            color=plots.FOCUS_COLOR,
+            alpha=0.8,
+            label=f"{record.maker}: with its 80% interval",
+        )
+    ends = [cars[["guide_rmb", "low_rmb"]].min().min(), cars[["guide_rmb", "high_rmb"]].max().max()]
+    ax.plot(ends, ends, **ZERO_LINE, label="predicted = guide price")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    plots.thousands(ax, "x")
+    plots.thousands(ax, "y")
+    ax.legend(loc="upper left")
+    overall = record.overall
+    plots.finish(
+        ax,
+        title=f"Priced before launch, the model's 80% interval held {overall.coverage_pct:.0f}% "
+        f"of {overall.cars:,} cars launched since {launches.RECORD_START} (goal 80%); median "
+        f"error {overall.mae_pct:.0f}%",
+        xlabel="guide price (yuan, log scale)",
+        ylabel="predicted before launch (median, yuan)",
+        source=f"{SOURCE}; launch prices from data/assumptions.csv",
     )
     return ax.figure

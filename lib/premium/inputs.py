@@ -224,6 +224,7 @@ class Inputs:
     band_rows: pd.DataFrame  # the sourced rows of the flagship's expected band (maker's own)
     launches: pd.DataFrame = field(default_factory=pd.DataFrame)  # launch_prices()
     no_flagship: str = ""  # why no flagship is priced (the flagship question does not apply)
+    brand_makers: dict[str, str] = field(default_factory=dict)  # registry badge -> maker's name
 
     @property
     def has_flagship(self) -> bool:
@@ -437,6 +438,7 @@ def load(params: Params, data_dir: Path | None = None) -> Inputs:
         band_rows=band_rows if band_origin == "sourced" else band_rows.iloc[0:0],
         launches=launch_prices(assumptions, maker),
         no_flagship="" if series else makers.no_flagship(maker),
+        brand_makers={b: m.display_name for m in registry.values() for b in m.trim_brands},
     )
 
 

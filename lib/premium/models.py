@@ -92,6 +92,51 @@ class HedonicFit:
         info = self.result.model.data.model_spec
         return patsy.build_design_matrices([info], rows, return_type="dataframe")[0]
 
+    @property
+    def brand_terms(self) -> list[str]:
+        """The design columns of the brand effects (every fitted brand but the reference)."""
+        prefix = self.brand_term("")
+        return [term for term in self.result.params.index if term.startswith(prefix[:-1])]
+
+    def brand_spread(self) -> float:
+        """Variance of the brand effects across badges (log points squared): the spread of the
+        estimated effects (the reference's 0 among them) less their mean sampling variance, the
+        method-of-moments estimate of how far an unseen badge's effect can lie, floored at 0."""
+        terms = self.brand_terms
+        if not terms:
+            return 0.0
+        effects = np.append(self.result.params[terms].to_numpy(), 0.0)
+        noise = float(np.diag(self.covariance.loc[terms, terms]).mean())
+        return max(float(np.var(effects, ddof=1)) - noise, 0.0)
+
+    def predict_log(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """The predictive distribution of new trims' log guide price, Normal(log_median,
+        se_pred^2): se_fit from the coefficients' covariance, plus the residual variance (a
+        prediction interval, not a confidence interval of the mean). A badge the fit has never
+        seen is priced as the average badge (every fitted brand's effect weighted equally) with
+        the spread of brand effects added to its variance. `rows` hold every model column, model
+        years among the fitted ones. Columns: log_median, se_fit, se_pred, badge_known."""
+        brands = rows[self.brand_column]
+        known = brands.isin(set(self.used[self.brand_column])).to_numpy()
+        as_reference = rows.assign(**{self.brand_column: brands.where(known, self.reference_brand)})
+        x = self.design(as_reference)
+        if len(x) != len(rows):
+            raise ValueError("every row to price needs every column of the model")
+        terms = self.brand_terms
+        x.loc[~known, terms] = 1.0 / (len(terms) + 1)
+        x = x.to_numpy()
+        se_fit = np.sqrt(np.einsum("ij,jk,ik->i", x, self.covariance.to_numpy(), x))
+        spread = np.where(known, 0.0, self.brand_spread())
+        return pd.DataFrame(
+            {
+                "log_median": x @ self.result.params.to_numpy(),
+                "se_fit": se_fit,
+                "se_pred": np.sqrt(se_fit**2 + self.residual_sd**2 + spread),
+                "badge_known": known,
+            },
+            index=rows.index,
+        )
+
 
 def fit_hedonic(
     data: pd.DataFrame,

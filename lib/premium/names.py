@@ -40,3 +40,14 @@ LAUNCH_VS_MODEL_HIGH_PCT = "launch_vs_model_high_pct"  # top launch price vs the
 def gap_to(badge: str) -> str:
     """The result name of the gap to a badge: 'Lynk & Co' -> 'gap_to_lynk_co_rmb'."""
     return GAP_PREFIX + re.sub(r"[^a-z0-9]+", "_", badge.lower()).strip("_") + GAP_SUFFIX
+
+
+# Priced before launch: the model's record on every car launched since 2024 (lib.premium.launches).
+LAUNCH_RECORD = "launch_record"  # table: one row per scored car
+LAUNCH_RECORD_CARS = "launch_record_cars"  # cars scored
+LAUNCH_RECORD_SERIES = "launch_record_series"  # their series
+LAUNCH_RECORD_MAE_PCT = "launch_record_mae_pct"  # median absolute error, % of the guide price
+LAUNCH_RECORD_COVERAGE80_PCT = "launch_record_coverage80_pct"  # share inside the 80% interval
+LAUNCH_RECORD_OWN_CARS = "launch_record_own_cars"  # the report maker's cars in the record
+LAUNCH_RECORD_OWN_MAE_PCT = "launch_record_own_mae_pct"  # (None: it has none, meaning says why)
+LAUNCH_RECORD_OWN_COVERAGE80_PCT = "launch_record_own_coverage80_pct"

@@ -43,11 +43,9 @@ def price_under_brands(
     below, inside or above `band`),
     log_median, se_fit, se_pred, priced_as_year."""
     rows = _prediction_rows(fit, flagship, brands)
-    x = fit.design(rows)
-    m = x.to_numpy() @ fit.result.params.to_numpy()
-    se_fit = np.sqrt(np.einsum("ij,jk,ik->i", x, fit.covariance.to_numpy(), x))
+    predicted = fit.predict_log(rows)
+    m, se_fit, se_pred = (predicted[c].to_numpy() for c in ["log_median", "se_fit", "se_pred"])
     s = fit.residual_sd
-    se_pred = np.sqrt(se_fit**2 + s**2)
     z = stats.norm.ppf(0.5 + level / 2.0)
     low, high = np.log(band[0]), np.log(band[1])
     return pd.DataFrame(

@@ -10,6 +10,7 @@ from lib import tables
 from lib.premium.analysis import BrandPremium
 
 YUAN, PCT, PROBABILITY, DECIMAL = "{:,.0f}", "{:+.1f}%", "{:.0%}", "{:,.2f}"
+YES_NO = {True: "yes", False: "no"}
 
 FLAGSHIP_COLUMNS = [
     "brand",
@@ -186,3 +187,46 @@ def transaction_table(result: BrandPremium) -> Styler:
     """Premiums on list and on transaction prices, by badge."""
     frame = result.transaction
     return _table(frame, {c: PCT for c in frame if c.endswith("_pct")})
+
+
+def own_launches_table(result: BrandPremium) -> Styler | None:
+    """The report maker's cars in the launch record (None when it has none)."""
+    record = result.launch_record
+    if record is None or record.own_cars.empty:
+        return None
+    columns = ["series", "trim_name", "launch_month", "guide_rmb", "predicted_rmb", "low_rmb"]
+    columns += ["high_rmb", "error_pct", "inside", "price_source"]
+    names = {
+        "guide_rmb": "guide price (yuan)",
+        "predicted_rmb": "predicted (median)",
+        "low_rmb": "low (80%)",
+        "high_rmb": "high (80%)",
+        "error_pct": "error, % of guide",
+        "inside": "inside the interval",
+        "price_source": "guide price from",
+    }
+    frame = record.own_cars[columns].assign(inside=record.own_cars["inside"].map(YES_NO))
+    formats = dict.fromkeys(columns[3:7], YUAN) | {"error_pct": PCT}
+    return _table(frame, formats, names)
+
+
+def launch_record_table(result: BrandPremium) -> Styler | None:
+    """The record's scores overall, by maker, for the other brands and for new badges."""
+    record = result.launch_record
+    if record is None or record.by_maker.empty:
+        return None
+    level = f"{record.confidence_level:.0%}"
+    names = {
+        "group": "cars of",
+        "mae_pct": "median abs. error (%)",
+        "mae_low": f"low ({level})",
+        "mae_high": f"high ({level})",
+        "coverage_pct": "inside 80% interval (%)",
+        "coverage_low": f"low ({level})",
+        "coverage_high": f"high ({level})",
+        "bias_pct": "median error (%)",
+    }
+    columns = ["group", "cars", "series", *list(names)[1:], "note"]
+    frame = record.by_maker[columns]
+    formats = {c: "{:.1f}" for c in columns[3:9]} | {"bias_pct": PCT, "series": "{:.0f}"}
+    return _table(frame, formats, names)

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from lib import results, tables
+from lib.premium import launches
 from lib.premium.analysis import BrandPremium, band_text, count, launch_band_answer, yuan_range
 from lib.premium.inputs import FALLBACK_DISCOUNT
 
@@ -412,3 +413,89 @@ def _launch_paragraph(result: BrandPremium, row) -> str:
     return text + (
         f"{brand} priced **around** its estimated brand premium (partly outside its interval)."
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Priced before launch: the model's record
+
+
+def _scores(score, level: str, goal: str = "") -> str:
+    """'median error 11.4% (95% interval 10.4% to 12.7%) and the 80% interval held 80% (77% to
+    83%)', the intervals left out for a score of one series; `goal` added to the last one."""
+    mae, held = "", ""
+    if score.mae_low is not None:
+        mae = interval(score.mae_low, score.mae_high, ".1f", f"{level} interval ", "%")
+        held = interval(score.coverage_low, score.coverage_high, ".0f", "", "%")
+    held = "; ".join(filter(None, [held, goal]))
+    return (
+        f"median error {score.mae_pct:.1f}%{f' ({mae})' if mae else ''} and the 80% interval "
+        f"held {score.coverage_pct:.0f}%{f' ({held})' if held else ''}"
+    )
+
+
+def launch_record_text(result: BrandPremium) -> str:
+    """How good the model's earlier answers were: the record in one sentence with the maker's
+    own launches, then whether the intervals held, the bias, the new badges and what was left
+    out."""
+    record = result.launch_record
+    if record is None or record.overall is None:
+        return (
+            f"No car launched since {launches.RECORD_START} has a guide price and every spec the "
+            "model needs: there is no record to score."
+        )
+    overall, own, level = record.overall, record.own, f"{record.confidence_level:.0%}"
+    maker = tables.plain(record.maker)
+    own_text = (
+        f"{maker}'s own: {count(own.cars, 'car')} ({count(own.series, 'series')}), "
+        f"{_scores(own, level)}"
+        if own
+        else f"{maker} has none in the record ({tables.plain(record.own_reason)})"
+    )
+    sentence = (
+        f"**Priced before launch:** {overall.cars:,} cars ({count(overall.series, 'series')}) "
+        f"launched since {launches.RECORD_START}, each priced from its specs by the model fitted "
+        f"on the trims known before its launch month: {_scores(overall, level, 'goal 80%')}; "
+        f"{own_text}."
+    )
+    details = [_held(overall), _bias(overall), _new_badges(record), _left_out(record)]
+    return sentence + "\n\n" + " ".join(filter(None, details))
+
+
+def _held(score) -> str:
+    if score.held == "consistent with":
+        return (
+            "Coverage is consistent with its goal, so the model's prediction intervals stand as "
+            "they are (no recalibration)."
+        )
+    if score.held == "untested":
+        return "Too few series to test the intervals' coverage."
+    return f"Coverage lies {score.held} its goal of 80%: the intervals are off."
+
+
+def _bias(score) -> str:
+    direction = "above" if score.bias_pct > 0 else "below"
+    return (
+        f"At the median the model priced a launch {abs(score.bias_pct):.1f}% {direction} its "
+        "guide price: new cars listed "
+        f"{'below' if score.bias_pct > 0 else 'above'} what earlier cars' prices for the same "
+        "specs implied."
+    )
+
+
+def _new_badges(record) -> str:
+    groups = record.by_maker.set_index("group")
+    if launches.NEW_BADGES not in groups.index or groups.loc[launches.NEW_BADGES, "cars"] == 0:
+        return ""
+    row = groups.loc[launches.NEW_BADGES]
+    return (
+        f"{count(int(row['cars']), 'car')} came under a badge no earlier trim carried: priced as "
+        f"the average badge, with the spread of brand effects in the interval, they missed by "
+        f"{row['mae_pct']:.0f}% at the median and the interval held {row['coverage_pct']:.0f}%."
+    )
+
+
+def _left_out(record) -> str:
+    if record.skipped.empty:
+        return ""
+    reasons = "; ".join(f"{tables.plain(r.reason)}: {r.cars}" for r in record.skipped.itertuples())
+    return f"Left out, by reason (cars): {reasons}."
