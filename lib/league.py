@@ -15,6 +15,8 @@ from lib.margins import names as margins_names
 from lib.payback import names as payback_names
 from lib.premium import names as premium_names
 from lib.sales import names as sales_names
+from lib.summary import note
+from lib.summary.core import QUESTIONS
 
 
 @dataclass(frozen=True)
@@ -243,3 +245,31 @@ def _chart_title(rows: list[Row]) -> str:
             f"{top.display_name}'s badge carries the highest premium ({top.cells['premium'].text})"
         )
     return "; ".join(parts) or "The four answers across makers"
+
+
+@dataclass(frozen=True)
+class RecordLine:
+    """How good earlier answers to one question were, across the universe, in one line."""
+
+    question: str
+    text: str
+    href: str | None  # the section of a maker's report that shows the record
+
+
+def record_lines(makers_results: dict[str, dict]) -> list[RecordLine]:
+    """One line per question from the first maker whose run recorded the question's record (the
+    records pool every maker, so any maker's run states the same pooled numbers), linking to
+    the section of that maker's report that shows it."""
+    lines = []
+    for question in QUESTIONS:
+        found_line = RecordLine(question.question, "no record in this run", None)
+        for maker, content in makers_results.items():
+            entry = content.get("notebooks", {}).get(question.notebook, {})
+            found = {r["name"]: r for r in entry.get("results", [])}
+            text = note.record_line(question.key, found, own=False)
+            if text:
+                href = f"{maker}/{question.notebook}.html{note.record_section(question.key)}"
+                found_line = RecordLine(question.question, text, href)
+                break
+        lines.append(found_line)
+    return lines

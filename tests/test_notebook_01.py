@@ -88,13 +88,22 @@ def test_default_maker_answers_with_consistent_numbers(run_notebook):
     assert "is this report's parameter" not in text  # Leapmotor stated this target
     assert "Leapmotor's sourced targets for 2026: 1,000,000" in text
     # The pooled backtest is quoted with Leapmotor's own years in it, and the answer says how
-    # good earlier answers were, linking to the scored year.
+    # good such calls have been, linking to the target record.
     assert "2 of those years are Leapmotor's (2024, 2025)" in answer(executed)
     assert value[names.BACKTEST_MAKER_CASES] == 2
-    assert "How good earlier answers were: the 12 month-end calls on 2025" in answer(executed)
+    calls = int(value[names.TARGET_RECORD_CALLS])
+    assert f"How good such calls have been: on {calls} month-end calls" in answer(executed)
+    assert f"]({names.RECORD_SECTION})" in answer(executed)
+    # The record: resolved maker-years, the three forecasters' scores, the reliability table.
+    assert value[names.TARGET_RECORD_MAKER_YEARS] >= 2 and calls >= 13
+    assert 0 <= value[names.TARGET_RECORD_BRIER] <= 1
+    assert {names.TARGET_RECORD_BRIER_BASE_RATE, names.TARGET_RECORD_LOG_SCORE_RUN_RATE} <= set(
+        value
+    )
+    assert "Makers reached their initial target in" in text
     # Every chart cell shows its figure once (a returned Figure, outside pyplot).
     charts = [c for c in executed.cells if "sales.charts." in c.source]
-    assert len(charts) == 12
+    assert len(charts) == 13
     for cell in charts:
         images = [o for o in cell.outputs if "image/png" in o.get("data", {})]
         assert len(images) == 1, cell.source

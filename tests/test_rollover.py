@@ -88,7 +88,8 @@ def open_2027(rolled):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(clock.TODAY_VARIABLE, TODAY)
         inputs = load(rolled[0])
-        return inputs, resolution.resolve(inputs, resolution.year_to_resolve(inputs))
+        year = resolution.year_to_resolve(inputs)
+        return inputs, resolution.resolve(inputs, year, resolution.backtests_for(inputs))
 
 
 def test_2027_is_open_and_2026_resolved_against_its_stated_target(rolled, open_2027):
@@ -121,15 +122,32 @@ def test_2027_is_open_and_2026_resolved_against_its_stated_target(rolled, open_2
 
 
 def test_a_reconstructed_call_uses_only_the_data_known_then(rolled):
-    """The call at 2026-06 is the same whether the data end there or reach 2027-01."""
+    """The call at 2026-06 does not move when every month after it is doubled."""
     folder, _ = rolled
-    later = load(folder, target_year=2026)
-    then = load(folder, target_year=2026, data_through="2026-06")
-    cutoff = pd.Period("2026-06", freq="M")
-    target = later.settings.target_units
-    assert resolution.reconstructed_call(later, 2026, target, cutoff) == pytest.approx(
-        resolution.reconstructed_call(then, 2026, target, cutoff)
+    inputs = load(folder, target_year=2026)
+    settings, target = inputs.settings, inputs.settings.target_units
+    after = pd.PeriodIndex(inputs.deliveries["month"], freq="M") > pd.Period("2026-06", freq="M")
+    doubled = inputs.deliveries.assign(
+        deliveries=inputs.deliveries["deliveries"].where(
+            ~after, inputs.deliveries["deliveries"] * 2
+        )
     )
+
+    def call(deliveries):
+        backtest = sales.run_backtest(
+            deliveries,
+            settings.cutoff,
+            inputs.holidays,
+            settings.backtest_paths,
+            settings.seed,
+            settings.weighting,
+            settings.curve_window_months,
+            6,
+        )
+        return resolution.reconstructed_call({6: backtest}, "leapmotor", 2026, target, 6)
+
+    now, changed = call(inputs.deliveries), call(doubled)
+    assert np.isfinite(now["p_target"]) and now == pytest.approx(changed)
 
 
 def test_a_complete_target_year_is_answered_by_its_resolution(rolled, open_2027):
@@ -179,7 +197,9 @@ def test_earlier_runs_calls_are_used_where_they_exist(rolled, open_2027, tmp_pat
         {"run_id": "20260705T060000-base", "status": "ok"},
         {"notebooks": {"01_sales_trajectory": {"results": [payload]}}},
     )
-    calls = resolution.calls_over_year(inputs, 2026, target, [earlier]).set_index("cutoff")
+    calls = resolution.calls_over_year(
+        "leapmotor", 2026, target, resolution.backtests_for(inputs), [earlier]
+    ).set_index("cutoff")
     assert (calls.loc[made, "source"] == "earlier run 20260705T060000-base").all()
     assert (calls.loc[made, "p_target"] == 0.31).all() and (calls.loc[made, "median"] == 1e6).all()
     assert calls.loc["2026-11", "source"] == "reconstructed"

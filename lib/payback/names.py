@@ -8,6 +8,9 @@ maker's European venture) and `sea` (kits assembled in its South-East Asian vent
 # The notebook the results are recorded in (later runs look them up by it).
 NOTEBOOK = "04_globalization_payback"
 
+# Where notebook 04 says that no answer of its kind has an outcome yet (its heading's anchor).
+RECORD_SECTION = "#The-answer"
+
 # The answer: the route with the highest median NPV to the maker, and its chance of paying back.
 BEST_STRATEGY = "best_strategy"  # slug of the best route (text: export, europe_assembly, sea)
 BEST_P_PAYBACK_HORIZON = "best_p_payback_horizon"  # the headline: P(payback within the horizon)

@@ -257,6 +257,7 @@ def _write_universe(by_maker, build, run_id, status, started, commit, where) -> 
                 for column in ["maker", *(c.key for c in league.COLUMNS)]
             },
             chart=_png(league.league_chart(rows, content)),
+            records=league.record_lines(content),
             provenance={
                 "Run": run_id,
                 "Started": iso(started),

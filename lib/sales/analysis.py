@@ -13,7 +13,6 @@ import pandas as pd
 from lib import results
 from lib.sales import names, track
 from lib.sales.evaluation import (
-    HORIZONS,
     LABELS,
     PEER_LABELS,
     SHOWN_HORIZONS,
@@ -23,7 +22,6 @@ from lib.sales.evaluation import (
     PeerScores,
     backtest_summary,
     hindsight_blend,
-    horizon_backtests,
     load_peer_scores,
     model_diagnostics,
     run_backtest,
@@ -32,7 +30,7 @@ from lib.sales.inputs import Inputs, TargetArithmetic, hindsight_total, series_a
 from lib.sales.projection import Projection, comparison_table, months_reported, project
 from lib.sales.record import TargetRecord
 from lib.sales.record import build as build_target_record
-from lib.sales.resolution import Resolution, call_row, resolve, year_to_resolve
+from lib.sales.resolution import Resolution, backtests_for, call_row, resolve, year_to_resolve
 from lib.sales.seasonality import Snapshot, snapshot
 from lib.sales.simulation import MakerForecast
 
@@ -254,16 +252,7 @@ def analyse(inputs: Inputs) -> Analysis:
     settings = inputs.settings
     data_now = snapshot(inputs.deliveries, settings.cutoff, inputs.holidays)
     k = months_reported(inputs.series, settings.target_year)
-    backtests = horizon_backtests(
-        inputs.deliveries,
-        settings.cutoff,
-        inputs.holidays,
-        HORIZONS,
-        settings.backtest_paths,
-        settings.seed,
-        settings.weighting,
-        settings.curve_window_months,
-    )
+    backtests = backtests_for(inputs)
     backtest = backtests.get(k) or run_backtest(
         inputs.deliveries,
         settings.cutoff,

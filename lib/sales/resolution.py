@@ -22,7 +22,7 @@ import pandas as pd
 
 from lib import makers, results
 from lib.sales import names
-from lib.sales.evaluation import Backtest, cutoff_for
+from lib.sales.evaluation import HORIZONS, Backtest, cutoff_for, horizon_backtests
 from lib.sales.inputs import (
     Inputs,
     annual_totals,
@@ -210,6 +210,22 @@ def earlier_calls(earlier: Iterable, maker: str, year: int, target: float) -> pd
         return pd.DataFrame(columns=[*CALL_COLUMNS, "run_id"])
     calls = pd.concat(frames, ignore_index=True).sort_values("run_id")
     return calls.drop_duplicates("data_to", keep="last")
+
+
+def backtests_for(inputs: Inputs) -> dict[int, Backtest]:
+    """The rolling-origin backtest at every month-end, at the inputs' cutoff and settings: the
+    calls a complete year and the target record are reconstructed from."""
+    settings = inputs.settings
+    return horizon_backtests(
+        inputs.deliveries,
+        settings.cutoff,
+        inputs.holidays,
+        HORIZONS,
+        settings.backtest_paths,
+        settings.seed,
+        settings.weighting,
+        settings.curve_window_months,
+    )
 
 
 def reconstructed_call(

@@ -8,18 +8,12 @@ from __future__ import annotations
 import pandas as pd
 
 from lib import data, tables
+from lib.sales import names
 from lib.sales.analysis import Analysis
 from lib.sales.evaluation import LABELS, PEER_LABELS, SHOWN_HORIZONS
 from lib.sales.models import MODEL_LABELS
 from lib.sales.resolution import UNINFORMED_BRIER, UNINFORMED_LOG, Resolution
 from lib.sales.track import coverage
-
-# Where the scored complete year and the target record are shown (the headings' anchors in the
-# rendered report).
-RESOLUTION_SECTION = "#The-last-complete-year,-scored"
-RECORD_SECTION = (
-    "#The-target-record:-stated-targets-against-outcomes,-and-this-method's-calls-scored"
-)
 
 # Misses that, when this many maker-years are scored, are worth naming as the largest.
 MIN_SCORED_TO_NAME_MISSES = 4
@@ -174,7 +168,7 @@ def record_line(analysis: Analysis) -> str:
     """One line on how good earlier answers were: the method's calls on every resolved stated
     target (Brier score against the base rate and the naive run-rate), linking to the record."""
     record = analysis.target_record
-    link = f"[the target record]({RECORD_SECTION})"
+    link = f"[the target record]({names.RECORD_SECTION})"
     if record is None or not int(record.scores["calls"].iloc[0]):
         return f"How good such calls have been: no resolved stated target to score yet; see {link}."
     table = record.scores

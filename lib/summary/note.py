@@ -33,6 +33,8 @@ class Verdict:
     detail: str
     claim: str
     href: str
+    record: str = ""  # how good earlier answers of this kind were, in one line
+    record_href: str = ""  # the section of the full report that shows that record
 
 
 _words = results.likelihood  # one scale of words for every probability the note words
@@ -316,6 +318,54 @@ VERDICTS = {
 }
 
 
+def _record_sales(found: dict, own: bool = True) -> str:
+    """The target record: the method's calls on resolved stated targets, scored against its
+    rivals, and how often makers reach their initial targets."""
+    calls = int(_value(found, sales_names.TARGET_RECORD_CALLS))
+    years = int(_value(found, sales_names.TARGET_RECORD_MAKER_YEARS))
+    reached = (
+        f"; makers reached their initial target in {_value(found, sales_names.TARGET_RECORD_REACHED_PCT):.0f}% "
+        f"of {years} complete maker-years"
+        if years
+        else ""
+    )
+    if not calls:
+        return f"no call on a resolved stated target can be scored yet{reached}"
+    return (
+        f"on {calls} month-end calls on {int(_value(found, sales_names.TARGET_RECORD_CALL_MAKER_YEARS))} "
+        f"resolved stated targets, this method's Brier score was {_value(found, sales_names.TARGET_RECORD_BRIER):.3f} "
+        f"(base rate {_value(found, sales_names.TARGET_RECORD_BRIER_BASE_RATE):.3f}, naive run-rate "
+        f"{_value(found, sales_names.TARGET_RECORD_BRIER_RUN_RATE):.3f}; lower is better){reached}"
+    )
+
+
+def _record_payback(found: dict, own: bool = True) -> str:
+    return "not known yet: no overseas venture has an outcome to score such answers against"
+
+
+RECORDS = {
+    "sales": (_record_sales, sales_names.RECORD_SECTION),
+    "payback": (_record_payback, payback_names.RECORD_SECTION),
+}
+
+
+def record_line(key: str, found: dict, own: bool = True) -> str:
+    """How good earlier answers to a question were, in one line ('' when the run recorded no
+    record: an older run, or a question without one). `own`: add the maker's own part of the
+    record where the question has one (the universe page states only the pooled record)."""
+    if key not in RECORDS:
+        return ""
+    try:
+        return RECORDS[key][0](found, own)
+    except (KeyError, TypeError, ValueError):
+        return ""
+
+
+def record_section(key: str) -> str:
+    """The anchor of the section that shows a question's record in its notebook's report."""
+    return RECORDS[key][1] if key in RECORDS else ""
+
+
 def maker_name(run: RunResults | None, maker: str = "") -> str:
     """The display name of the run's maker: the one its results name, else `maker` (the
     summary's own `maker` parameter, the one the runner gives every notebook of the run), else
@@ -345,13 +395,14 @@ def verdicts(run: RunResults | None, maker: str = "") -> list[Verdict]:
         if not answer.available:
             out.append(Verdict(answer.question.key, "Not available", answer.sentence, "", href))
             continue
+        found, key = found_results(answer, run), answer.question.key
         try:
-            verdict, detail, claim = VERDICTS[answer.question.key](
-                found_results(answer, run), maker
-            )
+            verdict, detail, claim = VERDICTS[key](found, maker)
         except (KeyError, TypeError, ValueError, ZeroDivisionError):
             verdict, detail, claim = results.format_value(answer.headline), answer.sentence, ""
-        out.append(Verdict(answer.question.key, verdict, detail, claim, href))
+        record = record_line(key, found)
+        record_href = href + record_section(key) if record else ""
+        out.append(Verdict(key, verdict, detail, claim, href, record, record_href))
     return out
 
 
@@ -361,6 +412,11 @@ def verdicts_markdown(items: list[Verdict], run: RunResults | None) -> str:
     blocks = [
         f"**{by_key[v.key].question}**  \n**{v.verdict}.** {v.detail} {v.claim} "
         f"([full report]({v.href}))"
+        + (
+            f"  \n*How good earlier answers were:* {v.record} ([the record]({v.record_href}))"
+            if v.record
+            else ""
+        )
         for v in items
     ]
     return "\n\n".join(blocks)
