@@ -15,7 +15,19 @@ pytestmark = pytest.mark.notebooks
 CASES = ("gm_at_target_current_pct", "gm_at_target_cut5_pct", "gm_at_target_cut10_pct")
 
 
+def _check_outlook(found: dict) -> None:
+    """The next quarter: a number inside its range, or 'no data' and why, never a bare gap."""
+    outlook = found["quarter_outlook_gm_pct"]
+    if outlook["value"] == "no data":
+        assert "no expectation" in outlook["meaning"] and "quarter_call" not in found
+        return
+    assert outlook["low"] < outlook["value"] < outlook["high"]
+    assert found["quarter_outlook_low_pct"]["value"] == outlook["low"]
+    assert found["quarter_call"]["table"]["rows"][0][1] == found["quarter_outlook_period"]["value"]
+
+
 def _check_consistency(found: dict) -> None:
+    _check_outlook(found)
     for name in (*CASES, "learning_rate_pct", "fixed_cost_share_pct"):
         r = found[name]
         if isinstance(r["value"], str):  # below an evidence floor: said, not a number
@@ -61,6 +73,17 @@ def test_default_maker(run_notebook):
     assert "insideevs.com" in text  # the events table lists its sources
     assert "In 2025Q4 Leapmotor earned a company gross margin of **15.0%**" in text
     assert found["margin_basis"]["value"] == "company gross margin of Leapmotor, RMB"
+    # The next quarter (tests/test_margins_outlook.py pins how it is made).
+    assert found["quarter_outlook_period"]["value"] == "2026Q1"
+    outlook = found["quarter_outlook_gm_pct"]
+    assert (outlook["value"], outlook["low"], outlook["high"]) == pytest.approx(
+        (13.50, 10.26, 15.56), abs=0.005
+    )
+    assert found["quarter_call"]["table"]["rows"][0][:2] == ["leapmotor", "2026Q1"]
+    assert found["quarter_record_pooled_quarters"]["value"] == 21
+    assert "Next quarter (2026Q1): Leapmotor's gross margin expected **13.5%**" in text
+    sources = [c.source for c in executed.cells if c.cell_type == "markdown"]
+    assert "### Earlier runs' calls, scored" in sources
 
 
 def test_other_maker_with_explicit_periods_and_grid(run_notebook):
@@ -119,7 +142,7 @@ def test_charts_are_shown_one_way():
     assert not any("plt." in source or "matplotlib" in source for source in code)
     assert not any(line.rstrip().endswith(";") for source in code for line in source.splitlines())
     charts = [s for s in code if "_chart(" in s]
-    assert len(charts) == 8
+    assert len(charts) == 9
     assert all(s.splitlines()[-1].startswith("margins.charts.") for s in charts)
 
 

@@ -434,51 +434,53 @@ def margin_map_chart(result: Analysis, ax: plt.Axes | None = None) -> Figure:
 
 
 def _quarter_title(result: Analysis) -> str:
-    found, name = result.outlook, result.name
+    found, company = result.outlook, result.inputs.company
     scored = found.own[found.own["skipped"] == ""]
     held = int(scored["expected_inside80"].astype(bool).sum())
     record = (
         f"; the range held {held} of its {len(scored)} past quarters scored" if len(scored) else ""
     )
     if found.call is None:
-        return f"No expectation for {name}'s next quarter ({found.reason}){record}"
+        return f"No expectation for {result.name}'s next quarter ({found.reason}){record}"
     call = found.call
     return (
-        f"{name}'s gross margin in {call.quarter}: expected {call.expected_pct:.1f}% "
+        f"{company}'s gross margin in {call.quarter}: expected {call.expected_pct:.1f}% "
         f"(80% range {call.low_pct:.1f}-{call.high_pct:.1f}%){record}"
     )
 
 
 def quarter_outlook_chart(result: Analysis, ax: plt.Axes | None = None) -> Figure:
-    """The maker's reported gross margins, what was expected of each past quarter from the data
-    before it (dots, 80% ranges as bars) and the next quarter's expectation (red)."""
+    """The company's reported gross margins (the line breaks where a quarter is missing), what
+    was expected of each scored quarter from the data before it (dots, 80% ranges as bars) and
+    the next quarter's expectation (red)."""
     ax = plots.axes(ax)
     found = result.outlook
-    own = found.own
-    x = _quarter_x(pd.PeriodIndex(own["quarter"]))
-    ax.plot(x, own["margin_pct"], color=plots.NEUTRAL_COLOR, lw=1.5, zorder=2)
+    own = found.own.set_index("quarter")
+    every = pd.period_range(own.index.min(), own.index.max(), freq="Q")
+    ax.plot(_quarter_x(every), own["margin_pct"].reindex(every), color=plots.NEUTRAL_COLOR, lw=1.5)
+    x = _quarter_x(own.index)
     ax.scatter(x, own["margin_pct"], color="black", s=18, zorder=4, label="reported")
     scored = (own["skipped"] == "").to_numpy()
-    expected, low, high = (
-        own[c].to_numpy()[scored] for c in ("expected_pct", "expected_low_pct", "expected_high_pct")
-    )
-    ax.errorbar(
-        x[scored],
-        expected,
-        yerr=[expected - low, high - expected],
-        fmt="o",
-        color=plots.REFERENCE_COLOR,
-        ecolor=plots.REFERENCE_COLOR,
-        capsize=3,
-        ms=5,
-        zorder=3,
-        label="expected from the data before it, 80% range",
-    )
+    if scored.any():
+        expected, low, high = (
+            own[c].to_numpy()[scored]
+            for c in ("expected_pct", "expected_low_pct", "expected_high_pct")
+        )
+        ax.errorbar(
+            x[scored],
+            expected,
+            yerr=[expected - low, high - expected],
+            fmt="o",
+            color=plots.REFERENCE_COLOR,
+            capsize=3,
+            ms=5,
+            zorder=3,
+            label="expected from the data before it, 80% range",
+        )
     call = found.call
     if call is not None:
-        at = _quarter_x(pd.PeriodIndex([call.quarter]))
         ax.errorbar(
-            at,
+            _quarter_x(pd.PeriodIndex([call.quarter])),
             [call.expected_pct],
             yerr=[[call.expected_pct - call.low_pct], [call.high_pct - call.expected_pct]],
             fmt="D",
@@ -490,10 +492,5 @@ def quarter_outlook_chart(result: Analysis, ax: plt.Axes | None = None) -> Figur
         )
     plots.percent(ax)
     ax.legend(fontsize=8.5, loc="upper left")
-    plots.finish(
-        ax,
-        title=_quarter_title(result),
-        ylabel="Gross margin (%)",
-        source=SOURCE_QUARTER,
-    )
+    plots.finish(ax, title=_quarter_title(result), ylabel="Gross margin (%)", source=SOURCE_QUARTER)
     return ax.figure

@@ -298,6 +298,14 @@ def sources(result: Analysis) -> str:
             "per vehicle at the start quarter's level and assumes the target year follows right "
             "after it; the learning curve already carries past scale effects, so no fixed-cost "
             "absorption is added to it (reaching the target needs new plants).",
+            "- Next quarter: one regression pooled over every company's quarter-on-quarter "
+            "changes (company and vehicle margins, RMB and USD alike: only changes are compared). "
+            "A quarter with no price cut in `data/price_war_events.csv` counts as one without a "
+            "price-cut round, which is only as complete as that list. Learning moves slowly "
+            "between two quarters, so its coefficient is loosely measured; the drift carries most "
+            "of the steady improvement. A quarter whose deliveries the data do not yet hold in "
+            "the financials' scope is extrapolated, and its range widened by how far that rule "
+            "missed before.",
         ]
     )
 
