@@ -7,15 +7,17 @@ data pinned."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from lib import margins, results, runs
+from lib import margins, paths, results, runs
 from lib.margins import names, outlook
 from lib.margins.panel import Panel
 from lib.margins.params import NOTEBOOK
-from tests.conftest import FROZEN_DATA
+from tests.conftest import FROZEN_DATA, write_run
 
 # The synthetic truth: change of ln(1 - m) per quarter.
 TRUTH = {"const": -0.004, "learning": -0.06, "scale": -0.04, "price_cuts": 0.015}
@@ -353,3 +355,27 @@ def test_an_uncertain_volume_widens_the_range(leapmotor):
     assert complete.volume.months_reported == 3
     assert complete.expected_pct == pytest.approx(partial.expected_pct)
     assert complete.high_pct - complete.low_pct < partial.high_pct - partial.low_pct
+
+
+def test_a_later_run_scores_the_call_an_earlier_run_recorded(tmp_path, monkeypatch):
+    """An earlier run's results.json in the reports folder, calling 2025Q4 on data to 2025-11:
+    the next load reads it (lib.runs.finished) and the analysis scores it against 15.0%."""
+    reports = tmp_path / "reports"
+    write_run(reports, "20251205T060000-base")
+    path = reports / "20251205T060000-base" / "results.json"
+    content = json.loads(path.read_text())
+    call = pd.DataFrame(
+        [["leapmotor", "2025Q4", 14.2, 11.0, 16.5, "2025-11"]], columns=outlook.CALL_COLUMNS
+    )
+    payload = results.record_table(names.QUARTER_CALL, call, "pct", "the call of that run")
+    content["notebooks"][NOTEBOOK]["results"].append(payload)
+    path.write_text(json.dumps(content))
+    results.clear()
+    monkeypatch.setenv(paths.REPORTS_DIR_ENV, str(reports))
+    later = margins.analyse(margins.load(margins.Params(), FROZEN_DATA))
+    scored = later.outlook.earlier.to_dict("records")
+    assert len(scored) == 1 and scored[0]["run_id"] == "20251205T060000-base"
+    assert scored[0]["error_pp"] == pytest.approx(0.8) and scored[0]["inside80"]
+    later.record()
+    assert {r.name: r.value for r in results.recorded()}[names.QUARTER_CALLS_SCORED] == 1
+    assert "1 call(s) of earlier runs" in margins.text.earlier_calls(later)
