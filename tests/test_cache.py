@@ -3,6 +3,7 @@ damaged entries recomputed, concurrent writers, unusable folders, the command an
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import shutil
@@ -386,3 +387,19 @@ def test_notebook_01_records_the_same_results_with_and_without_the_cache(tmp_pat
     assert {p: p.stat().st_mtime_ns for p in entries(shared)} == stored  # all served, none new
     assert len(without) > 20 and any("table" in r for r in without)
     assert warm == without
+
+
+def test_the_shared_work_fills_exactly_the_entries_notebook_01_reads(store):
+    """What a universe computes once before the notebooks (sales.shared_work) is what each
+    maker's notebook 01 then reads: after it, the analysis stores no new entry."""
+    params = sales.Params(
+        data_through="2023-06", n_paths=300, seed=2026, backtest_paths=100, comparison_paths=100
+    )
+    calls = sales.shared_work(params, FROZEN_DATA)
+    for call in calls:
+        call()
+    shared = {p: p.stat().st_mtime_ns for p in entries(store)}
+    assert len(shared) == len(calls) == 12  # the backtest at every month-end
+    for maker in ("leapmotor", "nio"):
+        sales.analyse(sales.load(dataclasses.replace(params, maker=maker), FROZEN_DATA))
+        assert {p: p.stat().st_mtime_ns for p in entries(store)} == shared

@@ -127,6 +127,28 @@ def _refusal(payload: dict) -> dict | None:
     }
 
 
+def run_shared(payload: dict, call) -> dict:
+    """On a worker: compute one result that every maker's notebooks share (`call`, a cached
+    function with its arguments) into the run's cache, with the run's environment; say how long
+    it took, or why it failed (the notebooks then compute it themselves: only time is lost)."""
+    import time
+
+    refused = _refusal(payload)
+    if refused is not None:
+        return {"status": "failed", "duration_s": 0.0, "error": refused["error"]["message"]}
+    saved, started = dict(os.environ), time.perf_counter()
+    os.environ.update(payload["environment"])
+    try:
+        call()
+        status, error = "ok", None
+    except Exception as failed:  # a failure here costs time only: the notebooks compute it
+        status, error = "failed", f"{type(failed).__name__}: {failed}"
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return {"status": status, "duration_s": time.perf_counter() - started, "error": error}
+
+
 def run_task(payload: dict, *needed: dict) -> dict:
     """On a worker: check that it runs the submitter's checkout and data (`payload["identity"]`),
     then execute one notebook in a private folder (with the results of the notebooks it reads as

@@ -15,7 +15,7 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
-from lib import league, makers, paths, render, workbook
+from lib import cache, contract, league, makers, paths, render, workbook
 from lib.pipeline import cluster
 from lib.pipeline.model import (
     EXIT_FAILED,
@@ -30,7 +30,7 @@ from lib.pipeline.model import (
     write_json,
     write_text,
 )
-from lib.pipeline.notebook import payload_for, render_report
+from lib.pipeline.notebook import environment, payload_for, render_report
 from lib.pipeline.planning import git_commit, new_run_id, plan
 from lib.pipeline.publishing import publish, run_status, write_run_files
 from lib.pipeline.running import (
@@ -110,6 +110,7 @@ def execute_universe(
                 where,
                 build,
             )
+            _shared_work(by_maker, build, options, client, mine)
             submitted = _submit(by_maker, run_id, started, build, options, client, commit, mine)
             _collect(submitted, client)
             status = _write_makers(by_maker, build, commit)
@@ -140,6 +141,48 @@ def execute_universe(
         return EXIT_OK
     log.error("universe run %s FAILED; its reports are kept; reports/latest is untouched", run_id)
     return failed_exit({f"{key}/{job.name}": job for key, p in by_maker.items() for job in p.jobs})
+
+
+def _shared_work(by_maker, build, options, client, mine) -> None:
+    """Before any notebook starts: the expensive results every maker's notebooks share (each
+    analysis package's `shared_work`, e.g. notebook 01's backtest at every month-end), computed
+    once and spread over the workers into the run's cache, which the notebooks then read. Without
+    a cache there is nothing to share; a failed call only costs time (logged)."""
+    from dask.distributed import wait
+
+    from lib.pipeline.cluster import run_shared
+
+    if not (options.use_cache and cache.enabled()):
+        return
+    first = next(iter(by_maker.values()))
+    calls = []
+    for job in first.jobs:
+        package = contract.package(job.name)
+        work = getattr(package, "shared_work", None) if package is not None else None
+        if job.selected and work is not None:
+            calls += work(package.Params.from_values(job.values), first.data_dir)
+    if not calls:
+        return
+    cached = cache.environment(options.cache_dir or cache.folder(first.reports_dir), True)
+    payload = {
+        "name": "shared work",
+        "environment": environment(
+            first.data_dir, first.reports_dir, build, first.scenario.name, cached
+        ),
+        "identity": mine,
+    }
+    futures = [client.submit(run_shared, payload, call, pure=False) for call in calls]
+    wait(futures)
+    outcomes = [future.result() for future in futures]
+    for outcome in outcomes:
+        if outcome["status"] != "ok":
+            log.warning("shared work failed (the notebooks compute it): %s", outcome["error"])
+    log.info(
+        "shared work: %d result(s) computed once for %d maker(s), %.1f s of work",
+        len(outcomes),
+        len(by_maker),
+        sum(o["duration_s"] for o in outcomes),
+    )
 
 
 def _submit(by_maker, run_id, started, build, options, client, commit, mine) -> dict:

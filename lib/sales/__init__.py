@@ -16,7 +16,9 @@ then `charts`, `tables` and `text` show the result. The modules, in the order th
 - `projection`: one maker's projection, and the same for every maker
 - `track`: the monthly forecast quantiles each run records, scored by later runs; out of sample
 - `resolution`: a complete year's outcome against its target and the calls made during it, scored
-- `analysis`: `analyse(inputs) -> Analysis` (every result) and `Analysis.record()`
+- `record`: every maker's stated targets against outcomes, the method's calls on them scored
+- `analysis`: `analyse(inputs) -> Analysis` (every result) and `Analysis.record()`; and
+  `shared_work(params)`: the results every maker's report shares, for a universe to compute once
 - `charts`, `tables`, `text`: what readers see, built from the `Analysis`
 """
 
@@ -27,6 +29,7 @@ __getattr__, __dir__ = contract.lazy_exports(
     __name__,
     {
         "Analysis": "analysis",
+        "shared_work": "analysis",
         "backtest_summary": "evaluation",
         "load_peer_scores": "evaluation",
         "run_backtest": "evaluation",

@@ -6,6 +6,7 @@ read (numbers, frames and dataclasses; no formatted strings), which `record()` p
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import pandas as pd
@@ -13,6 +14,7 @@ import pandas as pd
 from lib import results
 from lib.sales import names, track
 from lib.sales.evaluation import (
+    HORIZONS,
     LABELS,
     PEER_LABELS,
     SHOWN_HORIZONS,
@@ -26,7 +28,7 @@ from lib.sales.evaluation import (
     model_diagnostics,
     run_backtest,
 )
-from lib.sales.inputs import Inputs, TargetArithmetic, hindsight_total, series_at
+from lib.sales.inputs import Inputs, TargetArithmetic, hindsight_total, load, series_at
 from lib.sales.projection import Projection, comparison_table, months_reported, project
 from lib.sales.record import TargetRecord
 from lib.sales.record import build as build_target_record
@@ -314,6 +316,28 @@ def analyse(inputs: Inputs) -> Analysis:
         track_scored=track.score_earlier_runs(inputs.earlier, track.series_now(inputs)),
         track_month_ends=track.month_ends(scores.cases if scores else None, inputs.maker.key),
     )
+
+
+def shared_work(params, data_dir=None) -> list[functools.partial]:
+    """The expensive results every maker's report shares (they depend on the data and these
+    parameters, not on the maker): the rolling-origin backtest at every month-end, as cached
+    calls. A universe run computes them once, spread over its workers, before the notebooks."""
+    inputs = load(params, data_dir)
+    settings = inputs.settings
+    return [
+        functools.partial(
+            run_backtest,
+            inputs.deliveries,
+            settings.cutoff,
+            inputs.holidays,
+            settings.backtest_paths,
+            settings.seed,
+            settings.weighting,
+            settings.curve_window_months,
+            k,
+        )
+        for k in HORIZONS
+    ]
 
 
 def every_maker(
