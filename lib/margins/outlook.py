@@ -14,8 +14,14 @@ noise. The expectation starts from the last reported margin, so a wrong level ne
 
 The 80% range is the point plus the 10th and 90th percentiles of the errors made on earlier
 quarters, each predicted from the data before it (quarters of companies with MIN_HISTORY quarters
-behind them, as those scored). The regression's own prediction interval held 97% of past quarters,
-not 80%: its residuals carry the first, turbulent quarters of young makers.
+behind them, as those scored). The regression's own prediction interval was tried first: on the
+data to 2026-09 it held 22 of the 23 quarters scored, with ranges 8 points wide, as its residuals
+carry the first, turbulent quarters of young makers; these ranges held 17, 5 points wide.
+
+The next quarter's deliveries come from the financials when they give them, else from the maker's
+monthly series when it counts the same vehicles (months not yet reported at the average of those
+that are), else the last quarter's are held; an estimated volume widens the range by how far that
+rule missed on past quarters.
 
 Backtest: every reported quarter with MIN_HISTORY quarters of its company before it, fitted on the
 steps dated before it, with the quarter's deliveries as known when its financials came out (the
