@@ -379,3 +379,20 @@ def test_a_later_run_scores_the_call_an_earlier_run_recorded(tmp_path, monkeypat
     later.record()
     assert {r.name: r.value for r in results.recorded()}[names.QUARTER_CALLS_SCORED] == 1
     assert "1 call(s) of earlier runs" in margins.text.earlier_calls(later)
+
+
+def test_the_model_table_gives_each_term_with_its_interval_and_effect(leapmotor):
+    table = margins.tables.quarter_model(leapmotor).data.set_index("term")
+    call = leapmotor.outlook.call
+    assert len(table) == 4
+    assert (table["95% low"] < table["coefficient"]).all()
+    assert (table["coefficient"] < table["95% high"]).all()
+    scale = table.loc[outlook.TERM_LABELS["scale"]]
+    assert scale["95% high"] < 0  # more vehicles in a quarter: a lower cost ratio
+    # Each effect is the point less the point without that term.
+    drivers = call.drivers.copy()
+    drivers["scale"] = 0.0
+    without = outlook.margin_after(call.last_margin_pct, call.fit.change(drivers.to_frame().T))
+    assert scale["effect on the expectation (pp)"] == pytest.approx(
+        call.expected_pct - float(without[0])
+    )

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from scipy import stats
 
 from lib import results
 from lib.margins import names
@@ -133,6 +134,13 @@ class StepFit:
     standard_errors: pd.Series
     steps: int
     through: pd.Period  # the latest quarter of the steps fitted
+
+    def interval(self, level: float = 0.95) -> tuple[pd.Series, pd.Series]:
+        """Each coefficient's interval (t with the fit's residual degrees of freedom); NaN for
+        a driver left out."""
+        freedom = self.steps - int(self.standard_errors.notna().sum())
+        half = stats.t.ppf(0.5 + level / 2, freedom) * self.standard_errors
+        return self.coefficients - half, self.coefficients + half
 
     def change(self, drivers: pd.DataFrame) -> np.ndarray:
         """Predicted change of ln(1 - m) for rows with the TERMS columns."""

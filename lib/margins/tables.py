@@ -188,12 +188,13 @@ def quarter_model(result: Analysis) -> Styler:
         note = f"No expectation: {result.outlook.reason}."
         return reader_table(pd.DataFrame({"note": [note]}))
     fit, terms = call.fit, ["const", *outlook.TERMS]
+    low, high = fit.interval()
     table = pd.DataFrame(
         {
             "term": [outlook.TERM_LABELS[t] for t in terms],
             "coefficient": fit.coefficients[terms].to_numpy(),
-            "95% low": (fit.coefficients - 1.96 * fit.standard_errors)[terms].to_numpy(),
-            "95% high": (fit.coefficients + 1.96 * fit.standard_errors)[terms].to_numpy(),
+            "95% low": low[terms].to_numpy(),
+            "95% high": high[terms].to_numpy(),
             f"driver in {call.quarter}": [1.0, *call.drivers[list(outlook.TERMS)]],
             "effect on the expectation (pp)": call.effects_pp[terms].to_numpy(),
         }
