@@ -10,7 +10,7 @@ import pandas as pd
 import papermill
 import pytest
 
-from lib import contract, paths, premium
+from lib import contract, paths, premium, results
 from lib.premium import names
 from tests.conftest import FROZEN_DATA
 
@@ -70,6 +70,22 @@ def test_default_run_answers_the_question(run_notebook):
         for output in cell.get("outputs", [])
     )
     assert "## The answer" in text and "list prices" in text
+    # priced before launch: the record's size and scores, its own cars among them
+    cars = value(found, names.LAUNCH_RECORD_CARS)
+    assert (cars, value(found, names.LAUNCH_RECORD_OWN_CARS)) == (1314, 41)  # the frozen data's
+    assert 0 < value(found, names.LAUNCH_RECORD_SERIES) < cars
+    for name in (
+        names.LAUNCH_RECORD_MAE_PCT,
+        names.LAUNCH_RECORD_COVERAGE80_PCT,
+        names.LAUNCH_RECORD_OWN_MAE_PCT,
+        names.LAUNCH_RECORD_OWN_COVERAGE80_PCT,
+    ):
+        assert 0 <= found[name]["low"] <= value(found, name) <= found[name]["high"] <= 100, name
+    record = results.table_frame(found[names.LAUNCH_RECORD])
+    assert len(record) == cars and record["inside"].mean() * 100 == pytest.approx(
+        value(found, names.LAUNCH_RECORD_COVERAGE80_PCT)
+    )
+    assert "**Priced before launch:**" in text and "Leapmotor's own:" in text
 
 
 def test_runs_for_nio_with_its_own_flagship_and_a_wide_band(run_notebook):

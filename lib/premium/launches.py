@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 from scipy import stats
+from threadpoolctl import threadpool_limits
 
 from lib.premium import models
 from lib.premium.inputs import PRICE_COLUMN, Inputs, brand_counts, model_sample
@@ -38,7 +39,7 @@ from lib.premium.inputs import PRICE_COLUMN, Inputs, brand_counts, model_sample
 RECORD_START = "2024-01"  # the first launch month scored
 LEVEL = 0.8  # the prediction interval scored
 N_RESAMPLES = 2000  # series-bootstrap draws behind each score's interval
-FEW_SERIES = 5  # fewer series than this: a score's interval is rough (none for one series)
+FEW_SERIES = 5  # fewer series than this are too few to resample: a score without interval
 NEW_BADGES = "of all: badge not yet in the data"
 OTHER_BRANDS = "other brands"
 CATEGORICAL = ("body", "drive", "powertrain")  # a level no earlier trim had cannot be priced
@@ -69,7 +70,7 @@ class Score:
     cars: int
     series: int
     mae_pct: float
-    mae_low: float | None  # None: one series, nothing to resample
+    mae_low: float | None  # None: fewer than FEW_SERIES series, too few to resample
     mae_high: float | None
     coverage_pct: float
     coverage_low: float | None
@@ -218,7 +219,8 @@ def sourced_outcomes(
 
 def score(cars: pd.DataFrame, level: float, seed: list[int]) -> Score | None:
     """Median absolute error and coverage with their `level` intervals from resampling whole
-    series (trims of a series share their errors); None without cars."""
+    series (trims of a series share their errors; no interval from fewer than FEW_SERIES
+    series); None without cars."""
     if cars.empty:
         return None
     error = cars["error_pct"].abs().to_numpy()
@@ -235,7 +237,8 @@ def score(cars: pd.DataFrame, level: float, seed: list[int]) -> Score | None:
     tails = [50 * (1 - level), 50 * (1 + level)]
 
     def ends(draws: np.ndarray) -> list[float | None]:
-        return [float(e) for e in np.percentile(draws, tails)] if len(clusters) > 1 else [None] * 2
+        enough = len(clusters) >= FEW_SERIES
+        return [float(e) for e in np.percentile(draws, tails)] if enough else [None] * 2
 
     return Score(
         len(cars),
@@ -275,7 +278,7 @@ def by_maker(cars: pd.DataFrame, makers: list[str], level: float, seed: list[int
         note = (
             f"no car launched since {RECORD_START} with a guide price and every spec"
             if found is None
-            else f"fewer than {FEW_SERIES} series: intervals rough"
+            else f"fewer than {FEW_SERIES} series: too few for an interval"
             if found.series < FEW_SERIES
             else ""
         )
@@ -283,6 +286,8 @@ def by_maker(cars: pd.DataFrame, makers: list[str], level: float, seed: list[int
     return pd.DataFrame(rows)
 
 
+# One BLAS thread: on a busy 2-core machine, threads spinning on the fits' SVDs made it 5x slower.
+@threadpool_limits.wrap(limits=1, user_api="blas")
 def launch_record(inputs: Inputs) -> LaunchRecord:
     """The model's record on every car launched since RECORD_START (see the module)."""
     level, maker = inputs.params.confidence_level, inputs.maker.display_name

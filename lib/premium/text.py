@@ -421,15 +421,17 @@ def _launch_paragraph(result: BrandPremium, row) -> str:
 
 def _scores(score, level: str, goal: str = "") -> str:
     """'median error 11.4% (95% interval 10.4% to 12.7%) and the 80% interval held 80% (77% to
-    83%)', the intervals left out for a score of one series; `goal` added to the last one."""
-    mae, held = "", ""
+    83%)', the intervals left out for too few series; `goal` added to the last one."""
+    mae, held, few = "", "", ""
     if score.mae_low is not None:
         mae = interval(score.mae_low, score.mae_high, ".1f", f"{level} interval ", "%")
         held = interval(score.coverage_low, score.coverage_high, ".0f", "", "%")
+    else:
+        few = " (too few series for an interval)"
     held = "; ".join(filter(None, [held, goal]))
     return (
         f"median error {score.mae_pct:.1f}%{f' ({mae})' if mae else ''} and the 80% interval "
-        f"held {score.coverage_pct:.0f}%{f' ({held})' if held else ''}"
+        f"held {score.coverage_pct:.0f}%{f' ({held})' if held else ''}{few}"
     )
 
 
