@@ -216,7 +216,7 @@ def result_names(module) -> dict[str, str]:
         for key, value in vars(names).items()
         if key.isupper()
         and isinstance(value, str)
-        and key != "NOTEBOOK"
+        and key not in ("NOTEBOOK", "RECORD_SECTION")  # where, not what, it records
         and not key.endswith(("_PREFIX", "_SUFFIX"))  # parts of a name built per item
     }
 

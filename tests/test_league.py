@@ -139,3 +139,25 @@ def test_a_long_margin_basis_shows_its_first_part_and_the_whole_on_hover():
     (row,) = league.league_table({"a": labelled}, registry())
     assert row.cells["gm_latest"].text == "15.0% (2025Q4; company gross margin of Tesla, USD)"
     assert row.cells["gm_latest"].note == basis
+
+
+def test_the_universe_page_says_per_question_how_good_earlier_answers_were():
+    recorded = content()
+    recorded["notebooks"]["01_sales_trajectory"]["results"] += [
+        result("target_record_maker_years", 9, "count"),
+        result("target_record_reached_pct", 44.4, "pct"),
+        result("target_record_calls", 46, "count"),
+        result("target_record_call_maker_years", 5, "count"),
+        result("target_record_brier", 0.055, "score"),
+        result("target_record_brier_base_rate", 0.258, "score"),
+        result("target_record_brier_run_rate", 0.063, "score"),
+    ]
+    lines = league.record_lines({"byd": content(), "nio": recorded})
+    assert [line.question.split(":")[0] for line in lines] == [
+        q.question.split(":")[0] for q in league.QUESTIONS
+    ]
+    sales, premium, margins, payback = lines
+    assert sales.text.startswith("on 46 month-end calls on 5 resolved stated targets")
+    assert sales.href.startswith("nio/01_sales_trajectory.html#The-target-record")
+    assert margins.text == "no record in this run" and margins.href is None
+    assert payback.text.startswith("not known yet") and payback.href.startswith("byd/04_")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lib import summary
+from lib.sales import names as sales_names
 from tests.conftest import result, write_run
 
 
@@ -224,3 +225,49 @@ def test_a_premium_below_its_evidence_floor_is_stated_as_such_not_as_a_number(tm
     premium = summary.verdicts(run, "li_auto")[1]
     assert "too little data (1 trims, 1 series), so no premium is stated" in premium.verdict
     assert "None" not in premium.verdict and "%" not in premium.verdict
+
+
+SALES_RECORD = [
+    result("target_record_maker_years", 9, "count"),
+    result("target_record_reached_pct", 44.4, "pct"),
+    result("target_record_calls", 46, "count"),
+    result("target_record_call_maker_years", 5, "count"),
+    result("target_record_brier", 0.055, "score"),
+    result("target_record_brier_base_rate", 0.258, "score"),
+    result("target_record_brier_run_rate", 0.063, "score"),
+]
+MARGINS_RECORD = [
+    result("quarter_record_pooled_quarters", 23, "count"),
+    result("quarter_record_pooled_mae_pp", 1.47, "pp"),
+    result("quarter_record_pooled_coverage80_pct", 73.9, "pct"),
+    result("quarter_record_naive_mae_pp", 1.62, "pp"),
+    result("quarter_record_quarters", 4, "count"),
+    result("quarter_record_mae_pp", 1.61, "pp"),
+    result("quarter_record_coverage80_pct", 75.0, "pct"),
+]
+
+
+def test_each_verdict_says_how_good_earlier_answers_were_and_links_to_the_record(tmp_path):
+    run = write_run(tmp_path, "20261001T000000-base")
+    run.content["notebooks"]["01_sales_trajectory"]["results"] += SALES_RECORD
+    run.content["notebooks"]["03_price_war_margins"]["results"] += MARGINS_RECORD
+    sales, _, margins, payback = summary.verdicts(run)
+    assert sales.record == (
+        "on 46 month-end calls on 5 resolved stated targets, this method's Brier score was 0.055 "
+        "(base rate 0.258, naive run-rate 0.063; lower is better); makers reached their initial "
+        "target in 44% of 9 complete maker-years"
+    )
+    assert sales.record_href == "01_sales_trajectory.html" + sales_names.RECORD_SECTION
+    assert "on 23 past quarters" in margins.record and "missed by 1.5 pp" in margins.record
+    assert "(naive rule: 1.6 pp); the maker's own 4: 1.6 pp, range held 75%" in margins.record
+    assert payback.record.startswith("not known yet: no overseas venture has an outcome")
+    text = summary.verdicts_markdown([sales, margins, payback], run)
+    assert text.count("*How good earlier answers were:*") == 3
+    assert f"([the record](01_sales_trajectory.html{sales_names.RECORD_SECTION}))" in text
+
+
+def test_a_run_that_recorded_no_record_gets_no_record_line(tmp_path):
+    run = write_run(tmp_path, "20261001T000000-base")  # an older run: no record results
+    sales, _, margins, _ = summary.verdicts(run)
+    assert sales.record == "" and margins.record == "" and sales.record_href == ""
+    assert "How good earlier answers were" not in summary.verdicts_markdown([sales], run)

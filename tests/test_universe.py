@@ -108,6 +108,22 @@ def test_a_universe_on_a_dask_cluster_equals_the_local_run(cluster_run, tmp_path
     assert remote == here
 
 
+def test_a_second_universe_with_nothing_changed_reuses_every_notebook(cluster_run, dask_cluster):
+    reports = cluster_run.parent
+    assert universe(reports, dask_cluster.address, keys=EVERY_MAKER) == pipeline.EXIT_OK
+    again = (reports / "latest").resolve()
+    assert again != cluster_run
+    for maker in EVERY_MAKER:
+        manifest = json.loads((again / maker / "manifest.json").read_text())
+        statuses = {n["name"]: n["status"] for n in manifest["notebooks"]}
+        assert set(statuses.values()) <= {"reused", "no_data"}, (maker, statuses)
+        assert "reused" in statuses.values()
+        for name in statuses:
+            before = (cluster_run / maker / f"{name}.html").read_bytes()
+            assert (again / maker / f"{name}.html").read_bytes() == before
+    assert numbers(again, EVERY_MAKER) == numbers(cluster_run, EVERY_MAKER)
+
+
 def test_workers_on_another_checkout_or_data_are_refused(dask_cluster):
     from dask.distributed import Client
 

@@ -45,3 +45,6 @@ QUARTER_RECORD_POOLED_COVERAGE80_PCT = "quarter_record_pooled_coverage80_pct"
 QUARTER_RECORD_NAIVE_MAE_PP = "quarter_record_naive_mae_pp"
 # earlier runs' calls on quarters now reported, scored (count)
 QUARTER_CALLS_SCORED = "quarter_calls_scored"
+
+# Where notebook 03 shows how good its earlier expectations were (the heading's anchor).
+RECORD_SECTION = "#Next-quarter,-and-how-good-earlier-expectations-were"

@@ -15,7 +15,7 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
-from lib import cache, contract, league, makers, paths, render, workbook
+from lib import cache, contract, league, makers, paths, render, runs, workbook
 from lib.pipeline import cluster
 from lib.pipeline.model import (
     EXIT_FAILED,
@@ -33,6 +33,7 @@ from lib.pipeline.model import (
 from lib.pipeline.notebook import environment, payload_for, render_report
 from lib.pipeline.planning import git_commit, new_run_id, plan
 from lib.pipeline.publishing import publish, run_status, write_run_files
+from lib.pipeline.reuse import input_hash, library_hash, previous_run, try_reuse
 from lib.pipeline.running import (
     discard_build,
     failed_exit,
@@ -110,8 +111,11 @@ def execute_universe(
                 where,
                 build,
             )
-            _shared_work(by_maker, build, options, client, mine)
-            submitted = _submit(by_maker, run_id, started, build, options, client, commit, mine)
+            reused = _reuse_all(by_maker, build, options)
+            _shared_work(by_maker, reused, build, options, client, mine)
+            submitted = _submit(
+                by_maker, reused, run_id, started, build, options, client, commit, mine
+            )
             _collect(submitted, client)
             status = _write_makers(by_maker, build, commit)
             _write_universe(by_maker, build, run_id, status, started, commit, where)
@@ -143,7 +147,7 @@ def execute_universe(
     return failed_exit({f"{key}/{job.name}": job for key, p in by_maker.items() for job in p.jobs})
 
 
-def _shared_work(by_maker, build, options, client, mine) -> None:
+def _shared_work(by_maker, reused, build, options, client, mine) -> None:
     """Before any notebook starts: the expensive results every maker's notebooks share (each
     analysis package's `shared_work`, e.g. notebook 01's backtest at every month-end), computed
     once and spread over the workers into the run's cache, which the notebooks then read. Without
@@ -155,12 +159,10 @@ def _shared_work(by_maker, build, options, client, mine) -> None:
     if not (options.use_cache and cache.enabled()):
         return
     first = next(iter(by_maker.values()))
+    to_run = {j.name for key, p in by_maker.items() for j in p.jobs if j.name not in reused[key]}
     calls = []
-    for job in first.jobs:
-        package = contract.package(job.name)
-        work = getattr(package, "shared_work", None) if package is not None else None
-        if job.selected and work is not None:
-            calls += work(package.Params.from_values(job.values), first.data_dir)
+    for name in [job.name for job in first.jobs if job.selected and job.name in to_run]:
+        calls += _shared_calls(name, by_maker)
     if not calls:
         return
     cached = cache.environment(options.cache_dir or cache.folder(first.reports_dir), True)
@@ -185,17 +187,85 @@ def _shared_work(by_maker, build, options, client, mine) -> None:
     )
 
 
-def _submit(by_maker, run_id, started, build, options, client, commit, mine) -> dict:
-    """One task per selected notebook and maker; a notebook that reads results waits for them."""
+def previous_maker_runs(reports_dir: Path) -> dict[str, tuple[Path, dict]]:
+    """Each maker's folder in the universe run `latest` points at, with its manifest (empty when
+    `latest` is not a universe run); a damaged manifest leaves its maker out, with a warning."""
+    previous = previous_run(reports_dir)
+    if previous is None or previous[1].get("kind") != "universe":
+        return {}
+    run_dir, found = previous[0], {}
+    for key in previous[1].get("makers", {}):
+        try:
+            found[key] = (run_dir / key, runs.read_manifest(run_dir / key / "manifest.json"))
+        except runs.DamagedFile as error:
+            log.warning("not reusing %s's notebooks of the last universe run: %s", key, error)
+    return found
+
+
+def _reuse(job, plan_, folder, done: dict, previous, force: bool) -> bool:
+    """Reuse a maker's notebook from the last universe run when nothing it depends on changed
+    (its inputs hash as a single run's do; a notebook reading results only once all it reads are
+    known, i.e. reused too); `done` collects the reused."""
+    if (force and job.selected) or not set(job.spec.needs) <= set(done):
+        return False
+    job.input_hash = input_hash(job, plan_, library_hash(job.spec.path), done)
+    if previous is None or not try_reuse(job, previous, folder):
+        return False
+    done[job.name] = job
+    return True
+
+
+def _reused_outcome(job) -> dict:
+    """What a notebook that reads results receives from a reused one (as from a finished task)."""
+    keys = {"name": job.name, "title": job.spec.title, "status": job.status, "note": job.note}
+    return dict(keys, results=job.results)
+
+
+def _shared_calls(name: str, by_maker: dict[str, Plan]) -> list:
+    """A notebook's shared work (its package's `shared_work`), with the parameters of the first
+    maker that can load them (a maker whose own data fall short, e.g. without a target, cannot;
+    its notebook will say why). None when no maker can: the notebooks compute it themselves."""
+    package = contract.package(name)
+    work = getattr(package, "shared_work", None) if package is not None else None
+    if work is None:
+        return []
+    for plan_ in by_maker.values():
+        job = next(j for j in plan_.jobs if j.name == name)
+        try:
+            return work(package.Params.from_values(job.values), plan_.data_dir)
+        except Exception as error:  # the maker's own notebook reports it; try the next maker
+            log.debug("no shared work of %s from %s: %s", name, job.values.get("maker"), error)
+    return []
+
+
+def _reuse_all(by_maker, build, options) -> dict[str, dict]:
+    """Every maker's notebooks that are unchanged since the last universe run, copied into this
+    run's folders: {maker: {notebook: job}}."""
+    previous, reused = previous_maker_runs(build.parent), {}
+    for key, plan_ in by_maker.items():
+        folder, done = build / key, {}
+        folder.mkdir()
+        for job in plan_.jobs:
+            _reuse(job, plan_, folder, done, previous.get(key), options.force)
+        reused[key] = done
+    count = sum(len(done) for done in reused.values())
+    if count:
+        log.info("%d notebook(s) unchanged since the last universe run: reused", count)
+    return reused
+
+
+def _submit(by_maker, reused, run_id, started, build, options, client, commit, mine) -> dict:
+    """One task per selected notebook and maker not reused from the last universe run; a notebook
+    that reads results waits for them (or is given those of the reused)."""
     from lib.pipeline.cluster import TASK_RETRIES, run_task
 
     submitted = {}
     for key, plan_ in by_maker.items():
         plan_.run_id, plan_.started = f"{run_id}/{key}", started
-        folder = build / key
-        folder.mkdir()
-        futures = {}
+        folder, futures, done = build / key, {}, reused[key]
         for job in plan_.jobs:
+            if job.name in done:
+                continue
             if not job.selected:
                 job.status = "skipped"
                 continue
@@ -204,7 +274,11 @@ def _submit(by_maker, run_id, started, build, options, client, commit, mine) -> 
                 title=job.spec.title,
                 identity=mine,
             )
-            needs = [futures[n] for n in job.spec.needs if n in futures]
+            needs = [
+                futures[n] if n in futures else _reused_outcome(done[n])
+                for n in job.spec.needs
+                if n in futures or n in done
+            ]
             future = client.submit(
                 run_task,
                 payload,
@@ -248,9 +322,15 @@ def _collect(submitted: dict, client) -> None:
 
 
 def _write_makers(by_maker: dict[str, Plan], build: Path, commit: str) -> str:
-    """Each maker's manifest, results and index; the universe's status (ok only if all are)."""
+    """Each maker's manifest, results and index; the universe's status (ok only if all are). A
+    notebook that read results gets its input hash now that they are known (the next run may
+    reuse it)."""
     statuses = []
     for key, plan_ in by_maker.items():
+        done = {job.name: job for job in plan_.jobs}
+        for job in plan_.jobs:
+            if not job.input_hash and job.status in ("ok", "no_data"):
+                job.input_hash = input_hash(job, plan_, library_hash(job.spec.path), done)
         status = run_status(plan_.jobs)
         write_run_files(plan_, build / key, status, commit, earlier=False)
         statuses.append(status)

@@ -339,12 +339,34 @@ def _record_sales(found: dict, own: bool = True) -> str:
     )
 
 
+def _record_margins(found: dict, own: bool = True) -> str:
+    """Past quarters' gross margins, each expected from the data before it, against the naive
+    last-quarter rule; with `own`, the maker's own quarters."""
+    n = int(_value(found, margins_names.QUARTER_RECORD_POOLED_QUARTERS))
+    if not n:
+        return "no past quarter could be expected from the data before it yet"
+    line = (
+        f"on {n} past quarters, each expected from the data before it, the gross margin was "
+        f"missed by {_value(found, margins_names.QUARTER_RECORD_POOLED_MAE_PP):.1f} pp on average "
+        f"and the 80% range held {_value(found, margins_names.QUARTER_RECORD_POOLED_COVERAGE80_PCT):.0f}% "
+        f"(naive rule: {_value(found, margins_names.QUARTER_RECORD_NAIVE_MAE_PP):.1f} pp)"
+    )
+    mine = found.get(margins_names.QUARTER_RECORD_QUARTERS, {}).get("value")
+    if own and isinstance(mine, int | float) and mine:
+        line += (
+            f"; the maker's own {int(mine)}: {_value(found, margins_names.QUARTER_RECORD_MAE_PP):.1f} pp, "
+            f"range held {_value(found, margins_names.QUARTER_RECORD_COVERAGE80_PCT):.0f}%"
+        )
+    return line
+
+
 def _record_payback(found: dict, own: bool = True) -> str:
     return "not known yet: no overseas venture has an outcome to score such answers against"
 
 
 RECORDS = {
     "sales": (_record_sales, sales_names.RECORD_SECTION),
+    "margins": (_record_margins, margins_names.RECORD_SECTION),
     "payback": (_record_payback, payback_names.RECORD_SECTION),
 }
 
