@@ -186,3 +186,12 @@ def test_the_notebook_follows_the_contract():
         if ".charts." in cell.source:
             assert last.startswith("premium.charts."), cell.source
     assert notebook.metadata["kernelspec"]["name"] == "python3"
+    # the record's section is where names.RECORD_SECTION links (the report's heading anchor)
+    headings = [
+        line[3:]
+        for c in notebook.cells
+        if c.cell_type == "markdown"
+        for line in c.source.splitlines()
+        if line.startswith("## ")
+    ]
+    assert names.RECORD_SECTION[1:] in [h.replace(" ", "-") for h in headings]
