@@ -236,6 +236,15 @@ SALES_RECORD = [
     result("target_record_brier_base_rate", 0.258, "score"),
     result("target_record_brier_run_rate", 0.063, "score"),
 ]
+PREMIUM_RECORD = [
+    result("launch_record_cars", 1316, "count"),
+    result("launch_record_series", 198, "count"),
+    result("launch_record_mae_pct", 11.4, "pct"),
+    result("launch_record_coverage80_pct", 80.0, "pct"),
+    result("launch_record_own_cars", 43, "count"),
+    result("launch_record_own_mae_pct", 8.2, "pct"),
+    result("launch_record_own_coverage80_pct", 93.0, "pct"),
+]
 MARGINS_RECORD = [
     result("quarter_record_pooled_quarters", 23, "count"),
     result("quarter_record_pooled_mae_pp", 1.47, "pp"),
@@ -250,19 +259,25 @@ MARGINS_RECORD = [
 def test_each_verdict_says_how_good_earlier_answers_were_and_links_to_the_record(tmp_path):
     run = write_run(tmp_path, "20261001T000000-base")
     run.content["notebooks"]["01_sales_trajectory"]["results"] += SALES_RECORD
+    run.content["notebooks"]["02_brand_premium"]["results"] += PREMIUM_RECORD
     run.content["notebooks"]["03_price_war_margins"]["results"] += MARGINS_RECORD
-    sales, _, margins, payback = summary.verdicts(run)
+    sales, premium, margins, payback = summary.verdicts(run)
     assert sales.record == (
         "on 46 month-end calls on 5 resolved stated targets, this method's Brier score was 0.055 "
         "(base rate 0.258, naive run-rate 0.063; lower is better); makers reached their initial "
         "target in 44% of 9 complete maker-years"
     )
     assert sales.record_href == "01_sales_trajectory.html" + sales_names.RECORD_SECTION
+    assert premium.record == (
+        "1,316 cars launched since 2024 (198 series), each priced from the trims on sale before "
+        "it, were missed by 11.4% at the median and the 80% interval held 80% of guide prices; "
+        "the maker's own 43: 8.2%, held 93%"
+    )
     assert "on 23 past quarters" in margins.record and "missed by 1.5 pp" in margins.record
     assert "(naive rule: 1.6 pp); the maker's own 4: 1.6 pp, range held 75%" in margins.record
     assert payback.record.startswith("not known yet: no overseas venture has an outcome")
-    text = summary.verdicts_markdown([sales, margins, payback], run)
-    assert text.count("*How good earlier answers were:*") == 3
+    text = summary.verdicts_markdown([sales, premium, margins, payback], run)
+    assert text.count("*How good earlier answers were:*") == 4
     assert f"([the record](01_sales_trajectory.html{sales_names.RECORD_SECTION}))" in text
 
 

@@ -339,6 +339,27 @@ def _record_sales(found: dict, own: bool = True) -> str:
     )
 
 
+def _record_premium(found: dict, own: bool = True) -> str:
+    """Every car launched since 2024 priced from the trims on sale before it; with `own`, the
+    maker's own launches."""
+    cars = int(_value(found, premium_names.LAUNCH_RECORD_CARS))
+    if not cars:
+        return "no launch could be priced from the trims on sale before it yet"
+    line = (
+        f"{cars:,} cars launched since 2024 ({int(_value(found, premium_names.LAUNCH_RECORD_SERIES))} series), "
+        f"each priced from the trims on sale before it, were missed by "
+        f"{_value(found, premium_names.LAUNCH_RECORD_MAE_PCT):.1f}% at the median and the 80% "
+        f"interval held {_value(found, premium_names.LAUNCH_RECORD_COVERAGE80_PCT):.0f}% of guide prices"
+    )
+    mine = found.get(premium_names.LAUNCH_RECORD_OWN_CARS, {}).get("value")
+    if own and isinstance(mine, int | float) and mine:
+        line += (
+            f"; the maker's own {int(mine)}: {_value(found, premium_names.LAUNCH_RECORD_OWN_MAE_PCT):.1f}%, "
+            f"held {_value(found, premium_names.LAUNCH_RECORD_OWN_COVERAGE80_PCT):.0f}%"
+        )
+    return line
+
+
 def _record_margins(found: dict, own: bool = True) -> str:
     """Past quarters' gross margins, each expected from the data before it, against the naive
     last-quarter rule; with `own`, the maker's own quarters."""
@@ -366,6 +387,7 @@ def _record_payback(found: dict, own: bool = True) -> str:
 
 RECORDS = {
     "sales": (_record_sales, sales_names.RECORD_SECTION),
+    "premium": (_record_premium, premium_names.RECORD_SECTION),
     "margins": (_record_margins, margins_names.RECORD_SECTION),
     "payback": (_record_payback, payback_names.RECORD_SECTION),
 }
