@@ -46,12 +46,24 @@ def execute(notebook: Path, output: Path, parameters: dict | None = None, cwd: P
     return executed, {r["name"]: r for r in results.from_notebook(executed)}
 
 
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path_factory, monkeypatch):
-    """Each test's computations cached in a folder of its own (lib/cache.py): nothing written to
-    the project's reports/.cache, reports folders made by tests hold only runs, no test served
-    another's results."""
-    monkeypatch.setenv(cache.CACHE_DIR_ENV, str(tmp_path_factory.mktemp("cache", numbered=True)))
+@pytest.fixture(scope="session", autouse=True)
+def shared_cache(tmp_path_factory):
+    """One cache for the whole session, shared by both xdist workers, as every run, kernel and
+    Dask worker shares it (lib/cache.py: a key covers data, code and parameters, concurrent
+    writers are safe, and tests/test_cache.py proves it never changes a number): the frozen
+    data's backtests are computed once, not once per test. Nothing is written to the project's
+    reports/.cache; the cache's own tests use folders of their own."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the session's root
+    folder = root / "shared-cache"
+    folder.mkdir(exist_ok=True)
+    previous = os.environ.get(cache.CACHE_DIR_ENV)
+    os.environ[cache.CACHE_DIR_ENV] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop(cache.CACHE_DIR_ENV, None)
+    else:
+        os.environ[cache.CACHE_DIR_ENV] = previous
 
 
 @pytest.fixture(autouse=True)

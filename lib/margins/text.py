@@ -354,7 +354,9 @@ def _own_record(result: Analysis) -> str:
     model, last = own["expected_pct"], own["last_quarter_pct"]
     skipped = int(found.skipped.sum())
     if not model.quarters:
-        return f"Not one of {company}'s {skipped} reported quarters has enough history to be scored."
+        return (
+            f"Not one of {company}'s {skipped} reported quarters has enough history to be scored."
+        )
     return (
         f"On {company}'s own {model.quarters} scored quarters the error was {model.mae_pp:.1f} pp "
         f"(last quarter's margin: {last.mae_pp:.1f} pp) and the range held "
