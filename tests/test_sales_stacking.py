@@ -202,6 +202,8 @@ def peer_scores(low: float, high: float) -> evaluation.PeerScores:
                 "method": "combination",
                 "other": other,
                 "cases": 168,
+                "mean": year.set_index("method").loc["combination", score],
+                "other_mean": year.set_index("method").loc[other, score],
                 "ratio": year.set_index("method").loc["combination", score]
                 / year.set_index("method").loc[other, score]
                 - 1,
@@ -231,9 +233,12 @@ def peer_scores(low: float, high: float) -> evaluation.PeerScores:
 def test_the_whole_year_sentence_says_the_comparison_and_who_answers():
     said = text.year_markdown(peer_scores(-0.2, 0.05))
     assert "14 maker-years; 20 with those" in said
-    assert "mean CRPS of 10.0% of the outcome against 11.0% (-9%, paired 95% interval" in said
-    assert "-20% to +5%: no clear difference) for the last 3 months' run-rate" in said
-    assert "12.5% (-20%" in said and "interval score of 70.0 against 66.0 (+6%" in said
+    assert (
+        "mean CRPS (percent of the outcome) of 10.0% against 11.0% for the last 3 months' "
+        "run-rate on the 168 forecasts both made (-9%, paired 95% interval -20% to +5%: no "
+        "clear difference), and of 10.0% against 12.5% for statsforecast's mean" in said
+    )
+    assert "interval score was 70.0 against 66.0 for the last 3 months' run-rate" in said
     assert "The answer is skill-weighted combination's" in said and "scored 12.0%" in said
     assert "held 86% of 1,438 months" in said and "82% of the 27 maker-months" in said
     assert ": lower)" in text.year_markdown(peer_scores(-0.3, -0.1))

@@ -495,6 +495,8 @@ def paired_bootstrap(
         "cases": len(pair),
         "clusters": len(sums),
         "ratio": float(pair["a"].mean() / pair["b"].mean() - 1),
+        "mean": float(pair["a"].mean()),  # on the paired cases only
+        "other_mean": float(pair["b"].mean()),
         "low": float(low),
         "high": float(high),
     }

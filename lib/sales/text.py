@@ -354,18 +354,23 @@ def peers_markdown(analysis: Analysis) -> str:
 
 
 def _against(scores: PeerScores, other: str, score: str) -> str:
-    """'10.9% for the run-rate rule (-5%, 95% interval -15% to +6%: level)' and the like."""
+    """'9.7% against 10.9% for the run-rate rule on the 132 forecasts both made (-11%, paired
+    95% interval -33% to +13%: no clear difference)' and the like."""
     paired = scores.versus(other, score)
-    value = scores.year_score(other, score)
     unit = "%" if score == "crps_pct" else ""
     if paired is None:
-        return f"{value:.1f}{unit}"
+        own = scores.year_score(scores.answer_method, score)
+        return f"{own:.1f}{unit} against {scores.year_score(other, score):.1f}{unit}"
     low, high = paired["low"], paired["high"]
     verdict = "lower" if high < 0 else "higher" if low > 0 else "no clear difference"
     return (
-        f"{value:.1f}{unit} ({paired['ratio']:+.0%}, paired 95% interval {low:+.0%} to "
-        f"{high:+.0%}: {verdict})"
+        f"{paired['mean']:.1f}{unit} against {paired['other_mean']:.1f}{unit} for "
+        f"{_RIVALS[other]} on the {int(paired['cases'])} forecasts both made "
+        f"({paired['ratio']:+.0%}, paired 95% interval {low:+.0%} to {high:+.0%}: {verdict})"
     )
+
+
+_RIVALS = {RUN_RATE: "the last 3 months' run-rate", STATSFORECAST: "statsforecast's mean"}
 
 
 def year_markdown(scores: PeerScores | None) -> str:
@@ -380,12 +385,10 @@ def year_markdown(scores: PeerScores | None) -> str:
         f"**Over the whole year (the twelve month-ends from the December before to November, "
         f"{counts.get('headline', 0)} maker-years; {counts.get('all', 0)} with those whose "
         f"two previous years are not both complete), {LABELS.get(answer, answer).lower()} "
-        f"scored a mean CRPS of {scores.year_score(answer, 'crps_pct'):.1f}% of the outcome "
-        f"against {_against(scores, RUN_RATE, 'crps_pct')} for the last 3 months' run-rate and "
-        f"{_against(scores, STATSFORECAST, 'crps_pct')} for the mean of statsforecast's three "
-        f"models, and a mean interval score of "
-        f"{scores.year_score(answer, 'interval_score_pct'):.1f} against "
-        f"{_against(scores, RUN_RATE, 'interval_score_pct')} and "
+        f"scored a mean CRPS (percent of the outcome) of "
+        f"{_against(scores, RUN_RATE, 'crps_pct')}, and of "
+        f"{_against(scores, STATSFORECAST, 'crps_pct')}; its mean interval score was "
+        f"{_against(scores, RUN_RATE, 'interval_score_pct')}, and "
         f"{_against(scores, STATSFORECAST, 'interval_score_pct')}.**"
     )
     return text + " " + _which_answers(scores) + _bands_sentence(scores)
@@ -422,7 +425,7 @@ def _bands_sentence(scores: PeerScores) -> str:
     if later.get("months"):
         text += (
             f" and {later['inside80_pct']:.0f}% of the {later['months']} maker-months published "
-            f"after {later['data_through']} (forecast from the data frozen then)"
+            f"after {later['data_through']}, forecast from the data frozen then"
         )
     return text + " (about 80% is right)."
 
