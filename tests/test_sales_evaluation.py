@@ -205,3 +205,25 @@ def test_summary_and_headline_from_known_errors():
     assert headline.mape_best_naive_pct == pytest.approx(50 / 3)
     assert headline.best_naive_label == "Naive: last 3 months' run-rate" and headline.cases == 3
     assert np.isnan(headline.coverage80_chosen_pct)  # no intervals: coverage unknown
+
+
+def test_backtest_scores_the_monthly_bands_of_the_months_after_each_cutoff(deliveries, holidays):
+    cutoff = pd.Period("2025-12", freq="M")
+    backtest = evaluation.run_backtest(deliveries, cutoff, holidays, 150, 3, months_reported=6)
+    monthly = backtest.monthly
+    assert len(monthly) and (monthly["months_reported"] == 6).all()
+    # Only months of the target year after its cutoff (July to December), with their actuals.
+    months = monthly["month"].map(lambda m: pd.Period(m, freq="M"))
+    assert (months.dt.year == monthly["target_year"]).all() and (months.dt.month > 6).all()
+    series = series_at(deliveries, cutoff)
+    for row in monthly.sample(10, random_state=1).itertuples():
+        assert row.actual == series[row.maker][pd.Period(row.month, freq="M")]
+    assert ((monthly["p10"] <= monthly["p50"]) & (monthly["p50"] <= monthly["p90"])).all()
+    inside = (monthly["p10"] <= monthly["actual"]) & (monthly["actual"] <= monthly["p90"])
+    assert (monthly["inside80"] == inside.astype(float)).all()
+    # Every maker-year the combination forecast has its months, and every method percentiles.
+    combination = backtest.rows[backtest.rows["method"] == "combination"]
+    assert set(zip(monthly["maker"], monthly["target_year"], strict=True)) == set(
+        zip(combination["maker"], combination["target_year"], strict=True)
+    )
+    assert {"sarimax", "ets", "combination", "q4_run_rate"} <= set(backtest.quantiles["method"])

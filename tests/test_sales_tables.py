@@ -79,6 +79,12 @@ def test_without_a_complete_year_the_needs_table_says_so(result):
 
 
 def test_the_result_tables_are_left_out_without_their_data(result):
-    assert len(tables.resolution_tables(result)) == 1 and len(tables.horizon_tables(result)) == 1
+    assert len(tables.resolution_tables(result)) == 1
+    # The whole-year table (k = 0..11) first, then the four horizons; an older peer_scores.json
+    # without the whole-year averages gives the horizons only.
+    shown = tables.horizon_tables(result)
+    assert len(shown) == 2 and "CRPS vs it [95%]" in shown[0].to_html()
+    older = dataclasses.replace(result.peer_scores, year=None)
+    assert len(tables.horizon_tables(dataclasses.replace(result, peer_scores=older))) == 1
     bare = dataclasses.replace(result, resolution=None, peer_scores=None)
     assert tables.resolution_tables(bare) == [] and tables.horizon_tables(bare) == []

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from lib import data, paths
-from lib.sales import evaluation
+from lib.sales import evaluation, stacking, track
 from lib.sales.inputs import series_at
 
 HERE = Path(__file__).resolve().parent
@@ -110,6 +110,71 @@ def peer_rows(cases: list[dict], n_paths: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+ANSWER = "combination"  # the answer's method (notebook 01 answers with it)
+SCORES_COMPARED = ("crps_pct", "interval_score_pct")
+
+
+def year_table(rows: pd.DataFrame) -> list[dict]:
+    """Per method, the scores averaged over every month-end k = 0..11 and maker-year scored."""
+    out = []
+    for method, group in rows.groupby("method", sort=True):
+        scored = group.dropna(subset=["covered"])
+        out.append(
+            {
+                "method": method,
+                "label": PEER_LABELS.get(method, evaluation.LABELS.get(method, method)),
+                "maker_years": int(scored[["maker", "target_year"]].drop_duplicates().shape[0]),
+                "cases": len(scored),
+                "crps_pct": float(scored["crps_pct"].mean()),
+                "interval_score_pct": float(scored["interval_score_pct"].mean()),
+                "coverage80_pct": float(100 * scored["covered"].mean()),
+                "mape_pct": float(group["abs_error_pct"].mean()),
+            }
+        )
+    return out
+
+
+def year_comparisons(rows: pd.DataFrame, cases: str) -> list[dict]:
+    """The answer's method against every other over k = 0..11: ratio of mean scores on the cases
+    both scored, with a 95% interval from resampling maker-years (their 12 month-ends together)."""
+    out = []
+    for other in sorted(set(rows["method"]) - {ANSWER}):
+        for score in SCORES_COMPARED:
+            paired = evaluation.paired_bootstrap(
+                rows, ANSWER, other, score, seed=7, cluster=("maker", "target_year")
+            )
+            out.append({"cases_set": cases, "score": score, "method": ANSWER, "other": other})
+            out[-1].update(paired)
+    return out
+
+
+def band_coverage(scored: pd.DataFrame) -> dict:
+    """Share of months inside the monthly 80% bands, overall and by months reported."""
+    if scored.empty:
+        return {"months": 0, "inside80_pct": None}
+    inside = scored["inside80"].astype(float)
+    out = {"months": len(scored), "inside80_pct": float(100 * inside.mean())}
+    if "months_reported" in scored.columns:
+        by_k = scored.assign(inside=inside).groupby("months_reported")["inside"].mean()
+        out["by_months_reported"] = {str(k): float(100 * v) for k, v in by_k.items()}
+    return out
+
+
+def out_of_sample_bands(deliveries: pd.DataFrame) -> dict:
+    """Notebook 01's monthly bands from the frozen test data (its parameters' paths) scored on
+    the months the data hold since; empty when the data are the frozen data."""
+    frozen_dir = paths.PROJECT_ROOT / "tests" / "data"
+    frozen = data.load_deliveries(frozen_dir)
+    through = str(frozen["month"].max())
+    scored = track.out_of_sample(frozen, deliveries, data.load_holidays(frozen_dir), through)
+    scored = scored[scored["month"] > through]
+    return {"data_through": through, **band_coverage(scored)} | {
+        "by_month": {
+            m: float(100 * g["inside80"].astype(float).mean()) for m, g in scored.groupby("month")
+        }
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=None)
@@ -127,11 +192,13 @@ def main() -> int:
     cases = information_sets(deliveries, cutoff, horizons)
     peers = peer_rows(cases, options.paths)
     peers_s = time.perf_counter() - started
-    own = evaluation.horizon_evaluation(
+    backtests = evaluation.horizon_backtests(
         deliveries, cutoff, holidays, horizons, options.paths, options.seed
     )
-    rows = pd.concat([own, peers], ignore_index=True)
-    rows = rows[rows["headline"].astype(bool)]
+    own = [b.rows for b in backtests.values()]
+    stacked = [stacking.stack(backtests, k).rows for k in horizons]
+    every = pd.concat([*own, *stacked, peers], ignore_index=True)
+    rows = every[every["headline"].astype(bool)]
     summary = evaluation.horizon_summary(rows)
     summary["label"] = summary["method"].map(
         lambda m: PEER_LABELS.get(m, evaluation.LABELS.get(m, m))
@@ -153,6 +220,18 @@ def main() -> int:
                 )
     payload = {
         "data_through": str(cutoff),
+        "answer_method": ANSWER,
+        "maker_years": {
+            "headline": int(rows[["maker", "target_year"]].drop_duplicates().shape[0]),
+            "all": int(every[["maker", "target_year"]].drop_duplicates().shape[0]),
+        },
+        "year": year_table(rows),
+        "year_all": year_table(every),
+        "year_comparisons": year_comparisons(rows, "headline") + year_comparisons(every, "all"),
+        "monthly_bands": {
+            "rolling": band_coverage(pd.concat([b.monthly for b in backtests.values()])),
+            "out_of_sample": out_of_sample_bands(deliveries),
+        },
         "data_dir": str(options.data_dir or "data"),
         "paths": options.paths,
         "seed": options.seed,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from lib import results
@@ -17,7 +18,9 @@ from lib.sales.evaluation import (
     HORIZONS,
     LABELS,
     PEER_LABELS,
+    RUN_RATE,
     SHOWN_HORIZONS,
+    STATSFORECAST,
     Backtest,
     Headline,
     HindsightBlend,
@@ -27,6 +30,7 @@ from lib.sales.evaluation import (
     load_peer_scores,
     model_diagnostics,
     run_backtest,
+    year_scores,
 )
 from lib.sales.inputs import Inputs, TargetArithmetic, hindsight_total, load, series_at
 from lib.sales.projection import Projection, comparison_table, months_reported, project
@@ -90,6 +94,7 @@ class Analysis:
         self._record_target()
         self._record_backtest()
         record_peers(self.peer_scores)
+        record_year(self.peer_scores)
         if self.resolution is not None:
             self.resolution.record()
         if self.target_record is not None:
@@ -245,6 +250,105 @@ def record_peers(scores: PeerScores | None) -> None:
                     f"{said} of {PEER_LABELS.get(method, LABELS.get(method, method))} with {k} "
                     f"months of the year reported (rolling origin, data to {scores.data_through})",
                 )
+
+
+def record_year(scores: PeerScores | None) -> None:
+    """Record the whole-year comparison (k = 0..11): the answer's method's mean scores, the
+    run-rate rule's and statsforecast's, the ratios with their paired 95% intervals, the
+    maker-years, every method's averages as a table, and the monthly bands' coverage."""
+    if scores is None or scores.year is None:
+        return
+    said = f"averaged over the month-ends k = 0..11 (rolling origin, data to {scores.data_through})"
+    answer = LABELS.get(scores.answer_method, scores.answer_method)
+    for name, method, score, what in (
+        (names.YEAR_CRPS_PCT, scores.answer_method, "crps_pct", f"mean CRPS of {answer}"),
+        (
+            names.YEAR_INTERVAL_SCORE_PCT,
+            scores.answer_method,
+            "interval_score_pct",
+            "its mean interval score",
+        ),
+        (
+            names.YEAR_COVERAGE80_PCT,
+            scores.answer_method,
+            "coverage80_pct",
+            "share of outcomes inside its 80% ranges",
+        ),
+        (names.YEAR_CRPS_PCT_RUN_RATE, RUN_RATE, "crps_pct", "mean CRPS of the run-rate rule"),
+        (
+            names.YEAR_INTERVAL_SCORE_PCT_RUN_RATE,
+            RUN_RATE,
+            "interval_score_pct",
+            "its interval score",
+        ),
+        (
+            names.YEAR_CRPS_PCT_STATSFORECAST,
+            STATSFORECAST,
+            "crps_pct",
+            "mean CRPS of statsforecast's mean",
+        ),
+        (
+            names.YEAR_INTERVAL_SCORE_PCT_STATSFORECAST,
+            STATSFORECAST,
+            "interval_score_pct",
+            "its interval score",
+        ),
+    ):
+        results.record(name, scores.year_score(method, score), "pct", f"{what}, {said}")
+    for name, other, score in (
+        (names.YEAR_CRPS_VS_RUN_RATE_PCT, RUN_RATE, "crps_pct"),
+        (names.YEAR_CRPS_VS_STATSFORECAST_PCT, STATSFORECAST, "crps_pct"),
+        (names.YEAR_INTERVAL_SCORE_VS_RUN_RATE_PCT, RUN_RATE, "interval_score_pct"),
+        (names.YEAR_INTERVAL_SCORE_VS_STATSFORECAST_PCT, STATSFORECAST, "interval_score_pct"),
+    ):
+        paired = scores.versus(other, score)
+        if paired is not None:
+            results.record(
+                name,
+                100 * paired["ratio"],
+                "pct",
+                f"{answer}'s mean {score.removesuffix('_pct').replace('_', ' ')} against "
+                f"{PEER_LABELS.get(other, LABELS.get(other, other))}'s, {said} (- is lower); "
+                "paired bootstrap 95% interval over maker-years",
+                low=100 * paired["low"],
+                high=100 * paired["high"],
+            )
+    counts = scores.maker_years or {}
+    results.record(
+        names.YEAR_MAKER_YEARS,
+        counts.get("headline", np.nan),
+        "count",
+        "maker-years in the whole-year comparison (the two years before complete)",
+    )
+    results.record(
+        names.YEAR_MAKER_YEARS_ALL,
+        counts.get("all", np.nan),
+        "count",
+        "every maker-year scored, the headline set and the others",
+    )
+    results.record_table(
+        names.YEAR_SCORES,
+        year_scores(scores),
+        "pct",
+        f"every method's scores {said}, with the answer's ratio to each",
+    )
+    bands = scores.monthly_bands or {}
+    for name, key, what in (
+        (names.MONTHLY_INSIDE80_PCT_ROLLING, "rolling", "in the rolling-origin evaluation"),
+        (
+            names.MONTHLY_INSIDE80_PCT_OUT_OF_SAMPLE,
+            "out_of_sample",
+            "published after the frozen test data's end",
+        ),
+    ):
+        found = bands.get(key) or {}
+        if found.get("months"):
+            results.record(
+                name,
+                found["inside80_pct"],
+                "pct",
+                f"months inside the monthly 80% bands, {what} ({found['months']} months)",
+            )
 
 
 def analyse(inputs: Inputs) -> Analysis:

@@ -41,7 +41,12 @@ BASELINE_LABELS = {
     "last_year_growth": "Naive: last year's growth carried forward",
     "q4_run_rate": "Naive: last 3 months' run-rate",
 }
-LABELS = {**MODEL_LABELS, "combination": "Skill-weighted combination", **BASELINE_LABELS}
+LABELS = {
+    **MODEL_LABELS,
+    "combination": "Skill-weighted combination",
+    **BASELINE_LABELS,
+    "stacked": "Stacked: CRPS weights per horizon, calibrated",  # lib.sales.stacking
+}
 MIN_SCORED_FOR_BASELINE_INTERVAL = 4  # earlier errors of a naive rule before it gets an interval
 ALPHA80 = 0.2  # an 80% interval misses 20% of outcomes: the interval score's penalty is 2 / 0.2
 LJUNG_BOX_MAX_LAGS = 12  # a year of monthly residuals; fewer when the residuals are short
@@ -119,14 +124,19 @@ def backtest_cases(series_by_maker: dict[str, pd.Series]) -> pd.DataFrame:
 PERCENTILES = np.arange(1, 100) / 100
 PERCENTILE_COLUMNS = [f"q{i:02d}" for i in range(1, 100)]
 QUANTILE_KEY = ["maker", "target_year", "method"]
+# The combination's monthly forecasts in the backtest: each simulated month of the target year
+# with its 10th, 50th and 90th percentiles (vehicles) and the month as reported.
+MONTHLY_COLUMNS = ["maker", "target_year", "months_reported", "month", "p10", "p50", "p90"]
+MONTHLY_COLUMNS += ["actual", "inside80"]
 
 
 @dataclass
 class Backtest:
     """Scored forecasts: one row per maker-year and method (models, combination, baselines)
     with median and 80% interval (vehicles), error (percent of actual) and coverage; and the
-    percentiles of the combination's and the naive rules' annual totals (`quantiles`: maker,
-    target_year, method, then PERCENTILE_COLUMNS), from which the chance of any target follows."""
+    percentiles of every method's annual totals (`quantiles`: maker, target_year, method, then
+    PERCENTILE_COLUMNS), from which the chance of any target follows; and the combination's
+    monthly 80% bands against the months as reported (`monthly`, MONTHLY_COLUMNS)."""
 
     rows: pd.DataFrame
     skipped: pd.DataFrame
@@ -136,6 +146,7 @@ class Backtest:
     quantiles: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=[*QUANTILE_KEY, *PERCENTILE_COLUMNS])
     )
+    monthly: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=MONTHLY_COLUMNS))
 
     def chance(self, maker: str, target_year: int, method: str, target: float) -> float:
         """The chance a forecast in the backtest gave of at least `target` (NaN: none made)."""
@@ -242,8 +253,9 @@ def run_backtest(
     if weighting not in WEIGHTINGS:
         raise ValueError(f"weighting must be one of {', '.join(WEIGHTINGS)}; got {weighting!r}")
     k = int(months_reported)
-    cases = backtest_cases(series_at(deliveries, cutoff))
-    rows, skipped, weight_rows, calibration_rows, percentiles = [], [], [], [], []
+    reported = series_at(deliveries, cutoff)
+    cases = backtest_cases(reported)
+    rows, skipped, weight_rows, calibration_rows, percentiles, monthly = [], [], [], [], [], []
     for year in sorted(cases["target_year"].unique()):
         then = snapshot(deliveries, cutoff_for(int(year), k), holidays)
         earlier = pd.DataFrame(rows, columns=BACKTEST_COLUMNS)
@@ -286,8 +298,9 @@ def run_backtest(
                     raw = np.quantile(forecast.uncalibrated, [0.1, 0.9])
                     row["raw_implied_sd"] = implied_sd(*raw)
                 rows.append(row)
-                if method == "combination" and len(totals):
+                if len(totals):
                     percentiles.append(percentile_row(where, method, totals))
+            monthly += monthly_bands(forecast, reported[case.maker], k)
             for method, point in baseline_forecasts(series, int(year), k).items():
                 if np.isfinite(point):
                     sample = _baseline_sample(earlier, method, point)
@@ -305,7 +318,37 @@ def run_backtest(
         pd.DataFrame(calibration_rows, columns=["target_year", "factor", "cases_used"]),
         weighting,
         pd.DataFrame(percentiles, columns=[*QUANTILE_KEY, *PERCENTILE_COLUMNS]),
+        pd.DataFrame(monthly, columns=MONTHLY_COLUMNS),
     )
+
+
+def monthly_bands(forecast: MakerForecast, reported: pd.Series, months_reported: int) -> list:
+    """The combination's 10th/50th/90th percentiles of each simulated month of the target year
+    against that month as reported (months still unknown in the data are left out)."""
+    if forecast.combined.size == 0:
+        return []
+    months = forecast.request.months
+    bands = np.quantile(forecast.combined, [0.1, 0.5, 0.9], axis=0)
+    out = []
+    for i, month in enumerate(months):
+        actual = reported.get(month, np.nan)
+        if month.year != forecast.target_year or not np.isfinite(actual) or actual <= 0:
+            continue
+        p10, p50, p90 = (float(b) for b in bands[:, i])
+        out.append(
+            {
+                "maker": forecast.maker,
+                "target_year": forecast.target_year,
+                "months_reported": months_reported,
+                "month": str(month),
+                "p10": p10,
+                "p50": p50,
+                "p90": p90,
+                "actual": float(actual),
+                "inside80": float(p10 <= actual <= p90),
+            }
+        )
+    return out
 
 
 def _baseline_sample(earlier: pd.DataFrame, method: str, point: float) -> np.ndarray | None:
@@ -426,9 +469,12 @@ def paired_bootstrap(
     score: str = "crps_pct",
     n_boot: int = 2000,
     seed: int = 0,
+    cluster: tuple[str, ...] | None = None,
 ) -> dict:
     """How much lower `method`'s mean `score` is than `other`'s on the cases both scored, as a
-    ratio (mean / other's mean - 1) with a 95% interval from resampling the paired cases."""
+    ratio (mean / other's mean - 1) with a 95% interval from resampling the paired cases; with
+    `cluster` (e.g. maker and target year) whole groups of cases are resampled, because the
+    forecasts of one maker-year at its twelve month-ends miss together."""
     key = ["maker", "target_year", "months_reported"]
     pair = (
         rows[rows["method"] == method]
@@ -440,13 +486,17 @@ def paired_bootstrap(
     )
     if len(pair) < 2:
         return {"cases": len(pair), "ratio": np.nan, "low": np.nan, "high": np.nan}
-    a, b = pair["a"].to_numpy(), pair["b"].to_numpy()
-    draws = np.random.default_rng(seed).integers(0, len(a), size=(n_boot, len(a)))
-    ratios = a[draws].mean(axis=1) / b[draws].mean(axis=1) - 1
+    groups = pair.groupby(list(cluster)) if cluster else pair.groupby(level=key)
+    sums = groups[["a", "b"]].sum().to_numpy()
+    draws = np.random.default_rng(seed).integers(0, len(sums), size=(n_boot, len(sums)))
+    ratios = sums[draws, 0].sum(axis=1) / sums[draws, 1].sum(axis=1) - 1
     low, high = np.quantile(ratios, [0.025, 0.975])
     return {
-        "cases": len(a),
-        "ratio": float(a.mean() / b.mean() - 1),
+        "cases": len(pair),
+        "clusters": len(sums),
+        "ratio": float(pair["a"].mean() / pair["b"].mean() - 1),
+        "mean": float(pair["a"].mean()),  # on the paired cases only
+        "other_mean": float(pair["b"].mean()),
         "low": float(low),
         "high": float(high),
     }
@@ -595,6 +645,12 @@ class PeerScores:
     data_through: str
     seconds: float
     cases: pd.DataFrame | None = None  # every scored forecast (maker, year, horizon, method)
+    year: pd.DataFrame | None = None  # per method, scores averaged over k = 0..11 (headline)
+    year_all: pd.DataFrame | None = None  # the same over every maker-year scored
+    year_comparisons: pd.DataFrame | None = None  # answer's method vs each other, k = 0..11
+    maker_years: dict | None = None  # maker-years scored: {"headline": n, "all": n}
+    monthly_bands: dict | None = None  # monthly 80% bands: "rolling" and "out_of_sample"
+    answer_method: str = "combination"
 
     def best_peer(self, months_reported: int, score: str = "crps_pct") -> str | None:
         """The peer (statsforecast or naive rule) with the lowest `score` at this horizon."""
@@ -603,6 +659,26 @@ class PeerScores:
             & self.summary["method"].isin([*PEER_LABELS, *BASELINES])
         ].dropna(subset=[score])
         return None if at.empty else str(at.sort_values(score)["method"].iloc[0])
+
+    def year_score(self, method: str, score: str) -> float:
+        """`method`'s `score` averaged over k = 0..11 on the headline maker-years (NaN: none)."""
+        if self.year is None:
+            return np.nan
+        found = self.year[self.year["method"] == method]
+        return float(found[score].iloc[0]) if len(found) else np.nan
+
+    def versus(self, other: str, score: str, cases_set: str = "headline") -> dict | None:
+        """The answer's method against `other` over k = 0..11: ratio of mean scores - 1 with
+        its paired bootstrap 95% interval (maker-years resampled), or None."""
+        table = self.year_comparisons
+        if table is None or table.empty:
+            return None
+        found = table[
+            (table["other"] == other)
+            & (table["score"] == score)
+            & (table["cases_set"] == cases_set)
+        ]
+        return found.iloc[0].to_dict() if len(found) else None
 
     def score(self, method: str, months_reported: int, score: str) -> float:
         at = self.summary[
@@ -623,4 +699,31 @@ def load_peer_scores(path: Path = paths.PEER_SCORES) -> PeerScores | None:
         payload["data_through"],
         float(payload["seconds"]["total"]),
         pd.DataFrame(payload["cases"]) if payload.get("cases") else None,
+        *(
+            pd.DataFrame(payload[key]) if payload.get(key) else None
+            for key in ("year", "year_all", "year_comparisons")
+        ),
+        payload.get("maker_years"),
+        payload.get("monthly_bands"),
+        payload.get("answer_method", "combination"),
     )
+
+
+RUN_RATE, STATSFORECAST = "q4_run_rate", "sf_mean"  # the rivals the answer is said against
+
+
+def year_scores(scores: PeerScores) -> pd.DataFrame:
+    """Every method's scores over k = 0..11 (headline maker-years), best mean CRPS first, with
+    the answer's method's ratio to each (mean CRPS and interval score / the method's - 1) and
+    their paired bootstrap 95% intervals (maker-years resampled)."""
+    columns = ["method", "label", "maker_years", "cases", "crps_pct", "interval_score_pct"]
+    columns += ["coverage80_pct", "mape_pct"]
+    if scores.year is None:
+        return pd.DataFrame(columns=columns)
+    table = scores.year[columns].sort_values("crps_pct").reset_index(drop=True)
+    for score, stem in (("crps_pct", "crps"), ("interval_score_pct", "interval_score")):
+        for part in ("ratio", "low", "high"):
+            table[f"answer_vs_{stem}_{part}"] = [
+                (scores.versus(m, score) or {}).get(part, np.nan) for m in table["method"]
+            ]
+    return table

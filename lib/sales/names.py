@@ -118,3 +118,25 @@ def peer_score(score: str, months_reported: int, best_peer: bool = False) -> str
     if name.upper() not in globals():
         raise ValueError(f"{name!r} is not a result name of notebook 01 (lib.sales.names)")
     return name
+
+
+# The whole year: scores averaged over every month-end k = 0..11 of the rolling-origin evaluation
+# (`make peers`, headline maker-years), the answer's method against the naive run-rate rule and the
+# mean of statsforecast's three models (ratio of means - 1, in percent, with a paired bootstrap 95%
+# interval over maker-years), and the coverage of the monthly 80% bands.
+YEAR_CRPS_PCT = "year_crps_pct"  # the answer's method's mean CRPS (percent of the actual)
+YEAR_INTERVAL_SCORE_PCT = "year_interval_score_pct"  # its mean interval score
+YEAR_COVERAGE80_PCT = "year_coverage80_pct"  # share of annual outcomes inside its 80% ranges
+YEAR_CRPS_PCT_RUN_RATE = "year_crps_pct_run_rate"  # the run-rate rule's mean CRPS
+YEAR_INTERVAL_SCORE_PCT_RUN_RATE = "year_interval_score_pct_run_rate"  # its interval score
+YEAR_CRPS_PCT_STATSFORECAST = "year_crps_pct_statsforecast"  # statsforecast mean's CRPS
+YEAR_INTERVAL_SCORE_PCT_STATSFORECAST = "year_interval_score_pct_statsforecast"  # its IS
+YEAR_CRPS_VS_RUN_RATE_PCT = "year_crps_vs_run_rate_pct"  # CRPS against the run-rate's (-: lower)
+YEAR_CRPS_VS_STATSFORECAST_PCT = "year_crps_vs_statsforecast_pct"  # against statsforecast's
+YEAR_INTERVAL_SCORE_VS_RUN_RATE_PCT = "year_interval_score_vs_run_rate_pct"  # IS, run-rate
+YEAR_INTERVAL_SCORE_VS_STATSFORECAST_PCT = "year_interval_score_vs_statsforecast_pct"  # IS, sf
+YEAR_MAKER_YEARS = "year_maker_years"  # headline maker-years in the evaluation
+YEAR_MAKER_YEARS_ALL = "year_maker_years_all"  # every maker-year scored (headline and others)
+YEAR_SCORES = "year_scores"  # table: every method's averages and paired interval against it
+MONTHLY_INSIDE80_PCT_ROLLING = "monthly_inside80_pct_rolling"  # months in the monthly 80% bands
+MONTHLY_INSIDE80_PCT_OUT_OF_SAMPLE = "monthly_inside80_pct_out_of_sample"  # after frozen data

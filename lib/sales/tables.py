@@ -10,7 +10,7 @@ from pandas.io.formats.style import Styler
 
 from lib import tables
 from lib.sales.analysis import Analysis
-from lib.sales.evaluation import SHOWN_HORIZONS
+from lib.sales.evaluation import SHOWN_HORIZONS, year_scores
 from lib.sales.inputs import reported_annual_totals
 from lib.sales.models import (
     CURVE_HALF_LIFE_MONTHS,
@@ -177,6 +177,7 @@ def horizon_tables(analysis: Analysis) -> list[Styler]:
     scores = analysis.peer_scores
     if scores is None:
         return []
+    shown = [year_table(scores)] if scores.year is not None else []
     summary = scores.summary[scores.summary["months_reported"].isin(SHOWN_HORIZONS)]
     frame = summary.sort_values(["months_reported", "crps_pct"])[
         [
@@ -191,7 +192,24 @@ def horizon_tables(analysis: Analysis) -> list[Styler]:
             "crps_pct",
         ]
     ]
-    return [_table(frame.reset_index(drop=True))]
+    return [*shown, _table(frame.reset_index(drop=True))]
+
+
+def year_table(scores) -> Styler:
+    """Every method's scores averaged over k = 0..11, best CRPS first, with the answer's method's
+    mean CRPS and interval score against each as a ratio and its paired 95% interval."""
+    table = year_scores(scores)
+    for stem in ("crps", "interval_score"):
+        table[f"answer_vs_{stem}"] = [
+            "" if ratio != ratio else f"{ratio:+.0%} [{low:+.0%}, {high:+.0%}]"
+            for ratio, low, high in zip(
+                *(table[f"answer_vs_{stem}_{part}"] for part in ("ratio", "low", "high")),
+                strict=True,
+            )
+        ]
+    columns = ["label", "maker_years", "cases", "crps_pct", "interval_score_pct"]
+    columns += ["coverage80_pct", "mape_pct", "answer_vs_crps", "answer_vs_interval_score"]
+    return _table(table[columns])
 
 
 def comparison_tables(analysis: Analysis) -> list[Styler]:
@@ -268,6 +286,8 @@ COLUMN_LABELS = {
     "cases_with_interval": "cases with an interval",
     "interval_score_pct": "interval score",
     "crps_pct": "CRPS",
+    "answer_vs_crps": "answer's CRPS vs it [95%]",
+    "answer_vs_interval_score": "answer's interval score vs it [95%]",
     "target_year": "year",
     "median": "forecast (median)",
     "interval": "80% interval",
