@@ -187,7 +187,7 @@ def chance_of_at_least(percentiles, target: float) -> float:
 SCORE_COLUMNS = ["target_year", "method", "abs_error_pct", "log_error", "implied_sd"]
 
 
-def _score(row: dict, sample: np.ndarray | None = None) -> dict:
+def score_row(row: dict, sample: np.ndarray | None = None) -> dict:
     """Errors of a forecast row (percent of the actual), and with a sample its 80% interval,
     coverage, interval score and CRPS (percent of the actual)."""
     actual = row["actual"]
@@ -293,7 +293,7 @@ def run_backtest(
             }
             for method, totals in forecast.annual.items():
                 kind = "combination" if method == "combination" else "model"
-                row = _score({**base, "method": method, "kind": kind}, totals)
+                row = score_row({**base, "method": method, "kind": kind}, totals)
                 if method == "combination" and forecast.uncalibrated is not None:
                     raw = np.quantile(forecast.uncalibrated, [0.1, 0.9])
                     row["raw_implied_sd"] = implied_sd(*raw)
@@ -305,7 +305,7 @@ def run_backtest(
                 if np.isfinite(point):
                     sample = _baseline_sample(earlier, method, point)
                     rows.append(
-                        _score(
+                        score_row(
                             {**base, "method": method, "kind": "baseline", "median": point}, sample
                         )
                     )

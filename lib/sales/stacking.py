@@ -27,8 +27,8 @@ from lib.sales.evaluation import (
     PERCENTILE_COLUMNS,
     PERCENTILES,
     Backtest,
-    _score,
     percentile_row,
+    score_row,
 )
 from lib.sales.models import MODELS
 from lib.sales.simulation import calibration_factor, implied_sd
@@ -171,7 +171,7 @@ def stack(backtests: Mapping[int, Backtest], k: int, window: int = WINDOW) -> St
                 continue
             final = stretch(raw, factor)
             where = {"maker": key[0], "target_year": year}
-            row = _score(
+            row = score_row(
                 {
                     **where,
                     "method": METHOD,
