@@ -265,6 +265,8 @@ def record_lines(makers_results: dict[str, dict]) -> list[RecordLine]:
         found_line = RecordLine(question.question, "no record in this run", None)
         for maker, content in makers_results.items():
             entry = content.get("notebooks", {}).get(question.notebook, {})
+            if entry.get("status") not in ("ok", "reused"):  # no report section to link to
+                continue
             found = {r["name"]: r for r in entry.get("results", [])}
             text = note.record_line(question.key, found, own=False)
             if text:

@@ -26,8 +26,9 @@ HEADING = re.compile(r'<h([23]) id="([^"]+)"[^>]*>(.*?)</h\1>', re.S)
 TAG = re.compile(r"<[^>]+>")
 # No script, no request: inline styles and embedded (data:) images are all a page uses.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
-# Markdown links the reports write themselves: to another page of the run (`01_sales.html#top`).
-RUN_PAGE = re.compile(r"[\w.-]+\.html(#[\w-]*)?")
+# Markdown links the reports write themselves: to another page of the run (`01_sales.html#top`)
+# or to a section of the same page (`#The-target-record`).
+RUN_PAGE = re.compile(r"[\w.-]+\.html(#[\w-]*)?|#[\w-]+")
 PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"  # papermill's "An Exception was encountered"
 STATUS_LABELS = {
     "ok": "Finished",
@@ -108,8 +109,8 @@ def _exporter():
             return super(IPythonRenderer, self).inline_html(html)
 
         def link(self, text: str, url: str, title: str | None = None) -> str:
-            """Only links to another page of the run are links (the reports write no other):
-            a link or web address in text from data stays text."""
+            """Only links to another page of the run or a section of this one are links (the
+            reports write no other): a link or web address in text from data stays text."""
             return super().link(text, url, title) if RUN_PAGE.fullmatch(url) else text
 
         def image(self, text: str, url: str, title: str | None = None) -> str:

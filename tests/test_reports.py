@@ -56,3 +56,18 @@ def test_analysis_reports_have_charts(collection_run):
         if report.name.startswith("05_"):
             continue
         assert report.read_text().count("data:image/png;base64,") >= 3, f"{report.name}: charts"
+
+
+def test_the_records_each_answer_links_to_are_links_to_real_sections(collection_run):
+    """The summary's line per question on how good earlier answers were ends in a link to the
+    section of the report that shows the record: a link that renders (an anchor with ':' or '?'
+    is dropped by the Markdown renderer) and whose target id exists."""
+    import html
+
+    page = (collection_run / "05_summary.html").read_text()
+    links = re.findall(r'<a href="(0[1-4]_[a-z_]+\.html)#([^"]+)">the record</a>', page)
+    assert len(links) == 4, links
+    for target, anchor in links:
+        assert f'id="{html.unescape(anchor)}"' in (collection_run / target).read_text(), anchor
+    answer = (collection_run / "01_sales_trajectory.html").read_text()
+    assert '<a href="#The-target-record">the target record</a>' in answer

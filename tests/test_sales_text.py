@@ -46,7 +46,7 @@ def test_the_answer_states_the_computed_numbers(result):
     record = result.target_record
     assert f"this method's Brier score was {record.score('method'):.3f}" in text
     assert f"{record.score('base_rate'):.3f} for the base rate" in text
-    assert "](#The-target-record:" in text
+    assert "](#The-target-record)" in text
     assert "None" not in text
 
 

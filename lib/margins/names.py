@@ -47,4 +47,4 @@ QUARTER_RECORD_NAIVE_MAE_PP = "quarter_record_naive_mae_pp"
 QUARTER_CALLS_SCORED = "quarter_calls_scored"
 
 # Where notebook 03 shows how good its earlier expectations were (the heading's anchor).
-RECORD_SECTION = "#Next-quarter,-and-how-good-earlier-expectations-were"
+RECORD_SECTION = "#The-next-quarter-and-the-record-of-earlier-expectations"

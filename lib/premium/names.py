@@ -43,7 +43,7 @@ def gap_to(badge: str) -> str:
 
 
 # Priced before launch: the model's record on every car launched since 2024 (lib.premium.launches).
-RECORD_SECTION = "#How-good-were-earlier-answers?-Priced-before-launch"  # its section's anchor
+RECORD_SECTION = "#Priced-before-launch"  # its section's anchor
 LAUNCH_RECORD = "launch_record"  # table: one row per scored car
 LAUNCH_RECORD_CARS = "launch_record_cars"  # cars scored
 LAUNCH_RECORD_SERIES = "launch_record_series"  # their series

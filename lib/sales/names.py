@@ -36,7 +36,7 @@ RESOLVED_LOG_SCORE = "resolved_log_score"  # log score of the same calls
 RESOLVED_CALLS = "resolved_calls"  # how many month-end calls were scored
 
 # Where notebook 01 shows the record of earlier answers (the heading's anchor in its page).
-RECORD_SECTION = "#The-target-record:-stated-targets,-outcomes-and-the-calls-scored"
+RECORD_SECTION = "#The-target-record"
 
 # The target record: makers' stated targets against outcomes, the method's calls on them scored
 # against the base rate and a naive run-rate probability (`lib.sales.record`).

@@ -182,7 +182,7 @@ def record_line(analysis: Analysis) -> str:
     table = record.scores
     return (
         f"How good such calls have been: on {int(table['calls'].iloc[0])} month-end calls on "
-        f"{int(table['maker_years'].iloc[0])} makers' stated targets now resolved, this method's "
+        f"{int(table['maker_years'].iloc[0])} resolved targets that makers stated, this method's "
         f"Brier score was {record.score('method'):.3f}, against {record.score('base_rate'):.3f} "
         f"for the base rate and {record.score('run_rate'):.3f} for a naive run-rate rule (lower "
         f"is better); see {link}."
