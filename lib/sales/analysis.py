@@ -15,7 +15,6 @@ import pandas as pd
 from lib import results
 from lib.sales import names, track
 from lib.sales.evaluation import (
-    HORIZONS,
     LABELS,
     PEER_LABELS,
     RUN_RATE,
@@ -36,7 +35,14 @@ from lib.sales.inputs import Inputs, TargetArithmetic, hindsight_total, load, se
 from lib.sales.projection import Projection, comparison_table, months_reported, project
 from lib.sales.record import TargetRecord
 from lib.sales.record import build as build_target_record
-from lib.sales.resolution import Resolution, backtests_for, call_row, resolve, year_to_resolve
+from lib.sales.resolution import (
+    Resolution,
+    backtest_calls,
+    backtests_for,
+    call_row,
+    resolve,
+    year_to_resolve,
+)
 from lib.sales.seasonality import Snapshot, snapshot
 from lib.sales.simulation import MakerForecast
 
@@ -426,22 +432,7 @@ def shared_work(params, data_dir=None) -> list[functools.partial]:
     """The expensive results every maker's report shares (they depend on the data and these
     parameters, not on the maker): the rolling-origin backtest at every month-end, as cached
     calls. A universe run computes them once, spread over its workers, before the notebooks."""
-    inputs = load(params, data_dir)
-    settings = inputs.settings
-    return [
-        functools.partial(
-            run_backtest,
-            inputs.deliveries,
-            settings.cutoff,
-            inputs.holidays,
-            settings.backtest_paths,
-            settings.seed,
-            settings.weighting,
-            settings.curve_window_months,
-            k,
-        )
-        for k in HORIZONS
-    ]
+    return list(backtest_calls(load(params, data_dir)).values())
 
 
 def every_maker(

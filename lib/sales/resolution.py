@@ -14,6 +14,7 @@ difference between the probability and the outcome, 0 to 1, lower is better; 0.2
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -22,7 +23,7 @@ import pandas as pd
 
 from lib import makers, results
 from lib.sales import names
-from lib.sales.evaluation import HORIZONS, Backtest, cutoff_for, horizon_backtests
+from lib.sales.evaluation import HORIZONS, Backtest, cutoff_for, run_backtest
 from lib.sales.inputs import (
     Inputs,
     annual_totals,
@@ -212,20 +213,29 @@ def earlier_calls(earlier: Iterable, maker: str, year: int, target: float) -> pd
     return calls.drop_duplicates("data_to", keep="last")
 
 
-def backtests_for(inputs: Inputs) -> dict[int, Backtest]:
-    """The rolling-origin backtest at every month-end, at the inputs' cutoff and settings: the
-    calls a complete year and the target record are reconstructed from."""
+def backtest_calls(inputs: Inputs) -> dict[int, functools.partial]:
+    """The rolling-origin backtest at every month-end, at the inputs' cutoff and settings, as
+    cached calls by months reported: the same for every maker (a universe computes them once)."""
     settings = inputs.settings
-    return horizon_backtests(
-        inputs.deliveries,
-        settings.cutoff,
-        inputs.holidays,
-        HORIZONS,
-        settings.backtest_paths,
-        settings.seed,
-        settings.weighting,
-        settings.curve_window_months,
-    )
+    return {
+        k: functools.partial(
+            run_backtest,
+            inputs.deliveries,
+            settings.cutoff,
+            inputs.holidays,
+            settings.backtest_paths,
+            settings.seed,
+            settings.weighting,
+            settings.curve_window_months,
+            k,
+        )
+        for k in HORIZONS
+    }
+
+
+def backtests_for(inputs: Inputs) -> dict[int, Backtest]:
+    """The backtests a complete year's calls and the target record are reconstructed from."""
+    return {k: call() for k, call in backtest_calls(inputs).items()}
 
 
 def reconstructed_call(
