@@ -224,7 +224,7 @@ def _reused_outcome(job) -> dict:
 def _shared_calls(name: str, by_maker: dict[str, Plan]) -> list:
     """A notebook's shared work (its package's `shared_work`), with the parameters of the first
     maker that can load them (a maker whose own data fall short, e.g. without a target, cannot;
-    its notebook will say why). None when no maker can: the notebooks compute it themselves."""
+    its notebook will say why); none when no maker can: the notebooks compute it themselves."""
     package = contract.package(name)
     work = getattr(package, "shared_work", None) if package is not None else None
     if work is None:
