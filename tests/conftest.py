@@ -302,6 +302,18 @@ def no_formula(path) -> list:
     return [(c.parent.title, c.coordinate, c.value) for c in cells(path) if c.data_type == "f"]
 
 
+# Notebook 01's target record as a run records it (the note's and the universe page's line).
+SALES_RECORD = [
+    result("target_record_maker_years", 9, "count"),
+    result("target_record_reached_pct", 44.4, "pct"),
+    result("target_record_calls", 46, "count"),
+    result("target_record_call_maker_years", 5, "count"),
+    result("target_record_brier", 0.055, "score"),
+    result("target_record_brier_base_rate", 0.258, "score"),
+    result("target_record_brier_run_rate", 0.063, "score"),
+]
+
+
 def write_run(reports, run_id, *, data="a", parameters=None, reused=(), p=0.3, as_of="2026-09"):
     """A finished run with its manifest (data hashes, parameters, commit) and results."""
     folder = reports / run_id

@@ -5,6 +5,7 @@ from __future__ import annotations
 import matplotlib
 
 from lib import league, makers
+from tests.conftest import SALES_RECORD
 
 matplotlib.use("Agg")
 
@@ -143,15 +144,7 @@ def test_a_long_margin_basis_shows_its_first_part_and_the_whole_on_hover():
 
 def test_the_universe_page_says_per_question_how_good_earlier_answers_were():
     recorded = content()
-    recorded["notebooks"]["01_sales_trajectory"]["results"] += [
-        result("target_record_maker_years", 9, "count"),
-        result("target_record_reached_pct", 44.4, "pct"),
-        result("target_record_calls", 46, "count"),
-        result("target_record_call_maker_years", 5, "count"),
-        result("target_record_brier", 0.055, "score"),
-        result("target_record_brier_base_rate", 0.258, "score"),
-        result("target_record_brier_run_rate", 0.063, "score"),
-    ]
+    recorded["notebooks"]["01_sales_trajectory"]["results"] += SALES_RECORD
     ran = content()
     ran["notebooks"]["04_globalization_payback"]["status"] = "ok"
     lines = league.record_lines({"aito": content(), "byd": ran, "nio": recorded})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -125,7 +126,7 @@ def test_a_reconstructed_call_uses_only_the_data_known_then(rolled):
     """The call at 2026-06 does not move when every month after it is doubled."""
     folder, _ = rolled
     inputs = load(folder, target_year=2026)
-    settings, target = inputs.settings, inputs.settings.target_units
+    target = inputs.settings.target_units
     after = pd.PeriodIndex(inputs.deliveries["month"], freq="M") > pd.Period("2026-06", freq="M")
     doubled = inputs.deliveries.assign(
         deliveries=inputs.deliveries["deliveries"].where(
@@ -134,16 +135,7 @@ def test_a_reconstructed_call_uses_only_the_data_known_then(rolled):
     )
 
     def call(deliveries):
-        backtest = sales.run_backtest(
-            deliveries,
-            settings.cutoff,
-            inputs.holidays,
-            settings.backtest_paths,
-            settings.seed,
-            settings.weighting,
-            settings.curve_window_months,
-            6,
-        )
+        backtest = resolution.backtest_calls(replace(inputs, deliveries=deliveries), (6,))[6]()
         return resolution.reconstructed_call({6: backtest}, "leapmotor", 2026, target, 6)
 
     now, changed = call(inputs.deliveries), call(doubled)

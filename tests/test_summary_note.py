@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lib import summary
 from lib.sales import names as sales_names
-from tests.conftest import result, write_run
+from tests.conftest import SALES_RECORD, result, write_run
 
 
 def test_verdicts_state_the_number_its_range_and_the_claim(tmp_path):
@@ -227,15 +227,6 @@ def test_a_premium_below_its_evidence_floor_is_stated_as_such_not_as_a_number(tm
     assert "None" not in premium.verdict and "%" not in premium.verdict
 
 
-SALES_RECORD = [
-    result("target_record_maker_years", 9, "count"),
-    result("target_record_reached_pct", 44.4, "pct"),
-    result("target_record_calls", 46, "count"),
-    result("target_record_call_maker_years", 5, "count"),
-    result("target_record_brier", 0.055, "score"),
-    result("target_record_brier_base_rate", 0.258, "score"),
-    result("target_record_brier_run_rate", 0.063, "score"),
-]
 PREMIUM_RECORD = [
     result("launch_record_cars", 1316, "count"),
     result("launch_record_series", 198, "count"),

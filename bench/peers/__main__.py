@@ -2,7 +2,7 @@
 
 Rolling origin at every month-end (k = 0..11 months of the target year reported) over every
 maker-year whose total is known: the project's models, combination and naive rules
-(`lib.sales.evaluation.horizon_evaluation`), and statsforecast's AutoETS, AutoARIMA and AutoTheta
+(`lib.sales.evaluation.horizon_backtests`), and statsforecast's AutoETS, AutoARIMA and AutoTheta
 (season length 12) and their mean, run in their own venv (bench/out/venv-peers, created on first
 use: statsforecast needs pandas < 3) on the same information sets. Every method is scored the same
 way (`lib.sales.evaluation`): errors, 80% coverage, interval score and CRPS, in percent of the

@@ -28,7 +28,6 @@ from lib.sales.evaluation import (
     hindsight_blend,
     load_peer_scores,
     model_diagnostics,
-    run_backtest,
     year_scores,
 )
 from lib.sales.inputs import Inputs, TargetArithmetic, hindsight_total, load, series_at
@@ -365,16 +364,7 @@ def analyse(inputs: Inputs) -> Analysis:
     data_now = snapshot(inputs.deliveries, settings.cutoff, inputs.holidays)
     k = months_reported(inputs.series, settings.target_year)
     backtests = backtests_for(inputs)
-    backtest = backtests.get(k) or run_backtest(
-        inputs.deliveries,
-        settings.cutoff,
-        inputs.holidays,
-        settings.backtest_paths,
-        settings.seed,
-        settings.weighting,
-        settings.curve_window_months,
-        k,
-    )
+    backtest = backtests.get(k) or backtest_calls(inputs, (k,))[k]()  # k = 12: a complete year
     summary = backtest_summary(backtest)
     projection = project(
         data_now,

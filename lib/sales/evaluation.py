@@ -434,23 +434,6 @@ def horizon_backtests(
     }
 
 
-def horizon_evaluation(
-    deliveries: pd.DataFrame,
-    cutoff: pd.Period,
-    holidays: pd.DataFrame,
-    horizons=HORIZONS,
-    n_paths: int = 1000,
-    seed: int = 0,
-    weighting: str = "inverse_error",
-    curve_window_months: int = 24,
-) -> pd.DataFrame:
-    """`horizon_backtests`' scored rows, stacked."""
-    backtests = horizon_backtests(
-        deliveries, cutoff, holidays, horizons, n_paths, seed, weighting, curve_window_months
-    )
-    return pd.concat([b.rows for b in backtests.values()], ignore_index=True)
-
-
 def horizon_summary(rows: pd.DataFrame, headline_only: bool = True) -> pd.DataFrame:
     """`summarise` per method and months reported (column `months_reported`)."""
     if headline_only:

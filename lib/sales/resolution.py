@@ -213,9 +213,10 @@ def earlier_calls(earlier: Iterable, maker: str, year: int, target: float) -> pd
     return calls.drop_duplicates("data_to", keep="last")
 
 
-def backtest_calls(inputs: Inputs) -> dict[int, functools.partial]:
-    """The rolling-origin backtest at every month-end, at the inputs' cutoff and settings, as
-    cached calls by months reported: the same for every maker (a universe computes them once)."""
+def backtest_calls(inputs: Inputs, horizons=HORIZONS) -> dict[int, functools.partial]:
+    """The rolling-origin backtest at each month-end of `horizons` (months reported), at the
+    inputs' cutoff and settings, as cached calls: the same for every maker (a universe computes
+    them once)."""
     settings = inputs.settings
     return {
         k: functools.partial(
@@ -229,7 +230,7 @@ def backtest_calls(inputs: Inputs) -> dict[int, functools.partial]:
             settings.curve_window_months,
             k,
         )
-        for k in HORIZONS
+        for k in horizons
     }
 
 
@@ -291,7 +292,7 @@ def resolve(
     inputs: Inputs, year: int, backtests: Mapping[int, Backtest], earlier: Iterable = ()
 ) -> Resolution:
     """The outcome of a complete `year` for the inputs' maker against its target, and the calls
-    made during the year (`backtests`: `horizon_backtests` at the report's cutoff), scored."""
+    made during the year (`backtests`: `backtests_for` the report's inputs), scored."""
     maker, name = inputs.maker.key, inputs.name
     empty = pd.DataFrame(
         columns=[

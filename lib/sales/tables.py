@@ -385,19 +385,7 @@ def target_record_tables(analysis: Analysis) -> list[Styler]:
         return []
     frame = record.table.assign(
         reached=record.table["reached"].map({True: "yes", False: "no"}).fillna("open")
-    )[
-        [
-            "maker",
-            "year",
-            "initial_units",
-            "stated_on",
-            "revised_units",
-            "outcome_units",
-            "reached",
-            "vs_initial_pct",
-            "quality",
-        ]
-    ]
+    ).drop(columns=["resolved", "source_url"])
     shown = [_table(frame)]
     if int(record.scores["calls"].iloc[0]):
         shown += [_table(record.scores), _table(record.reliability)]
