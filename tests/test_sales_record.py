@@ -223,3 +223,10 @@ def test_the_record_is_recorded_with_its_scores_and_tables(frozen):
     assert len(results.table_frame(tables[names.TARGET_RECORD_TABLE])) == len(
         frozen.target_record.table
     )
+
+
+def test_the_reader_table_tells_a_past_year_with_unknown_months_from_an_open_one(frozen):
+    shown = sales.tables.target_record_tables(frozen)[0].data.set_index(["maker", "year"])
+    assert shown.loc[("xiaomi", 2025), "reached"] == "months missing"  # data to 2026-06
+    assert shown.loc[("leapmotor", 2026), "reached"] == "open"
+    assert shown.loc[("leapmotor", 2025), "reached"] == "yes"

@@ -11,7 +11,7 @@ from pandas.io.formats.style import Styler
 from lib import tables
 from lib.sales.analysis import Analysis
 from lib.sales.evaluation import SHOWN_HORIZONS, year_scores
-from lib.sales.inputs import reported_annual_totals
+from lib.sales.inputs import is_complete, reported_annual_totals
 from lib.sales.models import (
     CURVE_HALF_LIFE_MONTHS,
     MIN_OBSERVED_MONTHS,
@@ -383,8 +383,12 @@ def target_record_tables(analysis: Analysis) -> list[Styler]:
     record = analysis.target_record
     if record is None or record.table.empty:
         return []
-    frame = record.table.assign(
-        reached=record.table["reached"].map({True: "yes", False: "no"}).fillna("open")
+    table, cutoff = record.table, analysis.inputs.settings.cutoff
+    unresolved = table["year"].map(  # a past year with unknown months is not open, it is unknown
+        lambda year: "months missing" if is_complete(year, cutoff) else "open"
+    )
+    frame = table.assign(
+        reached=table["reached"].map({True: "yes", False: "no"}).fillna(unresolved)
     ).drop(columns=["resolved", "source_url"])
     shown = [_table(frame)]
     if int(record.scores["calls"].iloc[0]):
