@@ -1,4 +1,5 @@
-"""Kernels that cannot collide on start, and worker processes that die with their runner.
+"""Kernels that cannot collide on start, kept warm between a run's notebooks, and worker processes
+that die with their runner.
 
 Jupyter kernels normally listen on TCP ports that the client picks by binding port 0 and closing
 the socket again; two kernels started at the same moment can be handed the same port and one dies
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import os
 import shutil
 import signal
@@ -99,3 +101,119 @@ def die_with_parent(parent_pid: int, sig: int = signal.SIGKILL) -> None:
         return
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
         os._exit(1)
+
+
+# ---------------------------------------------------------------------------------------------
+# A warm kernel: started once per process and run, reset before each notebook
+
+
+# Run (silently, outside the history) before each notebook in a warm kernel: what a fresh kernel
+# would have. Modules stay imported; that is the saving.
+RESET = """
+import json as _json, os as _os, sys as _sys, warnings as _warnings
+_ip = get_ipython()
+if not hasattr(_warnings, "_evr_start"):  # the first reset: the kernel is fresh
+    _warnings._evr_start = list(_warnings.filters), dict(_os.environ)
+_warnings.filters[:] = _warnings._evr_start[0]
+_warnings._filters_mutated()  # every module's "already warned" registry is out of date
+_os.environ.clear()
+_os.environ.update(_warnings._evr_start[1], **_json.loads({environment!r}))
+_os.chdir({folder!r})
+if "lib.results" in _sys.modules:
+    _sys.modules["lib.results"].clear()
+if "matplotlib.pyplot" in _sys.modules:
+    _sys.modules["matplotlib.pyplot"].close("all")
+_ip.reset(new_session=False)  # the namespace, with these names: the next line finds it anew
+get_ipython().execution_count = 1
+"""
+
+
+class WarmKernel:
+    """One kernel that executes the notebooks a process runs for one run in turn (a universe
+    worker runs about 25): its start and the imports of the first cells, about 3 s of CPU a
+    notebook and half of a universe's overhead, are paid once.
+
+    Before each notebook the kernel is reset to what a fresh one would hold (`RESET`: namespace,
+    recorded results, open figures, warning filters and registries, execution count, the run's
+    environment and folder). A run with other variables or a new run id gets a new kernel; so
+    does the next notebook after one that timed out, lost its kernel or failed other than in a
+    cell (`discard`)."""
+
+    def __init__(self) -> None:
+        self.manager: IsolatedKernelManager | None = None
+        self.key: str | None = None
+        self.owner = os.getpid()  # a forked child inherits this object, not the kernel
+
+    def _forget_inherited(self) -> None:
+        if self.owner != os.getpid():
+            self.manager, self.key, self.owner = None, None, os.getpid()
+
+    def get(self, key: str, environment: dict[str, str], folder: str) -> IsolatedKernelManager:
+        """The kernel for `key`, reset for the next notebook (started when there is none)."""
+        from jupyter_core.utils import run_sync
+
+        self._forget_inherited()
+        if self.manager is not None and (key != self.key or not run_sync(self._alive)()):
+            self.discard()
+        if self.manager is None:
+            manager = IsolatedKernelManager(kernel_name="python3")
+            run_sync(manager.start_kernel)(
+                cwd=folder, extra_arguments=["--HistoryManager.hist_file=:memory:"]
+            )
+            self.manager, self.key = manager, key
+            _discard_at_exit(self)
+        try:
+            run_sync(self._reset)(environment, folder)
+        except Exception:
+            self.discard()
+            raise
+        return self.manager
+
+    async def _alive(self) -> bool:
+        return await self.manager.is_alive()
+
+    async def _reset(self, environment: dict[str, str], folder: str) -> None:
+        import json
+
+        client = self.manager.client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=60)
+            code = RESET.format(environment=json.dumps(environment), folder=folder)
+            reply = await client.execute_interactive(
+                code, silent=True, store_history=False, timeout=60
+            )
+        finally:
+            client.stop_channels()
+        if reply["content"]["status"] != "ok":
+            content = reply["content"]
+            raise RuntimeError(f"resetting the kernel failed: {content.get('evalue')}")
+
+    def discard(self) -> None:
+        """Shut the kernel down (killed if it does not stop); the next notebook starts one."""
+        from jupyter_core.utils import run_sync
+
+        self._forget_inherited()
+        manager, self.manager, self.key = self.manager, None, None
+        if manager is None:
+            return
+        try:
+            run_sync(manager.shutdown_kernel)(now=True)
+        except Exception:  # the loop it was started on is gone, or it is dead already
+            with contextlib.suppress(Exception):
+                manager.provisioner.process.kill()
+            shutil.rmtree(manager._folder, ignore_errors=True)
+
+
+@functools.cache
+def _discard_at_exit(kernel: WarmKernel) -> None:
+    """Shut the kernel down when this process exits (a pool's or Dask's worker process ends
+    through multiprocessing, which runs its finalizers but not atexit's)."""
+    import atexit
+    import multiprocessing.util
+
+    atexit.register(kernel.discard)
+    multiprocessing.util.Finalize(None, kernel.discard, exitpriority=10)
+
+
+warm_kernel = WarmKernel()  # this process's; the runner discards it when its run ends

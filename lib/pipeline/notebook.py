@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import logging
 import os
 import platform
@@ -44,6 +45,7 @@ def execute_notebook(payload: dict) -> dict:
     executed = build_dir / f"{name}.ipynb"
     started = time.perf_counter()
     outcome = {"name": name, "status": "ok", "error": None, "note": None}
+    healthy = False  # the kernel may run the next notebook (a cell's error leaves it healthy)
     try:
         papermill.execute_notebook(
             str(source),
@@ -53,9 +55,13 @@ def execute_notebook(payload: dict) -> dict:
             cwd=str(source.parent),
             progress_bar=False,
             execution_timeout=payload["cell_timeout"],
-            kernel_manager_class=kernels.KERNEL_MANAGER,  # IPC sockets: no port to collide on
+            km=kernels.warm_kernel.get(
+                kernel_key(payload), payload["environment"], str(source.parent)
+            ),
         )
+        healthy = True
     except papermill.PapermillExecutionError as error:
+        healthy = True
         if error.ename == "MissingData":  # the maker lacks this analysis' data: a report says so
             outcome["note"] = error.evalue
         where = f"{name} failed in cell In [{error.exec_count}]"
@@ -68,6 +74,8 @@ def execute_notebook(payload: dict) -> dict:
         outcome["error"] = failure(f"{name} could not be written", "OSError", os_reason(error))
     except Exception as error:  # kernel death, unreadable notebook: still a report
         outcome["error"] = failure(f"{name} failed", type(error).__name__, str(error))
+    if not healthy:  # timed out (still running), dead or unreachable: the next gets a new one
+        kernels.warm_kernel.discard()
     outcome["duration_s"] = round(time.perf_counter() - started, 2)
     try:
         outcome["results"] = results.from_notebook(executed) if executed.exists() else []
@@ -88,6 +96,14 @@ def execute_notebook(payload: dict) -> dict:
     if payload.get("render", True):  # a Dask task leaves rendering to the submitting machine
         render_report(payload, outcome, build_dir)
     return outcome
+
+
+def kernel_key(payload: dict) -> str:
+    """Notebooks with the same key may share a warm kernel: the same run (a universe's makers
+    too) and environment, but for the folder each notebook runs in."""
+    environment = {k: v for k, v in payload["environment"].items() if k != paths.RUN_DIR_ENV}
+    run = payload.get("context", {}).get("run_id", "").split("/")[0]
+    return json.dumps([run, sorted(environment.items())])
 
 
 def render_report(payload: dict, outcome: dict, build_dir: Path) -> None:

@@ -161,6 +161,8 @@ def _execute_all(plan_: Plan, options: RunOptions, build_dir: Path, commit: str)
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
         raise
+    finally:
+        kernels.warm_kernel.discard()  # the kernel of the notebooks run here (--jobs 1)
     if pool is not None:
         pool.shutdown(cancel_futures=True)
 
