@@ -23,7 +23,9 @@ runner sets both for its kernels and Dask workers (--cache-dir, --no-cache).
 from __future__ import annotations
 
 import ast
+import collections
 import contextlib
+import copy
 import dataclasses
 import functools
 import hashlib
@@ -363,10 +365,12 @@ def _reason(error: OSError) -> str:
 # The decorator
 
 
-def memoize(result_type: type | None = None):
+def memoize(result_type: type | None = None, on_disk: bool = True):
     """Cache the function's values by the digest of its name, its code and its arguments
     (bound to its signature with defaults, so positional and keyword calls share an entry).
-    `result_type`: the dataclass it returns (fields: frames and scalars), or None for a frame."""
+    `result_type`: the dataclass it returns (fields: frames and scalars), or None for a frame.
+    Values are also kept in this process's memory (`remembered`); `on_disk=False` keeps them
+    there only (a value the entries cannot hold, e.g. nested forecasts)."""
 
     def decorate(function):
         name = f"{function.__module__}.{function.__qualname__}"
@@ -385,17 +389,48 @@ def memoize(result_type: type | None = None):
             except Exception as error:  # an argument or source it cannot digest: compute
                 _warn_once(name, "cache: %s is computed, not cached: %s", name, error)
                 return function(*args, **kwargs)
-            value = _look_up(entry, result_type)
+            value = remembered.get(entry.name)
             if value is not _MISS:
                 return value
-            value = function(*args, **kwargs)
-            _store(entry, value, result_type, name)
+            value = _look_up(entry, result_type) if on_disk else _MISS
+            if value is _MISS:
+                value = function(*args, **kwargs)
+                if on_disk:
+                    _store(entry, value, result_type, name)
+            remembered.put(entry.name, value)
             return value
 
         cached.uncached = function
         return cached
 
     return decorate
+
+
+class Remembered:
+    """The values this process read or computed, by entry name (name and digest: never stale),
+    the most recent `size`: a warm kernel runs every maker's notebooks in turn, and each would
+    otherwise read (or, on_disk=False, compute) the same values again. Each caller gets its own
+    copy, so that changing it changes nothing for the next."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.values = size, collections.OrderedDict()
+
+    def get(self, name: str):
+        if name not in self.values:
+            return _MISS
+        self.values.move_to_end(name)
+        return copy.deepcopy(self.values[name])
+
+    def put(self, name: str, value) -> None:
+        self.values[name] = copy.deepcopy(value)
+        while len(self.values) > self.size:
+            self.values.popitem(last=False)
+
+    def clear(self) -> None:
+        self.values.clear()
+
+
+remembered = Remembered(size=128)
 
 
 def _look_up(entry: Path, result_type: type | None):

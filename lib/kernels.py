@@ -23,9 +23,11 @@ import os
 import shutil
 import signal
 import tempfile
+import threading
 import weakref
 from pathlib import Path
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
@@ -128,6 +130,45 @@ get_ipython().execution_count = 1
 """
 
 
+class ConnectedClient(AsyncKernelClient):
+    """A client that connects once: nbclient starts the channels of every client it is given (a
+    channel thread cannot be started twice) and waits for the kernel to answer on them, which
+    costs 0.2 s (an IOPub poll) even when it has answered this client before."""
+
+    answered = False
+
+    def start_channels(self, *args, **kwargs) -> None:
+        if not self.channels_running:
+            super().start_channels(*args, **kwargs)
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        if not self.answered:
+            await super()._async_wait_for_ready(timeout)
+            self.answered = True
+
+
+class WarmKernelManager(IsolatedKernelManager):
+    """A warm kernel's manager: every `client()` in a thread is one client, connected once (a
+    client's sockets belong to the event loop of its thread)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.client_factory = ConnectedClient
+        self.clients: dict[int, ConnectedClient] = {}
+
+    def client(self, **kwargs) -> ConnectedClient:
+        thread = threading.get_ident()
+        if thread not in self.clients:
+            self.clients[thread] = super().client(**kwargs)
+        return self.clients[thread]
+
+    def stop_clients(self) -> None:
+        for client in self.clients.values():
+            with contextlib.suppress(Exception):
+                client.stop_channels()
+        self.clients.clear()
+
+
 class WarmKernel:
     """One kernel that executes the notebooks a process runs for one run in turn (a universe
     worker runs about 25): its start and the imports of the first cells, about 3 s of CPU a
@@ -140,7 +181,7 @@ class WarmKernel:
     cell (`discard`)."""
 
     def __init__(self) -> None:
-        self.manager: IsolatedKernelManager | None = None
+        self.manager: WarmKernelManager | None = None
         self.key: str | None = None
         self.owner = os.getpid()  # a forked child inherits this object, not the kernel
 
@@ -148,7 +189,7 @@ class WarmKernel:
         if self.owner != os.getpid():
             self.manager, self.key, self.owner = None, None, os.getpid()
 
-    def get(self, key: str, environment: dict[str, str], folder: str) -> IsolatedKernelManager:
+    def get(self, key: str, environment: dict[str, str], folder: str) -> WarmKernelManager:
         """The kernel for `key`, reset for the next notebook (started when there is none)."""
         from jupyter_core.utils import run_sync
 
@@ -156,7 +197,7 @@ class WarmKernel:
         if self.manager is not None and (key != self.key or not run_sync(self._alive)()):
             self.discard()
         if self.manager is None:
-            manager = IsolatedKernelManager(kernel_name="python3")
+            manager = WarmKernelManager(kernel_name="python3")
             run_sync(manager.start_kernel)(
                 cwd=folder, extra_arguments=["--HistoryManager.hist_file=:memory:"]
             )
@@ -173,18 +214,19 @@ class WarmKernel:
         return await self.manager.is_alive()
 
     async def _reset(self, environment: dict[str, str], folder: str) -> None:
+        """Run RESET silently; only the shell reply is awaited (nothing is read on IOPub)."""
         import json
 
         client = self.manager.client()
-        client.start_channels()
-        try:
+        if not client.channels_running:
+            client.start_channels()
             await client.wait_for_ready(timeout=60)
-            code = RESET.format(environment=json.dumps(environment), folder=folder)
-            reply = await client.execute_interactive(
-                code, silent=True, store_history=False, timeout=60
-            )
-        finally:
-            client.stop_channels()
+        code = RESET.format(environment=json.dumps(environment), folder=folder)
+        sent = client.execute(code, silent=True, store_history=False, allow_stdin=False)
+        while True:
+            reply = await client.get_shell_msg(timeout=60)
+            if reply["parent_header"].get("msg_id") == sent:
+                break
         if reply["content"]["status"] != "ok":
             content = reply["content"]
             raise RuntimeError(f"resetting the kernel failed: {content.get('evalue')}")
@@ -197,6 +239,7 @@ class WarmKernel:
         manager, self.manager, self.key = self.manager, None, None
         if manager is None:
             return
+        manager.stop_clients()
         try:
             run_sync(manager.shutdown_kernel)(now=True)
         except Exception:  # the loop it was started on is gone, or it is dead already

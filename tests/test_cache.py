@@ -70,6 +70,7 @@ def store(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv(cache.CACHE_DIR_ENV, str(folder))
     monkeypatch.delenv(cache.NO_CACHE_ENV, raising=False)
     cache._warned.clear()
+    cache.remembered.clear()
     CALLS.clear()
     return folder
 
@@ -93,6 +94,34 @@ def test_a_cached_value_is_exactly_what_was_computed(store, frame):
     assert served is not computed
     assert_same(computed, served)
     assert_same(computed, fit.uncached(frame, 2.0))
+
+
+def test_a_value_remembered_in_memory_is_served_as_a_copy_of_its_own(store, frame):
+    computed = fit(frame, 3.0)
+    (entry,) = entries(store)
+    entry.unlink()  # this process serves it from memory, not from its entry
+    served = fit(frame, 3.0)
+    assert len(CALLS) == 1 and entries(store) == []
+    assert_same(computed, served)
+    served.table.loc[0, "value"] = -1.0  # a caller changing its copy
+    computed.table.loc[1, "value"] = -2.0
+    assert_same(fit.uncached(frame, 3.0), fit(frame, 3.0))  # changes nothing for the next
+
+
+@cache.memoize(on_disk=False)
+def nested(n: int) -> dict:
+    CALLS.append(n)
+    return {"paths": np.arange(n), "label": "forecast"}
+
+
+def test_a_value_kept_in_memory_only_is_never_written(store):
+    first = nested(4)
+    first["paths"][0] = 99  # the caller's copy
+    assert nested(4)["paths"].tolist() == [0, 1, 2, 3]
+    assert CALLS == [4] and not store.exists()
+    cache.remembered.clear()
+    nested(4)
+    assert CALLS == [4, 4]
 
 
 def test_no_cache_computes_every_time_and_stores_nothing(store, frame, monkeypatch):
@@ -170,7 +199,9 @@ def months(n: int) -> pd.DataFrame:
 def test_a_value_it_cannot_store_exactly_is_computed_with_one_warning(store, caplog):
     caplog.set_level(logging.WARNING, "lib.cache")
     assert months(3)["month"].dtype == "period[M]" and len(months(3)) == 3
-    assert len(CALLS) == 2 and entries(store) == []
+    assert len(CALLS) == 1 and entries(store) == []  # kept in this process's memory only
+    cache.remembered.clear()  # another process computes it again
+    assert len(months(3)) == 3 and len(CALLS) == 2
     assert (
         len(caplog.records) == 1
         and "tests.test_cache.months is computed, not cached" in caplog.text
@@ -178,6 +209,8 @@ def test_a_value_it_cannot_store_exactly_is_computed_with_one_warning(store, cap
 
 
 def damage(entry: Path, how: str) -> None:
+    """Damage an entry, as the next process finds it (this one's memory forgotten)."""
+    cache.remembered.clear()
     content = entry.read_bytes()
     if how == "truncated":
         entry.write_bytes(content[: len(content) // 2])
@@ -219,7 +252,8 @@ def test_an_entry_that_is_not_a_file_falls_back_with_one_warning(store, frame, c
     computed = fit(frame)
     damage(entries(store)[0], "folder")
     caplog.set_level(logging.WARNING, "lib.cache")
-    for _ in range(2):
+    for _ in range(2):  # two processes
+        cache.remembered.clear()
         assert_same(computed, fit(frame))
     assert len(CALLS) == 3
     assert len(caplog.records) == 2  # read: damaged (each time it is met); write: once
@@ -291,11 +325,13 @@ def test_a_folder_that_is_a_file_or_a_link_falls_back_with_one_warning(
     (tmp_path / "file").write_text("not a folder")
     for where in ("link", "file"):
         cache._warned.clear()
+        cache.remembered.clear()
         caplog.clear()
         CALLS.clear()
         monkeypatch.setenv(cache.CACHE_DIR_ENV, str(tmp_path / where))
-        first, second = fit(frame), fit(frame)
-        assert_same(first, second)
+        first = fit(frame)
+        cache.remembered.clear()  # the next process: nothing on disk to read
+        assert_same(first, fit(frame))
         assert len(CALLS) == 2
         assert len(caplog.records) == 1 and str(tmp_path / where) in caplog.text
         assert ("symbolic link" if where == "link" else "not a folder") in caplog.text
@@ -316,10 +352,13 @@ def test_a_read_only_or_full_disk_falls_back_with_one_warning(
         tmpfs(folder, options)
         mounts.append(folder)
         cache._warned.clear()
+        cache.remembered.clear()
         caplog.clear()
         CALLS.clear()
         monkeypatch.setenv(cache.CACHE_DIR_ENV, str(folder))
-        pd.testing.assert_frame_equal(column(50_000), column(50_000))  # 400 kB each
+        first = column(50_000)  # 400 kB
+        cache.remembered.clear()  # the next process: nothing on disk to read
+        pd.testing.assert_frame_equal(first, column(50_000))
         assert len(CALLS) == 2
         assert len(caplog.records) == 1 and why in caplog.text and str(folder) in caplog.text
         assert list(folder.iterdir()) == []  # nothing half-written left

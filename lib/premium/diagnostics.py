@@ -9,6 +9,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.outliers_influence import variance_inflation_factor
 
+from lib import cache
 from lib.premium.inputs import PRICE_COLUMN
 from lib.premium.models import LIDAR_TERM, SPEC_TERMS, HedonicFit
 
@@ -19,8 +20,11 @@ FAR_MISS_SDS = 3  # residual standard deviations beyond which a trim counts as a
 def vif_table(fit: HedonicFit) -> pd.DataFrame:
     """Variance inflation factor of each spec term given every other column (brand and
     categorical dummies included). Above about 10 a coefficient is poorly separated."""
-    exog = fit.result.model.exog
-    names = list(fit.result.model.exog_names)
+    return variance_inflation(fit.result.model.exog, list(fit.result.model.exog_names))
+
+
+@cache.memoize()  # the same model in every maker's report
+def variance_inflation(exog: np.ndarray, names: list[str]) -> pd.DataFrame:
     rows = []
     for term in list(SPEC_TERMS) + [LIDAR_TERM]:
         if term in names:

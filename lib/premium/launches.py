@@ -33,6 +33,7 @@ import pandas as pd
 from scipy import stats
 from threadpoolctl import threadpool_limits
 
+from lib import cache
 from lib.premium import models
 from lib.premium.inputs import PRICE_COLUMN, Inputs, brand_counts, model_sample
 
@@ -153,6 +154,7 @@ def unpriceable(fit: models.HedonicFit, rows: pd.DataFrame) -> pd.Series:
     return reasons
 
 
+@cache.memoize(on_disk=False)  # the same for every maker's report: once per kernel
 def predict_by_month(
     sample: pd.DataFrame, outcomes: pd.DataFrame, reference: str
 ) -> tuple[pd.DataFrame, list[tuple[str, int]]]:

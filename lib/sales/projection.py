@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from lib import cache
 from lib.sales.evaluation import Backtest, final_calibration
 from lib.sales.inputs import InsufficientHistory, TargetArithmetic, observed_span, target_arithmetic
 from lib.sales.models import MODELS, SHORT_LABELS
@@ -45,6 +46,7 @@ class Projection:
         return probability_at_least(self.forecast.annual["combination"], units)
 
 
+@cache.memoize(on_disk=False)  # every maker's report projects every maker: once per kernel
 @single_threaded_blas()
 def project(
     data_now: Snapshot,
