@@ -25,6 +25,7 @@ import papermill
 import pytest
 
 from lib import cache, data, kernels, paths, pipeline, results, summary
+from lib.pipeline import notebook as notebook_runner
 
 TESTS_DIR = Path(__file__).resolve().parent
 FIXTURE_NOTEBOOKS = TESTS_DIR / "notebooks"
@@ -32,16 +33,28 @@ FROZEN_DATA = TESTS_DIR / "data"  # data/ frozen at 2026-06: see tests/data/READ
 
 
 def execute(notebook: Path, output: Path, parameters: dict | None = None, cwd: Path | None = None):
-    """Execute `notebook` with papermill into `output`; return (executed notebook, results by name)."""
-    papermill.execute_notebook(
-        str(notebook),
-        str(output),
-        parameters=parameters or {},
-        kernel_name="python3",
-        cwd=str(cwd or notebook.parent),
-        progress_bar=False,
-        kernel_manager_class=kernels.KERNEL_MANAGER,  # as the runner: no TCP port to collide on
-    )
+    """Execute `notebook` with papermill into `output` as the runner does (its engine, its warm
+    kernel reset to a fresh one's state, kept while the environment stays the same); return
+    (executed notebook, results by name)."""
+    folder = str(cwd or notebook.parent)
+    environment = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    key = json.dumps(sorted(environment.items()))  # the kernel started with this environment
+    try:
+        papermill.execute_notebook(
+            str(notebook),
+            str(output),
+            parameters=parameters or {},
+            kernel_name="python3",
+            cwd=folder,
+            progress_bar=False,
+            engine_name=notebook_runner.final_save_engine(),
+            km=kernels.warm_kernel.get(key, {}, folder),
+        )
+    except papermill.PapermillExecutionError:
+        raise
+    except BaseException:  # timed out, dead: the next gets a new kernel
+        kernels.warm_kernel.discard()
+        raise
     executed = nbformat.read(str(output), as_version=4)
     return executed, {r["name"]: r for r in results.from_notebook(executed)}
 

@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from lib import data, kernels, paths
+from lib.pipeline import shared
 from lib.pipeline.model import BadInput, ClusterOptions
 from lib.pipeline.notebook import execute_notebook, failure
 from lib.pipeline.planning import git_commit
@@ -129,24 +130,11 @@ def _refusal(payload: dict) -> dict | None:
 
 def run_shared(payload: dict, call) -> dict:
     """On a worker: compute one result that every maker's notebooks share (`call`, a cached
-    function with its arguments) into the run's cache, with the run's environment; say how long
-    it took, or why it failed (the notebooks then compute it themselves: only time is lost)."""
-    import time
-
+    function with its arguments) into the run's cache, with the run's environment (`shared`)."""
     refused = _refusal(payload)
     if refused is not None:
         return {"status": "failed", "duration_s": 0.0, "error": refused["error"]["message"]}
-    saved, started = dict(os.environ), time.perf_counter()
-    os.environ.update(payload["environment"])
-    try:
-        call()
-        status, error = "ok", None
-    except Exception as failed:  # a failure here costs time only: the notebooks compute it
-        status, error = "failed", f"{type(failed).__name__}: {failed}"
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    return {"status": status, "duration_s": time.perf_counter() - started, "error": error}
+    return shared.compute(payload["environment"], call)
 
 
 def run_task(payload: dict, *needed: dict) -> dict:

@@ -35,7 +35,7 @@ def environment(
     }
 
 
-def _final_save_engine() -> str:
+def final_save_engine() -> str:
     """Papermill's engine with one change: the executed notebook is written when it ends (also
     when a cell times out), not at the start and end of every cell, 111 writes of up to 1.6 MB
     that took half of notebook 01's time."""
@@ -88,7 +88,7 @@ def execute_notebook(payload: dict) -> dict:
             cwd=str(source.parent),
             progress_bar=False,
             execution_timeout=payload["cell_timeout"],
-            engine_name=_final_save_engine(),
+            engine_name=final_save_engine(),
             km=kernels.warm_kernel.get(
                 kernel_key(payload), payload["environment"], str(source.parent)
             ),

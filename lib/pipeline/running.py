@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from lib import errors, kernels, paths, scenarios
+from lib.pipeline import shared
 from lib.pipeline.locking import (
     check_reports_dir,
     clean_stale_builds,
@@ -118,8 +119,9 @@ def _execute_all(plan_: Plan, options: RunOptions, build_dir: Path, commit: str)
         else None
     )
     running: dict[futures.Future, Job] = {}
+    waiting: dict[Job, tuple[list[futures.Future], dict]] = {}  # behind their shared work
     try:
-        while pending or running:
+        while pending or running or waiting:
             for job in [j for j in pending if set(j.spec.needs) <= set(done)]:
                 pending.remove(job)
                 job.input_hash = input_hash(job, plan_, library_hash(job.spec.path), done)
@@ -147,15 +149,28 @@ def _execute_all(plan_: Plan, options: RunOptions, build_dir: Path, commit: str)
                     if pool is None:
                         record_outcome(job, execute_notebook(payload))
                     else:
-                        running[pool.submit(execute_notebook, payload)] = job
+                        work = _shared_work(job, plan_, options)
+                        if work:  # spread over the pool first; the notebook reads the cache
+                            environment = payload["environment"]
+                            waiting[job] = (
+                                [pool.submit(shared.compute, environment, c) for c in work],
+                                payload,
+                            )
+                        else:
+                            running[pool.submit(execute_notebook, payload)] = job
                         continue
                 done[job.name] = job
-            if running:
-                finished, _ = futures.wait(running, return_when=futures.FIRST_COMPLETED)
-                for future in finished:
+            if running or waiting:
+                behind = [f for fs, _ in waiting.values() for f in fs]
+                finished, _ = futures.wait([*running, *behind], return_when=futures.FIRST_COMPLETED)
+                for future in finished & running.keys():
                     job = running.pop(future)
                     record_outcome(job, _outcome(job, future))
                     done[job.name] = job
+                for job in [j for j, (work, _) in waiting.items() if all(f.done() for f in work)]:
+                    work, payload = waiting.pop(job)
+                    shared.report([_shared_outcome(f) for f in work], 1)
+                    running[pool.submit(execute_notebook, payload)] = job
     except BaseException:  # interrupted: kill the workers first, or shutdown() would wait for them
         _stop_children()
         if pool is not None:
@@ -165,6 +180,18 @@ def _execute_all(plan_: Plan, options: RunOptions, build_dir: Path, commit: str)
         kernels.warm_kernel.discard()  # the kernel of the notebooks run here (--jobs 1)
     if pool is not None:
         pool.shutdown(cancel_futures=True)
+
+
+def _shared_work(job: Job, plan_: Plan, options: RunOptions) -> list:
+    """The shared work of a notebook about to run (none without a cache)."""
+    return shared.calls(job.name, [plan_]) if shared.wanted(options.use_cache) else []
+
+
+def _shared_outcome(future: futures.Future) -> dict:
+    try:
+        return future.result()
+    except Exception as error:  # the worker process died: the notebook computes it
+        return {"status": "failed", "duration_s": 0.0, "error": f"{type(error).__name__}: {error}"}
 
 
 @contextlib.contextmanager

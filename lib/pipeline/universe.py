@@ -15,8 +15,8 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
-from lib import cache, contract, league, makers, paths, render, runs, workbook
-from lib.pipeline import cluster
+from lib import cache, league, makers, paths, render, runs, workbook
+from lib.pipeline import cluster, shared
 from lib.pipeline.model import (
     EXIT_FAILED,
     EXIT_OK,
@@ -148,21 +148,19 @@ def execute_universe(
 
 
 def _shared_work(by_maker, reused, build, options, client, mine) -> None:
-    """Before any notebook starts: the expensive results every maker's notebooks share (each
-    analysis package's `shared_work`, e.g. notebook 01's backtest at every month-end), computed
-    once and spread over the workers into the run's cache, which the notebooks then read. Without
-    a cache there is nothing to share; a failed call only costs time (logged)."""
+    """Before any notebook starts: the shared work of every notebook some maker runs, computed
+    once for all makers, spread over the workers into the run's cache (`shared`)."""
     from dask.distributed import wait
 
     from lib.pipeline.cluster import run_shared
 
-    if not (options.use_cache and cache.enabled()):
+    if not shared.wanted(options.use_cache):
         return
     first = next(iter(by_maker.values()))
     to_run = {j.name for key, p in by_maker.items() for j in p.jobs if j.name not in reused[key]}
     calls = []
     for name in [job.name for job in first.jobs if job.selected and job.name in to_run]:
-        calls += _shared_calls(name, by_maker)
+        calls += shared.calls(name, list(by_maker.values()))
     if not calls:
         return
     cached = cache.environment(options.cache_dir or cache.folder(first.reports_dir), True)
@@ -175,16 +173,7 @@ def _shared_work(by_maker, reused, build, options, client, mine) -> None:
     }
     futures = [client.submit(run_shared, payload, call, pure=False) for call in calls]
     wait(futures)
-    outcomes = [future.result() for future in futures]
-    for outcome in outcomes:
-        if outcome["status"] != "ok":
-            log.warning("shared work failed (the notebooks compute it): %s", outcome["error"])
-    log.info(
-        "shared work: %d result(s) computed once for %d maker(s), %.1f s of work",
-        len(outcomes),
-        len(by_maker),
-        sum(o["duration_s"] for o in outcomes),
-    )
+    shared.report([future.result() for future in futures], len(by_maker))
 
 
 def previous_maker_runs(reports_dir: Path) -> dict[str, tuple[Path, dict]]:
@@ -219,23 +208,6 @@ def _reused_outcome(job) -> dict:
     """What a notebook that reads results receives from a reused one (as from a finished task)."""
     keys = {"name": job.name, "title": job.spec.title, "status": job.status, "note": job.note}
     return dict(keys, results=job.results)
-
-
-def _shared_calls(name: str, by_maker: dict[str, Plan]) -> list:
-    """A notebook's shared work (its package's `shared_work`), with the parameters of the first
-    maker that can load them (a maker whose own data fall short, e.g. without a target, cannot;
-    its notebook will say why); none when no maker can: the notebooks compute it themselves."""
-    package = contract.package(name)
-    work = getattr(package, "shared_work", None) if package is not None else None
-    if work is None:
-        return []
-    for plan_ in by_maker.values():
-        job = next(j for j in plan_.jobs if j.name == name)
-        try:
-            return work(package.Params.from_values(job.values), plan_.data_dir)
-        except Exception as error:  # the maker's own notebook reports it; try the next maker
-            log.debug("no shared work of %s from %s: %s", name, job.values.get("maker"), error)
-    return []
 
 
 def _reuse_all(by_maker, build, options) -> dict[str, dict]:
