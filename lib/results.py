@@ -286,8 +286,20 @@ def _is_table(table: dict) -> bool:
         and all(isinstance(c, str) for c in columns)
         and isinstance(rows, list)
         and all(isinstance(r, list) and len(r) == len(columns) for r in rows)
-        and all(_fits(cell, NUMBER + TEXT + NONE + (bool,)) for r in rows for cell in r)
+        and all(_is_cell(cell) for r in rows for cell in r)
     )
+
+
+PLAIN_CELLS = {str, int, bool, type(None)}  # what JSON gives back, checked by type alone
+
+
+def _is_cell(cell) -> bool:
+    """A table cell: a number (finite), text, a bool or null. Tables hold thousands of cells in
+    every earlier run a run reads back, so the common types are checked first, by type."""
+    kind = type(cell)
+    if kind is float:
+        return math.isfinite(cell)
+    return kind in PLAIN_CELLS or _fits(cell, NUMBER + TEXT + NONE + (bool,))
 
 
 def _run_problem(content) -> str | None:

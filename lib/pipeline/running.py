@@ -119,7 +119,7 @@ def _execute_all(plan_: Plan, options: RunOptions, build_dir: Path, commit: str)
         else None
     )
     running: dict[futures.Future, Job] = {}
-    waiting: dict[Job, tuple[list[futures.Future], dict]] = {}  # behind their shared work
+    waiting: dict[str, tuple[Job, list[futures.Future], dict]] = {}  # behind shared work
     try:
         while pending or running or waiting:
             for job in [j for j in pending if set(j.spec.needs) <= set(done)]:
@@ -152,7 +152,8 @@ def _execute_all(plan_: Plan, options: RunOptions, build_dir: Path, commit: str)
                         work = _shared_work(job, plan_, options)
                         if work:  # spread over the pool first; the notebook reads the cache
                             environment = payload["environment"]
-                            waiting[job] = (
+                            waiting[job.name] = (
+                                job,
                                 [pool.submit(shared.compute, environment, c) for c in work],
                                 payload,
                             )
@@ -161,14 +162,14 @@ def _execute_all(plan_: Plan, options: RunOptions, build_dir: Path, commit: str)
                         continue
                 done[job.name] = job
             if running or waiting:
-                behind = [f for fs, _ in waiting.values() for f in fs]
+                behind = [f for _, fs, _ in waiting.values() for f in fs]
                 finished, _ = futures.wait([*running, *behind], return_when=futures.FIRST_COMPLETED)
                 for future in finished & running.keys():
                     job = running.pop(future)
                     record_outcome(job, _outcome(job, future))
                     done[job.name] = job
-                for job in [j for j, (work, _) in waiting.items() if all(f.done() for f in work)]:
-                    work, payload = waiting.pop(job)
+                for name in [n for n, (_, fs, _) in waiting.items() if all(f.done() for f in fs)]:
+                    job, work, payload = waiting.pop(name)
                     shared.report([_shared_outcome(f) for f in work], 1)
                     running[pool.submit(execute_notebook, payload)] = job
     except BaseException:  # interrupted: kill the workers first, or shutdown() would wait for them

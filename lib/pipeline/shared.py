@@ -36,10 +36,13 @@ def calls(name: str, plans: list) -> list:
 def compute(environment: dict[str, str], call) -> dict:
     """Compute one shared call with the run's environment (its cache folder); say how long it
     took, or why it failed."""
+    from threadpoolctl import threadpool_limits
+
     saved, started = dict(os.environ), time.perf_counter()
     os.environ.update(environment)
     try:
-        call()
+        with threadpool_limits(limits=1):  # as in kernels: BLAS threads fight over the cores
+            call()
         status, error = "ok", None
     except Exception as failed:  # a failure here costs time only: the notebook computes it
         status, error = "failed", f"{type(failed).__name__}: {failed}"

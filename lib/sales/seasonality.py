@@ -37,12 +37,11 @@ def cny_exposure(months: pd.PeriodIndex, holidays: pd.DataFrame) -> np.ndarray:
             f"(covers {known})"
         )
     low, high = CNY_WINDOW_DAYS
-    share = np.zeros(len(months))
-    for i, month in enumerate(months):
-        day = dates[month.year]
-        window = pd.date_range(day + pd.Timedelta(days=low), day + pd.Timedelta(days=high))
-        share[i] = np.mean((window.year == month.year) & (window.month == month.month))
-    return share
+    day = np.array([np.datetime64(dates[year], "D") for year in months.year], dtype="datetime64[D]")
+    first = months.start_time.to_numpy().astype("datetime64[D]")
+    last = months.end_time.to_numpy().astype("datetime64[D]")
+    overlap = np.minimum(day + high, last) - np.maximum(day + low, first)  # days, less one
+    return np.clip(overlap.astype(int) + 1, 0, None) / (high - low + 1)
 
 
 @dataclass(frozen=True)
