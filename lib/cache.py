@@ -16,6 +16,11 @@ folder and renamed into place: a reader sees a whole entry or none, and two proc
 the same entry leave one whole entry. Any failure of the cache (unwritable folder, full disk, a
 folder that is a symbolic link: never followed) falls back to computing, with one warning.
 
+Values read or computed are also kept in the process's memory (`remembered`, by entry name, so
+never stale): a warm kernel runs every maker's notebooks in turn and would otherwise read the same
+entries again; each caller gets a deep copy. A value the entries cannot hold (nested forecasts)
+can be kept there only (`memoize(on_disk=False)`).
+
 Where: $EVR_CACHE_DIR, else `.cache` in the reports folder; EVR_NO_CACHE=1 turns it off. The
 runner sets both for its kernels and Dask workers (--cache-dir, --no-cache).
 """

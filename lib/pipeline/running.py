@@ -162,7 +162,7 @@ def _execute_all(plan_: Plan, options: RunOptions, build_dir: Path, commit: str)
                         continue
                 done[job.name] = job
             if running or waiting:
-                behind = [f for _, fs, _ in waiting.values() for f in fs]
+                behind = [f for _, fs, _ in waiting.values() for f in fs if not f.done()]
                 finished, _ = futures.wait([*running, *behind], return_when=futures.FIRST_COMPLETED)
                 for future in finished & running.keys():
                     job = running.pop(future)
