@@ -105,10 +105,12 @@ def test_a_new_run_gets_a_new_kernel(tmp_path, warm):
 
 
 def test_a_kernel_that_timed_out_is_replaced(tmp_path, warm):
-    stuck = run(write_notebook(tmp_path, "a", SLEEPS), tmp_path / "a", timeout=20)
+    before = run(write_notebook(tmp_path, "a", PID), tmp_path / "a")  # lib imported: cells fast
+    stuck = run(write_notebook(tmp_path, "b", SLEEPS), tmp_path / "b", timeout=3)
     assert stuck["status"] == "failed" and stuck["error"]["ename"] == "CellTimeout"
+    assert values(stuck)["pid"] == values(before)["pid"]  # the warm kernel timed out
     assert warm.manager is None  # still sleeping: not given the next notebook
-    after = run(write_notebook(tmp_path, "b", PID), tmp_path / "b")
+    after = run(write_notebook(tmp_path, "c", PID), tmp_path / "c")
     assert after["status"] == "ok"
     assert values(after)["pid"] != values(stuck)["pid"]
 
