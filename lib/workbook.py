@@ -308,21 +308,10 @@ def write_run(
     current = summary.RunResults(Path(build_dir), content)
     jobs = [(name, entry) for name, entry in content.get("notebooks", {}).items()]
     for name, entry in jobs:
-        if entry.get("status") == "reused" and (Path(build_dir) / f"{name}.xlsx").exists():
-            continue  # copied with its report from the run it was reused from
+        if (Path(build_dir) / f"{name}.xlsx").exists():
+            continue  # written with its report, or copied with it from the run it reused
         if entry.get("status") in ("ok", "reused", "failed", "no_data"):
-            executed = Path(build_dir) / f"{name}.ipynb"
-            written.append(
-                _atomic(
-                    Path(build_dir) / f"{name}.xlsx",
-                    report_workbook,
-                    name,
-                    entry,
-                    parameters.get(name, []),
-                    sources,
-                    executed,
-                )
-            )
+            written.append(write_report(build_dir, name, entry, parameters.get(name, []), sources))
     written.append(
         _atomic(Path(build_dir) / "headlines.xlsx", headlines_workbook, current, reports_dir)
     )
@@ -352,6 +341,15 @@ def universe_workbook(target: Path, makers_results: dict[str, dict]) -> Path:
 
 def write_universe(build_dir: Path, makers_results: dict[str, dict]) -> Path:
     return _atomic(Path(build_dir) / "universe.xlsx", universe_workbook, makers_results)
+
+
+def write_report(
+    build_dir: Path, name: str, entry: dict, parameters: list[dict], sources: list[list]
+) -> Path:
+    """`<name>.xlsx` of a report in `build_dir`, written atomically, from its executed notebook."""
+    executed = Path(build_dir) / f"{name}.ipynb"
+    target = Path(build_dir) / f"{name}.xlsx"
+    return _atomic(target, report_workbook, name, entry, parameters, sources, executed)
 
 
 def _atomic(target: Path, writer, *args) -> Path:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 
-from lib import cache, data, kernels, paths, render, results
+from lib import cache, data, kernels, paths, render, results, workbook
 from lib.pipeline.model import Job, Plan, RunOptions, iso, os_reason
 
 log = logging.getLogger("lib.pipeline")
@@ -155,6 +155,21 @@ def render_report(payload: dict, outcome: dict, build_dir: Path) -> None:
         where = f"{name} ran but its report could not be rendered"
         outcome["error"] = outcome["error"] or failure(where, type(error).__name__, str(error))
         outcome["status"] = "failed"
+        return
+    with contextlib.suppress(Exception):  # the run's end writes a missing one, or says why not
+        _report_workbook(payload, outcome, build_dir)
+
+
+def _report_workbook(payload: dict, outcome: dict, build_dir: Path) -> None:
+    """The report's workbook as soon as its report is rendered (not all at the run's end)."""
+    entry = {k: outcome.get(k) for k in ("status", "note", "results")}
+    workbook.write_report(
+        build_dir,
+        payload["name"],
+        dict(entry, title=payload["title"]),
+        payload["context"]["parameters"],
+        workbook.data_sources(Path(payload["environment"][paths.DATA_DIR_ENV])),
+    )
 
 
 def _timed_out(executed: Path, name: str, limit: int) -> dict:
@@ -249,6 +264,7 @@ def payload_for(job: Job, plan_: Plan, build_dir: Path, options: RunOptions, com
     }
     return {
         "name": job.name,
+        "title": job.spec.title,
         "path": str(job.spec.path),
         "build_dir": str(build_dir),
         "overrides": job.overrides,

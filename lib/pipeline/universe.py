@@ -241,11 +241,7 @@ def _submit(by_maker, reused, run_id, started, build, options, client, commit, m
             if not job.selected:
                 job.status = "skipped"
                 continue
-            payload = dict(
-                payload_for(job, plan_, folder, options, commit),
-                title=job.spec.title,
-                identity=mine,
-            )
+            payload = dict(payload_for(job, plan_, folder, options, commit), identity=mine)
             needs = [
                 futures[n] if n in futures else _reused_outcome(done[n])
                 for n in job.spec.needs
