@@ -218,10 +218,12 @@ def backtest_calls(inputs: Inputs, horizons=HORIZONS) -> dict[int, functools.par
     inputs' cutoff and settings, as cached calls: the same for every maker (a universe computes
     them once)."""
     settings = inputs.settings
+    # keyed on what it reads: the monthly figures, not their sources and notes
+    figures = inputs.deliveries[["brand", "month", "deliveries"]]
     return {
         k: functools.partial(
             run_backtest,
-            inputs.deliveries,
+            figures,
             settings.cutoff,
             inputs.holidays,
             settings.backtest_paths,
