@@ -21,10 +21,9 @@ import nbformat
 import numpy as np
 import openpyxl
 import pandas as pd
-import papermill
 import pytest
 
-from lib import cache, data, kernels, paths, pipeline, results, summary
+from lib import cache, data, paths, pipeline, results, summary
 from lib.pipeline import notebook as notebook_runner
 
 TESTS_DIR = Path(__file__).resolve().parent
@@ -36,25 +35,9 @@ def execute(notebook: Path, output: Path, parameters: dict | None = None, cwd: P
     """Execute `notebook` with papermill into `output` as the runner does (its engine, its warm
     kernel reset to a fresh one's state, kept while the environment stays the same); return
     (executed notebook, results by name)."""
-    folder = str(cwd or notebook.parent)
     environment = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
     key = json.dumps(sorted(environment.items()))  # the kernel started with this environment
-    try:
-        papermill.execute_notebook(
-            str(notebook),
-            str(output),
-            parameters=parameters or {},
-            kernel_name="python3",
-            cwd=folder,
-            progress_bar=False,
-            engine_name=notebook_runner.final_save_engine(),
-            km=kernels.warm_kernel.get(key, {}, folder),
-        )
-    except papermill.PapermillExecutionError:
-        raise
-    except BaseException:  # timed out, dead: the next gets a new kernel
-        kernels.warm_kernel.discard()
-        raise
+    notebook_runner.run_papermill(notebook, output, parameters or {}, key, {}, cwd=cwd)
     executed = nbformat.read(str(output), as_version=4)
     return executed, {r["name"]: r for r in results.from_notebook(executed)}
 

@@ -68,6 +68,40 @@ def final_save_engine() -> str:
 FINAL_SAVE_ENGINE = "evr-final-save"
 
 
+def run_papermill(
+    source: Path,
+    executed: Path,
+    parameters: dict,
+    key: str,
+    environment: dict[str, str],
+    timeout: int | None = None,
+    cwd: Path | None = None,
+) -> None:
+    """Execute `source` into `executed` with papermill, on this process's warm kernel for `key`
+    (reset with `environment`), written once at its end. A cell's error leaves the kernel for the
+    next notebook; any other failure (a timeout, a dead kernel) discards it. Raises as papermill."""
+    import papermill  # imported here: planning and reuse do not need it
+
+    folder = str(cwd or source.parent)
+    try:
+        papermill.execute_notebook(
+            str(source),
+            str(executed),
+            parameters=parameters,
+            kernel_name="python3",
+            cwd=folder,
+            progress_bar=False,
+            execution_timeout=timeout,
+            engine_name=final_save_engine(),
+            km=kernels.warm_kernel.get(key, environment, folder),
+        )
+    except papermill.PapermillExecutionError:
+        raise
+    except BaseException:  # timed out (still running), dead, unreachable: the next gets a new one
+        kernels.warm_kernel.discard()
+        raise
+
+
 def execute_notebook(payload: dict) -> dict:
     """Execute one notebook with papermill and render its report. Returns status and timings."""
     import papermill  # imported here: planning and reuse do not need it
@@ -78,24 +112,16 @@ def execute_notebook(payload: dict) -> dict:
     executed = build_dir / f"{name}.ipynb"
     started = time.perf_counter()
     outcome = {"name": name, "status": "ok", "error": None, "note": None}
-    healthy = False  # the kernel may run the next notebook (a cell's error leaves it healthy)
     try:
-        papermill.execute_notebook(
-            str(source),
-            str(executed),
-            parameters=payload["overrides"],
-            kernel_name="python3",
-            cwd=str(source.parent),
-            progress_bar=False,
-            execution_timeout=payload["cell_timeout"],
-            engine_name=final_save_engine(),
-            km=kernels.warm_kernel.get(
-                kernel_key(payload), payload["environment"], str(source.parent)
-            ),
+        run_papermill(
+            source,
+            executed,
+            payload["overrides"],
+            kernel_key(payload),
+            payload["environment"],
+            payload["cell_timeout"],
         )
-        healthy = True
     except papermill.PapermillExecutionError as error:
-        healthy = True
         if error.ename == "MissingData":  # the maker lacks this analysis' data: a report says so
             outcome["note"] = error.evalue
         where = f"{name} failed in cell In [{error.exec_count}]"
@@ -108,8 +134,6 @@ def execute_notebook(payload: dict) -> dict:
         outcome["error"] = failure(f"{name} could not be written", "OSError", os_reason(error))
     except Exception as error:  # kernel death, unreadable notebook: still a report
         outcome["error"] = failure(f"{name} failed", type(error).__name__, str(error))
-    if not healthy:  # timed out (still running), dead or unreachable: the next gets a new one
-        kernels.warm_kernel.discard()
     outcome["duration_s"] = round(time.perf_counter() - started, 2)
     try:
         outcome["results"] = results.from_notebook(executed) if executed.exists() else []
