@@ -12,6 +12,10 @@ from pathlib import Path
 # jsonschema (under nbformat) builds a Lark grammar for IRI checks at import, about 0.7 s of
 # start-up; notebook schemas never use that format, so the command line goes without it.
 sys.modules.setdefault("rfc3987_syntax", None)
+if __name__ == "__main__":  # the command line itself, not a test importing this module
+    # pandera imports hypothesis (for synthesising data, 0.1 s of start-up) when it is
+    # installed, as it is for the tests; the command line never synthesises data.
+    sys.modules.setdefault("hypothesis", None)
 
 from lib import cache, contract, data, data_add, makers, paths, pipeline, scenarios  # noqa: E402
 from lib.data import coverage  # noqa: E402

@@ -42,6 +42,7 @@ import os
 import stat
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -160,20 +161,22 @@ def code_files(source: Path, root: Path | None = None) -> list[Path]:
     modules (read from the sources, so imports inside functions count), with their packages'
     __init__.py: the code a function of `source` can run. `root` is the lib folder."""
     root = Path(root or paths.PROJECT_ROOT / "lib")
-    pending, seen = [(Path(source), _dotted(Path(source), root))], set()
+    return sorted({Path(source), *module_files(lib_imports(Path(source), root), root)})
+
+
+def module_files(names: set[str] | frozenset[str], root: Path) -> set[Path]:
+    """The files of the lib modules `names` (dotted) and of every lib module they import,
+    directly or through others, with their packages' __init__.py. `root` is the lib folder."""
+    pending, seen = list(names), set()
     while pending:
-        path, dotted = pending.pop()
-        if path in seen:
-            continue
-        seen.add(path)
-        for name in _lib_imports(path, dotted):
-            parts = name.split(".")[1:]
-            for depth in range(len(parts) + 1):  # lib.a.b: lib/, lib/a/ (__init__), lib/a/b.py
-                base = root.joinpath(*parts[:depth])
-                for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-                    if candidate.is_file():
-                        pending.append((candidate, _dotted(candidate, root)))
-    return sorted(seen)
+        parts = pending.pop().split(".")[1:]
+        for depth in range(len(parts) + 1):  # lib.a.b: lib/, lib/a/ (__init__), lib/a/b.py
+            base = root.joinpath(*parts[:depth])
+            for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+                if candidate not in seen and candidate.is_file():
+                    seen.add(candidate)
+                    pending.extend(lib_imports(candidate, root))
+    return seen
 
 
 def _dotted(path: Path, root: Path) -> str:
@@ -184,16 +187,38 @@ def _dotted(path: Path, root: Path) -> str:
         return path.stem
 
 
-def _lib_imports(path: Path, dotted: str) -> set[str]:
+def imports_in(source: str | bytes, module: str) -> set[str]:
+    """Dotted names of the lib modules that Python `source` (the module `module`, whose relative
+    imports resolve from it) imports anywhere, inside functions too: `from lib.a import b` gives
+    lib.a and lib.a.b. SyntaxError when it is not Python."""
     names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_bytes(), str(path))):
+    for node in _statements(ast.parse(source).body):  # imports are statements: no expression
         if isinstance(node, ast.Import):
             names.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom):
-            package = dotted.split(".")[: -node.level] if node.level else []
+            package = module.split(".")[: -node.level] if node.level else []
             base = ".".join([*package, *([node.module] if node.module else [])])
             names.update([base, *(f"{base}.{a.name}" for a in node.names)])
     return {name for name in names if name.split(".")[0] == "lib"}
+
+
+def _statements(nodes: list) -> Iterator[ast.stmt]:
+    for node in nodes:
+        yield node
+        for block in ("body", "orelse", "finalbody", "handlers", "cases"):
+            yield from _statements(getattr(node, block, ()))
+
+
+def lib_imports(path: Path, root: Path) -> frozenset[str]:
+    """`imports_in` of the file at `path` in the lib folder `root`, parsed once per version of
+    the file in this process (the digests of several functions' code share most modules)."""
+    info = path.stat()
+    return _file_imports(path, _dotted(path, root), (info.st_mtime_ns, info.st_size, info.st_ino))
+
+
+@functools.lru_cache(maxsize=1024)
+def _file_imports(path: Path, dotted: str, stamp: tuple) -> frozenset[str]:
+    return frozenset(imports_in(path.read_bytes(), dotted))
 
 
 def code_digest(source: Path, root: Path | None = None) -> str:
@@ -388,11 +413,8 @@ def memoize(result_type: type | None = None, on_disk: bool = True):
                 return function(*args, **kwargs)
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
-            try:
-                code = code_digest(source)
-                entry = folder() / f"{name}-{key(name, dict(bound.arguments), code)}{SUFFIX}"
-            except Exception as error:  # an argument or source it cannot digest: compute
-                _warn_once(name, "cache: %s is computed, not cached: %s", name, error)
+            entry = _entry(name, dict(bound.arguments), source)
+            if entry is None:  # an argument or source it cannot digest: compute
                 return function(*args, **kwargs)
             value = remembered.get(entry.name)
             if value is not _MISS:
@@ -409,6 +431,41 @@ def memoize(result_type: type | None = None, on_disk: bool = True):
         return cached
 
     return decorate
+
+
+def _entry(name: str, arguments: dict, source: Path) -> Path | None:
+    """The entry of `name` called with `arguments` under the code of `source`; None (with one
+    warning) when an argument or the source cannot be digested."""
+    try:
+        return folder() / f"{name}-{key(name, arguments, code_digest(source))}{SUFFIX}"
+    except Exception as error:
+        _warn_once(name, "cache: %s is computed, not cached: %s", name, error)
+        return None
+
+
+def recorded(check: str, arguments: dict, source: Path):
+    """What `record(check, arguments, source, value)` stored before, in any process using this
+    cache, for the same arguments and code (`source` and the lib modules it imports): a check
+    that passed need not run again. None without a cache or record, or when it is damaged."""
+    entry = _entry(check, arguments, source) if enabled() else None
+    if entry is None:
+        return None
+    value = remembered.get(entry.name)
+    if value is _MISS:
+        value = _look_up(entry, None)
+        if value is _MISS:
+            return None
+        remembered.put(entry.name, value)
+    return value
+
+
+def record(check: str, arguments: dict, source: Path, value: str | int | float | bool) -> None:
+    """Record that `check` passed for `arguments` under the code of `source`, with what a
+    caller needs to know of it (e.g. the rows of a data file); see `recorded`."""
+    entry = _entry(check, arguments, source) if enabled() else None
+    if entry is not None:
+        _store(entry, value, None, check)
+        remembered.put(entry.name, value)
 
 
 class Remembered:

@@ -10,11 +10,11 @@ import textwrap
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-import matplotlib as mpl
-import matplotlib.ticker as mticker
-
 if TYPE_CHECKING:
     import matplotlib.pyplot as plt
+
+# matplotlib is imported where a chart is drawn: the command line imports this module (through
+# lib.summary) but draws nothing, and the import is a tenth of its start-up.
 
 FOCUS_COLOR = "#d1495b"  # the maker a notebook is about
 REFERENCE_COLOR = "#00798c"  # the benchmark it is compared with
@@ -26,6 +26,7 @@ PALETTE = ["#00798c", "#edae49", "#30638e", "#66a182", "#8d6a9f", "#003d5b", "#e
 
 def set_theme() -> None:
     """The house style: white grid, readable sizes, PNG figures that read on a laptop."""
+    import matplotlib as mpl
     import seaborn as sns  # imported here: it is slow to import and only the notebooks need it
 
     sns.set_theme(style="whitegrid", context="notebook", palette=PALETTE)
@@ -63,6 +64,7 @@ def axes(
     `panels`: several axes (an array) on one new Figure, a row of n or a (rows, columns) grid."""
     if ax is not None:
         return ax
+    import matplotlib as mpl
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=figsize or mpl.rcParams["figure.figsize"])
@@ -104,12 +106,16 @@ def source_line(figure: plt.Figure, source: str) -> None:
 
 def thousands(ax: plt.Axes, axis: str = "y") -> None:
     """Format an axis as 12,345."""
+    import matplotlib.ticker as mticker
+
     formatter = mticker.FuncFormatter(lambda x, _: f"{x:,.0f}")
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)
 
 
 def percent(ax: plt.Axes, axis: str = "y", scale: float = 1.0, decimals: int = 0) -> None:
     """Format an axis as percent; `scale=100` when the data are fractions."""
+    import matplotlib.ticker as mticker
+
     formatter = mticker.FuncFormatter(lambda x, _: f"{x * scale:.{decimals}f}%")
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)
 

@@ -10,10 +10,12 @@ and a new one started; rows that are not history rows are skipped when it is rea
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import csv
 import datetime as dt
 import errno
+import hashlib
 import io
 import json
 import logging
@@ -23,7 +25,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from lib import results
+from lib import cache, results
 from lib.results import NONE, NUMBER, TEXT
 
 log = logging.getLogger("lib.runs")
@@ -101,8 +103,8 @@ def read_bytes(path: Path, limit: int = MAX_BYTES) -> bytes:
         os.close(fd)
 
 
-def _read_object(path: Path) -> dict:
-    raw = read_bytes(path)
+def _read_object(path: Path, raw: bytes | None = None) -> dict:
+    raw = read_bytes(path) if raw is None else raw
     try:
         content = json.loads(raw.decode("utf-8"))
     except (ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError
@@ -124,12 +126,20 @@ def read_manifest(path: Path) -> dict:
     return manifest
 
 
+RESULTS_CHECK = "lib.runs.results_check"
+
+
 def read_results(path: Path) -> dict:
     """A run's results.json, every field checked (`results.content_problem`); DamagedFile
-    otherwise."""
-    content = _read_object(path)
-    if problem := results.content_problem(content):
-        raise DamagedFile(f"{path}: {problem}")
+    otherwise. Bytes that passed the check before, in any process using the cache (lib.cache),
+    are not checked again: a published run's files never change, and every run reads them."""
+    raw = read_bytes(path)
+    content = _read_object(path, raw)
+    checked = {"content": hashlib.sha256(raw).hexdigest()}
+    if cache.recorded(RESULTS_CHECK, checked, Path(__file__)) is None:
+        if problem := results.content_problem(content):
+            raise DamagedFile(f"{path}: {problem}")
+        cache.record(RESULTS_CHECK, checked, Path(__file__), True)
     return content
 
 
@@ -156,7 +166,10 @@ class EarlierRun:
 
 
 def scan(reports_dir: Path) -> list[EarlierRun]:
-    """Every published run folder in `reports_dir`, oldest first; damaged ones skipped, warned."""
+    """Every published run folder in `reports_dir`, oldest first; damaged ones skipped, warned.
+
+    A run is read from its files once per process while they stay the same (`_SCANNED`): a run
+    scans the earlier ones four times. The runs returned are shared: read them, never change them."""
     found = []
     try:
         folders = sorted(p for p in Path(reports_dir).iterdir() if p.is_dir())
@@ -165,22 +178,53 @@ def scan(reports_dir: Path) -> list[EarlierRun]:
     for folder in folders:
         if folder.is_symlink() or folder.name.endswith(PARTIAL_SUFFIX):
             continue
-        manifest_path = folder / "manifest.json"
-        if not manifest_path.exists():
+        signature = _signature(folder)
+        if signature[0] is None:  # no manifest: not a run folder
             continue
-        try:
-            manifest = read_manifest(manifest_path)
-        except DamagedFile as error:
-            log.warning("skipping run folder %s: %s", folder.name, error)
-            continue
-        results = None
-        if (folder / "results.json").exists():
-            try:
-                results = read_results(folder / "results.json")
-            except DamagedFile as error:
-                log.warning("ignoring the results of run %s: %s", folder.name, error)
-        found.append(EarlierRun(folder, manifest, results))
+        kept = _SCANNED.get(folder)
+        if kept is None or kept[0] != signature:
+            kept = _SCANNED[folder] = (signature, _read_run(folder))
+        _SCANNED.move_to_end(folder)
+        while len(_SCANNED) > _SCANNED_KEPT:
+            _SCANNED.popitem(last=False)
+        if kept[1] is not None:
+            found.append(kept[1])
     return sorted(found, key=lambda run: run.run_id)
+
+
+# Runs read, by folder, with the identity of the files they were read from (see `scan`).
+_SCANNED: collections.OrderedDict[Path, tuple[tuple, EarlierRun | None]] = collections.OrderedDict()
+_SCANNED_KEPT = 32  # a results.json is about 0.5 MB: memory stays bounded as runs accumulate
+
+
+def _signature(folder: Path) -> tuple:
+    """Which files a run folder holds: device, inode, size and times of its manifest and
+    results (None when absent). A rewritten file is a new signature."""
+
+    def identity(path: Path) -> tuple | None:
+        try:
+            info = path.lstat()
+        except OSError:
+            return None
+        return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+    return identity(folder / "manifest.json"), identity(folder / "results.json")
+
+
+def _read_run(folder: Path) -> EarlierRun | None:
+    """The run in `folder`; None (warned) when its manifest is damaged."""
+    try:
+        manifest = read_manifest(folder / "manifest.json")
+    except DamagedFile as error:
+        log.warning("skipping run folder %s: %s", folder.name, error)
+        return None
+    content = None
+    if (folder / "results.json").exists():
+        try:
+            content = read_results(folder / "results.json")
+        except DamagedFile as error:
+            log.warning("ignoring the results of run %s: %s", folder.name, error)
+    return EarlierRun(folder, manifest, content)
 
 
 def finished(reports_dir: Path) -> list[EarlierRun]:

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import ast
 import difflib
+import hashlib
+import json
 import re
 import stat
 from collections.abc import Callable
@@ -27,10 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-import papermill
 import yaml
 
-from lib import paths
+from lib import cache, paths
 
 RANGE_PATTERN = re.compile(r"\[\s*(-?[\d_.eE+]+)\s*,\s*(-?[\d_.eE+]+)\s*\]\s*$")
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]+")  # a scenario name: a file in params/, no path
@@ -118,13 +119,24 @@ def _title(notebook: nbformat.NotebookNode, fallback: str) -> str:
     return fallback
 
 
+@cache.memoize()  # papermill's import is a fifth of a re-run's start-up
+def _papermill_inspection(path: str, content: str) -> str:
+    """papermill's reading of the parameters of the notebook at `path` whose bytes have SHA-256
+    `content`, as JSON: name -> inferred_type_name, default and help (all text)."""
+    import papermill
+
+    return json.dumps(papermill.inspect_notebook(path), sort_keys=True)
+
+
 def inspect(path: Path) -> NotebookSpec:
     """Read a notebook's parameters (with papermill's own inspection), title and needs."""
     notebook = nbformat.read(str(path), as_version=4)
     if not any("parameters" in cell.metadata.get("tags", []) for cell in notebook.cells):
         raise ScenarioError(f"{path}: no cell tagged 'parameters'; every notebook needs one")
     cell = next(cell for cell in notebook.cells if "parameters" in cell.metadata.get("tags", []))
-    inspected = papermill.inspect_notebook(str(path))
+    inspected = json.loads(
+        _papermill_inspection(str(path), hashlib.sha256(path.read_bytes()).hexdigest())
+    )
     unread = _unread_lines(cell.source, set(inspected))
     if unread:
         raise ScenarioError(

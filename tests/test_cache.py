@@ -4,6 +4,7 @@ damaged entries recomputed, concurrent writers, unusable folders, the command an
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import os
 import shutil
@@ -18,9 +19,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lib import cache, paths, results, sales
+from lib import cache, clock, data, paths, results, runs, sales, scenarios
 from lib.__main__ import main
-from tests.conftest import FROZEN_DATA, tmpfs
+from lib.data import reading
+from tests.conftest import FROZEN_DATA, tmpfs, write_run
+from tests.test_data import DELIVERIES, edit_line
 
 CALLS: list[tuple] = []
 
@@ -423,7 +426,10 @@ def test_notebook_01_records_the_same_results_with_and_without_the_cache(tmp_pat
 
     without = run("without", "--no-cache")
     warm = run("warm", "--cache-dir", str(shared))
-    assert {p: p.stat().st_mtime_ns for p in entries(shared)} == stored  # all served, none new
+    after = {p: p.stat().st_mtime_ns for p in entries(shared)}
+    assert {p: after[p] for p in stored} == stored  # every value was served, none written again
+    new = [p.name for p in after.keys() - stored.keys()]  # only records of checks the run passed
+    assert not [name for name in new if name.startswith("lib.sales.")], new
     assert len(without) > 20 and any("table" in r for r in without)
     assert warm == without
 
@@ -442,3 +448,109 @@ def test_the_shared_work_fills_exactly_the_entries_notebook_01_reads(store):
     for maker in ("leapmotor", "nio"):
         sales.analyse(sales.load(dataclasses.replace(params, maker=maker), FROZEN_DATA))
         assert {p: p.stat().st_mtime_ns for p in entries(store)} == shared
+
+
+# --- records of checks passed: data files, earlier runs' results, notebooks' parameters ---------
+
+
+def counting(monkeypatch, module, name: str) -> list[tuple]:
+    """The calls of `module.name` from now on (it still runs)."""
+    calls, original = [], getattr(module, name)
+
+    def spy(*args, **kwargs):
+        calls.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, spy)
+    return calls
+
+
+def next_process() -> None:
+    """A new process keeps nothing in memory: only the cache folder is shared."""
+    cache.remembered.clear()
+    reading.forget_validated()
+    runs._SCANNED.clear()
+
+
+def checked_files(calls: list[tuple]) -> list[str]:
+    return sorted(Path(call[3]).name for call in calls)  # _validate(frame, dataset, lines, path)
+
+
+def test_data_files_that_passed_are_not_checked_again_until_bytes_month_or_registry_change(
+    store, data_copy, monkeypatch, caplog
+):
+    monkeypatch.setenv(clock.TODAY_VARIABLE, "2026-12-05")
+    checked = counting(monkeypatch, reading, "_validate")
+    counts = data.validate_all(data_copy)
+    assert checked_files(checked) == sorted(data.LOADERS)
+    next_process()
+    checked.clear()
+    assert data.validate_all(data_copy) == counts and checked == []  # the rows are recorded
+    assert len(data.load_deliveries(data_copy)) == counts[DELIVERIES] and checked == []
+
+    edit_line(data_copy, DELIVERIES, 2, ",7228,", ",7229,")  # one byte: that file only
+    next_process()
+    assert data.validate_all(data_copy) == counts
+    assert checked_files(checked) == [DELIVERIES]
+    edit_line(data_copy, DELIVERIES, 2, ",7229,", ",-5,")  # refused, every time
+    for _ in range(2):
+        next_process()
+        with pytest.raises(data.DataError, match="line 2, column 'deliveries': value -5"):
+            data.validate_all(data_copy)
+    edit_line(data_copy, DELIVERIES, 2, ",-5,", ",7228,")
+
+    with (data_copy / "makers.csv").open("a") as handle:  # a new key: the files naming makers
+        handle.write("new_maker,New Maker,,,,,,stated,https://example.com/new,,\n")
+    next_process()
+    checked.clear()
+    data.validate_all(data_copy)
+    assert checked_files(checked) == ["makers.csv", "targets.csv", "ventures.csv"]
+
+    monkeypatch.setenv(clock.TODAY_VARIABLE, "2027-01-04")  # the checks read the month
+    next_process()
+    checked.clear()
+    data.validate_all(data_copy)
+    assert checked_files(checked) == sorted(data.LOADERS)
+
+    caplog.set_level(logging.WARNING, "lib.cache")
+    for record in entries(store):  # damaged records: warned, and every file checked again
+        record.write_bytes(record.read_bytes()[:-3])
+    next_process()
+    checked.clear()
+    assert data.validate_all(data_copy) == counts | {"makers.csv": counts["makers.csv"] + 1}
+    assert checked_files(checked) == sorted(data.LOADERS) and "is damaged" in caplog.text
+
+
+def test_earlier_results_are_checked_once_per_content_and_changed_ones_again(
+    store, tmp_path, monkeypatch, caplog
+):
+    reports = tmp_path / "reports"
+    write_run(reports, "20260101T000000-base")
+    checked = counting(monkeypatch, results, "content_problem")
+    for _ in range(2):  # a run scans the earlier ones several times: read once per process
+        assert [run.run_id for run in runs.finished(reports)] == ["20260101T000000-base"]
+    next_process()
+    assert len(runs.finished(reports)) == 1 and len(checked) == 1  # read, not checked again
+
+    path = reports / "20260101T000000-base" / "results.json"
+    content = json.loads(path.read_text())
+    content["notebooks"]["01_sales_trajectory"]["results"][0]["name"] = 5  # not text
+    path.write_text(json.dumps(content))
+    caplog.set_level(logging.WARNING, "lib.runs")
+    assert runs.finished(reports) == [] and len(checked) == 2  # same process, new bytes
+    assert "ignoring the results of run 20260101T000000-base" in caplog.text
+
+
+def test_an_edited_parameters_cell_is_read_again(store, tmp_path):
+    """papermill's reading of a notebook's parameters is kept by the notebook's bytes."""
+    notebook = tmp_path / "05_summary.ipynb"
+    shutil.copy(paths.NOTEBOOKS_DIR / notebook.name, notebook)
+    before = scenarios.inspect(notebook).parameters
+    edited = nbformat.read(notebook, as_version=4)
+    cell = next(c for c in edited.cells if "parameters" in c.metadata.get("tags", []))
+    cell.source += "\nadded_for_the_test: int = 7  # a parameter the test adds [1, 10]"
+    nbformat.write(edited, notebook)
+    next_process()
+    after = scenarios.inspect(notebook).parameters
+    assert set(after) == set(before) | {"added_for_the_test"}
+    assert after["added_for_the_test"].default == 7

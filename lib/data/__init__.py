@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from lib import paths
-from lib.data.reading import forget_validated, read_bytes, read_dataset, read_file
+from lib.data.reading import checked_rows, forget_validated, read_bytes, read_dataset, read_file
 from lib.data.schemas import (
     ASSUMPTIONS,
     DATASETS,
@@ -198,18 +198,23 @@ def load_price_war_events(data_dir: Path | None = None) -> pd.DataFrame:
     return frame.sort_values("date", kind="mergesort", ignore_index=True)
 
 
+REGISTRY_CHECKED = (TARGETS, VENTURES)  # files whose `maker` must be a key of makers.csv
+
+
+def _with_registry(dataset: Dataset, data_dir: Path | None) -> Dataset:
+    """`dataset` with its `maker` column checked against the maker registry (makers.csv)."""
+    keys = read_dataset(MAKERS, data_dir)["key"]
+    return dataclasses.replace(dataset, rules=dataset.rules + (registry_rule("maker", keys),))
+
+
 def load_targets(data_dir: Path | None = None) -> pd.DataFrame:
     """Makers' stated annual delivery targets (data/README.md, targets.csv): maker (a registry
     key), year, scope, kind, target_units (a range's low end), target_low_units and
     target_high_units (a range's ends, else <NA>), stated_on (text: YYYY-MM-DD, YYYY-MM or blank),
     quality, source_url, note; sorted by maker, year and date stated (blank last)."""
-    keys = read_dataset(MAKERS, data_dir)["key"]
-    checked = dataclasses.replace(TARGETS, rules=TARGETS.rules + (registry_rule("maker", keys),))
-    directory = Path(data_dir) if data_dir else paths.data_dir()
-    frame, _ = read_file(directory / TARGETS.filename, checked)  # small: read anew, not cached
+    frame = read_dataset(_with_registry(TARGETS, data_dir), data_dir)
     frame["year"] = frame["year"].astype("int64")
     frame["target_units"] = frame["target_units"].astype("int64")
-    frame.attrs["source_file"] = str(directory / TARGETS.filename)
     return frame.sort_values(
         ["maker", "year", "stated_on"], na_position="last", kind="mergesort", ignore_index=True
     )
@@ -220,11 +225,7 @@ def load_ventures(data_dir: Path | None = None) -> pd.DataFrame:
     maker (a registry key), venture, country, route, fact, car (<NA>: not about one car), value,
     unit, period (YYYY or YYYY-MM, <NA>: none), quality, source_url, note; in file order (the
     first row of a fact is the one a model uses, later rows are other reports of it)."""
-    keys = read_dataset(MAKERS, data_dir)["key"]
-    checked = dataclasses.replace(VENTURES, rules=VENTURES.rules + (registry_rule("maker", keys),))
-    directory = Path(data_dir) if data_dir else paths.data_dir()
-    frame, _ = read_file(directory / VENTURES.filename, checked)  # small: read anew, not cached
-    frame.attrs["source_file"] = str(directory / VENTURES.filename)
+    frame = read_dataset(_with_registry(VENTURES, data_dir), data_dir)
     return frame.reset_index(drop=True)
 
 
@@ -293,13 +294,18 @@ def data_as_of(deliveries: pd.DataFrame) -> str:
 
 
 def validate_all(data_dir: Path | None = None) -> dict[str, int]:
-    """Load every data file; raise one DataError naming every file with problems.
+    """Check every data file (`LOADERS`); raise one DataError naming every file with problems.
 
-    Returns the number of rows per file."""
+    Returns the number of rows per file. A file whose bytes passed the same checks before, in
+    any process using the cache, is not read again (`checked_rows`)."""
     counts, failures = {}, []
-    for filename, loader in LOADERS.items():
+    by_file = {dataset.filename: dataset for dataset in DATASETS}
+    for filename in LOADERS:
         try:
-            counts[filename] = len(loader(data_dir))
+            dataset = by_file[filename]
+            if dataset in REGISTRY_CHECKED:
+                dataset = _with_registry(dataset, data_dir)
+            counts[filename] = checked_rows(dataset, data_dir)
         except DataError as error:
             failures.append(error)
     if failures:

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
-from lib import paths
+from lib import cache, paths
 from lib.data.schemas import MAX_FILE_BYTES, DataError, Dataset, current_month
 
 # ---------------------------------------------------------------------------------------------
@@ -210,6 +209,8 @@ def _rule_problems(frame: pd.DataFrame, dataset: Dataset, lines: list[int]) -> l
 
 
 def _validate(frame: pd.DataFrame, dataset: Dataset, lines: list[int], path: Path) -> None:
+    import pandera.pandas as pa  # here: a run whose files passed before never imports it
+
     problems = _rule_problems(frame, dataset, lines)
     try:
         dataset.schema().validate(frame, lazy=True)
@@ -231,8 +232,37 @@ def _line_order(problem: str) -> tuple[int, str]:
     )
 
 
-_VALID: dict[tuple, pd.DataFrame] = {}  # validated frames by (dataset, path, content, month)
-_VALID_KEPT = 10
+# The schema checks passed by a file's bytes, recorded in the cache (lib.cache) for other
+# processes: a re-run, each kernel and Dask worker. Keyed by the bytes, the month (checks read
+# the clock), the dataset's description and this module's code with the schemas it imports.
+VALIDATION = "lib.data.reading.validation"
+
+
+def _described(dataset: Dataset) -> dict:
+    """What a dataset checks, as text: its columns' types and checks, its uniqueness and rules
+    (a registry rule names the registry's keys). Their code is in the cache key's code digest."""
+
+    def checks(found) -> list:
+        return [
+            (c.builtin or c.function.__name__, c.error, repr(c.arguments), repr(c.options))
+            for c in found
+        ]
+
+    return {
+        "file": dataset.filename,
+        "fields": [
+            (name, f.kind, f.expected, f.nullable, checks(f.checks))
+            for name, f in dataset.fields.items()
+        ],
+        "unique": list(dataset.unique),
+        "row_checks": checks(dataset.row_checks),
+        "rules": [(rule.column, rule.expected) for rule in dataset.rules],
+        "distinct_rows": dataset.distinct_rows,
+    }
+
+
+_VALID: dict[tuple, pd.DataFrame] = {}  # validated frames by path and `checked` digest
+_VALID_KEPT = 16  # every data file, twice over
 
 
 def forget_validated() -> None:
@@ -244,21 +274,44 @@ def read_dataset(dataset: Dataset, data_dir: Path | None = None) -> pd.DataFrame
     """Read and validate one file; raise DataError listing every problem found.
 
     A file whose bytes were validated before in this process is not parsed again (`check` and
-    the run's plan load the same files several times); the key is a hash of its content."""
+    the run's plan load the same files several times); bytes that passed the same checks in any
+    process using this cache (a re-run, a kernel, a Dask worker) are parsed, not checked again."""
     path = _path(dataset, data_dir)
     raw = read_bytes(path)
-    key = (id(dataset), str(path), hashlib.sha256(raw).digest(), current_month())
+    checked = _checks(dataset, raw)
+    key = (str(path), cache.digest(checked))
     if key not in _VALID:
         text_frame, lines = _read_rows(path, dataset, raw)
         frame, problems = _parse_types(text_frame, dataset, lines)
         if problems:
             raise DataError(path, problems)
-        _validate(frame, dataset, lines, path)
+        if cache.recorded(VALIDATION, checked, Path(__file__)) is None:
+            _validate(frame, dataset, lines, path)
+            cache.record(VALIDATION, checked, Path(__file__), len(frame))
         frame.attrs["source_file"] = str(path)
         while len(_VALID) >= _VALID_KEPT:
             del _VALID[next(iter(_VALID))]  # the oldest
         _VALID[key] = frame
     return _VALID[key].copy(deep=False)  # copy-on-write: the caller's changes stay its own
+
+
+def checked_rows(dataset: Dataset, data_dir: Path | None = None) -> int:
+    """The rows of a valid data file (DataError listing its problems otherwise), without reading
+    it when its bytes passed the same checks before (`read_dataset`)."""
+    rows = cache.recorded(
+        VALIDATION, _checks(dataset, read_bytes(_path(dataset, data_dir))), Path(__file__)
+    )
+    return rows if rows is not None else len(read_dataset(dataset, data_dir))
+
+
+def _checks(dataset: Dataset, raw: bytes) -> dict:
+    """What the checks of a file's bytes depend on besides the code: the bytes, the month (the
+    checks read the clock) and what the dataset checks."""
+    return {
+        "dataset": _described(dataset),
+        "content": hashlib.sha256(raw).hexdigest(),
+        "month": current_month(),
+    }
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-import pandera.pandas as pa
 
 from lib import clock
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
 
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 DATE_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
@@ -73,41 +76,76 @@ class DataError(ValueError):
 
 
 @dataclass(frozen=True)
+class Check:
+    """A check of a column's values (or of the rows, in `Dataset.row_checks`): a function of them
+    returning True where they are valid, or one of pandera's built-in checks by name; `error` says
+    what is expected. Built as a pandera Check only when a file is validated (`pandera`):
+    importing pandera is a sixth of the command line's start-up, and a re-run validates nothing."""
+
+    function: Callable | None = None
+    error: str = ""
+    builtin: str = ""  # a pandera.Check constructor: isin, in_range, str_matches
+    arguments: tuple = ()
+    options: tuple = ()  # its keyword arguments, as (name, value) pairs
+
+    @classmethod
+    def isin(cls, values: list, error: str) -> Check:
+        return cls(error=error, builtin="isin", arguments=(list(values),))
+
+    @classmethod
+    def in_range(cls, low: float, high: float, error: str, include_max: bool = True) -> Check:
+        options = (("include_max", include_max),)
+        return cls(error=error, builtin="in_range", arguments=(low, high), options=options)
+
+    @classmethod
+    def str_matches(cls, pattern: str, error: str) -> Check:
+        return cls(error=error, builtin="str_matches", arguments=(pattern,))
+
+    def pandera(self) -> Check:
+        import pandera.pandas as pa
+
+        if self.function is not None:
+            return pa.Check(self.function, error=self.error)
+        build = getattr(pa.Check, self.builtin)
+        return build(*self.arguments, **dict(self.options), error=self.error)
+
+
+@dataclass(frozen=True)
 class Field:
     """One CSV column: its parsed type, whether it may be blank, its checks and their meaning."""
 
     kind: str  # "str", "int", "float"
     expected: str
-    checks: tuple[pa.Check, ...] = ()
+    checks: tuple[Check, ...] = ()
     nullable: bool = False
 
 
-def _text(expected: str, *checks: pa.Check, nullable: bool = False) -> Field:
+def _text(expected: str, *checks: Check, nullable: bool = False) -> Field:
     return Field("str", expected, checks, nullable)
 
 
-def _int(expected: str, *checks: pa.Check, nullable: bool = False) -> Field:
+def _int(expected: str, *checks: Check, nullable: bool = False) -> Field:
     return Field("int", expected, checks, nullable)
 
 
-def _float(expected: str, *checks: pa.Check, nullable: bool = False) -> Field:
+def _float(expected: str, *checks: Check, nullable: bool = False) -> Field:
     return Field("float", expected, checks, nullable)
 
 
-def _one_of(values: list[str] | set[str], what: str) -> pa.Check:
+def _one_of(values: list[str] | set[str], what: str) -> Check:
     allowed = sorted(values)
-    return pa.Check.isin(allowed, error=f"{what}: one of {', '.join(allowed)}")
+    return Check.isin(allowed, error=f"{what}: one of {', '.join(allowed)}")
 
 
-def _between(low: float, high: float, what: str) -> pa.Check:
-    return pa.Check.in_range(low, high, error=f"{what} between {low:,g} and {high:,g}")
+def _between(low: float, high: float, what: str) -> Check:
+    return Check.in_range(low, high, error=f"{what} between {low:,g} and {high:,g}")
 
 
-def _matches(pattern: str, what: str) -> pa.Check:
-    return pa.Check.str_matches(pattern, error=what)
+def _matches(pattern: str, what: str) -> Check:
+    return Check.str_matches(pattern, error=what)
 
 
-def _real_date(what: str) -> pa.Check:
+def _real_date(what: str) -> Check:
     """A date (YYYY, YYYY-MM or YYYY-MM-DD at its start, as in a period like 2025Q2) that exists
     on the calendar, from FIRST_YEAR to LAST_YEAR; a malformed one is left to the pattern check."""
 
@@ -119,9 +157,7 @@ def _real_date(what: str) -> pa.Check:
         real = pd.to_datetime(numbers.where(shaped, 2000), errors="coerce").notna()
         return ~shaped | (real & numbers["year"].between(FIRST_YEAR, LAST_YEAR))
 
-    return pa.Check(
-        ok, error=f"{what} that exists on the calendar, from {FIRST_YEAR} to {LAST_YEAR}"
-    )
+    return Check(ok, error=f"{what} that exists on the calendar, from {FIRST_YEAR} to {LAST_YEAR}")
 
 
 def current_month() -> str:
@@ -130,7 +166,7 @@ def current_month() -> str:
     return clock.today().strftime("%Y-%m")
 
 
-def _month_in_range(what: str) -> pa.Check:
+def _month_in_range(what: str) -> Check:
     """FIRST_MONTH to the current month; a malformed month is left to the pattern check."""
 
     def ok(months: pd.Series) -> pd.Series:
@@ -138,7 +174,7 @@ def _month_in_range(what: str) -> pa.Check:
         malformed = ~text.str.match(MONTH_PATTERN)
         return malformed | ((text >= FIRST_MONTH) & (text <= current_month()))
 
-    return pa.Check(ok, error=f"{what} from {FIRST_MONTH} to the current month")
+    return Check(ok, error=f"{what} from {FIRST_MONTH} to the current month")
 
 
 @dataclass(frozen=True)
@@ -225,18 +261,22 @@ class Dataset:
     filename: str
     fields: dict[str, Field]
     unique: tuple[str, ...] = ()
-    row_checks: tuple[pa.Check, ...] = ()
+    row_checks: tuple[Check, ...] = ()
     rules: tuple[Rule, ...] = ()
     distinct_rows: bool = False  # refuse a row equal to an earlier one in every column
 
     def schema(self) -> pa.DataFrameSchema:
+        import pandera.pandas as pa
+
         columns = {
-            name: pa.Column(nullable=f.nullable, checks=list(f.checks), required=True)
+            name: pa.Column(
+                nullable=f.nullable, checks=[c.pandera() for c in f.checks], required=True
+            )
             for name, f in self.fields.items()
         }
         return pa.DataFrameSchema(
             columns,
-            checks=list(self.row_checks),
+            checks=[c.pandera() for c in self.row_checks],
             unique=list(self.unique) or None,
             strict=True,
             ordered=False,
@@ -257,7 +297,7 @@ DELIVERIES = Dataset(
         ),
         "deliveries": _int(
             f"a non-negative whole number of vehicles below {DELIVERIES_CEILING:,}",
-            pa.Check.in_range(
+            Check.in_range(
                 0,
                 DELIVERIES_CEILING,
                 include_max=False,
@@ -289,7 +329,7 @@ FINANCIALS = Dataset(
     },
     unique=("company", "period", "metric", "source_url"),
     row_checks=(
-        pa.Check(
+        Check(
             lambda df: ~df["metric"].str.endswith("_pct") | (df["unit"] == "pct"),
             error="unit 'pct' for a metric ending in _pct",
         ),
@@ -356,7 +396,7 @@ TRIMS = Dataset(
         ),
         "drive": _text("a drive layout", _one_of(TRIM_DRIVES, "a drive layout"), nullable=True),
         "lidar_count": _float("a lidar count", _between(0, 10, "a lidar count"), nullable=True),
-        "v800": _float("0 or 1", pa.Check.isin([0.0, 1.0], error="0 or 1"), nullable=True),
+        "v800": _float("0 or 1", Check.isin([0.0, 1.0], error="0 or 1"), nullable=True),
         "adas_chip": _text("a chip name", nullable=True),
         "price_as_of": _text(
             "a date as YYYY or YYYY-MM",

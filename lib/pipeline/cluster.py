@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 from lib import data, kernels, paths
 from lib.pipeline import shared
-from lib.pipeline.model import BadInput, ClusterOptions
+from lib.pipeline.model import BadInput, ClusterOptions, environment_kept
 from lib.pipeline.notebook import execute_notebook, failure
 from lib.pipeline.planning import git_commit
 
@@ -160,12 +160,8 @@ def run_task(payload: dict, *needed: dict) -> dict:
             Path(folder, "results.json").write_text(json.dumps(content, default=str))
         environment = dict(payload["environment"], **{paths.RUN_DIR_ENV: folder})
         task = dict(payload, build_dir=folder, environment=environment, render=False)
-        saved = dict(os.environ)
-        try:
+        with environment_kept():  # the notebook sets its run's variables
             outcome = execute_notebook(task)
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
         executed = Path(folder, f"{payload['name']}.ipynb")
         outcome["notebook"] = executed.read_text(encoding="utf-8") if executed.exists() else None
     finally:

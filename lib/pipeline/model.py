@@ -9,6 +9,8 @@ import json
 import logging
 import os
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,6 +128,19 @@ def sha256(*chunks: bytes) -> str:
         digest.update(chunk)
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+@contextmanager
+def environment_kept(values: dict[str, str] | None = None) -> Iterator[None]:
+    """Set `values` in this process's environment; on leaving, restore it as it was (a notebook
+    run in this process sets its run's variables)."""
+    saved = dict(os.environ)
+    os.environ.update(values or {})
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def now() -> dt.datetime:

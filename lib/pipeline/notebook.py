@@ -102,6 +102,14 @@ def run_papermill(
         raise
 
 
+def cache_environment(options: RunOptions, reports_dir: Path) -> dict[str, str]:
+    """The variables that give a run's processes its cache folder (--cache-dir, else
+    $EVR_CACHE_DIR, else .cache in the reports folder), or none (--no-cache, $EVR_NO_CACHE)."""
+    return cache.environment(
+        options.cache_dir or cache.folder(reports_dir), options.use_cache and cache.enabled()
+    )
+
+
 def execute_notebook(payload: dict) -> dict:
     """Execute one notebook with papermill and render its report. Returns status and timings."""
     import papermill  # imported here: planning and reuse do not need it
@@ -298,10 +306,7 @@ def payload_for(job: Job, plan_: Plan, build_dir: Path, options: RunOptions, com
             plan_.reports_dir,
             build_dir,
             plan_.scenario.name,
-            cache.environment(
-                options.cache_dir or cache.folder(plan_.reports_dir),
-                options.use_cache and cache.enabled(),
-            ),
+            cache_environment(options, plan_.reports_dir),
         ),
         "context": {
             "run_id": plan_.run_id,

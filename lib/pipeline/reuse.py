@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ast
-import functools
 import io
 import json
 import logging
@@ -13,7 +11,7 @@ from pathlib import Path
 
 import nbformat
 
-from lib import paths, results, runs
+from lib import cache, paths, results, runs
 from lib.pipeline.model import Job, Plan, sha256
 
 log = logging.getLogger("lib.pipeline")
@@ -26,62 +24,26 @@ RENDERING = ("__init__.py", "paths.py", "results.py", "render.py", "tables.py", 
 PACKAGE_INPUTS = {"sales": (str(paths.PEER_SCORES.relative_to(paths.PROJECT_ROOT)),)}
 
 
-def _module_file(name: str, root: Path) -> Path | None:
-    """lib.a.b -> root/a/b.py or root/a/b/__init__.py (root is the `lib` folder)."""
-    parts = name.split(".")[1:]
-    base = root.joinpath(*parts)
-    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-        if parts and candidate.is_file():
-            return candidate
-    return None
-
-
-@functools.lru_cache(maxsize=512)
-def _file_imports(path: Path, dotted: str, mtime_ns: int) -> frozenset[str]:
-    """`_imports` of a lib file, parsed once per version of the file (a run checks 5 notebooks
-    that share most modules)."""
-    return frozenset(_imports(path.read_text(), dotted))
-
-
-def _imports(source: str, module: str) -> set[str]:
-    """Dotted names of the lib modules that Python `source` (the module `module`) imports."""
+def _imports(source: str) -> set[str]:
+    """The lib modules a notebook's code imports (`source`: its code cells joined), cell by
+    cell: a cell that is not Python (a magic, a typo) is skipped, not fatal."""
     names: set[str] = set()
     for cell in source.split("\n\n# %%\n"):
         lines = [line for line in cell.splitlines() if not line.lstrip().startswith(("%", "!"))]
         try:
-            tree = ast.parse("\n".join(lines))
+            names |= cache.imports_in("\n".join(lines), "notebook")
         except SyntaxError:
             continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                names.update(a.name for a in node.names if a.name.split(".")[0] == "lib")
-            elif isinstance(node, ast.ImportFrom):
-                package = (
-                    module.split(".")[: len(module.split(".")) - node.level] if node.level else []
-                )
-                base = ".".join([*package, node.module] if node.module else package)
-                if base.split(".")[0] == "lib":
-                    names.add(base)
-                    names.update(f"{base}.{a.name}" for a in node.names)
     return names
 
 
 def lib_files(notebook: Path, root: Path | None = None) -> list[Path]:
     """The files of `lib` a notebook's output depends on: every module it imports, directly or
-    through other lib modules, plus the rendering (RENDERING)."""
+    through other lib modules (`cache.module_files`), plus the rendering (RENDERING)."""
     root = root or paths.PROJECT_ROOT / "lib"
-    cells = nbformat.read(str(notebook), as_version=4).cells
-    source = "\n\n# %%\n".join(c.source for c in cells if c.cell_type == "code")
-    pending, seen = list(_imports(source, "notebook")), set()
-    while pending:
-        name = pending.pop()
-        path = _module_file(name, root)
-        if path is None or path in seen:
-            continue
-        seen.add(path)
-        dotted = name if path.name != "__init__.py" else name + ".__init__"
-        pending.extend(_file_imports(path, dotted, path.stat().st_mtime_ns))
-        pending.extend(".".join(name.split(".")[:i]) for i in range(2, len(name.split("."))))
+    cells = json.loads(notebook.read_bytes())["cells"]  # only the code: no schema check
+    source = "\n\n# %%\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    seen = cache.module_files(_imports(source), root)
     for entry in RENDERING:
         target = root / entry
         seen.update(p for p in ([target] if target.is_file() else target.rglob("*")) if p.is_file())
@@ -145,7 +107,8 @@ def _sound_files(run_dir: Path, name: str) -> tuple[dict[str, bytes], list[dict]
     if not files[f"{name}.html"].rstrip().endswith(b"</html>"):
         raise runs.DamagedFile(f"{run_dir / name}.html: cut short (no closing </html>)")
     try:
-        notebook = nbformat.reads(files[f"{name}.ipynb"].decode("utf-8"), as_version=4)
+        # the runner wrote it: read without nbformat's schema check, slow on a large notebook
+        notebook = nbformat.reader.reads(files[f"{name}.ipynb"].decode("utf-8"))
         recorded = results.from_notebook(notebook)
     except Exception as error:  # damaged JSON fails nbformat in many ways (NotJSONError, ...)
         raise runs.DamagedFile(

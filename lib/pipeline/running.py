@@ -33,12 +33,13 @@ from lib.pipeline.model import (
     Job,
     Plan,
     RunOptions,
+    environment_kept,
     now,
     open_for_writing,
     os_reason,
     write_json,
 )
-from lib.pipeline.notebook import execute_notebook, failure, payload_for
+from lib.pipeline.notebook import cache_environment, execute_notebook, failure, payload_for
 from lib.pipeline.planning import git_commit, new_run_id, plan, run_label
 from lib.pipeline.publishing import (
     history_rows,
@@ -217,8 +218,7 @@ def execute(plan_: Plan, options: RunOptions) -> int:
     build_dir = plan_.reports_dir / f"{plan_.run_id}.partial"
     build_dir.mkdir(parents=True)
     commit = git_commit()
-    saved_environment = dict(os.environ)
-    with run_log(build_dir):
+    with run_log(build_dir), environment_kept():  # a notebook run here sets its variables
         try:
             log.info(
                 "run %s: scenario %s, %d notebook(s), data to %s, building in %s",
@@ -250,9 +250,6 @@ def execute(plan_: Plan, options: RunOptions) -> int:
                 os_reason(error),
             )
             return EXIT_FAILED
-        finally:
-            os.environ.clear()
-            os.environ.update(saved_environment)
     return _report_outcome(plan_, manifest, final)
 
 
@@ -348,7 +345,11 @@ def run(options: RunOptions, scenario_names: list[str] | None = None) -> int:
             codes.append(execute(plan_, scenario_options))
         return max(codes)
 
-    return under_lock(reports_dir, body)
+    def with_cache() -> int:  # this process uses the run's cache too (data checks passed)
+        with environment_kept(cache_environment(options, reports_dir)):
+            return body()
+
+    return under_lock(reports_dir, with_cache)
 
 
 def all_scenarios(params_dir: Path | None = None) -> list[str]:

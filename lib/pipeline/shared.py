@@ -8,10 +8,11 @@ nothing to share; a call that fails only costs time (the notebook computes it an
 from __future__ import annotations
 
 import logging
-import os
 import time
+import warnings
 
 from lib import cache, contract
+from lib.pipeline.model import environment_kept
 
 log = logging.getLogger("lib.pipeline")
 
@@ -35,21 +36,25 @@ def calls(name: str, plans: list) -> list:
 
 def compute(environment: dict[str, str], call) -> dict:
     """Compute one shared call with the run's environment (its cache folder); say how long it
-    took, or why it failed."""
+    took, what it warned (for the run's log: a worker's stderr is the scheduler's), or why it
+    failed."""
     from threadpoolctl import threadpool_limits
 
-    saved, started = dict(os.environ), time.perf_counter()
-    os.environ.update(environment)
-    try:
-        with threadpool_limits(limits=1):  # as in kernels: BLAS threads fight over the cores
-            call()
-        status, error = "ok", None
-    except Exception as failed:  # a failure here costs time only: the notebook computes it
-        status, error = "failed", f"{type(failed).__name__}: {failed}"
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    return {"status": status, "duration_s": time.perf_counter() - started, "error": error}
+    started = time.perf_counter()
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("default")  # each warning once per place, as in a kernel
+        try:
+            with environment_kept(environment), threadpool_limits(limits=1):  # one BLAS thread
+                call()
+            status, error = "ok", None
+        except Exception as failed:  # a failure here costs time only: the notebook computes it
+            status, error = "failed", f"{type(failed).__name__}: {failed}"
+    return {
+        "status": status,
+        "duration_s": time.perf_counter() - started,
+        "error": error,
+        "warnings": sorted({f"{w.category.__name__}: {w.message}" for w in warned}),
+    }
 
 
 def wanted(use_cache: bool) -> bool:
@@ -61,6 +66,8 @@ def report(outcomes: list[dict], makers: int) -> None:
     for outcome in outcomes:
         if outcome["status"] != "ok":
             log.warning("shared work failed (the notebooks compute it): %s", outcome["error"])
+    for warned in sorted({w for outcome in outcomes for w in outcome.get("warnings", [])}):
+        log.info("shared work warned: %s", warned)
     log.info(
         "shared work: %d result(s) computed once for %d maker(s), %.1f s of work",
         len(outcomes),
