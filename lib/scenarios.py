@@ -125,7 +125,7 @@ def _papermill_inspection(path: str, content: str) -> str:
     `content`, as JSON: name -> inferred_type_name, default and help (all text)."""
     import papermill
 
-    return json.dumps(papermill.inspect_notebook(path), sort_keys=True)
+    return json.dumps(papermill.inspect_notebook(path))  # in the cell's order
 
 
 def inspect(path: Path) -> NotebookSpec:

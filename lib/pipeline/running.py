@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import concurrent.futures as futures
 import contextlib
+import heapq
+import itertools
 import logging
 import multiprocessing
 import os
@@ -99,11 +101,18 @@ def _outcome(job: Job, future: futures.Future) -> dict:
         return {"status": "failed", "duration_s": 0.0, "error": died, "results": []}
 
 
+# Order of the pool's tasks: shared work and the notebook behind it first (the run's longest
+# chain: shared work, notebook, then the notebooks that need its results), the others after.
+FIRST, LATER = 0, 1
+
+
 def _execute_all(plan_: Plan, options: RunOptions, build_dir: Path, commit: str) -> None:
     """Run every job in dependency order, independent ones in parallel when jobs > 1.
 
     A notebook whose inputs are unchanged since `latest` is reused; with --force only those left
-    out by --only are, so that a run of a few notebooks can still be complete."""
+    out by --only are, so that a run of a few notebooks can still be complete. The pool gets no
+    more tasks than it has workers, the next one chosen by priority (FIRST, LATER): its own queue
+    would make a notebook whose shared work just finished wait behind those queued before it."""
     previous = previous_run(plan_.reports_dir)
     pending = list(plan_.jobs)
     done: dict[str, Job] = {}
@@ -119,10 +128,12 @@ def _execute_all(plan_: Plan, options: RunOptions, build_dir: Path, commit: str)
         if options.jobs > 1
         else None
     )
-    running: dict[futures.Future, Job] = {}
-    waiting: dict[str, tuple[Job, list[futures.Future], dict]] = {}  # behind shared work
+    order = itertools.count()
+    backlog: list[tuple] = []  # (priority, order, job, task, arguments), a heap
+    running: dict[futures.Future, tuple[Job, Callable]] = {}
+    waiting: dict[str, tuple[int, list[dict], dict]] = {}  # behind shared work: calls, outcomes
     try:
-        while pending or running or waiting:
+        while pending or backlog or running:
             for job in [j for j in pending if set(j.spec.needs) <= set(done)]:
                 pending.remove(job)
                 job.input_hash = input_hash(job, plan_, library_hash(job.spec.path), done)
@@ -152,27 +163,34 @@ def _execute_all(plan_: Plan, options: RunOptions, build_dir: Path, commit: str)
                     else:
                         work = _shared_work(job, plan_, options)
                         if work:  # spread over the pool first; the notebook reads the cache
-                            environment = payload["environment"]
-                            waiting[job.name] = (
-                                job,
-                                [pool.submit(shared.compute, environment, c) for c in work],
-                                payload,
-                            )
+                            waiting[job.name] = (len(work), [], payload)
+                            for call in work:
+                                task = (shared.compute, (payload["environment"], call))
+                                heapq.heappush(backlog, (FIRST, next(order), job, *task))
                         else:
-                            running[pool.submit(execute_notebook, payload)] = job
+                            task = (execute_notebook, (payload,))
+                            heapq.heappush(backlog, (LATER, next(order), job, *task))
                         continue
                 done[job.name] = job
-            if running or waiting:
-                behind = [f for _, fs, _ in waiting.values() for f in fs if not f.done()]
-                finished, _ = futures.wait([*running, *behind], return_when=futures.FIRST_COMPLETED)
-                for future in finished & running.keys():
-                    job = running.pop(future)
+            while backlog and len(running) < options.jobs:
+                _, _, job, task, arguments = heapq.heappop(backlog)
+                running[pool.submit(task, *arguments)] = (job, task)
+            if not running:
+                continue
+            finished, _ = futures.wait(running, return_when=futures.FIRST_COMPLETED)
+            for future in finished:
+                job, task = running.pop(future)
+                if task is execute_notebook:
                     record_outcome(job, _outcome(job, future))
                     done[job.name] = job
-                for name in [n for n, (_, fs, _) in waiting.items() if all(f.done() for f in fs)]:
-                    job, work, payload = waiting.pop(name)
-                    shared.report([_shared_outcome(f) for f in work], 1)
-                    running[pool.submit(execute_notebook, payload)] = job
+                    continue
+                calls, outcomes, payload = waiting[job.name]
+                outcomes.append(_shared_outcome(future))
+                if len(outcomes) == calls:  # all its shared work is in the cache: the notebook
+                    del waiting[job.name]
+                    shared.report(outcomes, 1)
+                    task = (execute_notebook, (payload,))
+                    heapq.heappush(backlog, (FIRST, next(order), job, *task))
     except BaseException:  # interrupted: kill the workers first, or shutdown() would wait for them
         _stop_children()
         if pool is not None:
