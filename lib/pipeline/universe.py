@@ -24,13 +24,14 @@ from lib.pipeline.model import (
     Interrupted,
     Plan,
     RunOptions,
+    environment_kept,
     iso,
     now,
     os_reason,
     write_json,
     write_text,
 )
-from lib.pipeline.notebook import environment, payload_for, render_report
+from lib.pipeline.notebook import cache_environment, environment, payload_for, render_report
 from lib.pipeline.planning import git_commit, new_run_id, plan
 from lib.pipeline.publishing import publish, run_status, write_run_files
 from lib.pipeline.reuse import input_hash, library_hash, previous_run, try_reuse
@@ -88,7 +89,11 @@ def run_universe(
             if local is not None:
                 local.close()
 
-    return under_lock(reports_dir, body)
+    def with_cache() -> int:  # this process uses the run's cache too (data checks passed)
+        with environment_kept(cache_environment(options, reports_dir)):
+            return body()
+
+    return under_lock(reports_dir, with_cache)
 
 
 def execute_universe(
