@@ -21,6 +21,10 @@ never stale): a warm kernel runs every maker's notebooks in turn and would other
 entries again; each caller gets a deep copy. A value the entries cannot hold (nested forecasts)
 can be kept there only (`memoize(on_disk=False)`).
 
+A check that passed can be recorded the same way (`record`, `recorded`: keyed by what it checked
+and the code that checked it), so that no process runs it again: the data files' schema checks,
+earlier runs' results, papermill's reading of a notebook's parameters.
+
 Where: $EVR_CACHE_DIR, else `.cache` in the reports folder; EVR_NO_CACHE=1 turns it off. The
 runner sets both for its kernels and Dask workers (--cache-dir, --no-cache).
 """
