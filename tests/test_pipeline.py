@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import concurrent.futures as futures
+import dataclasses
 import json
 import re
 import shutil
@@ -12,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from lib import paths, pipeline, render
+from lib.pipeline import running
 from tests.conftest import FIXTURE_NOTEBOOKS, FROZEN_DATA, make_project
 
 
@@ -357,3 +360,36 @@ def test_files_the_runner_writes_never_follow_a_planted_link(tmp_path):
     fresh = tmp_path / "results.json"
     model.write_json(fresh, {"a": 1})
     assert read_json(fresh) == {"a": 1}
+
+
+def quick_shared_work() -> None:
+    """A shared call (forked into a pool worker): done long before a kernel starts."""
+
+
+def test_a_notebook_whose_shared_work_is_done_runs_before_notebooks_queued_earlier(
+    tmp_path, monkeypatch
+):
+    """The pool is fed by priority, never more tasks than workers: when 10_typed's shared work
+    is done, its notebook takes the next free worker ahead of 12_later, which was ready first
+    (the pool's own first-come queue would have run 11 and 12 before it)."""
+    options = dataclasses.replace(make_project(tmp_path), jobs=2)
+    for name in ("11_sooner", "12_later"):
+        shutil.copy(
+            FIXTURE_NOTEBOOKS / "typed_parameters.ipynb", options.notebooks_dir / f"{name}.ipynb"
+        )
+    monkeypatch.setattr(
+        running,
+        "_shared_work",
+        lambda job, plan_, options: [quick_shared_work] if job.name == "10_typed" else [],
+    )
+    submitted = []
+
+    class Recording(futures.ProcessPoolExecutor):
+        def submit(self, task, *arguments, **keywords):
+            shared = task is not running.execute_notebook
+            submitted.append("shared work" if shared else arguments[0]["name"])
+            return super().submit(task, *arguments, **keywords)
+
+    monkeypatch.setattr(running.futures, "ProcessPoolExecutor", Recording)
+    assert pipeline.run(options) == pipeline.EXIT_OK
+    assert submitted == ["shared work", "11_sooner", "10_typed", "12_later", "20_reads"]
