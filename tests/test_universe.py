@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lib import league, makers, paths, pipeline, results
+from lib import kernels, league, makers, paths, pipeline, results
 from tests.conftest import CHROMIUM, FLAGS, FROZEN_DATA, SMOKE_SCENARIO, Cluster
 
 MAKERS = ["leapmotor", "nio"]  # the runs that compare executors and survive a killed worker
@@ -313,3 +313,15 @@ def pages_problems(run_dir: Path, keys: list[str]) -> list[str]:
 def test_every_makers_pages_are_about_that_maker(cluster_run):
     problems = pages_problems(cluster_run, EVERY_MAKER)
     assert not problems, "\n".join(problems)
+
+
+def test_the_workers_of_an_outside_cluster_keep_no_kernel_after_a_universe(
+    cluster_run, dask_cluster
+):
+    """A cluster that outlives the run: each worker's warm kernel is shut down when the universe
+    ends, not kept idle until the next run."""
+    from dask.distributed import Client
+
+    with Client(dask_cluster.address, timeout=10) as client:
+        held = client.run(lambda: kernels.warm_kernel.manager is not None)
+    assert held and not any(held.values()), held

@@ -91,6 +91,30 @@ def check_workers(client, data_dir: Path, mine: dict[str, str] | None = None) ->
     return len(theirs)
 
 
+def release_kernels(client, timeout: float = 60) -> None:
+    """When a universe ends: each worker of a cluster that outlives the run shuts down its warm
+    kernel (a task on each, in the thread that ran its notebooks), instead of keeping an idle
+    kernel until the next run. Best effort: a worker that is gone or slow only leaves one."""
+    from dask.distributed import wait
+
+    try:
+        wait(
+            [
+                client.submit(
+                    _release_kernel, pure=False, workers=[address], allow_other_workers=False
+                )
+                for address in client.scheduler_info()["workers"]
+            ],
+            timeout=timeout,
+        )
+    except Exception as error:  # a timeout, a lost worker or scheduler: the run's outcome stands
+        log.info("a Dask worker may keep its kernel after the run: %s", error)
+
+
+def _release_kernel() -> None:
+    kernels.warm_kernel.discard()
+
+
 def _this_worker() -> str:
     """The Dask worker running this task, as its scheduler knows it (address and name)."""
     from distributed import get_worker

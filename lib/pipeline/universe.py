@@ -85,6 +85,8 @@ def run_universe(
                 execute_universe(by_maker, options, client, where, mine) for by_maker in plans
             )
         finally:
+            if local is None:  # an outside cluster outlives the run: its kernels need not
+                cluster.release_kernels(client)
             client.close()
             if local is not None:
                 local.close()
