@@ -79,37 +79,15 @@ SHARED_RUN_FILES = {
 }
 
 
-# The scopes that take longest (`pytest --durations`: a universe on Dask, the hostile run, the
-# collection runs, the runner under faults) start first, so that both cores stay busy to the end;
-# xdist would start the scopes with the most tests first, and these have few.
-SLOW_FIRST = ("test_universe.py", "collection_run", "test_hostile.py", "test_faults.py")
-
-
-def _scope(nodeid: str) -> str:
-    file = Path(nodeid.split("::", 1)[0]).name
-    return "collection_run" if file in SHARED_RUN_FILES else nodeid.split("::", 1)[0]
-
-
 def pytest_xdist_make_scheduler(config, log):
     from xdist.scheduler import LoadScopeScheduling
 
     class ByFile(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return _scope(nodeid)
+            file = nodeid.split("::", 1)[0]
+            return "collection_run" if Path(file).name in SHARED_RUN_FILES else file
 
-    config.option.loadscopereorder = False  # the collection's order below, not by test count
     return ByFile(config, log)
-
-
-def pytest_collection_modifyitems(config, items):
-    """The slow scopes first (SLOW_FIRST), every other file in its order (a stable sort)."""
-    rank = {name: position for position, name in enumerate(SLOW_FIRST)}
-
-    def order(item) -> int:
-        scope = _scope(item.nodeid)
-        return rank.get(scope if scope == "collection_run" else Path(scope).name, len(rank))
-
-    items.sort(key=order)
 
 
 @pytest.fixture
