@@ -346,11 +346,13 @@ def test_a_killed_runs_kernel_folders_are_removed_by_the_next_kernel(tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    workers = {str(p.pid) for p in started_children(runner.pid)}
+    started_children(runner.pid)
     deadline = time.monotonic() + 120
     folders: list[Path] = []
     while not folders:  # a worker's kernel has its sockets and connection file in place
         assert time.monotonic() < deadline, "no kernel folder appeared"
+        # read each time: the first child may be a short-lived one (git) before the workers
+        workers = {str(p.pid) for p in psutil.Process(runner.pid).children(recursive=True)}
         folders = [
             f
             for f in Path(kernels.TEMP).glob("evr-kernel-*-*")
