@@ -1,6 +1,6 @@
 """Hostile text in the data, the parameters, the scenario's name and the data path reaches a reader
-only as text: the whole collection runs on a copy of the data with markup injected into every
-free-text column, and headless Chromium opens every page and counts what ran. Two quick tests
+only as text: the whole collection runs on a copy of the frozen data with markup injected into
+every free-text column, and headless Chromium opens every page and counts what ran. Two quick tests
 check the two escaping places (tables, Markdown and templates) without a run.
 
 Every injected element carries the attribute `data-evr-injected`; a page is safe when no dialog
@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from lib import data, paths, pipeline, render, tables
-from tests.conftest import CHROMIUM, FLAGS, SMOKE_SCENARIO, cells, no_formula
+from tests.conftest import CHROMIUM, FLAGS, FROZEN_DATA, SMOKE_SCENARIO, cells, no_formula
 
 in_browser = [
     pytest.mark.browser,
@@ -84,11 +84,12 @@ def _hostile_value(dataset: data.Dataset, column: str, value: str, row: int = 0)
 
 
 def hostile_data(target: Path) -> Path:
-    """A copy of data/ with the payload in every free-text column and every source URL."""
+    """A copy of the frozen data (tests/data/) with the payload in every free-text column and
+    every source URL."""
     target.mkdir(parents=True)
     for dataset in data.DATASETS:
         columns = _free_text(dataset) + ["source_url"]
-        with (paths.PROJECT_ROOT / "data" / dataset.filename).open(newline="") as handle:
+        with (FROZEN_DATA / dataset.filename).open(newline="") as handle:
             reader = csv.DictReader(handle)
             rows = [
                 {k: _hostile_value(dataset, k, v, n) if k in columns else v for k, v in row.items()}
