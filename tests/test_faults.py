@@ -258,6 +258,29 @@ def test_a_killed_run_never_blocks_the_next(tmp_path):
     assert (tmp_path / "reports" / "latest" / "11_slow.html").exists()
 
 
+def test_a_worker_killed_mid_run_fails_its_notebooks_not_the_runner(tmp_path):
+    """A pool worker killed mid-run (out of memory, an operator): the pool takes no more tasks,
+    so every notebook not yet finished fails naming the dead worker, the run ends with exit 1
+    and a log line each, never a traceback, and `latest` is left alone."""
+    slow_project(tmp_path)
+    runner = subprocess.Popen(
+        [sys.executable, "-c", RUNNER, str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline, worker = time.monotonic() + 120, None
+    while worker is None:  # a pool worker whose kernel has started (the kernel is its child)
+        assert time.monotonic() < deadline, "no worker started a kernel"
+        worker = next((c for c in psutil.Process(runner.pid).children() if c.children()), None)
+        time.sleep(0.1)
+    worker.kill()
+    _, stderr = runner.communicate(timeout=300)
+    assert runner.returncode == pipeline.EXIT_FAILED, stderr
+    assert "Traceback" not in stderr and "its worker process died" in stderr, stderr
+    assert not (tmp_path / "reports" / "latest").exists()
+
+
 def test_a_lock_kept_by_a_dead_runs_leftovers_is_taken_over(tmp_path, caplog):
     """What an older runner left: its worker, orphaned, still holds the lock file open."""
     options = make_project(tmp_path)

@@ -174,7 +174,7 @@ def _execute_all(plan_: Plan, options: RunOptions, build_dir: Path, commit: str)
                 done[job.name] = job
             while backlog and len(running) < options.jobs:
                 _, _, job, task, arguments = heapq.heappop(backlog)
-                running[pool.submit(task, *arguments)] = (job, task)
+                running[_submitted(pool, task, arguments)] = (job, task)
             if not running:
                 continue
             finished, _ = futures.wait(running, return_when=futures.FIRST_COMPLETED)
@@ -200,6 +200,17 @@ def _execute_all(plan_: Plan, options: RunOptions, build_dir: Path, commit: str)
         kernels.warm_kernel.discard()  # the kernel of the notebooks run here (--jobs 1)
     if pool is not None:
         pool.shutdown(cancel_futures=True)
+
+
+def _submitted(pool: futures.ProcessPoolExecutor, task: Callable, arguments: tuple):
+    """The task's future; one failed with the reason when the pool is broken (a worker died,
+    e.g. killed or out of memory: the pool takes no more tasks), so that it fails like the rest."""
+    try:
+        return pool.submit(task, *arguments)
+    except futures.BrokenExecutor as error:
+        failed = futures.Future()
+        failed.set_exception(error)
+        return failed
 
 
 def _shared_work(job: Job, plan_: Plan, options: RunOptions) -> list:
