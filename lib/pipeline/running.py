@@ -374,7 +374,14 @@ def run(options: RunOptions, scenario_names: list[str] | None = None) -> int:
             codes.append(execute(plan_, scenario_options))
         return max(codes)
 
-    def with_cache() -> int:  # this process uses the run's cache too (data checks passed)
+    return under_lock_with_cache(reports_dir, options, body)
+
+
+def under_lock_with_cache(reports_dir: Path, options: RunOptions, body: Callable[[], int]) -> int:
+    """`under_lock`, with this process using the run's cache as its kernels and workers do (the
+    data checks that passed are recorded and read there)."""
+
+    def with_cache() -> int:
         with environment_kept(cache_environment(options, reports_dir)):
             return body()
 

@@ -15,7 +15,7 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
-from lib import cache, league, makers, paths, render, runs, workbook
+from lib import league, makers, paths, render, runs, workbook
 from lib.pipeline import cluster, shared
 from lib.pipeline.model import (
     EXIT_FAILED,
@@ -24,7 +24,6 @@ from lib.pipeline.model import (
     Interrupted,
     Plan,
     RunOptions,
-    environment_kept,
     iso,
     now,
     os_reason,
@@ -41,7 +40,7 @@ from lib.pipeline.running import (
     record_outcome,
     refused,
     run_log,
-    under_lock,
+    under_lock_with_cache,
 )
 
 log = logging.getLogger("lib.pipeline")
@@ -91,11 +90,7 @@ def run_universe(
             if local is not None:
                 local.close()
 
-    def with_cache() -> int:  # this process uses the run's cache too (data checks passed)
-        with environment_kept(cache_environment(options, reports_dir)):
-            return body()
-
-    return under_lock(reports_dir, with_cache)
+    return under_lock_with_cache(reports_dir, options, body)
 
 
 def execute_universe(
@@ -170,7 +165,7 @@ def _shared_work(by_maker, reused, build, options, client, mine) -> None:
         calls += shared.calls(name, list(by_maker.values()))
     if not calls:
         return
-    cached = cache.environment(options.cache_dir or cache.folder(first.reports_dir), True)
+    cached = cache_environment(options, first.reports_dir)
     payload = {
         "name": "shared work",
         "environment": environment(
